@@ -1,0 +1,307 @@
+/**
+ * Policy files -> the compiled configuration. Runs at build time (scripts/compile-policies.ts, the
+ * wrangler build command, `npm run check`) and in tests; never per request. Pure: file texts in, a
+ * config or a list of errors out, each naming the file, the JSON path inside it and what is wrong.
+ */
+import { Validator, type OutputUnit } from '@cfworker/json-schema';
+import type { JWK } from 'jose';
+import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_IDENTITY_HEADER_PREFIX, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, DEFAULT_REALM } from './constants.ts';
+import schema from './policy.schema.json' with { type: 'json' };
+import {
+  COMPILED_CONFIG_VERSION,
+  type Algorithm,
+  type CompiledConfig,
+  type CompiledIssuer,
+  type CompiledRoute,
+  type CompiledSettings,
+  type PathPattern,
+} from './types.ts';
+import { isLoopbackHost } from '../keys/jwks-fetch.ts';
+import { judgeJwk } from '../keys/validate-jwk.ts';
+import { normalizeTyp } from '../verify/claims.ts';
+
+export interface PolicySource {
+  /** As shown in errors, e.g. "policies/demo.jsonc". */
+  file: string;
+  text: string;
+}
+
+export interface PolicyError {
+  file: string;
+  /** JSON Pointer into the file, "" for the whole file. */
+  path: string;
+  line: number;
+  column: number;
+  message: string;
+}
+
+export type CompileResult = { ok: true; config: CompiledConfig } | { ok: false; errors: PolicyError[] };
+
+/** The policy file as the schema describes it; the schema has been checked before these are read. */
+interface IssuerSource {
+  issuer: string;
+  jwks_uri?: string;
+  keys?: Record<string, unknown>[];
+  algorithms?: Algorithm[];
+  app_claim?: string | string[];
+  clock_skew_seconds?: number;
+  max_lifetime_seconds?: number;
+  typ?: string;
+}
+interface RouteSource {
+  path: string;
+  host?: string;
+  methods?: string[];
+  mode?: 'enforce' | 'public';
+  issuers?: string[];
+  audiences?: string[];
+  app?: string;
+  scopes?: string[];
+  origin?: string;
+  forward_authorization?: boolean;
+}
+interface PolicyFile {
+  settings?: { realm?: string; identity_header_prefix?: string; default_origin?: string };
+  issuers?: Record<string, IssuerSource>;
+  routes?: Record<string, RouteSource>;
+}
+
+const validator = new Validator(schema as object, '2020-12', false);
+
+/** Summaries that only say "a child failed": the child's own error is the useful one. */
+const SUMMARY_KEYWORDS = new Set(['properties', 'additionalProperties', 'items', 'prefixItems', '$ref', 'allOf']);
+
+function schemaErrors(units: OutputUnit[]): { path: string; message: string }[] {
+  const out: { path: string; message: string }[] = [];
+  for (const unit of units) {
+    if (SUMMARY_KEYWORDS.has(unit.keyword)) continue;
+    const path = decodeURIComponent(unit.instanceLocation.replace(/^#/, ''));
+    if (unit.keyword === 'false') {
+      out.push({ path, message: `unknown field "${path.split('/').pop()}"` });
+    } else {
+      out.push({ path, message: unit.error.replace(/^Instance /, 'value ') });
+    }
+  }
+  return out;
+}
+
+class ErrorList {
+  readonly errors: PolicyError[] = [];
+  readonly #trees = new Map<string, { text: string; root: ReturnType<typeof parseTree> }>();
+
+  addFile(file: string, text: string, root: ReturnType<typeof parseTree>) {
+    this.#trees.set(file, { text, root });
+  }
+
+  add(file: string, path: string, message: string, offset?: number) {
+    const tree = this.#trees.get(file);
+    let at = offset;
+    if (at === undefined && tree?.root) {
+      const segments = path.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));
+      // The deepest node that exists: an error about a missing field points at its parent.
+      for (let n = segments.length; n >= 0 && at === undefined; n--) at = findNodeAtLocation(tree.root, segments.slice(0, n))?.offset;
+    }
+    const { line, column } = lineAndColumn(tree?.text ?? '', at ?? 0);
+    this.errors.push({ file, path, line, column, message });
+  }
+}
+
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset).split('\n');
+  return { line: before.length, column: before[before.length - 1]!.length + 1 };
+}
+
+const pointer = (...parts: (string | number)[]) => parts.map((p) => `/${String(p).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+
+function compilePath(path: string): PathPattern | string {
+  if (path === '/*') return { kind: 'prefix', value: '' };
+  const prefix = path.endsWith('/*');
+  const body = prefix ? path.slice(0, -2) : path;
+  if (body.includes('*')) return '"*" may only end a path, as "/prefix/*"';
+  if (/\/\/|\/\.\.?(\/|$)/.test(body)) return 'empty, "." or ".." segments never match a normalized URL path';
+  if (/[?#\s]/.test(body)) return 'a path pattern has no query, fragment or whitespace';
+  if (!prefix && body.length > 1 && body.endsWith('/')) return 'a trailing "/" would only match that exact spelling; write "/path" or "/path/*"';
+  return { kind: prefix ? 'prefix' : 'exact', value: body };
+}
+
+function compileHost(host: string): string | null {
+  const lower = host.toLowerCase();
+  return /^(\*\.)?([a-z0-9-]+\.)*[a-z0-9-]+$/.test(lower) ? lower : null;
+}
+
+function checkUrl(value: string, what: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `${what} is not a URL`;
+  }
+  if (url.search || url.hash || url.username || url.password) return `${what} may not carry a query, fragment or credentials`;
+  return null;
+}
+
+function compileIssuer(id: string, source: IssuerSource, file: string, errors: ErrorList): CompiledIssuer | null {
+  const at = (...p: (string | number)[]) => pointer('issuers', id, ...p);
+  const before = errors.errors.length;
+  let keySource: CompiledIssuer['keySource'] | null = null;
+  if ((source.jwks_uri === undefined) === (source.keys === undefined)) {
+    errors.add(file, at(), 'give exactly one of "jwks_uri" and "keys"');
+  } else if (source.jwks_uri !== undefined) {
+    const problem = checkUrl(source.jwks_uri, 'jwks_uri');
+    const url = problem ? null : new URL(source.jwks_uri);
+    if (problem) errors.add(file, at('jwks_uri'), problem);
+    else if (url!.protocol !== 'https:' && !(url!.protocol === 'http:' && isLoopbackHost(url!.hostname))) {
+      errors.add(file, at('jwks_uri'), 'must be https (plain http is allowed for loopback in local development only)');
+    } else keySource = { kind: 'jwks', url: url!.href };
+  } else {
+    source.keys!.forEach((key, index) => {
+      const verdict = judgeJwk(key);
+      if (verdict.kind !== 'accepted') errors.add(file, at('keys', index), verdict.reason);
+    });
+    keySource = { kind: 'inline', keys: source.keys as JWK[] };
+  }
+  if (errors.errors.length > before || keySource === null) return null;
+  return {
+    id,
+    issuer: source.issuer,
+    keySource,
+    algorithms: source.algorithms ?? ['RS256'],
+    appClaim: typeof source.app_claim === 'string' ? [source.app_claim] : (source.app_claim ?? ['app_id']),
+    clockSkewSeconds: source.clock_skew_seconds ?? DEFAULT_CLOCK_SKEW_SECONDS,
+    maxLifetimeSeconds: source.max_lifetime_seconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+    typ: source.typ === undefined ? null : normalizeTyp(source.typ),
+  };
+}
+
+function compileRoute(
+  id: string,
+  source: RouteSource,
+  file: string,
+  issuers: Record<string, CompiledIssuer>,
+  defaultOrigin: string | undefined,
+  errors: ErrorList,
+): CompiledRoute | null {
+  const at = (...p: (string | number)[]) => pointer('routes', id, ...p);
+  const before = errors.errors.length;
+  const path = compilePath(source.path);
+  if (typeof path === 'string') errors.add(file, at('path'), path);
+  const host = source.host === undefined ? null : compileHost(source.host);
+  if (source.host !== undefined && host === null) errors.add(file, at('host'), 'not a host name or "*.domain"');
+  const mode = source.mode ?? 'enforce';
+  if (mode === 'public') {
+    for (const field of ['issuers', 'audiences', 'app', 'scopes'] as const) {
+      if (source[field] !== undefined) errors.add(file, at(field), `a public route checks no token, so "${field}" would never be enforced`);
+    }
+  } else {
+    if (!source.issuers) errors.add(file, at(), 'an enforced route needs "issuers"');
+    if (!source.audiences) errors.add(file, at(), 'an enforced route needs "audiences" (RFC 8725 section 3.9)');
+    source.issuers?.forEach((issuerId, index) => {
+      if (!issuers[issuerId]) errors.add(file, at('issuers', index), `no issuer "${issuerId}" is defined in policies/`);
+    });
+  }
+  const origin = source.origin ?? defaultOrigin;
+  if (origin === undefined) errors.add(file, at(), 'no "origin", and settings has no "default_origin"');
+  else {
+    const problem = checkUrl(origin, 'origin');
+    if (problem) errors.add(file, source.origin === undefined ? at() : at('origin'), problem);
+  }
+  if (errors.errors.length > before || typeof path === 'string' || origin === undefined) return null;
+  return {
+    id,
+    file,
+    host,
+    path,
+    methods: source.methods ?? null,
+    mode,
+    issuers: source.issuers ?? [],
+    audiences: source.audiences ?? [],
+    app: source.app ?? null,
+    scopes: source.scopes ?? [],
+    origin,
+    forwardAuthorization: source.forward_authorization ?? false,
+  };
+}
+
+/** Two routes that tie on host, path and a method would make precedence depend on file order: refused. */
+function checkAmbiguity(routes: CompiledRoute[], errors: ErrorList): void {
+  const seen = new Map<string, CompiledRoute>();
+  for (const route of routes) {
+    for (const method of route.methods ?? ['*']) {
+      const key = `${route.host ?? ''} ${route.path.kind} ${route.path.value} ${method}`;
+      const other = seen.get(key);
+      if (other) {
+        errors.add(route.file, pointer('routes', route.id), `matches exactly the same requests as route "${other.id}" (${other.file}); precedence would be ambiguous`);
+      } else seen.set(key, route);
+    }
+  }
+}
+
+export function compilePolicies(sources: readonly PolicySource[]): CompileResult {
+  const errors = new ErrorList();
+  const files: { file: string; policy: PolicyFile }[] = [];
+  for (const { file, text } of sources) {
+    const parseErrors: ParseError[] = [];
+    const root = parseTree(text, parseErrors, { allowTrailingComma: true, disallowComments: false });
+    errors.addFile(file, text, root);
+    if (parseErrors.length > 0 || !root) {
+      for (const e of parseErrors) errors.add(file, '', `syntax: ${printParseErrorCode(e.error)}`, e.offset);
+      if (parseErrors.length === 0) errors.add(file, '', 'empty file');
+      continue;
+    }
+    const value: unknown = getNodeValue(root);
+    const result = validator.validate(value);
+    if (!result.valid) {
+      for (const e of schemaErrors(result.errors)) errors.add(file, e.path, e.message);
+      continue;
+    }
+    files.push({ file, policy: value as PolicyFile });
+  }
+  if (errors.errors.length > 0) return { ok: false, errors: errors.errors };
+
+  const withSettings = files.filter((f) => f.policy.settings !== undefined);
+  for (const extra of withSettings.slice(1)) {
+    errors.add(extra.file, '/settings', `settings are already given in ${withSettings[0]!.file}; give them in one file only`);
+  }
+  const settingsSource = withSettings[0]?.policy.settings ?? {};
+  const settings: CompiledSettings = {
+    realm: settingsSource.realm ?? DEFAULT_REALM,
+    identityHeaderPrefix: settingsSource.identity_header_prefix ?? DEFAULT_IDENTITY_HEADER_PREFIX,
+  };
+
+  const issuers: Record<string, CompiledIssuer> = {};
+  const issuerFile = new Map<string, string>();
+  for (const { file, policy } of files) {
+    for (const [id, source] of Object.entries(policy.issuers ?? {})) {
+      if (issuerFile.has(id)) {
+        errors.add(file, pointer('issuers', id), `issuer "${id}" is already defined in ${issuerFile.get(id)}`);
+        continue;
+      }
+      issuerFile.set(id, file);
+      const issuer = compileIssuer(id, source, file, errors);
+      if (issuer) issuers[id] = issuer;
+    }
+  }
+
+  const routes: CompiledRoute[] = [];
+  const routeFile = new Map<string, string>();
+  for (const { file, policy } of files) {
+    for (const [id, source] of Object.entries(policy.routes ?? {})) {
+      if (routeFile.has(id)) {
+        errors.add(file, pointer('routes', id), `route "${id}" is already defined in ${routeFile.get(id)}`);
+        continue;
+      }
+      routeFile.set(id, file);
+      const route = compileRoute(id, source, file, issuers, settingsSource.default_origin, errors);
+      if (route) routes.push(route);
+    }
+  }
+  checkAmbiguity(routes, errors);
+  if (errors.errors.length > 0) return { ok: false, errors: errors.errors };
+  routes.sort((a, b) => (a.id < b.id ? -1 : 1));
+  return { ok: true, config: { version: COMPILED_CONFIG_VERSION, settings, issuers, routes } };
+}
+
+export function formatPolicyError(e: PolicyError): string {
+  return `${e.file}:${e.line}:${e.column}: ${e.path || '(file)'}: ${e.message}`;
+}

@@ -1,0 +1,45 @@
+/**
+ * Every magic number of the gateway, each with the reason it has the value it has.
+ * Policies may override some of them per issuer or route; these are the defaults and the hard caps.
+ */
+
+/** RFC 8725 suggests bounding input before parsing; real access tokens are 1-3 KiB, 8 KiB leaves room for fat claims. */
+export const MAX_TOKEN_BYTES = 8192;
+/** A JOSE header carries alg, typ, kid: a few dozen bytes. 1 KiB bounds a hostile header long before JSON.parse. */
+export const MAX_HEADER_BYTES = 1024;
+/** kid is an opaque lookup key; issuers use UUIDs or thumbprints (<= 64 chars). 256 keeps it out of log-injection range. */
+export const MAX_KID_LENGTH = 256;
+
+/** RFC 7519 NumericDate upper bound we accept: 9999-12-31T23:59:59Z. Anything larger is abuse, not a date. */
+export const MAX_NUMERIC_DATE = 253402300799;
+/** Issuers and gateways disagree on clocks; 60 s is the default of Envoy, jose and most IdP guidance. */
+export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
+/** Access tokens live minutes to a day; a token valid for longer than this is refused unless the issuer policy raises it. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
+
+/** The namespace of the headers the gateway hands the origin; every client-sent header in it is removed. */
+export const DEFAULT_IDENTITY_HEADER_PREFIX = 'x-verified-';
+/** One claim header larger than this is refused at compile time or truncated at runtime; origins and proxies cap headers near 8 KiB in total. */
+export const MAX_IDENTITY_HEADER_VALUE_BYTES = 2048;
+/** RFC 6750 realm when the policy names none. */
+export const DEFAULT_REALM = 'api';
+
+/** JWKS fetches: an issuer that has not answered in 5 s is down for this request (jose uses the same default). */
+export const JWKS_FETCH_TIMEOUT_MS = 5000;
+/** A JWKS is a few KiB; 64 KiB refuses hostile or misconfigured endpoints without reading them whole. */
+export const MAX_JWKS_BYTES = 64 * 1024;
+/** Real issuers publish 1-10 keys; 100 bounds the import work a hostile JWKS can cause. */
+export const MAX_JWKS_KEYS = 100;
+/** When the issuer sends no Cache-Control max-age, keep its keys this long (jose's default cacheMaxAge). */
+export const DEFAULT_JWKS_MAX_AGE_SECONDS = 600;
+/** Clamp for the issuer's max-age: below 60 s we would hammer the issuer, above 1 day rotation stalls. */
+export const MIN_JWKS_MAX_AGE_SECONDS = 60;
+export const MAX_JWKS_MAX_AGE_SECONDS = 24 * 60 * 60;
+/** An unknown kid triggers at most one refresh per issuer per this many seconds (jose's cooldownDuration). */
+export const UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS = 30;
+/** When keys cannot be had, clients are told to come back after this long. */
+export const KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS = 30;
+
+/** RSA moduli below 2048 bits are breakable (NIST SP 800-131A); 65537 is the only exponent issuers use. */
+export const MIN_RSA_MODULUS_BITS = 2048;
+export const REQUIRED_RSA_EXPONENT = 'AQAB';

@@ -1,0 +1,61 @@
+/**
+ * The compiled configuration: what `scripts/compile-policies.ts` writes at build time and the Worker loads.
+ * Everything a policy decides is decided here, once; nothing is re-derived per request.
+ */
+import type { JWK } from 'jose';
+
+export const COMPILED_CONFIG_VERSION = 1;
+
+export type Algorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'EdDSA';
+
+/** A path into the claims: each element is one literal member name, so dots and URLs in names are safe. */
+export type ClaimPath = readonly string[];
+
+export type KeySource = { kind: 'jwks'; url: string } | { kind: 'inline'; keys: JWK[] };
+
+export interface CompiledIssuer {
+  id: string;
+  issuer: string;
+  keySource: KeySource;
+  algorithms: Algorithm[];
+  appClaim: ClaimPath;
+  clockSkewSeconds: number;
+  maxLifetimeSeconds: number;
+  /** Normalized (lower case, no "application/" prefix), or null when the issuer does not type its tokens. */
+  typ: string | null;
+}
+
+export type RouteMode = 'enforce' | 'public';
+
+export interface PathPattern {
+  kind: 'exact' | 'prefix';
+  /** For prefix patterns, the path without the trailing "/*" ("" for "/*"). */
+  value: string;
+}
+
+export interface CompiledRoute {
+  id: string;
+  file: string;
+  host: string | null;
+  path: PathPattern;
+  methods: string[] | null;
+  mode: RouteMode;
+  issuers: string[];
+  audiences: string[];
+  app: string | null;
+  scopes: string[];
+  origin: string;
+  forwardAuthorization: boolean;
+}
+
+export interface CompiledSettings {
+  realm: string;
+  identityHeaderPrefix: string;
+}
+
+export interface CompiledConfig {
+  version: typeof COMPILED_CONFIG_VERSION;
+  settings: CompiledSettings;
+  issuers: Record<string, CompiledIssuer>;
+  routes: CompiledRoute[];
+}

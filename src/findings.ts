@@ -1,0 +1,145 @@
+/**
+ * Finding codes are stable API: they appear in the verification log, the docs (docs/findings.md) and the
+ * tests. Clients never see them; they see one generic RFC 6750 answer, chosen here and only here.
+ */
+
+export const FINDING_CODES = [
+  'route_not_found',
+  'token_missing',
+  'request_invalid',
+  'token_malformed',
+  'alg_not_allowed',
+  'issuer_mismatch',
+  'kid_unknown',
+  'keys_unavailable',
+  'signature_invalid',
+  'typ_mismatch',
+  'audience_mismatch',
+  'app_mismatch',
+  'token_expired',
+  'token_not_yet_valid',
+  'issued_in_future',
+  'lifetime_too_long',
+  'claim_missing',
+  'claim_invalid',
+  'claim_mismatch',
+  'scope_insufficient',
+] as const;
+
+export type FindingCode = (typeof FINDING_CODES)[number];
+
+/** Evidence is what an operator needs to see why; it never holds the token or a signature. */
+export interface Finding {
+  code: FindingCode;
+  claim?: string;
+  expected?: unknown;
+  actual?: unknown;
+  detail?: string;
+}
+
+export const finding = (code: FindingCode, evidence: Omit<Finding, 'code'> = {}): Finding => ({ code, ...evidence });
+
+type AnswerKind = 'not_found' | 'no_token' | 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'unavailable';
+
+const ANSWER_KIND: Record<FindingCode, AnswerKind> = {
+  route_not_found: 'not_found',
+  token_missing: 'no_token',
+  request_invalid: 'invalid_request',
+  keys_unavailable: 'unavailable',
+  scope_insufficient: 'insufficient_scope',
+  token_malformed: 'invalid_token',
+  alg_not_allowed: 'invalid_token',
+  issuer_mismatch: 'invalid_token',
+  kid_unknown: 'invalid_token',
+  signature_invalid: 'invalid_token',
+  typ_mismatch: 'invalid_token',
+  audience_mismatch: 'invalid_token',
+  app_mismatch: 'invalid_token',
+  token_expired: 'invalid_token',
+  token_not_yet_valid: 'invalid_token',
+  issued_in_future: 'invalid_token',
+  lifetime_too_long: 'invalid_token',
+  claim_missing: 'invalid_token',
+  claim_invalid: 'invalid_token',
+  claim_mismatch: 'invalid_token',
+};
+
+/** When several findings hold, the answer is the most fundamental one: a token invalid for this API is not merely short of scope. */
+const KIND_PRECEDENCE: AnswerKind[] = [
+  'not_found',
+  'invalid_request',
+  'no_token',
+  'unavailable',
+  'invalid_token',
+  'insufficient_scope',
+];
+
+export interface AnswerContext {
+  realm: string;
+  requestId: string;
+  /** The scopes the route requires, named in the 403's `scope` attribute as RFC 6750 section 3 asks. */
+  requiredScopes: readonly string[];
+  retryAfterSeconds: number;
+}
+
+const DESCRIPTIONS: Record<AnswerKind, string> = {
+  not_found: 'No route matches this request.',
+  no_token: 'An access token is required.',
+  invalid_request: 'The request is malformed.',
+  invalid_token: 'The access token is invalid.',
+  insufficient_scope: 'The access token does not grant the required scope.',
+  unavailable: 'The token cannot be verified right now.',
+};
+
+const quoted = (value: string) => `"${value.replace(/["\\]/g, '')}"`;
+
+/** The one place where findings become an HTTP answer. The body and headers carry no finding detail. */
+export function answerFor(findings: readonly Finding[], context: AnswerContext): Response {
+  const kinds = new Set(findings.map((f) => ANSWER_KIND[f.code]));
+  const kind = KIND_PRECEDENCE.find((k) => kinds.has(k)) ?? 'invalid_token';
+  const headers = new Headers({
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+  });
+  const challenge = [`Bearer realm=${quoted(context.realm)}`];
+  let status: number;
+  let error: string;
+  switch (kind) {
+    case 'not_found':
+      status = 404;
+      error = 'not_found';
+      break;
+    case 'no_token':
+      // RFC 6750 section 3.1: a request without authentication information gets no error code.
+      status = 401;
+      error = 'unauthorized';
+      headers.set('www-authenticate', challenge.join(', '));
+      break;
+    case 'invalid_request':
+      status = 400;
+      error = 'invalid_request';
+      challenge.push(`error="invalid_request"`, `error_description=${quoted(DESCRIPTIONS[kind])}`);
+      headers.set('www-authenticate', challenge.join(', '));
+      break;
+    case 'unavailable':
+      status = 503;
+      error = 'temporarily_unavailable';
+      headers.set('retry-after', String(context.retryAfterSeconds));
+      break;
+    case 'insufficient_scope':
+      status = 403;
+      error = 'insufficient_scope';
+      challenge.push(`error="insufficient_scope"`, `error_description=${quoted(DESCRIPTIONS[kind])}`);
+      if (context.requiredScopes.length > 0) challenge.push(`scope=${quoted(context.requiredScopes.join(' '))}`);
+      headers.set('www-authenticate', challenge.join(', '));
+      break;
+    case 'invalid_token':
+      status = 401;
+      error = 'invalid_token';
+      challenge.push(`error="invalid_token"`, `error_description=${quoted(DESCRIPTIONS[kind])}`);
+      headers.set('www-authenticate', challenge.join(', '));
+      break;
+  }
+  const body = JSON.stringify({ error, error_description: DESCRIPTIONS[kind], request_id: context.requestId });
+  return new Response(body, { status, headers });
+}

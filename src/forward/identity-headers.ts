@@ -1,0 +1,44 @@
+/** The verified identity, as headers in the gateway's namespace. Values come only from verified claims. */
+import { MAX_IDENTITY_HEADER_VALUE_BYTES } from '../config/constants.ts';
+import type { ClaimPath } from '../config/types.ts';
+import { grantedScopes, readClaim, type Claims } from '../verify/claims.ts';
+
+/**
+ * Header values must be visible ASCII: anything else (non-ASCII names, CR/LF an issuer let through) is
+ * percent-encoded, and `%` too so the encoding is reversible with decodeURIComponent. Capped in length.
+ */
+export function headerSafe(value: string): string {
+  let out = '';
+  for (const char of value) {
+    const code = char.codePointAt(0)!;
+    out += code >= 0x20 && code <= 0x7e && char !== '%' ? char : encodeURIComponent(char);
+    if (out.length > MAX_IDENTITY_HEADER_VALUE_BYTES) return out.slice(0, MAX_IDENTITY_HEADER_VALUE_BYTES);
+  }
+  return out;
+}
+
+export interface IdentityInput {
+  routeId: string;
+  requestId: string;
+  /** Null on public routes: only the route and request id are stated. */
+  verified: { claims: Claims; appClaim: ClaimPath } | null;
+}
+
+/** The standard set: route and request id always; sub, iss, app, scope and exp of a verified token. */
+export function identityHeaders(prefix: string, input: IdentityInput): [string, string][] {
+  const headers: [string, string][] = [
+    [`${prefix}route`, input.routeId],
+    [`${prefix}request-id`, headerSafe(input.requestId)],
+  ];
+  if (input.verified === null) return headers;
+  const { claims, appClaim } = input.verified;
+  const add = (name: string, value: unknown) => {
+    if (typeof value === 'string' || typeof value === 'number') headers.push([`${prefix}${name}`, headerSafe(String(value))]);
+  };
+  add('sub', claims.sub);
+  add('iss', claims.iss);
+  add('app', readClaim(claims, appClaim));
+  add('scope', [...grantedScopes(claims)].join(' ') || undefined);
+  add('exp', claims.exp);
+  return headers;
+}

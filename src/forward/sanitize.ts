@@ -1,0 +1,19 @@
+/**
+ * The headers the origin receives start from the client's, minus everything a client could forge in
+ * the gateway's identity namespace. Runs on every route and in every mode, before the gateway adds its own.
+ */
+export interface SanitizeOptions {
+  identityHeaderPrefix: string;
+  forwardAuthorization: boolean;
+}
+
+export function sanitizeRequestHeaders(incoming: Headers, options: SanitizeOptions): Headers {
+  const headers = new Headers();
+  for (const [name, value] of incoming) {
+    // Headers yields lower-case names, so one prefix test catches every casing a client tries.
+    if (name.startsWith(options.identityHeaderPrefix)) continue;
+    if (name === 'authorization' && !options.forwardAuthorization) continue;
+    headers.append(name, value);
+  }
+  return headers;
+}

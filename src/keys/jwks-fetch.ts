@@ -1,0 +1,88 @@
+/** The one place the gateway fetches an issuer's key set: bounded in time and size, no redirects, HTTPS only. */
+import {
+  DEFAULT_JWKS_MAX_AGE_SECONDS,
+  JWKS_FETCH_TIMEOUT_MS,
+  MAX_JWKS_BYTES,
+  MAX_JWKS_MAX_AGE_SECONDS,
+  MIN_JWKS_MAX_AGE_SECONDS,
+} from '../config/constants.ts';
+import type { JWK } from 'jose';
+import { judgeJwks } from './validate-jwk.ts';
+
+export type JwksFetchResult = { ok: true; keys: JWK[]; maxAgeSeconds: number; skipped: string[] } | { ok: false; reason: string };
+
+export const isLoopbackHost = (hostname: string): boolean =>
+  hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+
+/** Plain http is allowed only to loopback, and only when the deployment says it is local development. */
+export function isAllowedKeyUrl(url: URL, allowLoopbackHttp: boolean): boolean {
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && allowLoopbackHttp && isLoopbackHost(url.hostname);
+}
+
+export function maxAgeFrom(cacheControl: string | null): number {
+  const match = cacheControl === null ? null : /(?:^|,)\s*max-age\s*=\s*"?(\d{1,10})"?\s*(?:,|$)/i.exec(cacheControl);
+  const seconds = match ? Number(match[1]) : DEFAULT_JWKS_MAX_AGE_SECONDS;
+  return Math.min(MAX_JWKS_MAX_AGE_SECONDS, Math.max(MIN_JWKS_MAX_AGE_SECONDS, seconds));
+}
+
+/** Reads at most `limit` bytes; a longer body is refused without being read whole. */
+async function readCapped(response: Response, limit: number): Promise<string | null> {
+  const declared = Number(response.headers.get('content-length'));
+  if (declared > limit) {
+    await response.body?.cancel();
+    return null;
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+export async function fetchJwks(url: string, allowLoopbackHttp: boolean): Promise<JwksFetchResult> {
+  const parsed = new URL(url);
+  if (!isAllowedKeyUrl(parsed, allowLoopbackHttp)) return { ok: false, reason: 'JWKS URL is not https' };
+  let response: Response;
+  try {
+    response = await fetch(parsed, {
+      headers: { accept: 'application/jwk-set+json, application/json' },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(JWKS_FETCH_TIMEOUT_MS),
+    });
+  } catch (error) {
+    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+    return { ok: false, reason: timedOut ? 'timed out' : 'network error' };
+  }
+  if (response.status !== 200) {
+    await response.body?.cancel();
+    return { ok: false, reason: response.status >= 300 && response.status < 400 ? `redirect (${response.status}) refused` : `status ${response.status}` };
+  }
+  const text = await readCapped(response, MAX_JWKS_BYTES);
+  if (text === null) return { ok: false, reason: `larger than ${MAX_JWKS_BYTES} bytes` };
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'not JSON' };
+  }
+  const verdict = judgeJwks(body);
+  if (!verdict.ok) return { ok: false, reason: verdict.reason };
+  return { ok: true, keys: verdict.keys, skipped: verdict.skipped, maxAgeSeconds: maxAgeFrom(response.headers.get('cache-control')) };
+}

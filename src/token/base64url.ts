@@ -1,0 +1,50 @@
+/**
+ * Strict base64url (RFC 4648 section 5, no padding). Only canonical text decodes: the alphabet alone, a length
+ * that is not 1 mod 4, and zero trailing bits, so that exactly one string encodes each byte sequence.
+ */
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const VALUE = new Int16Array(128).fill(-1);
+for (let i = 0; i < ALPHABET.length; i++) VALUE[ALPHABET.charCodeAt(i)] = i;
+
+/** Decoded bytes, or null when the text is not canonical base64url. */
+export function base64UrlToBytes(text: string): Uint8Array | null {
+  const length = text.length;
+  if (length % 4 === 1) return null;
+  const out = new Uint8Array(Math.floor((length * 3) / 4));
+  let buffer = 0;
+  let bits = 0;
+  let o = 0;
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i);
+    const value = code < 128 ? VALUE[code]! : -1;
+    if (value < 0) return null;
+    buffer = ((buffer << 6) | value) & 0x3fff; // at most 13 live bits: keep the number small
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (buffer >> bits) & 0xff;
+    }
+  }
+  // Non-zero leftover bits mean a second text decodes to the same bytes: not canonical.
+  if ((buffer & ((1 << bits) - 1)) !== 0) return null;
+  return out;
+}
+
+export function bytesToBase64Url(bytes: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!;
+  }
+  const rest = bytes.length - i;
+  if (rest === 1) {
+    const n = bytes[i]! << 16;
+    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]!;
+  } else if (rest === 2) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
+    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]!;
+  }
+  return out;
+}

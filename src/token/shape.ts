@@ -1,0 +1,85 @@
+/**
+ * The shape gate: the only code that reads a token before its signature is checked. Small, strict and
+ * bounded, so that anything odd is refused before jose, key lookup or any network I/O.
+ */
+import { MAX_HEADER_BYTES, MAX_KID_LENGTH, MAX_TOKEN_BYTES } from '../config/constants.ts';
+import { finding, type Finding } from '../findings.ts';
+import { base64UrlToBytes } from './base64url.ts';
+
+export interface JoseHeader {
+  alg: string;
+  typ?: string;
+  kid?: string;
+}
+
+export interface ParsedToken {
+  raw: string;
+  header: JoseHeader;
+  /** Unverified until the signature check passes; only `iss` is read before that, to choose the issuer. */
+  payload: Record<string, unknown>;
+}
+
+/**
+ * Header parameters a JWT access token may carry. Everything else is refused: crit/b64 change how the
+ * signature is computed, jwk/jku/x5u/x5c try to choose the key, enc/zip/cty mean JWE or nested tokens.
+ * x5t and x5t#S256 are thumbprints some issuers (Entra ID) send beside kid; they are never used to pick a key.
+ */
+const ALLOWED_HEADER_PARAMETERS = new Set(['alg', 'typ', 'kid', 'x5t', 'x5t#S256']);
+
+const SEGMENT = /^[A-Za-z0-9_-]+$/;
+const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+export type ShapeResult = { ok: true; token: ParsedToken } | { ok: false; finding: Finding };
+
+const malformed = (detail: string): ShapeResult => ({ ok: false, finding: finding('token_malformed', { detail }) });
+
+function decodeJsonObject(segment: string): Record<string, unknown> | string {
+  const bytes = base64UrlToBytes(segment);
+  if (bytes === null) return 'not canonical base64url';
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return 'not UTF-8';
+  }
+  // A BOM would be ignored by some parsers and not others: refuse it rather than decide.
+  if (text.charCodeAt(0) === 0xfeff) return 'byte order mark';
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return 'not JSON';
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
+  return value as Record<string, unknown>;
+}
+
+export function parseTokenShape(raw: string): ShapeResult {
+  if (raw.length > MAX_TOKEN_BYTES) return malformed('token too large');
+  const parts = raw.split('.');
+  if (parts.length !== 3) return malformed(parts.length === 5 ? 'JWE (5 segments) is not accepted' : 'not three segments');
+  const [headerSegment, payloadSegment, signatureSegment] = parts as [string, string, string];
+  if (!SEGMENT.test(headerSegment) || !SEGMENT.test(payloadSegment) || !SEGMENT.test(signatureSegment)) {
+    return malformed('empty segment or character outside base64url');
+  }
+  if (headerSegment.length > Math.ceil((MAX_HEADER_BYTES * 4) / 3)) return malformed('header too large');
+  if (base64UrlToBytes(signatureSegment) === null) return malformed('signature: not canonical base64url');
+
+  const header = decodeJsonObject(headerSegment);
+  if (typeof header === 'string') return malformed(`header: ${header}`);
+  for (const name of Object.keys(header)) {
+    if (!ALLOWED_HEADER_PARAMETERS.has(name)) return malformed(`header parameter "${name.slice(0, 32)}" is not accepted`);
+  }
+  if (typeof header.alg !== 'string' || header.alg.length === 0) return malformed('header: alg is not a string');
+  if (header.typ !== undefined && typeof header.typ !== 'string') return malformed('header: typ is not a string');
+  if (header.kid !== undefined) {
+    if (typeof header.kid !== 'string' || header.kid.length > MAX_KID_LENGTH || !VISIBLE_ASCII.test(header.kid)) {
+      return malformed('header: kid is not a short printable string');
+    }
+  }
+
+  const payload = decodeJsonObject(payloadSegment);
+  if (typeof payload === 'string') return malformed(`payload: ${payload}`);
+  return { ok: true, token: { raw, header: header as unknown as JoseHeader, payload } };
+}

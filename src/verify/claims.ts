@@ -1,0 +1,119 @@
+/**
+ * Every claim check a verified token must pass, in one documented order. Runs only after the signature
+ * verified, and reports every failure rather than the first, so the log explains a rejection in one line.
+ * Pure: the clock is an argument.
+ */
+import { MAX_NUMERIC_DATE } from '../config/constants.ts';
+import type { ClaimPath, CompiledIssuer, CompiledRoute } from '../config/types.ts';
+import { finding, type Finding } from '../findings.ts';
+import type { JoseHeader } from '../token/shape.ts';
+
+export type Claims = Record<string, unknown>;
+
+/** Reads a claim by path; each path element is a literal member name (dots and URLs included). */
+export function readClaim(claims: Claims, path: ClaimPath): unknown {
+  let value: unknown = claims;
+  for (const name of path) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.hasOwn(value, name)) return undefined;
+    value = (value as Record<string, unknown>)[name];
+  }
+  return value;
+}
+
+const claimName = (path: ClaimPath) => path.join('.');
+
+/** RFC 7519 NumericDate, bounded: a finite number of seconds between 1970 and 9999. */
+const isNumericDate = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= MAX_NUMERIC_DATE;
+
+/** RFC 8725 section 3.11 / RFC 9068 section 2.1: "at+jwt" and "application/at+jwt" are the same type; case is ignored. */
+export function normalizeTyp(typ: string): string {
+  const lower = typ.toLowerCase();
+  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
+}
+
+/** Scopes from the space-delimited `scope` claim (RFC 8693/9068) or the `scp` claim (array or string, Okta/Entra). */
+export function grantedScopes(claims: Claims): Set<string> {
+  const scopes = new Set<string>();
+  for (const value of [claims.scope, claims.scp]) {
+    if (typeof value === 'string') for (const s of value.split(' ')) if (s) scopes.add(s);
+    if (Array.isArray(value)) for (const s of value) if (typeof s === 'string' && s) scopes.add(s);
+  }
+  return scopes;
+}
+
+function checkTimes(claims: Claims, issuer: CompiledIssuer, now: number, findings: Finding[]): void {
+  const skew = issuer.clockSkewSeconds;
+  const { exp, nbf, iat } = claims;
+  if (exp === undefined) findings.push(finding('claim_missing', { claim: 'exp' }));
+  else if (!isNumericDate(exp)) findings.push(finding('claim_invalid', { claim: 'exp', detail: 'not a NumericDate' }));
+  else if (now >= exp + skew) findings.push(finding('token_expired', { claim: 'exp', actual: exp, expected: `> ${now - skew}` }));
+
+  if (nbf !== undefined) {
+    if (!isNumericDate(nbf)) findings.push(finding('claim_invalid', { claim: 'nbf', detail: 'not a NumericDate' }));
+    else if (nbf > now + skew) findings.push(finding('token_not_yet_valid', { claim: 'nbf', actual: nbf, expected: `<= ${now + skew}` }));
+  }
+  if (iat !== undefined) {
+    if (!isNumericDate(iat)) findings.push(finding('claim_invalid', { claim: 'iat', detail: 'not a NumericDate' }));
+    else if (iat > now + skew) findings.push(finding('issued_in_future', { claim: 'iat', actual: iat, expected: `<= ${now + skew}` }));
+  }
+  if (isNumericDate(exp)) {
+    // Lifetime counts from issuance; a token without iat or nbf is judged by what it has left.
+    const start = isNumericDate(iat) ? iat : isNumericDate(nbf) ? nbf : now;
+    if (exp - start > issuer.maxLifetimeSeconds) {
+      findings.push(finding('lifetime_too_long', { claim: 'exp', actual: exp - start, expected: `<= ${issuer.maxLifetimeSeconds}` }));
+    }
+  }
+}
+
+function checkAudience(claims: Claims, route: CompiledRoute, findings: Finding[]): void {
+  const aud = claims.aud;
+  if (aud === undefined) {
+    findings.push(finding('claim_missing', { claim: 'aud' }));
+    return;
+  }
+  const audiences = typeof aud === 'string' ? [aud] : aud;
+  if (!Array.isArray(audiences) || audiences.length === 0 || !audiences.every((a) => typeof a === 'string')) {
+    findings.push(finding('claim_invalid', { claim: 'aud', detail: 'not a string or a non-empty array of strings' }));
+    return;
+  }
+  if (!audiences.some((a) => route.audiences.includes(a as string))) {
+    findings.push(finding('audience_mismatch', { claim: 'aud', actual: audiences, expected: route.audiences }));
+  }
+}
+
+export interface ClaimCheckInput {
+  header: JoseHeader;
+  claims: Claims;
+  issuer: CompiledIssuer;
+  route: CompiledRoute;
+  now: number;
+}
+
+/**
+ * Order: typ, issuer, times, audience, app, subject, scopes. The issuer was chosen by `iss` before the
+ * signature check; it is checked again here so that this function alone states the contract.
+ */
+export function checkClaims({ header, claims, issuer, route, now }: ClaimCheckInput): Finding[] {
+  const findings: Finding[] = [];
+  if (issuer.typ !== null) {
+    const typ = typeof header.typ === 'string' ? normalizeTyp(header.typ) : undefined;
+    if (typ !== issuer.typ) findings.push(finding('typ_mismatch', { actual: header.typ ?? null, expected: issuer.typ }));
+  }
+  if (claims.iss !== issuer.issuer) findings.push(finding('issuer_mismatch', { claim: 'iss', actual: claims.iss, expected: issuer.issuer }));
+  checkTimes(claims, issuer, now, findings);
+  checkAudience(claims, route, findings);
+  if (route.app !== null) {
+    const app = readClaim(claims, issuer.appClaim);
+    if (app === undefined) findings.push(finding('claim_missing', { claim: claimName(issuer.appClaim) }));
+    else if (app !== route.app) findings.push(finding('app_mismatch', { claim: claimName(issuer.appClaim), actual: app, expected: route.app }));
+  }
+  if (claims.sub === undefined) findings.push(finding('claim_missing', { claim: 'sub' }));
+  else if (typeof claims.sub !== 'string' || claims.sub.length === 0) findings.push(finding('claim_invalid', { claim: 'sub', detail: 'not a non-empty string' }));
+  if (route.scopes.length > 0) {
+    const granted = grantedScopes(claims);
+    const missing = route.scopes.filter((s) => !granted.has(s));
+    if (missing.length > 0) findings.push(finding('scope_insufficient', { claim: 'scope', expected: route.scopes, actual: [...granted] }));
+  }
+  return findings;
+}
