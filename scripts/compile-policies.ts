@@ -3,7 +3,7 @@
  * A broken policy fails with the file, line, JSON path and what is wrong, and nothing is written.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { compilePolicies, formatPolicyError, type CompileResult } from '../src/config/compile.ts';
 
 export const ROOT = join(import.meta.dirname, '..');
@@ -34,6 +34,6 @@ export function compileAndWrite(dir = POLICY_DIR): boolean {
 }
 
 if (import.meta.main) {
-  const dir = process.argv[2] ? join(process.cwd(), process.argv[2]) : POLICY_DIR;
+  const dir = process.argv[2] ? resolve(process.argv[2]) : POLICY_DIR;
   process.exitCode = compileAndWrite(dir) ? 0 : 1;
 }

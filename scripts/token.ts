@@ -14,7 +14,22 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+/** parseArgs reads "-60" as an option: join a negative number to the flag before it, so `--ttl -60` works as documented. */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (arg.startsWith('--') && !arg.includes('=') && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 const { values } = parseArgs({
+  args: joinNegativeValues(process.argv.slice(2)),
   options: {
     app: { type: 'string' },
     sub: { type: 'string', default: 'demo-user' },

@@ -99,8 +99,11 @@ class ErrorList {
     let at = offset;
     if (at === undefined && tree?.root) {
       const segments = path.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));
-      // The deepest node that exists: an error about a missing field points at its parent.
-      for (let n = segments.length; n >= 0 && at === undefined; n--) at = findNodeAtLocation(tree.root, segments.slice(0, n))?.offset;
+      // The deepest node that exists (an error about a missing field points at its parent), at its key when it has one.
+      for (let n = segments.length; n >= 0 && at === undefined; n--) {
+        const node = findNodeAtLocation(tree.root, segments.slice(0, n));
+        at = node?.parent?.type === 'property' ? node.parent.offset : node?.offset;
+      }
     }
     const { line, column } = lineAndColumn(tree?.text ?? '', at ?? 0);
     this.errors.push({ file, path, line, column, message });

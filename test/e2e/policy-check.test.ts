@@ -1,0 +1,38 @@
+/** `npm run check` (the wrangler build command too) on a broken policy: exit 1, and the file, line, path and reason. */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'policies-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+it('fails a broken policy with the file, line, JSON path and what is wrong', async () => {
+  writeFileSync(
+    join(dir, 'broken.jsonc'),
+    `{
+  // a route with a typo in a field name
+  "routes": {
+    "a": { "path": "/a/*", "issuers": ["ghost"], "audiences": ["x"], "origin": "https://o.example" },
+    "b": { "path": "/b/*", "mode": "public", "origin": "https://o.example", "methdos": ["GET"] }
+  }
+}
+`,
+  );
+  const run = promisify(execFile)('node', [join(ROOT, 'scripts/compile-policies.ts'), dir], { cwd: ROOT });
+  const failure = await run.then(
+    () => null,
+    (error: { code: number; stderr: string }) => error,
+  );
+  expect(failure?.code).toBe(1);
+  const file = relative(ROOT, join(dir, 'broken.jsonc'));
+  expect(failure?.stderr).toContain(`${file}:5:77: /routes/b/methdos: unknown field "methdos"`);
+});
+
+it('passes the repository policies', async () => {
+  const { stderr } = await promisify(execFile)('node', [join(ROOT, 'scripts/compile-policies.ts')], { cwd: ROOT });
+  expect(stderr).toMatch(/^Policies OK: 4 routes, 1 issuers/);
+});

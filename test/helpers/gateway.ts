@@ -1,0 +1,16 @@
+/** A gateway built from policy text, through the same compiler and Gateway class the Worker uses. */
+import { compilePolicies } from '../../src/config/compile.ts';
+import type { CompiledConfig } from '../../src/config/types.ts';
+import { Gateway } from '../../src/gateway.ts';
+
+export function compileOrThrow(text: string, file = 'test.jsonc'): CompiledConfig {
+  const result = compilePolicies([{ file, text }]);
+  if (!result.ok) throw new Error(`test policy does not compile:\n${result.errors.map((e) => `${e.path}: ${e.message}`).join('\n')}`);
+  return result.config;
+}
+
+export function gatewayFor(policy: object, options = { allowLoopbackHttp: false }): Gateway {
+  return new Gateway(compileOrThrow(JSON.stringify(policy)), options);
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });

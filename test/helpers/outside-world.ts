@@ -1,0 +1,79 @@
+/**
+ * The outside world as the Worker sees it through fetch(): issuers that serve key sets and count their
+ * requests, an echo origin that records what reached it, and an unreachable network for anything else.
+ * Only fetch is replaced; KV, the Cache API and the runtime are workerd's own.
+ */
+import { vi } from 'vitest';
+
+export interface OriginRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+type Responder = (request: Request) => Response | Promise<Response>;
+
+export class OutsideWorld {
+  readonly originRequests: OriginRequest[] = [];
+  readonly #issuers = new Map<string, Responder>();
+  readonly #fetchCounts = new Map<string, number>();
+  readonly #originHosts = new Set<string>();
+  #spy: ReturnType<typeof vi.spyOn> | undefined;
+
+  /** Serves `body` as JSON at `url`, with the given cache lifetime, until replaced. */
+  serveJwks(url: string, body: unknown, maxAgeSeconds = 300): this {
+    return this.serve(url, () => Response.json(body, { headers: { 'cache-control': `public, max-age=${maxAgeSeconds}` } }));
+  }
+
+  serve(url: string, responder: Responder): this {
+    this.#issuers.set(url, responder);
+    return this;
+  }
+
+  /** An origin host whose requests are recorded and answered with an echo, like the demo's echo origin. */
+  origin(host: string): this {
+    this.#originHosts.add(host);
+    return this;
+  }
+
+  fetchCount(url?: string): number {
+    if (url !== undefined) return this.#fetchCounts.get(url) ?? 0;
+    return [...this.#fetchCounts.values()].reduce((a, b) => a + b, 0);
+  }
+
+  install(): this {
+    this.#spy = vi.spyOn(globalThis, 'fetch').mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+      const request = new Request(input, init);
+      const url = new URL(request.url);
+      const issuer = this.#issuers.get(url.href);
+      if (issuer) {
+        this.#fetchCounts.set(url.href, (this.#fetchCounts.get(url.href) ?? 0) + 1);
+        return issuer(request);
+      }
+      if (this.#originHosts.has(url.host)) {
+        const recorded: OriginRequest = {
+          method: request.method,
+          url: request.url,
+          headers: Object.fromEntries(request.headers),
+          body: await request.text(),
+        };
+        this.originRequests.push(recorded);
+        return Response.json({ method: recorded.method, path: url.pathname, query: url.search, headers: recorded.headers });
+      }
+      // What fetch does when nothing answers at that address.
+      throw new TypeError(`Network connection lost (no test server at ${url.host})`);
+    });
+    return this;
+  }
+
+  restore(): void {
+    this.#spy?.mockRestore();
+  }
+
+  lastOriginRequest(): OriginRequest {
+    const last = this.originRequests.at(-1);
+    if (!last) throw new Error('no request reached the origin');
+    return last;
+  }
+}

@@ -1,0 +1,116 @@
+import compiledDemo from '../../../.generated/policies.json' with { type: 'json' };
+import { describe, expect, it } from 'vitest';
+import { compilePolicies, formatPolicyError, type PolicyError } from '../../../src/config/compile.ts';
+
+const ISSUER = { issuer: 'https://idp.example/', jwks_uri: 'https://idp.example/.well-known/jwks.json' };
+const ROUTE = { path: '/api/*', issuers: ['idp'], audiences: ['https://api.example'], origin: 'https://origin.example' };
+
+function errorsOf(...texts: string[]): Omit<PolicyError, 'line' | 'column'>[] {
+  const result = compilePolicies(texts.map((text, i) => ({ file: `policies/p${i}.jsonc`, text })));
+  if (result.ok) throw new Error('expected the policy to be refused');
+  return result.errors.map(({ file, path, message }) => ({ file, path, message }));
+}
+const policy = (value: object) => JSON.stringify(value, null, 2);
+
+describe('compilePolicies', () => {
+  it('compiles a minimal policy with every default filled in', () => {
+    const result = compilePolicies([{ file: 'p.jsonc', text: policy({ issuers: { idp: ISSUER }, routes: { api: ROUTE } }) }]);
+    expect(result).toEqual({
+      ok: true,
+      config: {
+        version: 1,
+        settings: { realm: 'api', identityHeaderPrefix: 'x-verified-' },
+        issuers: {
+          idp: {
+            id: 'idp',
+            issuer: 'https://idp.example/',
+            keySource: { kind: 'jwks', url: 'https://idp.example/.well-known/jwks.json' },
+            algorithms: ['RS256'],
+            appClaim: ['app_id'],
+            clockSkewSeconds: 60,
+            maxLifetimeSeconds: 86400,
+            typ: null,
+          },
+        },
+        routes: [
+          {
+            id: 'api',
+            file: 'p.jsonc',
+            host: null,
+            path: { kind: 'prefix', value: '/api' },
+            methods: null,
+            mode: 'enforce',
+            issuers: ['idp'],
+            audiences: ['https://api.example'],
+            app: null,
+            scopes: [],
+            origin: 'https://origin.example',
+            forwardAuthorization: false,
+          },
+        ],
+      },
+    });
+  });
+
+  it('accepts comments and trailing commas', () => {
+    const text = `// routes\n{ /* block */ "issuers": { "idp": ${JSON.stringify(ISSUER)}, }, "routes": { "api": ${JSON.stringify(ROUTE)} }, }`;
+    expect(compilePolicies([{ file: 'p.jsonc', text }]).ok).toBe(true);
+  });
+
+  it('the demo policies compiled by `npm run check` are what the Worker loads', () => {
+    expect(compiledDemo.routes.map((r) => r.id)).toEqual(['billing', 'billing-admin', 'public', 'reports']);
+    expect(compiledDemo.issuers.demo.algorithms).toEqual(['RS256', 'ES256', 'EdDSA']);
+  });
+
+  it('names the file, line, column and JSON path of a syntax error', () => {
+    const result = compilePolicies([{ file: 'policies/bad.jsonc', text: '{\n  "routes": {\n    "a": { "path": "/x" \n  }\n' }]);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(formatPolicyError(result.errors[0]!)).toMatch(/^policies\/bad\.jsonc:\d+:\d+: \(file\): syntax: /);
+  });
+
+  it.each<[string, object, { path: string; message: string | RegExp }]>([
+    ['an unknown top-level field', { issuer: {} }, { path: '/issuer', message: 'unknown field "issuer"' }],
+    ['an unknown route field', { issuers: { idp: ISSUER }, routes: { api: { ...ROUTE, audience: 'x' } } }, { path: '/routes/api/audience', message: 'unknown field "audience"' }],
+    ['alg none', { issuers: { idp: { ...ISSUER, algorithms: ['none'] } } }, { path: '/issuers/idp/algorithms/0', message: /does not match any of/ }],
+    ['HS256 with a JWKS', { issuers: { idp: { ...ISSUER, algorithms: ['HS256'] } } }, { path: '/issuers/idp/algorithms/0', message: /does not match any of/ }],
+    ['a path without a leading slash', { issuers: { idp: ISSUER }, routes: { api: { ...ROUTE, path: 'api/*' } } }, { path: '/routes/api/path', message: /does not match pattern/ }],
+    ['a wildcard inside a path', { issuers: { idp: ISSUER }, routes: { api: { ...ROUTE, path: '/a/*/b' } } }, { path: '/routes/api/path', message: '"*" may only end a path, as "/prefix/*"' }],
+    ['a dot segment', { issuers: { idp: ISSUER }, routes: { api: { ...ROUTE, path: '/a/../b' } } }, { path: '/routes/api/path', message: /normalized URL path/ }],
+    ['an unknown issuer', { issuers: { idp: ISSUER }, routes: { api: { ...ROUTE, issuers: ['other'] } } }, { path: '/routes/api/issuers/0', message: 'no issuer "other" is defined in policies/' }],
+    ['an enforced route without audiences', { issuers: { idp: ISSUER }, routes: { api: { ...ROUTE, audiences: undefined } } }, { path: '/routes/api', message: /needs "audiences"/ }],
+    ['a public route with scopes', { routes: { api: { path: '/p/*', mode: 'public', scopes: ['a'], origin: 'https://o.example' } } }, { path: '/routes/api/scopes', message: /would never be enforced/ }],
+    ['a route without an origin', { issuers: { idp: ISSUER }, routes: { api: { ...ROUTE, origin: undefined } } }, { path: '/routes/api', message: /no "origin"/ }],
+    ['a JWKS over plain http', { issuers: { idp: { ...ISSUER, jwks_uri: 'http://idp.example/jwks' } } }, { path: '/issuers/idp/jwks_uri', message: /must be https/ }],
+    ['both jwks_uri and keys', { issuers: { idp: { ...ISSUER, keys: [{ kty: 'RSA' }] } } }, { path: '/issuers/idp', message: 'give exactly one of "jwks_uri" and "keys"' }],
+    ['an inline private key', { issuers: { idp: { issuer: 'i', keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'AA', d: 'AA' }] } } }, { path: '/issuers/idp/keys/0', message: 'key carries private or secret member "d"' }],
+    ['a bad host', { issuers: { idp: ISSUER }, routes: { api: { ...ROUTE, host: 'api.example.com:443' } } }, { path: '/routes/api/host', message: 'not a host name or "*.domain"' }],
+    ['a lower-case method', { issuers: { idp: ISSUER }, routes: { api: { ...ROUTE, methods: ['get'] } } }, { path: '/routes/api/methods/0', message: /does not match pattern/ }],
+  ])('refuses %s with the path inside the file', (_name, value, expected) => {
+    expect(errorsOf(policy(value))).toContainEqual({ file: 'policies/p0.jsonc', path: expected.path, message: expected.message instanceof RegExp ? expect.stringMatching(expected.message) : expected.message });
+  });
+
+  it('refuses two routes that match exactly the same requests, across files', () => {
+    const a = policy({ issuers: { idp: ISSUER }, routes: { one: ROUTE } });
+    const b = policy({ routes: { two: { ...ROUTE, methods: ['GET'] }, three: { ...ROUTE, methods: ['POST'] } } });
+    const c = policy({ routes: { four: ROUTE } });
+    expect(errorsOf(a, b, c)).toEqual([
+      { file: 'policies/p2.jsonc', path: '/routes/four', message: 'matches exactly the same requests as route "one" (policies/p0.jsonc); precedence would be ambiguous' },
+    ]);
+  });
+
+  it('refuses a duplicate id and a second settings block', () => {
+    const a = policy({ settings: { realm: 'a' }, issuers: { idp: ISSUER } });
+    const b = policy({ settings: { realm: 'b' }, issuers: { idp: ISSUER } });
+    expect(errorsOf(a, b)).toEqual([
+      { file: 'policies/p1.jsonc', path: '/settings', message: 'settings are already given in policies/p0.jsonc; give them in one file only' },
+      { file: 'policies/p1.jsonc', path: '/issuers/idp', message: 'issuer "idp" is already defined in policies/p0.jsonc' },
+    ]);
+  });
+
+  it('points the line and column at the offending field', () => {
+    const text = '{\n  "routes": {\n    "api": {\n      "path": "nope"\n    }\n  }\n}\n';
+    const result = compilePolicies([{ file: 'policies/x.jsonc', text }]);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors[0]).toMatchObject({ line: 4, column: 7, path: '/routes/api/path' });
+  });
+});

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { headerSafe, identityHeaders } from '../../../src/forward/identity-headers.ts';
+import { originUrl } from '../../../src/forward/origin.ts';
+import { sanitizeRequestHeaders } from '../../../src/forward/sanitize.ts';
+
+describe('sanitizeRequestHeaders', () => {
+  const incoming = new Headers({
+    'X-Verified-Sub': 'admin',
+    'x-verified-app': 'billing',
+    'X-VERIFIED-ASSERTION': 'forged',
+    'x-verifiedsub': 'not in the namespace',
+    authorization: 'Bearer t',
+    accept: 'application/json',
+  });
+
+  it('removes every header in the identity namespace, in any casing, and Authorization by default', () => {
+    const out = sanitizeRequestHeaders(incoming, { identityHeaderPrefix: 'x-verified-', forwardAuthorization: false });
+    expect(Object.fromEntries(out)).toEqual({ accept: 'application/json', 'x-verifiedsub': 'not in the namespace' });
+  });
+
+  it('keeps Authorization when the route forwards it', () => {
+    const out = sanitizeRequestHeaders(incoming, { identityHeaderPrefix: 'x-verified-', forwardAuthorization: true });
+    expect(out.get('authorization')).toBe('Bearer t');
+    expect(out.get('x-verified-sub')).toBeNull();
+  });
+
+  it('honours a configured prefix', () => {
+    const out = sanitizeRequestHeaders(new Headers({ 'x-auth-user': 'a', 'x-verified-sub': 'b' }), { identityHeaderPrefix: 'x-auth-', forwardAuthorization: false });
+    expect(Object.fromEntries(out)).toEqual({ 'x-verified-sub': 'b' });
+  });
+});
+
+describe('identityHeaders', () => {
+  it('states the verified identity', () => {
+    const claims = { sub: 'u1', iss: 'https://idp/', app_id: 'billing', scope: 'a b', scp: ['c'], exp: 1800000000 };
+    expect(identityHeaders('x-verified-', { routeId: 'r', requestId: 'id-1', verified: { claims, appClaim: ['app_id'] } })).toEqual([
+      ['x-verified-route', 'r'],
+      ['x-verified-request-id', 'id-1'],
+      ['x-verified-sub', 'u1'],
+      ['x-verified-iss', 'https://idp/'],
+      ['x-verified-app', 'billing'],
+      ['x-verified-scope', 'a b c'],
+      ['x-verified-exp', '1800000000'],
+    ]);
+  });
+
+  it('states only the route and request id on public routes', () => {
+    expect(identityHeaders('x-verified-', { routeId: 'p', requestId: 'id', verified: null })).toEqual([
+      ['x-verified-route', 'p'],
+      ['x-verified-request-id', 'id'],
+    ]);
+  });
+
+  it('makes any claim value header-safe and reversible', () => {
+    for (const value of ['Zoë', 'a\r\nx-verified-sub: admin', '100%', '😀', 'x'.repeat(5000)]) {
+      const safe = headerSafe(value);
+      expect(() => new Headers({ h: safe })).not.toThrow();
+      expect(safe).toMatch(/^[\x20-\x7e]*$/);
+      if (value.length < 100) expect(decodeURIComponent(safe)).toBe(value);
+      else expect(safe.length).toBeLessThanOrEqual(2048);
+    }
+  });
+});
+
+describe('originUrl', () => {
+  it.each([
+    ['https://o.example', 'https://gw/a/b?x=1', 'https://o.example/a/b?x=1'],
+    ['https://o.example/', 'https://gw/a', 'https://o.example/a'],
+    ['https://o.example/base', 'https://gw/a?q', 'https://o.example/base/a?q'],
+    ['http://127.0.0.1:8789', 'https://gw/', 'http://127.0.0.1:8789/'],
+  ])('%s + %s -> %s', (origin, request, expected) => {
+    expect(originUrl(origin, new URL(request)).href).toBe(expected);
+  });
+});

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_TOKEN_BYTES } from '../../../src/config/constants.ts';
+import { bytesToBase64Url } from '../../../src/token/base64url.ts';
+import { parseTokenShape } from '../../../src/token/shape.ts';
+
+const enc = (value: string) => bytesToBase64Url(new TextEncoder().encode(value));
+const json = (value: unknown) => enc(JSON.stringify(value));
+const SIG = 'c2ln';
+const token = (header: unknown, payload: unknown = { sub: 'a' }) => `${json(header)}.${json(payload)}.${SIG}`;
+
+describe('parseTokenShape', () => {
+  it('accepts a well-formed token and returns its header and payload', () => {
+    const result = parseTokenShape(token({ alg: 'RS256', typ: 'at+jwt', kid: 'k-1' }, { sub: 'u', n: 1 }));
+    expect(result).toEqual({
+      ok: true,
+      token: { raw: expect.any(String), header: { alg: 'RS256', typ: 'at+jwt', kid: 'k-1' }, payload: { sub: 'u', n: 1 } },
+    });
+  });
+
+  it('accepts the x5t thumbprints Entra ID sends beside kid', () => {
+    expect(parseTokenShape(token({ alg: 'RS256', kid: 'k', x5t: 'abc', 'x5t#S256': 'def' })).ok).toBe(true);
+  });
+
+  it.each([
+    ['too large', `${json({ alg: 'RS256' })}.${'A'.repeat(MAX_TOKEN_BYTES)}.${SIG}`, 'token too large'],
+    ['two segments', `${json({ alg: 'RS256' })}.${json({})}`, 'not three segments'],
+    ['JWE', 'a.b.c.d.e', 'JWE (5 segments) is not accepted'],
+    ['empty signature', `${json({ alg: 'none' })}.${json({})}.`, 'empty segment or character outside base64url'],
+    ['empty header', `.${json({})}.${SIG}`, 'empty segment or character outside base64url'],
+    ['padding', `${json({ alg: 'RS256' })}=.${json({})}.${SIG}`, 'empty segment or character outside base64url'],
+    ['non-canonical trailing bits in the signature', `${json({ alg: 'RS256' })}.${json({})}.AAF`, 'signature: not canonical base64url'],
+    ['non-canonical trailing bits in the payload', `${json({ alg: 'RS256' })}.e31.${SIG}`, 'payload: not canonical base64url'],
+    ['header not JSON', `${enc('{alg')}.${json({})}.${SIG}`, 'header: not JSON'],
+    ['header an array', `${json(['RS256'])}.${json({})}.${SIG}`, 'header: not a JSON object'],
+    ['header not UTF-8', `${bytesToBase64Url(new Uint8Array([0x7b, 0xff, 0x7d]))}.${json({})}.${SIG}`, 'header: not UTF-8'],
+    ['header with BOM', `${enc('\ufeff{"alg":"RS256"}')}.${json({})}.${SIG}`, 'header: byte order mark'],
+    ['payload a string', `${json({ alg: 'RS256' })}.${json('x')}.${SIG}`, 'payload: not a JSON object'],
+    ['payload null', `${json({ alg: 'RS256' })}.${json(null)}.${SIG}`, 'payload: not a JSON object'],
+    ['alg missing', token({ typ: 'JWT' }), 'header: alg is not a string'],
+    ['alg not a string', token({ alg: 1 }), 'header: alg is not a string'],
+    ['typ not a string', token({ alg: 'RS256', typ: 1 }), 'header: typ is not a string'],
+    ['kid a number', token({ alg: 'RS256', kid: 7 }), 'header: kid is not a short printable string'],
+    ['kid with a newline', token({ alg: 'RS256', kid: 'a\nb' }), 'header: kid is not a short printable string'],
+    ['kid huge', token({ alg: 'RS256', kid: 'k'.repeat(257) }), 'header: kid is not a short printable string'],
+    ['header too large', token({ alg: 'RS256', typ: 'x'.repeat(1100) }), 'header too large'],
+  ])('refuses %s', (_name, raw, detail) => {
+    expect(parseTokenShape(raw)).toEqual({ ok: false, finding: { code: 'token_malformed', detail } });
+  });
+
+  it.each(['crit', 'b64', 'enc', 'zip', 'cty', 'jwk', 'jku', 'x5u', 'x5c', 'x-custom'])('refuses the %s header parameter', (name) => {
+    expect(parseTokenShape(token({ alg: 'RS256', [name]: 'x' }))).toEqual({
+      ok: false,
+      finding: { code: 'token_malformed', detail: `header parameter "${name}" is not accepted` },
+    });
+  });
+});
