@@ -6,6 +6,7 @@
  */
 import { KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS } from './config/constants.ts';
 import type { Algorithm, CompiledConfig, CompiledIssuer, CompiledRoute } from './config/types.ts';
+import type { Env } from './env.ts';
 import { answerFor, finding, type Finding } from './findings.ts';
 import { identityHeaders } from './forward/identity-headers.ts';
 import { badGateway, forwardToOrigin, originUrl } from './forward/origin.ts';
@@ -38,7 +39,8 @@ export class Gateway {
     this.#keys = new KeyStore({ allowLoopbackHttp: options.allowLoopbackHttp });
   }
 
-  async handle(request: Request): Promise<Response> {
+  /** env and ctx carry the bindings and waitUntil that key caching, signing and logging need. */
+  async handle(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     const started = Date.now();
     const now = Math.floor(started / 1000);
     const url = new URL(request.url);

@@ -1,19 +1,15 @@
 /** The Worker's entry point: builds the gateway from the policies compiled at build time, once per isolate. */
 import compiledPolicies from '../.generated/policies.json' with { type: 'json' };
 import { loadCompiledConfig } from './config/load.ts';
+import type { Env } from './env.ts';
 import { Gateway } from './gateway.ts';
-
-export interface Env {
-  /** "true" only in local development (npm start): lets the demo issuer on 127.0.0.1 serve keys over http. */
-  ALLOW_LOOPBACK_HTTP?: string;
-}
 
 let gateway: Gateway | undefined;
 
 export default {
-  async fetch(request, env): Promise<Response> {
+  async fetch(request, env, ctx): Promise<Response> {
     // Built lazily: workerd allows no crypto or I/O at global scope, and env is known only here.
     gateway ??= new Gateway(loadCompiledConfig(compiledPolicies), { allowLoopbackHttp: env.ALLOW_LOOPBACK_HTTP === 'true' });
-    return gateway.handle(request);
+    return gateway.handle(request, env, ctx);
   },
 } satisfies ExportedHandler<Env>;

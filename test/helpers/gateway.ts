@@ -1,4 +1,5 @@
 /** A gateway built from policy text, through the same compiler and Gateway class the Worker uses. */
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { compilePolicies } from '../../src/config/compile.ts';
 import type { CompiledConfig } from '../../src/config/types.ts';
 import { Gateway } from '../../src/gateway.ts';
@@ -11,6 +12,14 @@ export function compileOrThrow(text: string, file = 'test.jsonc'): CompiledConfi
 
 export function gatewayFor(policy: object, options = { allowLoopbackHttp: false }): Gateway {
   return new Gateway(compileOrThrow(JSON.stringify(policy)), options);
+}
+
+/** One request through a gateway, with workerd's own env and an execution context whose waitUntil work is awaited. */
+export async function send(gateway: Gateway, request: Request): Promise<Response> {
+  const ctx = createExecutionContext();
+  const response = await gateway.handle(request, env, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
