@@ -5,28 +5,22 @@
  * included) except key resolution and forwarding, which do the I/O.
  */
 import { KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS } from './config/constants.ts';
-import type { Algorithm, CompiledConfig, CompiledIssuer, CompiledRoute } from './config/types.ts';
+import type { CompiledConfig, CompiledIssuer, CompiledRoute } from './config/types.ts';
 import type { Env } from './env.ts';
 import { answerFor, finding, type Finding } from './findings.ts';
 import { identityHeaders } from './forward/identity-headers.ts';
 import { badGateway, forwardToOrigin, originUrl } from './forward/origin.ts';
 import { sanitizeRequestHeaders } from './forward/sanitize.ts';
-import { KeyStore, type KeyLayer } from './keys/key-store.ts';
-import { newRecord, writeRecord, type VerificationRecord } from './log/record.ts';
+import { KeyStore } from './keys/key-store.ts';
+import { newRecord, recordEvidence, writeRecord, type VerificationRecord } from './log/record.ts';
 import { RouteTable } from './route/route-table.ts';
-import { extractBearerToken } from './token/extract.ts';
-import { parseTokenShape } from './token/shape.ts';
-import { checkClaims, readClaim, type Claims } from './verify/claims.ts';
-import { verifySignature } from './verify/signature.ts';
+import { authenticate } from './verify/authenticate.ts';
+import type { Claims } from './verify/claims.ts';
 
 export interface GatewayOptions {
   /** Local development only: lets issuers on 127.0.0.1 serve their JWKS over plain http. */
   allowLoopbackHttp: boolean;
 }
-
-type Authentication =
-  | { ok: true; claims: Claims; issuer: CompiledIssuer }
-  | { ok: false; findings: Finding[] };
 
 export class Gateway {
   readonly #config: CompiledConfig;
@@ -79,7 +73,8 @@ export class Gateway {
     if (route.mode === 'public') {
       record.outcome = 'public';
     } else {
-      const authentication = await this.#authenticate(request.headers, route, now, record);
+      const authentication = await authenticate({ headers: request.headers, route, config: this.#config, keys: this.#keys, now });
+      recordEvidence(record, authentication.evidence);
       if (!authentication.ok) return this.#deny(record, authentication.findings, route, requestId);
       verified = authentication;
       record.outcome = 'allowed';
@@ -100,42 +95,6 @@ export class Gateway {
     }
     record.origin_status = forwarded.response.status;
     return forwarded.response;
-  }
-
-  /** token -> shape -> issuer -> algorithm -> key -> signature -> claims. Shape, issuer and algorithm failures cost no key lookup. */
-  async #authenticate(headers: Headers, route: CompiledRoute, now: number, record: VerificationRecord): Promise<Authentication> {
-    const extracted = extractBearerToken(headers);
-    if (!extracted.ok) return { ok: false, findings: [extracted.finding] };
-    const shape = parseTokenShape(extracted.token);
-    if (!shape.ok) return { ok: false, findings: [shape.finding] };
-    const { header, payload } = shape.token;
-    record.kid = header.kid ?? null;
-    record.alg = header.alg;
-
-    // The unverified iss only chooses which configured issuer's keys to try; it is checked again after the signature.
-    const issuer = route.issuers.map((id) => this.#config.issuers[id]!).find((candidate) => candidate.issuer === payload.iss);
-    if (!issuer) {
-      const expected = route.issuers.map((id) => this.#config.issuers[id]!.issuer);
-      return { ok: false, findings: [finding('issuer_mismatch', { claim: 'iss', actual: payload.iss ?? null, expected })] };
-    }
-    record.iss = issuer.issuer;
-    const alg = header.alg as Algorithm;
-    if (!issuer.algorithms.includes(alg)) {
-      return { ok: false, findings: [finding('alg_not_allowed', { actual: header.alg, expected: issuer.algorithms })] };
-    }
-
-    const key = await this.#keys.resolve(issuer, header.kid, alg, now);
-    if (!key.ok) return { ok: false, findings: [key.finding] };
-    record.key_layer = key.layer satisfies KeyLayer;
-    if (!(await verifySignature(shape.token.raw, key.key, alg))) return { ok: false, findings: [finding('signature_invalid')] };
-
-    const claims = payload;
-    record.aud = typeof claims.aud === 'string' || Array.isArray(claims.aud) ? (claims.aud as string | string[]) : null;
-    const app = readClaim(claims, issuer.appClaim);
-    record.app = typeof app === 'string' ? app : null;
-    record.sub = typeof claims.sub === 'string' ? claims.sub : null;
-    const findings = checkClaims({ header, claims, issuer, route, now });
-    return findings.length > 0 ? { ok: false, findings } : { ok: true, claims, issuer };
   }
 
   #deny(record: VerificationRecord, findings: Finding[], route: CompiledRoute | null, requestId: string): Response {

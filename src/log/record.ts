@@ -4,6 +4,7 @@
  */
 import type { Finding } from '../findings.ts';
 import type { KeyLayer } from '../keys/key-store.ts';
+import type { Evidence } from '../verify/authenticate.ts';
 
 export const RECORD_VERSION = 1;
 
@@ -63,4 +64,14 @@ export function newRecord(request: Request, url: URL, requestId: string, started
 
 export function writeRecord(record: VerificationRecord): void {
   console.log(record);
+}
+
+export function recordEvidence(record: VerificationRecord, evidence: Evidence): void {
+  record.kid = evidence.kid;
+  record.alg = evidence.alg;
+  record.iss = evidence.iss;
+  record.key_layer = evidence.keyLayer;
+  record.aud = evidence.aud;
+  record.app = evidence.app;
+  record.sub = evidence.sub;
 }

@@ -1,0 +1,69 @@
+/**
+ * token -> shape -> issuer -> algorithm -> key -> signature -> claims, for one route. Shared by the Worker
+ * and the operator tools, so they judge a token with the same code. Shape, issuer and algorithm failures
+ * stop before any key lookup, so they cost no network request.
+ */
+import type { Algorithm, CompiledConfig, CompiledIssuer, CompiledRoute } from '../config/types.ts';
+import { finding, type Finding } from '../findings.ts';
+import type { KeyLayer, KeyStore } from '../keys/key-store.ts';
+import { extractBearerToken } from '../token/extract.ts';
+import { parseTokenShape } from '../token/shape.ts';
+import { checkClaims, readClaim, type Claims } from './claims.ts';
+import { verifySignature } from './signature.ts';
+
+/** What the verification saw, for the log; claim values are set only once the signature verified. */
+export interface Evidence {
+  kid: string | null;
+  alg: string | null;
+  iss: string | null;
+  keyLayer: KeyLayer | null;
+  aud: string | string[] | null;
+  app: string | null;
+  sub: string | null;
+}
+
+export type Authentication =
+  | { ok: true; claims: Claims; issuer: CompiledIssuer; evidence: Evidence }
+  | { ok: false; findings: Finding[]; evidence: Evidence };
+
+export interface AuthenticateInput {
+  headers: Headers;
+  route: CompiledRoute;
+  config: CompiledConfig;
+  keys: KeyStore;
+  now: number;
+}
+
+export async function authenticate({ headers, route, config, keys, now }: AuthenticateInput): Promise<Authentication> {
+  const evidence: Evidence = { kid: null, alg: null, iss: null, keyLayer: null, aud: null, app: null, sub: null };
+  const fail = (...findings: Finding[]): Authentication => ({ ok: false, findings, evidence });
+
+  const extracted = extractBearerToken(headers);
+  if (!extracted.ok) return fail(extracted.finding);
+  const shape = parseTokenShape(extracted.token);
+  if (!shape.ok) return fail(shape.finding);
+  const { header, payload } = shape.token;
+  evidence.kid = header.kid ?? null;
+  evidence.alg = header.alg;
+
+  // The unverified iss only chooses which configured issuer's keys to try; checkClaims checks it again.
+  const candidates = route.issuers.map((id) => config.issuers[id]!);
+  const issuer = candidates.find((candidate) => candidate.issuer === payload.iss);
+  if (!issuer) return fail(finding('issuer_mismatch', { claim: 'iss', actual: payload.iss ?? null, expected: candidates.map((c) => c.issuer) }));
+  evidence.iss = issuer.issuer;
+  const alg = header.alg as Algorithm;
+  if (!issuer.algorithms.includes(alg)) return fail(finding('alg_not_allowed', { actual: header.alg, expected: issuer.algorithms }));
+
+  const key = await keys.resolve(issuer, header.kid, alg, now);
+  if (!key.ok) return fail(key.finding);
+  evidence.keyLayer = key.layer;
+  if (!(await verifySignature(shape.token.raw, key.key, alg))) return fail(finding('signature_invalid'));
+
+  const claims = payload;
+  const app = readClaim(claims, issuer.appClaim);
+  evidence.aud = typeof claims.aud === 'string' || Array.isArray(claims.aud) ? (claims.aud as string | string[]) : null;
+  evidence.app = typeof app === 'string' ? app : null;
+  evidence.sub = typeof claims.sub === 'string' ? claims.sub : null;
+  const findings = checkClaims({ header, claims, issuer, route, now });
+  return findings.length > 0 ? fail(...findings) : { ok: true, claims, issuer, evidence };
+}
