@@ -5,11 +5,12 @@
  * Only results are shared between requests, never a pending fetch: workerd forbids awaiting I/O that
  * another request started.
  */
-import { importJWK, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import { UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS } from '../config/constants.ts';
 import type { Algorithm, CompiledIssuer } from '../config/types.ts';
 import { finding, type Finding } from '../findings.ts';
 import { fetchJwks } from './jwks-fetch.ts';
+import { importVerificationKey } from './import-key.ts';
 import { keyAllowsAlgorithm } from './validate-jwk.ts';
 
 /** Which layer answered: recorded in the verification log. */
@@ -66,7 +67,7 @@ export class KeyStore {
     let key = set.imported.get(cacheKey);
     if (!key) {
       try {
-        key = (await importJWK(jwk, alg)) as CryptoKey;
+        key = await importVerificationKey(jwk, alg);
       } catch {
         return { ok: false, finding: finding('kid_unknown', { actual: kid ?? null, detail: 'key could not be imported' }) };
       }

@@ -14,6 +14,9 @@ export interface JoseHeader {
 
 export interface ParsedToken {
   raw: string;
+  /** The signed text: header and payload segments with the dot between them. */
+  signingInput: string;
+  signature: Uint8Array;
   header: JoseHeader;
   /** Unverified until the signature check passes; only `iss` is read before that, to choose the issuer. */
   payload: Record<string, unknown>;
@@ -64,7 +67,8 @@ export function parseTokenShape(raw: string): ShapeResult {
     return malformed('empty segment or character outside base64url');
   }
   if (headerSegment.length > Math.ceil((MAX_HEADER_BYTES * 4) / 3)) return malformed('header too large');
-  if (base64UrlToBytes(signatureSegment) === null) return malformed('signature: not canonical base64url');
+  const signature = base64UrlToBytes(signatureSegment);
+  if (signature === null) return malformed('signature: not canonical base64url');
 
   const header = decodeJsonObject(headerSegment);
   if (typeof header === 'string') return malformed(`header: ${header}`);
@@ -81,5 +85,6 @@ export function parseTokenShape(raw: string): ShapeResult {
 
   const payload = decodeJsonObject(payloadSegment);
   if (typeof payload === 'string') return malformed(`payload: ${payload}`);
-  return { ok: true, token: { raw, header: header as unknown as JoseHeader, payload } };
+  const signingInput = raw.slice(0, headerSegment.length + 1 + payloadSegment.length);
+  return { ok: true, token: { raw, signingInput, signature, header: header as unknown as JoseHeader, payload } };
 }

@@ -9,7 +9,7 @@ import type { KeyLayer, KeyStore } from '../keys/key-store.ts';
 import { extractBearerToken } from '../token/extract.ts';
 import { parseTokenShape } from '../token/shape.ts';
 import { checkClaims, readClaim, type Claims } from './claims.ts';
-import { verifySignature } from './signature.ts';
+import { verifyTokenSignature } from './signature.ts';
 
 /** What the verification saw, for the log; claim values are set only once the signature verified. */
 export interface Evidence {
@@ -57,7 +57,7 @@ export async function authenticate({ headers, route, config, keys, now }: Authen
   const key = await keys.resolve(issuer, header.kid, alg, now);
   if (!key.ok) return fail(key.finding);
   evidence.keyLayer = key.layer;
-  if (!(await verifySignature(shape.token.raw, key.key, alg))) return fail(finding('signature_invalid'));
+  if (!(await verifyTokenSignature(shape.token, key.key, alg))) return fail(finding('signature_invalid'));
 
   const claims = payload;
   const app = readClaim(claims, issuer.appClaim);

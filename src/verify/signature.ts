@@ -1,16 +1,40 @@
-/** The signature check, under the algorithm the issuer policy pinned, with a key the gateway chose. */
-import { compactVerify } from 'jose';
-import type { Algorithm } from '../config/types.ts';
-
 /**
- * True only when the signature verifies. jose re-checks the header (crit, b64, alg against our list) and
- * throws on any mismatch, including TypeErrors for odd keys: every throw is a failed verification here.
+ * The signature check, under the algorithm the issuer policy pinned, with a key the gateway chose.
+ * The shape gate has already refused every header that would change what is signed (crit, b64) and
+ * decoded the signature, so this is WebCrypto alone: one verify, no re-parsing of the token.
  */
-export async function verifySignature(token: string, key: CryptoKey, alg: Algorithm): Promise<boolean> {
+import type { Algorithm } from '../config/types.ts';
+import type { ParsedToken } from '../token/shape.ts';
+
+/** WebCrypto parameters per JWS alg (RFC 7518 section 3); the hash of RSA keys is bound when they are imported. */
+const VERIFY_PARAMS: Record<Algorithm, SubtleCryptoSignAlgorithm> = {
+  RS256: { name: 'RSASSA-PKCS1-v1_5' },
+  RS384: { name: 'RSASSA-PKCS1-v1_5' },
+  RS512: { name: 'RSASSA-PKCS1-v1_5' },
+  PS256: { name: 'RSA-PSS', saltLength: 32 },
+  PS384: { name: 'RSA-PSS', saltLength: 48 },
+  PS512: { name: 'RSA-PSS', saltLength: 64 },
+  ES256: { name: 'ECDSA', hash: 'SHA-256' },
+  ES384: { name: 'ECDSA', hash: 'SHA-384' },
+  EdDSA: { name: 'Ed25519' },
+};
+
+/** JWS ECDSA signatures are r || s of fixed width (RFC 7518 section 3.4); DER or any other length is refused. */
+const ECDSA_SIGNATURE_BYTES: Partial<Record<Algorithm, number>> = { ES256: 64, ES384: 96 };
+
+/** True only when `signature` verifies over `data`. A runtime error (an odd key, a bad length) is a failed verification. */
+export async function verifySignatureBytes(alg: Algorithm, key: CryptoKey, signature: Uint8Array, data: Uint8Array): Promise<boolean> {
+  const width = ECDSA_SIGNATURE_BYTES[alg];
+  if (width !== undefined && signature.byteLength !== width) return false;
   try {
-    await compactVerify(token, key, { algorithms: [alg] });
-    return true;
+    return await crypto.subtle.verify(VERIFY_PARAMS[alg], key, signature, data);
   } catch {
     return false;
   }
+}
+
+const ascii = new TextEncoder();
+
+export function verifyTokenSignature(token: ParsedToken, key: CryptoKey, alg: Algorithm): Promise<boolean> {
+  return verifySignatureBytes(alg, key, token.signature, ascii.encode(token.signingInput));
 }
