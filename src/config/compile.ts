@@ -207,7 +207,8 @@ function compileRoute(
   id: string,
   source: RouteSource,
   file: string,
-  issuers: Record<string, CompiledIssuer>,
+  /** Every issuer id the policies declare, compiled or not: a broken issuer is reported once, where it is. */
+  declaredIssuers: ReadonlyMap<string, string>,
   defaultOrigin: string | undefined,
   errors: ErrorList,
 ): CompiledRoute | null {
@@ -227,7 +228,7 @@ function compileRoute(
     if (!source.issuers) errors.add(file, at(), `a route in mode "${mode}" needs "issuers"`);
     if (!source.audiences) errors.add(file, at(), `a route in mode "${mode}" needs "audiences" (RFC 8725 section 3.9)`);
     source.issuers?.forEach((issuerId, index) => {
-      if (!issuers[issuerId]) errors.add(file, at('issuers', index), `no issuer "${issuerId}" is defined in policies/`);
+      if (!declaredIssuers.has(issuerId)) errors.add(file, at('issuers', index), `no issuer "${issuerId}" is defined in policies/`);
     });
   }
   const claims = compileClaimRules(source.claims, (index, message) => errors.add(file, at('claims', index), message));
@@ -348,7 +349,7 @@ export function compilePolicies(sources: readonly PolicySource[]): CompileResult
         continue;
       }
       routeFile.set(id, file);
-      const route = compileRoute(id, source, file, issuers, settingsSource.default_origin, errors);
+      const route = compileRoute(id, source, file, issuerFile, settingsSource.default_origin, errors);
       if (route) routes.push(route);
     }
   }
