@@ -54,9 +54,10 @@ it('fails a broken preset, HMAC issuer and claim rule the same way', async () =>
   rmSync(sub, { recursive: true, force: true });
   expect(failure?.code).toBe(1);
   const file = relative(ROOT, join(sub, 'idp.jsonc'));
-  expect(failure?.stderr).toContain(`${file}:3:46: /issuers/entra/tenant: the directory (tenant) id, a lower-case GUID`);
-  expect(failure?.stderr).toContain(`${file}:4:97: /issuers/legacy/algorithms/0: HS256 needs the secret from a Worker secret ("secret_binding")`);
-  expect(failure?.stderr).toContain(`${file}:7:108: /routes/a/claims/0: give at most one of "equals", "one_of" and "contains"`);
+  expect(failure?.stderr).toContain(`${file}:3:35: /issuers/entra/tenant: the directory (tenant) id, a lower-case GUID`);
+  expect(failure?.stderr).toContain(`${file}:4:111: /issuers/legacy/algorithms/0: HS256 needs the secret from a Worker secret ("secret_binding")`);
+  expect(failure?.stderr).not.toContain('no issuer "legacy" is defined');
+  expect(failure?.stderr).toContain(`${file}:7:113: /routes/a/claims/0: give at most one of "equals", "one_of" and "contains"`);
 });
 
 it('passes the repository policies', async () => {

@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 /** The policy files of the repository as text, bundled at test build time (workerd has no file system). */
 
 /** policies/*.jsonc: what the deployed gateway compiles. */
