@@ -24,3 +24,14 @@ export function compileClaimRule(source: ClaimRuleSource): ClaimRule | string {
   if (source.contains !== undefined) return { path, test: { kind: 'contains', value: source.contains } };
   return { path, test: { kind: 'exists' } };
 }
+
+/** A policy's `claims` compiled; a broken rule is reported at its index. */
+export function compileClaimRules(rules: readonly ClaimRuleSource[] = [], report: (index: number, message: string) => void): ClaimRule[] {
+  const out: ClaimRule[] = [];
+  rules.forEach((rule, index) => {
+    const compiled = compileClaimRule(rule);
+    if (typeof compiled === 'string') report(index, compiled);
+    else out.push(compiled);
+  });
+  return out;
+}

@@ -11,7 +11,6 @@ import schema from './policy.schema.json' with { type: 'json' };
 import {
   COMPILED_CONFIG_VERSION,
   type Algorithm,
-  type ClaimRule,
   type CompiledConfig,
   type CompiledIssuer,
   type CompiledRoute,
@@ -21,8 +20,8 @@ import {
 import { isLoopbackHost } from '../keys/jwks-fetch.ts';
 import { judgeJwk } from '../keys/validate-jwk.ts';
 import { normalizeTyp } from '../verify/claims.ts';
-import { compileClaimRule, toClaimPath, type ClaimRuleSource } from './compile-claims.ts';
-import { expandPreset, type PresetName, type PresetParams } from './presets.ts';
+import { compileClaimRules, toClaimPath, type ClaimRuleSource } from './compile-claims.ts';
+import { expandIssuerPreset, type PresetName, type PresetParams } from './presets.ts';
 
 export interface PolicySource {
   /** As shown in errors, e.g. "policies/demo.jsonc". */
@@ -255,29 +254,6 @@ function compileRoute(
     ...(claims.length > 0 ? { claims } : {}),
     ...(source.cors_preflight ? { corsPreflight: true } : {}),
   };
-}
-
-/** The preset's expansion (undefined without a preset), or null after reporting why it cannot be expanded. */
-function expandIssuerPreset(source: IssuerSource, report: (field: string | null, message: string) => void) {
-  if (source.preset === undefined) return undefined;
-  const generic = source.preset === 'rfc9068' || source.preset === 'app-scoped';
-  for (const field of ['keys', 'secret_binding', 'audience_claim', ...(generic ? [] : ['issuer', 'jwks_uri'])] as const) {
-    if (source[field as keyof IssuerSource] !== undefined) report(field, `preset "${source.preset}" decides "${field}"; remove it, or write the issuer out without a preset`);
-  }
-  const result = expandPreset(source.preset, source);
-  if (!result.ok) for (const e of result.errors) report(e.field, e.message);
-  return result.ok ? result.expansion : null;
-}
-
-/** A policy's `claims` compiled; a broken rule is reported at its index. */
-function compileClaimRules(rules: readonly ClaimRuleSource[] = [], report: (index: number, message: string) => void): ClaimRule[] {
-  const out: ClaimRule[] = [];
-  rules.forEach((rule, index) => {
-    const compiled = compileClaimRule(rule);
-    if (typeof compiled === 'string') report(index, compiled);
-    else out.push(compiled);
-  });
-  return out;
 }
 
 /** Two routes that tie on host, path and a method would make precedence depend on file order: refused. */

@@ -150,6 +150,14 @@ const SPECS: Record<PresetName, PresetSpec> = {
 
 export const PRESET_PARAM_NAMES: readonly ParamName[] = ['tenant', 'authorization_server', 'user_pool_id', 'project_id', 'base_url', 'realm', 'team', 'issuer', 'jwks_uri'];
 
+/** An issuer as a policy writes it, as far as presets care. */
+export interface PresetSource extends PresetParams {
+  preset?: PresetName;
+  keys?: unknown;
+  secret_binding?: string;
+  audience_claim?: unknown;
+}
+
 export type PresetResult = { ok: true; expansion: PresetExpansion } | { ok: false; errors: { field: ParamName | null; message: string }[] };
 
 /** Expands a preset, or says which parameter is missing, unknown to this preset, or malformed. */
@@ -172,3 +180,16 @@ export function expandPreset(name: PresetName, given: PresetParams): PresetResul
 }
 
 const takes = (spec: PresetSpec) => [...new Set([...Object.keys(spec.params), ...Object.keys(spec.defaults ?? {})])].join(', ') || 'no parameters';
+
+/** The preset's expansion (undefined without a preset), or null after reporting why it cannot be expanded. */
+export function expandIssuerPreset(source: PresetSource, report: (field: string | null, message: string) => void): PresetExpansion | null | undefined {
+  if (source.preset === undefined) return undefined;
+  const generic = source.preset === 'rfc9068' || source.preset === 'app-scoped';
+  const decided: (keyof PresetSource)[] = ['keys', 'secret_binding', 'audience_claim', ...(generic ? [] : (['issuer', 'jwks_uri'] as const))];
+  for (const field of decided) {
+    if (source[field] !== undefined) report(field, `preset "${source.preset}" decides "${field}"; remove it, or write the issuer out without a preset`);
+  }
+  const result = expandPreset(source.preset, source);
+  if (!result.ok) for (const e of result.errors) report(e.field, e.message);
+  return result.ok ? result.expansion : null;
+}
