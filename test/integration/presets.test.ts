@@ -4,7 +4,7 @@
  * where they should be, refused on that provider's known confusions with the finding that says why.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JWTPayload } from 'jose';
+import { SignJWT, type JWTPayload } from 'jose';
 import type { CompiledConfig } from '../../src/config/types.ts';
 import { Gateway } from '../../src/gateway.ts';
 import { bearer, compileOrThrow, send } from '../helpers/gateway.ts';
@@ -37,7 +37,7 @@ afterAll(() => {
 });
 
 const T = () => nowSeconds();
-type Case = { name: string; claims: () => JWTPayload; header?: Record<string, unknown>; expect: string[] | 'ok' };
+type Case = { name: string; claims: () => JWTPayload; header?: Record<string, unknown>; expect: string[] | 'ok'; hmac?: 'HS512' };
 interface PresetCases {
   issuer: string;
   path: string;
@@ -175,6 +175,12 @@ const rfc9068Access = (): JWTPayload => ({
 });
 const platformAccess = (): JWTPayload => ({ iss: 'https://id.platform.example/', aud: 'https://api.platform.example', sub: 'u-1', app_id: 'billing', iat: T() - 5, exp: T() + 295 });
 
+/** Keycloak signs refresh tokens with a realm HMAC key (HS512). */
+async function hmacSigned(claims: JWTPayload): Promise<string> {
+  const secret = await crypto.subtle.importKey('raw', new Uint8Array(64).fill(7), { name: 'HMAC', hash: 'SHA-512' }, false, ['sign']);
+  return new SignJWT(claims).setProtectedHeader({ alg: 'HS512', typ: 'JWT', kid: 'realm-hmac' }).sign(secret);
+}
+
 const without = (claims: JWTPayload, ...names: string[]) => Object.fromEntries(Object.entries(claims).filter(([k]) => !names.includes(k)));
 
 const PRESETS: PresetCases[] = [
@@ -268,6 +274,7 @@ const PRESETS: PresetCases[] = [
       { name: 'another realm', claims: () => ({ ...keycloakAccess(), iss: 'https://sso.acme.example/realms/master' }), expect: ['issuer_mismatch'] },
       { name: 'the pre-17 /auth/realms iss', claims: () => ({ ...keycloakAccess(), iss: 'https://sso.acme.example/auth/realms/acme' }), expect: ['issuer_mismatch'] },
       { name: 'a token for another client', claims: () => ({ ...keycloakAccess(), azp: 'admin-cli' }), expect: ['app_mismatch'] },
+      { name: 'a refresh token (HS512, typ Refresh)', claims: () => ({ ...keycloakAccess(), typ: 'Refresh', aud: 'https://sso.acme.example/realms/acme' }), hmac: 'HS512', expect: ['alg_not_allowed'] },
     ],
   },
   {
@@ -311,8 +318,8 @@ describe.each(PRESETS)('preset of issuer "$issuer"', ({ issuer, path, jwks, iss,
     expect(config.issuers[issuer]).toMatchObject({ issuer: iss, keySource: { kind: 'jwks', url: jwks }, algorithms: ['RS256'] });
   });
 
-  it.each(cases)('$name -> $expect', async ({ claims, header, expect: expected }) => {
-    const token = await sign(keys[issuer]!, claims(), { header: header ?? {} });
+  it.each(cases)('$name -> $expect', async ({ claims, header, expect: expected, hmac }) => {
+    const token = hmac ? await hmacSigned(claims()) : await sign(keys[issuer]!, claims(), { header: header ?? {} });
     const response = await send(gateway, new Request(`https://gw.example${path}`, { headers: bearer(token) }));
     const record = logs.last();
     if (expected === 'ok') {
