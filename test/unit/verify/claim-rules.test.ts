@@ -1,33 +1,12 @@
 /** Claim value constraints (issuer and route `claims`), the audience claim and iss aliases, table-driven with the clock injected. */
 import { describe, expect, it } from 'vitest';
 import type { ClaimRule, CompiledIssuer, CompiledRoute } from '../../../src/config/types.ts';
+import { compiledIssuer, compiledRoute } from '../../helpers/compiled.ts';
 import { checkClaims, type Claims } from '../../../src/verify/claims.ts';
 
 const NOW = 1_800_000_000;
-const issuer: CompiledIssuer = {
-  id: 'idp',
-  issuer: 'https://idp.example/',
-  keySource: { kind: 'jwks', url: 'https://idp.example/jwks' },
-  algorithms: ['RS256'],
-  appClaim: ['app_id'],
-  clockSkewSeconds: 60,
-  maxLifetimeSeconds: 3600,
-  typ: null,
-};
-const route: CompiledRoute = {
-  id: 'r',
-  file: 'test.jsonc',
-  host: null,
-  path: { kind: 'prefix', value: '/api' },
-  methods: null,
-  mode: 'enforce',
-  issuers: ['idp'],
-  audiences: ['api'],
-  app: null,
-  scopes: [],
-  origin: 'https://origin.example',
-  forwardAuthorization: false,
-};
+const issuer = compiledIssuer();
+const route = compiledRoute();
 const base: Claims = { iss: 'https://idp.example/', aud: 'api', sub: 'u1', iat: NOW - 10, exp: NOW + 300 };
 
 const check = (claims: Claims, options: { issuer?: Partial<CompiledIssuer>; route?: Partial<CompiledRoute> } = {}) =>
