@@ -44,9 +44,10 @@ export function checkClaimRule(claims: Claims, rule: ClaimRule): Finding | null 
   }
 }
 
+/** Appends each failed rule's finding, unless an earlier check already reported the same code for the same claim (an app claim that is also a required claim). */
 export function checkClaimRules(claims: Claims, rules: readonly ClaimRule[], findings: Finding[]): void {
   for (const rule of rules) {
     const failed = checkClaimRule(claims, rule);
-    if (failed) findings.push(failed);
+    if (failed && !findings.some((f) => f.code === failed.code && f.claim === failed.claim)) findings.push(failed);
   }
 }

@@ -205,7 +205,7 @@ const PRESETS: PresetCases[] = [
     iss: 'https://acme.okta.com/oauth2/default',
     cases: [
       { name: 'an access token of the custom authorization server', claims: oktaAccess, expect: 'ok' },
-      { name: 'an ID token (aud = client id, no cid)', claims: () => ({ ...without(oktaAccess(), 'cid', 'scp'), aud: '0oa1okta2client3', amr: ['pwd'], idp: '00o1', nonce: 'n' }), expect: ['audience_mismatch', 'claim_missing', 'scope_insufficient', 'claim_missing'] },
+      { name: 'an ID token (aud = client id, no cid)', claims: () => ({ ...without(oktaAccess(), 'cid', 'scp'), aud: '0oa1okta2client3', amr: ['pwd'], idp: '00o1', nonce: 'n' }), expect: ['audience_mismatch', 'claim_missing', 'scope_insufficient'] },
       { name: 'a token of the org authorization server', claims: () => ({ ...oktaAccess(), iss: 'https://acme.okta.com' }), expect: ['issuer_mismatch'] },
       { name: 'a token without the scope', claims: () => ({ ...oktaAccess(), scp: ['openid'] }), expect: ['scope_insufficient'] },
     ],
@@ -217,7 +217,7 @@ const PRESETS: PresetCases[] = [
     iss: `https://login.microsoftonline.com/${ENTRA_TENANT}/v2.0`,
     cases: [
       { name: 'a v2 access token for the API', claims: entraAccess, header: { typ: 'JWT', x5t: 'nOo3ZDrODXEK1jKWhXslHR_KXEg' }, expect: 'ok' },
-      { name: 'a v2 ID token (aud = client, no azp)', claims: () => ({ ...without(entraAccess(), 'azp', 'azpacr', 'scp'), aud: ENTRA_CLIENT, nonce: 'n' }), expect: ['audience_mismatch', 'claim_missing', 'claim_missing'] },
+      { name: 'a v2 ID token (aud = client, no azp)', claims: () => ({ ...without(entraAccess(), 'azp', 'azpacr', 'scp'), aud: ENTRA_CLIENT, nonce: 'n' }), expect: ['audience_mismatch', 'claim_missing'] },
       { name: 'a v1 token (sts.windows.net)', claims: () => ({ ...without(entraAccess(), 'azp'), iss: `https://sts.windows.net/${ENTRA_TENANT}/`, ver: '1.0', appid: ENTRA_CLIENT }), expect: ['issuer_mismatch'] },
       { name: 'another tenant', claims: () => ({ ...entraAccess(), iss: 'https://login.microsoftonline.com/00000000-0000-4000-8000-000000000000/v2.0', tid: '00000000-0000-4000-8000-000000000000' }), expect: ['issuer_mismatch'] },
     ],
@@ -297,7 +297,7 @@ const PRESETS: PresetCases[] = [
     cases: [
       { name: 'an RFC 9068 access token', claims: rfc9068Access, header: { typ: 'at+jwt' }, expect: 'ok' },
       { name: 'typ application/at+jwt', claims: rfc9068Access, header: { typ: 'application/at+jwt' }, expect: 'ok' },
-      { name: 'an ID token (typ JWT, aud = client, no client_id/jti)', claims: () => ({ ...without(rfc9068Access(), 'client_id', 'jti', 'scope'), aud: 's6BhdRkqt3' }), header: { typ: 'JWT' }, expect: ['typ_mismatch', 'audience_mismatch', 'claim_missing', 'claim_missing', 'claim_missing'] },
+      { name: 'an ID token (typ JWT, aud = client, no client_id/jti)', claims: () => ({ ...without(rfc9068Access(), 'client_id', 'jti', 'scope'), aud: 's6BhdRkqt3' }), header: { typ: 'JWT' }, expect: ['typ_mismatch', 'audience_mismatch', 'claim_missing', 'claim_missing'] },
     ],
   },
   {
@@ -308,7 +308,7 @@ const PRESETS: PresetCases[] = [
     cases: [
       { name: 'a token of the app', claims: platformAccess, expect: 'ok' },
       { name: 'a token of another app', claims: () => ({ ...platformAccess(), app_id: 'reports' }), expect: ['app_mismatch'] },
-      { name: 'a token without app_id', claims: () => without(platformAccess(), 'app_id'), expect: ['claim_missing', 'claim_missing'] },
+      { name: 'a token without app_id', claims: () => without(platformAccess(), 'app_id'), expect: ['claim_missing'] },
     ],
   },
 ];

@@ -60,6 +60,12 @@ describe('route claim rules', () => {
     ]);
   });
 
+  it('reports a claim the app check already found missing once, not twice', () => {
+    const rules = [rule(['app_id'], { kind: 'exists' })];
+    expect(check({}, { issuer: { claims: rules }, route: { app: 'billing' } })).toEqual(['claim_missing:app_id']);
+    expect(check({ app_id: 'reports' }, { issuer: { claims: rules }, route: { app: 'billing' } })).toEqual(['app_mismatch:app_id']);
+  });
+
   it('names the evidence: the claim, what it held and what was expected', () => {
     const findings = checkClaims({
       header: { alg: 'RS256' },
