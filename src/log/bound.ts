@@ -26,7 +26,7 @@ export function boundValue(value: unknown, depth = 0): unknown {
   return `[${typeof value}]`;
 }
 
-function boundFinding(finding: Finding): Finding {
+export function boundFinding(finding: Finding): Finding {
   const bounded: Finding = { code: finding.code };
   if (finding.claim !== undefined) bounded.claim = boundString(finding.claim);
   if (finding.expected !== undefined) bounded.expected = boundValue(finding.expected);
