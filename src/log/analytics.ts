@@ -14,7 +14,7 @@ export function dataPointOf(record: VerificationRecord): AnalyticsEngineDataPoin
     blobs: [
       record.route ?? '',
       record.outcome,
-      record.findings[0]?.code ?? '',
+      record.finding ?? '',
       record.iss ?? '',
       record.app ?? '',
       record.key_layer ?? '',

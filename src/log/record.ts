@@ -32,6 +32,10 @@ export interface VerificationRecord {
   outcome: Outcome;
   status: number;
   findings: Finding[];
+  /** The first finding's code, or null: a flat field Workers Logs can group by (findings is an array of objects). */
+  finding: string | null;
+  /** Every finding code, comma-separated ("" when none): filter with "includes". */
+  codes: string;
   iss: string | null;
   aud: string | string[] | null;
   app: string | null;
@@ -65,6 +69,8 @@ export function newRecord(request: Request, url: URL, requestId: string, started
     outcome: 'denied',
     status: 0,
     findings: [],
+    finding: null,
+    codes: '',
     iss: null,
     aud: null,
     app: null,
@@ -78,6 +84,12 @@ export function newRecord(request: Request, url: URL, requestId: string, started
     colo: typeof colo === 'string' ? colo : null,
     error: null,
   };
+}
+
+/** The flat copies of the findings, set when the record is written so every path that adds findings is covered. */
+export function summarizeFindings(record: VerificationRecord): void {
+  record.finding = record.findings[0]?.code ?? null;
+  record.codes = record.findings.map((f) => f.code).join(',');
 }
 
 export function recordEvidence(record: VerificationRecord, evidence: Evidence): void {

@@ -8,7 +8,7 @@ import { writeDataPoint } from './analytics.ts';
 import { boundRecord } from './bound.ts';
 import { sha256Prefix } from './digest.ts';
 import { formatRecord } from './format.ts';
-import type { VerificationRecord } from './record.ts';
+import { summarizeFindings, type VerificationRecord } from './record.ts';
 
 /** json: the deployed default; line: what `npm start` asks for with LOG_FORMAT=line. */
 export type LogFormat = 'json' | 'line';
@@ -24,6 +24,7 @@ export const logFormatFrom = (value: string | undefined): LogFormat => (value ==
 export async function writeRecord(record: VerificationRecord, sink: LogSink): Promise<void> {
   if (record.sub !== null && sink.subject !== 'plain') record.sub = sink.subject === 'hashed' ? await sha256Prefix(record.sub) : null;
   boundRecord(record);
+  summarizeFindings(record);
   if (sink.format === 'line') console.log(formatRecord(record));
   else console.log(record);
   if (sink.analytics) writeDataPoint(sink.analytics, record);
