@@ -61,6 +61,9 @@ const base = {
   error: null,
 };
 
+const ordersRoute = { route: 'orders', policy: 'policies/shop.jsonc', path: '/orders/7', mode: 'enforce' };
+const verifiedBy = { iss: 'https://corp.example/', kid: 'corp-1', alg: 'RS256', key_layer: 'inline' };
+
 describe('the verification record', () => {
   it('of an allowed request: identity, key, fingerprint, origin status, and the path without its query', async () => {
     const token = await sign(key, good());
@@ -69,22 +72,16 @@ describe('the verification record', () => {
     expect(logs.records).toHaveLength(1);
     expect(logs.last()).toStrictEqual({
       ...base,
-      route: 'orders',
-      policy: 'policies/shop.jsonc',
-      path: '/orders/7',
-      mode: 'enforce',
+      ...ordersRoute,
       outcome: 'allowed',
       status: 200,
       findings: [],
       finding: null,
       codes: '',
-      iss: 'https://corp.example/',
+      ...verifiedBy,
       aud: 'orders-api',
       app: 'shop',
       sub: 'user-42',
-      kid: 'corp-1',
-      alg: 'RS256',
-      key_layer: 'inline',
       token_fp: await sha16(token),
       origin_status: 200,
     });
@@ -96,10 +93,7 @@ describe('the verification record', () => {
     expect(response.status).toBe(401);
     expect(logs.last()).toStrictEqual({
       ...base,
-      route: 'orders',
-      policy: 'policies/shop.jsonc',
-      path: '/orders/7',
-      mode: 'enforce',
+      ...ordersRoute,
       outcome: 'denied',
       status: 401,
       findings: [
@@ -110,13 +104,10 @@ describe('the verification record', () => {
       ],
       finding: 'token_expired',
       codes: 'token_expired,audience_mismatch,app_mismatch,scope_insufficient',
-      iss: 'https://corp.example/',
+      ...verifiedBy,
       aud: 'billing-api',
       app: 'other',
       sub: 'user-42',
-      kid: 'corp-1',
-      alg: 'RS256',
-      key_layer: 'inline',
       token_fp: await sha16(token),
       origin_status: null,
     });
