@@ -51,6 +51,7 @@ async function tokens(): Promise<Record<string, string>> {
     foreignKey: await sign(otherKey, claims),
     hmac: await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: 'corp-1' }).sign(hmac),
     keysDown: await sign(key, { ...claims, iss: 'https://down.example' }),
+    longUnverifiedIss: await sign(otherKey, { ...claims, iss: `https://${'x'.repeat(4000)}` }),
     badSignature: `${valid.split('.')[0]}.${valid.split('.')[1]}.${'A'.repeat(342)}`,
     // Malformed: these reach only the shape gate.
     twoSegments: valid.split('.').slice(0, 2).join('.'),
@@ -107,10 +108,12 @@ describe.each(['json', 'line'] as const)('with LOG_FORMAT=%s and the debug heade
     }
     const text = [...output, ...answers].join('\n');
     // The run did what it claims: allowed, denied for several reasons, a key-fetch failure, an unreachable origin.
-    for (const expected of ['allowed', 'token_expired', 'signature_invalid', 'alg_not_allowed', 'token_malformed', 'keys_unavailable', 'jwks_fetch_failed', 'request_invalid', 'token_missing', 'origin unreachable', 'x-debug-findings']) {
+    for (const expected of ['allowed', 'issuer_mismatch', 'token_expired', 'signature_invalid', 'alg_not_allowed', 'token_malformed', 'keys_unavailable', 'jwks_fetch_failed', 'request_invalid', 'token_missing', 'origin unreachable', 'x-debug-findings']) {
       expect(text).toContain(expected);
     }
     expect(output.length).toBeGreaterThanOrEqual(15);
+    // Bounded: a 9 KiB token, a 5 KiB header value or a long unverified claim never makes a long line.
+    expect(Math.max(...output.map((line) => line.length))).toBeLessThan(2000);
     for (const secret of secretsOf(all)) expect(text, `leaked ${secret.slice(0, 12)}…`).not.toContain(secret);
   });
 });
