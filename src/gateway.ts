@@ -14,7 +14,7 @@ import { sanitizeRequestHeaders } from './forward/sanitize.ts';
 import { KeyStore } from './keys/key-store.ts';
 import { addDebugFindings } from './log/debug-header.ts';
 import { newRecord, recordEvidence, type VerificationRecord } from './log/record.ts';
-import { writeRecord, type LogFormat } from './log/write.ts';
+import { writeRecord, type LogFormat, type LogSink } from './log/write.ts';
 import { RouteTable } from './route/route-table.ts';
 import { authenticate } from './verify/authenticate.ts';
 import type { Claims } from './verify/claims.ts';
@@ -64,7 +64,7 @@ export class Gateway {
     record.latency_ms = Date.now() - started;
     if (this.#options.debugFindings) addDebugFindings(response, record, url);
     // Written after the answer is on its way: hashing and logging add nothing to the client's wait.
-    ctx.waitUntil(writeRecord(record, { format: this.#options.logFormat ?? 'json', subject: this.#config.settings.logSubject ?? 'plain', analytics: env.GATEWAY_ANALYTICS }));
+    ctx.waitUntil(writeRecord(record, this.#logSink(env)));
     return response;
   }
 
@@ -106,6 +106,10 @@ export class Gateway {
     }
     record.origin_status = forwarded.response.status;
     return forwarded.response;
+  }
+
+  #logSink(env: Env): LogSink {
+    return { format: this.#options.logFormat ?? 'json', subject: this.#config.settings.logSubject ?? 'plain', analytics: env.GATEWAY_ANALYTICS };
   }
 
   #deny(record: VerificationRecord, findings: Finding[], route: CompiledRoute | null, requestId: string): Response {
