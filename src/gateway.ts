@@ -12,7 +12,9 @@ import { identityHeaders } from './forward/identity-headers.ts';
 import { badGateway, forwardToOrigin, originUrl } from './forward/origin.ts';
 import { sanitizeRequestHeaders } from './forward/sanitize.ts';
 import { KeyStore } from './keys/key-store.ts';
-import { newRecord, recordEvidence, writeRecord, type VerificationRecord } from './log/record.ts';
+import { addDebugFindings } from './log/debug-header.ts';
+import { newRecord, recordEvidence, type VerificationRecord } from './log/record.ts';
+import { writeRecord, type LogFormat, type LogSink } from './log/write.ts';
 import { admit, decide } from './route/mode.ts';
 import { RouteTable } from './route/route-table.ts';
 import { authenticate } from './verify/authenticate.ts';
@@ -21,15 +23,21 @@ import type { Claims } from './verify/claims.ts';
 export interface GatewayOptions {
   /** Local development only: lets issuers on 127.0.0.1 serve their JWKS over plain http. */
   allowLoopbackHttp: boolean;
+  /** "line" prints one readable line per decision (npm start); the default "json" is what Workers Logs indexes. */
+  logFormat?: LogFormat;
+  /** Local development only: finding codes of denied requests in an x-debug-findings header (src/log/debug-header.ts). */
+  debugFindings?: boolean;
 }
 
 export class Gateway {
   readonly #config: CompiledConfig;
   readonly #routes: RouteTable;
   readonly #keys: KeyStore;
+  readonly #options: GatewayOptions;
 
   constructor(config: CompiledConfig, options: GatewayOptions) {
     this.#config = config;
+    this.#options = options;
     this.#routes = new RouteTable(config.routes);
     this.#keys = new KeyStore({ allowLoopbackHttp: options.allowLoopbackHttp });
   }
@@ -55,7 +63,9 @@ export class Gateway {
     }
     record.status = response.status;
     record.latency_ms = Date.now() - started;
-    writeRecord(record);
+    if (this.#options.debugFindings) addDebugFindings(response, record, url);
+    // Written after the answer is on its way: hashing and logging add nothing to the client's wait.
+    ctx.waitUntil(writeRecord(record, this.#logSink(env)));
     return response;
   }
 
@@ -63,6 +73,7 @@ export class Gateway {
     const route = this.#routes.match(request.method, url.hostname, url.pathname);
     if (!route) return this.#deny(record, [finding('route_not_found')], null, requestId);
     record.route = route.id;
+    record.policy = route.file;
     record.mode = route.mode;
 
     const headers = sanitizeRequestHeaders(request.headers, {
@@ -99,6 +110,10 @@ export class Gateway {
     }
     record.origin_status = forwarded.response.status;
     return forwarded.response;
+  }
+
+  #logSink(env: Env): LogSink {
+    return { format: this.#options.logFormat ?? 'json', subject: this.#config.settings.logSubject ?? 'plain', analytics: env.GATEWAY_ANALYTICS };
   }
 
   #deny(record: VerificationRecord, findings: Finding[], route: CompiledRoute | null, requestId: string): Response {

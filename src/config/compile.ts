@@ -15,6 +15,7 @@ import {
   type CompiledIssuer,
   type CompiledRoute,
   type CompiledSettings,
+  type LogSubjectMode,
   type PathPattern,
 } from './types.ts';
 import { isLoopbackHost } from '../keys/jwks-fetch.ts';
@@ -70,7 +71,7 @@ interface RouteSource {
   forward_authorization?: boolean;
 }
 interface PolicyFile {
-  settings?: { realm?: string; identity_header_prefix?: string; default_origin?: string };
+  settings?: { realm?: string; identity_header_prefix?: string; default_origin?: string; log_subject?: LogSubjectMode };
   issuers?: Record<string, IssuerSource>;
   routes?: Record<string, RouteSource>;
 }
@@ -300,6 +301,8 @@ export function compilePolicies(sources: readonly PolicySource[]): CompileResult
   const settings: CompiledSettings = {
     realm: settingsSource.realm ?? DEFAULT_REALM,
     identityHeaderPrefix: settingsSource.identity_header_prefix ?? DEFAULT_IDENTITY_HEADER_PREFIX,
+    // Only when set, so a policy without it compiles exactly as before; the log reads a missing mode as "plain".
+    ...(settingsSource.log_subject !== undefined && { logSubject: settingsSource.log_subject }),
   };
 
   const issuers: Record<string, CompiledIssuer> = {};

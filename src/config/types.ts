@@ -78,9 +78,14 @@ export interface CompiledRoute {
   corsPreflight?: boolean;
 }
 
+/** How the verification log shows `sub` (docs/logging.md). */
+export type LogSubjectMode = 'plain' | 'hashed' | 'omitted';
+
 export interface CompiledSettings {
   realm: string;
   identityHeaderPrefix: string;
+  /** Absent means "plain". */
+  logSubject?: LogSubjectMode;
 }
 
 export interface CompiledConfig {
