@@ -5,6 +5,7 @@
 import { MAX_HEADER_BYTES, MAX_KID_LENGTH, MAX_TOKEN_BYTES } from '../config/constants.ts';
 import { finding, type Finding } from '../findings.ts';
 import { base64UrlToBytes } from './base64url.ts';
+import { findStrictJsonProblem } from './strict-json.ts';
 
 export interface JoseHeader {
   alg: string;
@@ -55,6 +56,9 @@ function decodeJsonObject(segment: string): Record<string, unknown> | string {
     return 'not JSON';
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
+  // JSON.parse keeps the last of two equal names; another reader may keep the first: refuse both.
+  const problem = findStrictJsonProblem(text);
+  if (problem !== null) return problem;
   return value as Record<string, unknown>;
 }
 
