@@ -20,7 +20,12 @@ export default defineConfig({
           }),
         ],
         resolve: corpora ? { alias: { '@corpora': corpora } } : {},
-        test: { name: 'workerd', include: ['test/{unit,integration,security}/**/*.test.ts'] },
+        test: {
+          name: 'workerd',
+          include: ['test/{unit,integration,security}/**/*.test.ts'],
+          // Runs per fuzz property (test/security/fuzz.test.ts); FUZZ_RUNS=20000 npm test for a long run.
+          provide: { fuzzRuns: Number(process.env.FUZZ_RUNS ?? 0) },
+        },
       },
       {
         // End-to-end tests start real processes on 127.0.0.1 from Node.

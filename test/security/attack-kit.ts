@@ -55,8 +55,9 @@ export const validClaims = (overrides: Record<string, unknown> = {}) => {
   return { iss: ISS, aud: AUD, sub: 'alice', app_id: 'billing', iat: now, exp: now + 300, ...overrides };
 };
 
-const SIGN_PARAMS: Partial<Record<Algorithm, AlgorithmIdentifier | EcdsaParams>> = {
+const SIGN_PARAMS: Partial<Record<Algorithm, SubtleCryptoSignAlgorithm | string>> = {
   RS256: 'RSASSA-PKCS1-v1_5',
+  PS256: { name: 'RSA-PSS', saltLength: 32 },
   ES256: { name: 'ECDSA', hash: 'SHA-256' },
   EdDSA: 'Ed25519',
 };
