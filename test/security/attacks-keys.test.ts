@@ -6,17 +6,26 @@
  * through the gateway.
  */
 import { exportJWK } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MAX_JWKS_BYTES } from '../../src/config/constants.ts';
 import { bearer, send } from '../helpers/gateway.ts';
 import { jwksOf, makeKey, type TestKey } from '../helpers/keys.ts';
 import { expectRefused, newGateway, setUpKit, signClaims, tearDownKit, validClaims, type Kit } from './attack-kit.ts';
 
 let kit: Kit;
+/** The key layer's own log lines (jwks_fetch_failed with its reason), kept out of the test output. */
+const keyEvents: { event: string; reason?: string }[] = [];
+let warnSpy: { mockRestore(): void } | undefined;
 beforeAll(async () => {
   kit = await setUpKit();
+  warnSpy = vi.spyOn(console, 'warn').mockImplementation((line: unknown) => {
+    if (typeof line === 'string' && line.startsWith('{')) keyEvents.push(JSON.parse(line));
+  });
 });
-afterAll(() => tearDownKit(kit));
+afterAll(() => {
+  warnSpy?.mockRestore();
+  tearDownKit(kit);
+});
 
 let served = 0;
 /** A fresh issuer URL serving `respond`, and a cold gateway trusting it. */
@@ -26,7 +35,7 @@ function issuerServing(respond: () => Response) {
   return { url, gateway: newGateway({}, url) };
 }
 
-async function expectKeysUnusable(respond: () => Response, key: TestKey = kit.rs256) {
+async function expectKeysUnusable(reason: RegExp, respond: () => Response, key: TestKey = kit.rs256) {
   const { url, gateway } = issuerServing(respond);
   const response = await send(gateway, new Request('https://gw.example/billing/x', { headers: bearer(await signClaims(key, validClaims())) }));
   expect(response.status).toBe(503);
@@ -34,6 +43,7 @@ async function expectKeysUnusable(respond: () => Response, key: TestKey = kit.rs
   expect(kit.world.originRequests).toHaveLength(0);
   expect(kit.logs.last().findings.map((f) => f.code)).toEqual(['keys_unavailable']);
   expect(kit.world.fetchCount(url)).toBe(1);
+  expect(keyEvents.at(-1)).toMatchObject({ event: 'jwks_fetch_failed', reason: expect.stringMatching(reason) });
   return url;
 }
 
@@ -43,40 +53,40 @@ describe('weak RSA keys in the JWKS', () => {
   it('a 1024-bit key (that really signed the token) makes the set unusable', async () => {
     const pair = (await crypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
     const weak: TestKey = { alg: 'RS256', kid: 'weak', privateKey: pair.privateKey, publicJwk: { ...(await exportJWK(pair.publicKey)), kid: 'weak', alg: 'RS256' } };
-    await expectKeysUnusable(json(jwksOf(weak)), weak);
+    await expectKeysUnusable(/modulus under 2048/, json(jwksOf(weak)), weak);
   });
   it.each([['e = 3', 'Aw'], ['e = 1', 'AQ']])('%s makes the set unusable', async (_name, e) => {
-    await expectKeysUnusable(json({ keys: [{ ...kit.rs256.publicJwk, e }] }));
+    await expectKeysUnusable(/exponent is not 65537/, json({ keys: [{ ...kit.rs256.publicJwk, e }] }));
   });
 });
 
 describe('hostile JWKS responses', () => {
   it('a body larger than the cap', async () => {
-    await expectKeysUnusable(json({ keys: [kit.rs256.publicJwk], pad: 'x'.repeat(MAX_JWKS_BYTES) }));
+    await expectKeysUnusable(/larger than/, json({ keys: [kit.rs256.publicJwk], pad: 'x'.repeat(MAX_JWKS_BYTES) }));
   });
   it('an HTML error page with status 200', async () => {
-    await expectKeysUnusable(() => new Response('<html><body>Sign in</body></html>', { headers: { 'content-type': 'text/html' } }));
+    await expectKeysUnusable(/not JSON/, () => new Response('<html><body>Sign in</body></html>', { headers: { 'content-type': 'text/html' } }));
   });
   it('a redirect, which is not followed', async () => {
     kit.world.serve('https://evil.example/jwks', json(jwksOf(kit.attacker)));
-    await expectKeysUnusable(() => new Response(null, { status: 302, headers: { location: 'https://evil.example/jwks' } }));
+    await expectKeysUnusable(/redirect \(302\) refused/, () => new Response(null, { status: 302, headers: { location: 'https://evil.example/jwks' } }));
     expect(kit.world.fetchCount('https://evil.example/jwks')).toBe(0);
   });
   it('a private key', async () => {
     const privateJwk = await exportJWK(kit.rs256.privateKey);
-    await expectKeysUnusable(json({ keys: [{ ...privateJwk, kid: 'rs-1', alg: 'RS256' }] }));
+    await expectKeysUnusable(/private or secret member/, json({ keys: [{ ...privateJwk, kid: 'rs-1', alg: 'RS256' }] }));
   });
   it('a symmetric key (k)', async () => {
-    await expectKeysUnusable(json({ keys: [kit.rs256.publicJwk, { kty: 'oct', kid: 'h', k: 'c2VjcmV0' }] }));
+    await expectKeysUnusable(/secret member "k"/, json({ keys: [kit.rs256.publicJwk, { kty: 'oct', kid: 'h', k: 'c2VjcmV0' }] }));
   });
   it('a duplicate kid', async () => {
-    await expectKeysUnusable(json({ keys: [kit.rs256.publicJwk, { ...kit.attacker.publicJwk, kid: 'rs-1' }] }));
+    await expectKeysUnusable(/duplicate kid/, json({ keys: [kit.rs256.publicJwk, { ...kit.attacker.publicJwk, kid: 'rs-1' }] }));
   });
   it('the only key marked use: enc', async () => {
-    await expectKeysUnusable(json({ keys: [{ ...kit.rs256.publicJwk, use: 'enc' }] }));
+    await expectKeysUnusable(/no usable signature key/, json({ keys: [{ ...kit.rs256.publicJwk, use: 'enc' }] }));
   });
   it('a key whose alg does not fit its type', async () => {
-    await expectKeysUnusable(json({ keys: [{ ...kit.rs256.publicJwk, alg: 'ES256' }] }));
+    await expectKeysUnusable(/does not fit/, json({ keys: [{ ...kit.rs256.publicJwk, alg: 'ES256' }] }));
   });
   it('a key marked use: enc beside a good one is skipped, not used: a token naming it finds no key', async () => {
     const { gateway } = issuerServing(json({ keys: [kit.es256.publicJwk, { ...kit.rs256.publicJwk, use: 'enc' }] }));
