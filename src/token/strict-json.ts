@@ -10,6 +10,13 @@ export type StrictJsonProblem = 'duplicate member name' | 'nested too deeply';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+
+/** True when the character at `at` follows an odd number of backslashes. */
+function isEscaped(text: string, at: number): boolean {
+  let count = 0;
+  for (let j = at - 1; j >= 0 && text.charCodeAt(j) === BACKSLASH; j--) count++;
+  return count % 2 === 1;
+}
 const OPEN_OBJECT = 0x7b;
 const CLOSE_OBJECT = 0x7d;
 const OPEN_ARRAY = 0x5b;
@@ -28,18 +35,15 @@ export function findStrictJsonProblem(text: string, maxDepth = MAX_JSON_DEPTH): 
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code === QUOTE) {
+      // Jump to the closing quote natively: the first quote not preceded by an odd run of backslashes.
       const start = i;
-      let escaped = false;
-      for (i++; i < text.length; i++) {
-        const c = text.charCodeAt(i);
-        if (c === BACKSLASH) {
-          escaped = true;
-          i++;
-        } else if (c === QUOTE) break;
-      }
+      let end = text.indexOf('"', i + 1);
+      while (end !== -1 && isEscaped(text, end)) end = text.indexOf('"', end + 1);
+      if (end === -1) return null; // unreachable for text JSON.parse accepted
+      i = end;
       if (expectingName) {
-        const raw = text.slice(start, i + 1);
-        const name = escaped ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+        const raw = text.slice(start, end + 1);
+        const name = raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1);
         const names = stack.at(-1)!;
         if (names.has(name)) return 'duplicate member name';
         names.add(name);

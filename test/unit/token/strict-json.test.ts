@@ -17,6 +17,8 @@ describe('findStrictJsonProblem', () => {
     ['objects inside arrays', '[{"a":1},{"a":2}]'],
     ['whitespace everywhere', ' { "a" : 1 , "b" : [ 1 , { "a" : 2 } ] } '],
     ['empty containers', '{"a":{},"b":[],"c":[{}]}'],
+    ['escaped quotes and backslashes in names', '{"a\\"":1,"a\\\\":2,"a\\\\\\"":3,"a":4}'],
+    ['a name ending in a backslash beside one ending in a quote', '{"x\\\\":{"y":1},"x\\"":{"y":2}}'],
   ])('accepts %s', (_name, text) => {
     JSON.parse(text);
     expect(findStrictJsonProblem(text)).toBeNull();
@@ -34,6 +36,8 @@ describe('findStrictJsonProblem', () => {
     ['around whitespace', '{ "a" : 1 ,\n "a" : 2 }'],
     ['the empty name', '{"":1,"":2}'],
     ['__proto__', '{"__proto__":1,"__proto__":2}'],
+    ['ending in an escaped backslash', '{"a\\\\":1,"b":{"c":"\\\\"},"a\\u005c":2}'],
+    ['after a value holding escaped quotes', '{"a":"\\"a\\":1,","b":1,"b":2}'],
   ])('refuses a duplicate member name %s', (_name, text) => {
     JSON.parse(text); // valid JSON: only the duplicate is wrong
     expect(findStrictJsonProblem(text)).toBe('duplicate member name');
