@@ -121,8 +121,9 @@ describe('fuzzing the token path', () => {
   });
 
   it('a header or payload of one issuer transplanted into a token of the other is refused', async () => {
-    const fromA = valid.filter((t) => JSON.stringify(t).length && valid.indexOf(t) < valid.length / 2);
-    const fromB = valid.filter((t) => !fromA.includes(t));
+    // The first half of `valid` is issuer a's (two keys, two subjects), the second half issuer b's.
+    const fromA = valid.slice(0, valid.length / 2);
+    const fromB = valid.slice(valid.length / 2);
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...fromA), fc.constantFrom(...fromB), fc.constantFrom(0, 1), fc.boolean(), async (a, b, segment, intoA) => {
         const [target, donor] = intoA ? [a, b] : [b, a];
