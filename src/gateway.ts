@@ -13,6 +13,7 @@ import { badGateway, forwardToOrigin, originUrl } from './forward/origin.ts';
 import { sanitizeRequestHeaders } from './forward/sanitize.ts';
 import { KeyStore } from './keys/key-store.ts';
 import { newRecord, recordEvidence, writeRecord, type VerificationRecord } from './log/record.ts';
+import { admit, decide } from './route/mode.ts';
 import { RouteTable } from './route/route-table.ts';
 import { authenticate } from './verify/authenticate.ts';
 import type { Claims } from './verify/claims.ts';
@@ -42,7 +43,7 @@ export class Gateway {
     const record = newRecord(request, url, requestId, started);
     let response: Response;
     try {
-      response = await this.#process(request, url, requestId, now, record);
+      response = await this.#process(request, url, requestId, now, record, env);
     } catch (error) {
       // A bug of ours, never the client's input: fail closed, say nothing of it to the client.
       record.outcome = 'error';
@@ -58,7 +59,7 @@ export class Gateway {
     return response;
   }
 
-  async #process(request: Request, url: URL, requestId: string, now: number, record: VerificationRecord): Promise<Response> {
+  async #process(request: Request, url: URL, requestId: string, now: number, record: VerificationRecord, env: Env): Promise<Response> {
     const route = this.#routes.match(request.method, url.hostname, url.pathname);
     if (!route) return this.#deny(record, [finding('route_not_found')], null, requestId);
     record.route = route.id;
@@ -70,14 +71,17 @@ export class Gateway {
     });
 
     let verified: { claims: Claims; issuer: CompiledIssuer } | null = null;
-    if (route.mode === 'public') {
-      record.outcome = 'public';
+    const admission = admit(route, request.method, request.headers);
+    if (admission !== 'authenticate') {
+      record.outcome = admission;
     } else {
-      const authentication = await authenticate({ headers: request.headers, route, config: this.#config, keys: this.#keys, now });
+      const authentication = await authenticate({ headers: request.headers, route, config: this.#config, keys: this.#keys, now, env });
       recordEvidence(record, authentication.evidence);
-      if (!authentication.ok) return this.#deny(record, authentication.findings, route, requestId);
-      verified = authentication;
-      record.outcome = 'allowed';
+      const decision = decide(route, authentication);
+      if (decision.kind === 'deny') return this.#deny(record, decision.findings, route, requestId);
+      record.outcome = decision.outcome;
+      record.findings.push(...decision.findings);
+      verified = decision.verified;
     }
 
     const prefix = this.#config.settings.identityHeaderPrefix;

@@ -45,3 +45,6 @@ export const KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS = 30;
 /** RSA moduli below 2048 bits are breakable (NIST SP 800-131A); 65537 is the only exponent issuers use. */
 export const MIN_RSA_MODULUS_BITS = 2048;
 export const REQUIRED_RSA_EXPONENT = 'AQAB';
+
+/** RFC 7518 section 3.2: an HMAC key must be at least as long as the hash output; shorter Worker secrets are refused at runtime. */
+export const MIN_HMAC_SECRET_BYTES = { HS256: 32, HS384: 48, HS512: 64 } as const;

@@ -8,7 +8,8 @@ import type { Evidence } from '../verify/authenticate.ts';
 
 export const RECORD_VERSION = 1;
 
-export type Outcome = 'allowed' | 'denied' | 'public' | 'error';
+/** report_only: forwarded, but `findings` say what enforce would have denied; anonymous: optional route, no token. */
+export type Outcome = 'allowed' | 'denied' | 'public' | 'error' | 'report_only' | 'anonymous' | 'preflight';
 
 export interface VerificationRecord {
   v: typeof RECORD_VERSION;

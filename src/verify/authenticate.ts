@@ -6,9 +6,10 @@
 import type { Algorithm, CompiledConfig, CompiledIssuer, CompiledRoute } from '../config/types.ts';
 import { finding, type Finding } from '../findings.ts';
 import type { KeyLayer, KeyStore } from '../keys/key-store.ts';
+import { resolveSecretKey } from '../keys/secret-key.ts';
 import { extractBearerToken } from '../token/extract.ts';
 import { parseTokenShape } from '../token/shape.ts';
-import { checkClaims, readClaim, type Claims } from './claims.ts';
+import { acceptedIss, checkClaims, readClaim, type Claims } from './claims.ts';
 import { verifyTokenSignature } from './signature.ts';
 
 /** What the verification saw, for the log; claim values are set only once the signature verified. */
@@ -32,9 +33,11 @@ export interface AuthenticateInput {
   config: CompiledConfig;
   keys: KeyStore;
   now: number;
+  /** The Worker's bindings, where an HMAC issuer's secret lives. */
+  env?: object;
 }
 
-export async function authenticate({ headers, route, config, keys, now }: AuthenticateInput): Promise<Authentication> {
+export async function authenticate({ headers, route, config, keys, now, env = {} }: AuthenticateInput): Promise<Authentication> {
   const evidence: Evidence = { kid: null, alg: null, iss: null, keyLayer: null, aud: null, app: null, sub: null };
   const fail = (...findings: Finding[]): Authentication => ({ ok: false, findings, evidence });
 
@@ -48,13 +51,13 @@ export async function authenticate({ headers, route, config, keys, now }: Authen
 
   // The unverified iss only chooses which configured issuer's keys to try; checkClaims checks it again.
   const candidates = route.issuers.map((id) => config.issuers[id]!);
-  const issuer = candidates.find((candidate) => candidate.issuer === payload.iss);
+  const issuer = candidates.find((candidate) => typeof payload.iss === 'string' && acceptedIss(candidate).includes(payload.iss));
   if (!issuer) return fail(finding('issuer_mismatch', { claim: 'iss', actual: payload.iss ?? null, expected: candidates.map((c) => c.issuer) }));
-  evidence.iss = issuer.issuer;
+  evidence.iss = payload.iss as string;
   const alg = header.alg as Algorithm;
   if (!issuer.algorithms.includes(alg)) return fail(finding('alg_not_allowed', { actual: header.alg, expected: issuer.algorithms }));
 
-  const key = await keys.resolve(issuer, header.kid, alg, now);
+  const key = issuer.keySource.kind === 'secret' ? await resolveSecretKey(issuer.keySource.binding, alg, env) : await keys.resolve(issuer, header.kid, alg, now);
   if (!key.ok) return fail(key.finding);
   evidence.keyLayer = key.layer;
   if (!(await verifyTokenSignature(shape.token, key.key, alg))) return fail(finding('signature_invalid'));

@@ -8,10 +8,15 @@ import type { RouteMode } from '../../src/config/types.ts';
 import { gatewayFor, send } from '../helpers/gateway.ts';
 import { ORIGIN_HOST, setUpKit, signClaims, tearDownKit, validClaims, AUD, ISS, JWKS, type Kit } from './attack-kit.ts';
 
-/** mode -> which token the request carries so that it reaches the origin in that mode. */
-const MODES: [RouteMode, 'valid' | 'none'][] = [
+/** mode -> which token the request carries so that it reaches the origin in that mode ('forged': signed by another key). */
+const MODES: [RouteMode, 'valid' | 'none' | 'forged'][] = [
   ['enforce', 'valid'],
   ['public', 'none'],
+  ['optional', 'none'],
+  ['optional', 'valid'],
+  ['report-only', 'none'],
+  ['report-only', 'valid'],
+  ['report-only', 'forged'],
 ];
 
 const PREFIXES = ['x-verified-', 'x-gw-id-'];
@@ -51,12 +56,12 @@ function forged(prefix: string): [string, string][] {
   ];
 }
 
-describe.each(MODES)('mode %s', (mode, token) => {
+describe.each(MODES)('mode %s, token %s', (mode, token) => {
   it.each(PREFIXES)('no client-sent header under the prefix %s reaches the origin; the gateway sets its own', async (prefix) => {
     const headers = new Headers(forged(prefix));
     // The same forged name twice: Headers joins them; still removed.
     headers.append(`${prefix}sub`, 'root');
-    if (token === 'valid') headers.set('authorization', `Bearer ${await signClaims(kit.rs256, validClaims())}`);
+    if (token !== 'none') headers.set('authorization', `Bearer ${await signClaims(token === 'valid' ? kit.rs256 : kit.attacker, validClaims())}`);
     const response = await send(gatewayWith(mode, prefix), new Request('https://gw.example/billing/x', { headers }));
     expect(response.status).toBe(200);
     const seen = kit.world.lastOriginRequest().headers;

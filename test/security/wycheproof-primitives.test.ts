@@ -7,7 +7,9 @@
 import type { JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 import type { Algorithm } from '../../src/config/types.ts';
+import { MIN_HMAC_SECRET_BYTES } from '../../src/config/constants.ts';
 import { importVerificationKey } from '../../src/keys/import-key.ts';
+import { resolveSecretKey } from '../../src/keys/secret-key.ts';
 import { judgeJwk } from '../../src/keys/validate-jwk.ts';
 import { bytesToBase64Url } from '../../src/token/base64url.ts';
 import { verifySignatureBytes } from '../../src/verify/signature.ts';
@@ -141,14 +143,57 @@ describe('Wycheproof vectors through importVerificationKey + verifySignatureByte
     }
   });
 
-  it('hmac_sha*_test (HS* is not an algorithm the gateway has): a symmetric key is refused for every allowed algorithm', async () => {
-    for (const file of ['hmac_sha256_test.json', 'hmac_sha384_test.json', 'hmac_sha512_test.json']) {
-      const data = await corpusJson<{ testGroups: { tests: { key: string }[] }[] }>(DIR + file);
-      const key = data.testGroups[0]!.tests[0]!.key;
-      const jwk: JWK = { kty: 'oct', k: hexToB64u(key || '00') };
-      for (const alg of ALLOWED) await expect(importVerificationKey(jwk, alg)).rejects.toThrow(TypeError);
-      expect(judgeJwk(jwk)).toMatchObject({ kind: 'refused' });
+  it.each([
+    ['hmac_sha256_test.json', 'HS256', 'SHA-256'],
+    ['hmac_sha384_test.json', 'HS384', 'SHA-384'],
+    ['hmac_sha512_test.json', 'HS512', 'SHA-512'],
+  ] as const)('%s under %s (HMAC issuers, key from a Worker secret): as labelled, except truncated tags and short keys', async (file, alg, hash) => {
+    const data = await corpusJson<{ numberOfTests: number; testGroups: { keySize: number; tagSize: number; tests: (Vector & { key: string; tag: string })[] }[] }>(DIR + file);
+    const fullTag = MIN_HMAC_SECRET_BYTES[alg] * 8;
+    const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    const counts = { vectors: 0, throughWorkerSecret: 0, differences: [] as string[], unexplained: [] as string[] };
+    for (const group of data.testGroups) {
+      for (const vector of group.tests) {
+        counts.vectors++;
+        const keyBytes = hexToBytes(vector.key);
+        const tag = hexToBytes(vector.tag);
+        const msg = hexToBytes(vector.msg);
+        // The verify primitive on the key bytes, imported with the parameters the secret-key layer uses.
+        const raw = await crypto.subtle.importKey('raw', keyBytes, { name: 'HMAC', hash }, false, ['verify']);
+        let accepted = await verifySignatureBytes(alg, raw, tag, msg);
+        // A Worker secret is a string: keys whose bytes are UTF-8 also go through the gateway's own key layer.
+        let secret: string | null = null;
+        try {
+          secret = strictUtf8.decode(keyBytes);
+        } catch {}
+        if (secret !== null && secret.length > 0) {
+          counts.throughWorkerSecret++;
+          const key = await resolveSecretKey('WYCHEPROOF_SECRET', alg, { WYCHEPROOF_SECRET: secret });
+          const viaGateway = key.ok && (await verifySignatureBytes(alg, key.key, tag, msg));
+          if (!key.ok) expect(keyBytes.length).toBeLessThan(MIN_HMAC_SECRET_BYTES[alg]);
+          else expect(viaGateway).toBe(accepted);
+          accepted = viaGateway;
+        }
+        if (accepted === (vector.result === 'valid')) continue;
+        const reason = group.tagSize < fullTag ? 'truncated tag' : keyBytes.length < MIN_HMAC_SECRET_BYTES[alg] && secret !== null ? 'short key' : null;
+        (reason ? counts.differences : counts.unexplained).push(`${vector.tcId}:${vector.result}->${accepted ? 'accepted' : 'rejected'} (${reason})`);
+      }
     }
+    expect(counts.vectors).toBe(data.numberOfTests);
+    expect(counts.unexplained).toEqual([]);
+    // Every difference is a valid-labelled vector the gateway rejects: nothing labelled invalid is accepted.
+    expect(counts.differences.every((d) => d.includes(':valid->rejected'))).toBe(true);
+    // Pinned (the same in the three files): 108 of 174 keys are UTF-8 and also went through resolveSecretKey;
+    // the 33 differences are the valid vectors with 128-bit tags (27 + 3 + 3), never valid in JWS.
+    expect(counts.throughWorkerSecret).toBe(108);
+    expect(counts.differences).toHaveLength(33);
+    expect(counts.differences.every((d) => d.endsWith('(truncated tag)'))).toBe(true);
+  });
+
+  it('a symmetric key is never imported as a JWK, for any asymmetric algorithm', async () => {
+    const jwk: JWK = { kty: 'oct', k: hexToB64u('00'.repeat(32)) };
+    for (const alg of ALLOWED) await expect(importVerificationKey(jwk, alg)).rejects.toThrow(TypeError);
+    expect(judgeJwk(jwk)).toMatchObject({ kind: 'refused' });
   });
 
   it('every Wycheproof file is covered by one of the tests of this suite or of the JWS-level suite', () => {
