@@ -12,7 +12,7 @@ import { KeyStore } from '../../src/keys/key-store.ts';
 import { authenticate } from '../../src/verify/authenticate.ts';
 import { compileOrThrow } from '../helpers/gateway.ts';
 import { corpusJson } from './corpora.ts';
-import { judgeJwsThroughGateway, pinnedAlgorithms } from './jws-path.ts';
+import { configurationFor, judgeJwsThroughGateway } from './jws-path.ts';
 
 interface AppendixCase { id: string; alg: string; compact: string; jwk_public: JWK }
 interface CookbookJws { input: { key: JWK; alg: string }; output: { compact?: string; json?: unknown; json_flat?: unknown } }
@@ -55,11 +55,18 @@ describe('RFC 7515 Appendix A', () => {
     expect(codes(after)).toEqual(['token_expired:exp', 'claim_missing:aud', 'claim_missing:sub']);
   });
 
-  it('A.1 (HS256), A.4 (ES512) and A.5 (alg none) are refused before any key is looked up', async () => {
+  it('A.1 (HS256) and 4.4 (HS256) keys are not UTF-8, so no HMAC issuer (Worker secret) can hold them', async () => {
+    const a1 = (await appendix()).get('RFC7515-A.1')!;
+    expect(configurationFor([{ ...a1.jwk_public, alg: 'HS256' }]).unconfigurable).toMatch(/not UTF-8/);
+    const c44 = await corpusJson<CookbookJws>('rfc7520-cookbook/jws/4_4.hmac-sha2_integrity_protection.json');
+    expect(configurationFor([c44.input.key]).unconfigurable).toMatch(/not UTF-8/);
+  });
+
+  it('A.1 (HS256), A.4 (ES512) and A.5 (alg none) are refused by an RSA/EC/EdDSA issuer before any key is looked up', async () => {
     const cases = await appendix();
     for (const id of ['RFC7515-A.1', 'RFC7515-A.4', 'RFC7515-A.5']) {
       const example = cases.get(id)!;
-      expect([id, await judgeJwsThroughGateway(example.compact, [], ['RS256', 'ES256', 'EdDSA'])]).toEqual([id, example.alg === 'none' ? 'shape' : 'alg']);
+      expect([id, await judgeJwsThroughGateway(example.compact, [], { algorithms: ['RS256', 'ES256', 'EdDSA'], secret: null })]).toEqual([id, example.alg === 'none' ? 'shape' : 'alg']);
     }
   });
 
@@ -81,21 +88,21 @@ describe('RFC 7520 (JOSE Cookbook) and RFC 8037', () => {
   ])('%s (%s) verifies through the token path with the published key', async (file, alg) => {
     const example = await cookbook(file);
     const key = publicPart(example.input.key);
-    expect(pinnedAlgorithms([key])).toContain(alg);
-    expect(await judgeJwsThroughGateway(example.output.compact!, [key], [alg as never])).toBe('accepted');
+    expect(configurationFor([key]).algorithms).toContain(alg);
+    expect(await judgeJwsThroughGateway(example.output.compact!, [key], { algorithms: [alg as never], secret: null })).toBe('accepted');
     // One flipped character of the signature and it does not.
     const tampered = example.output.compact!.replace(/.$/, (c) => (c === 'A' ? 'Q' : 'A'));
-    expect(await judgeJwsThroughGateway(tampered, [key], [alg as never])).toBe('signature');
+    expect(await judgeJwsThroughGateway(tampered, [key], { algorithms: [alg as never], secret: null })).toBe('signature');
   });
 
   it.each([
     ['jws/4_3.ecdsa_signature.json', 'alg', 'ES512 is not in the allow-list'],
-    ['jws/4_4.hmac-sha2_integrity_protection.json', 'alg', 'HS256: no HMAC'],
+    ['jws/4_4.hmac-sha2_integrity_protection.json', 'alg', 'HS256 on an RSA/EC/EdDSA issuer'],
     ['jws/4_5.signature_with_detached_content.json', 'shape', 'detached content: empty payload segment'],
   ])('%s is refused at the %s stage (%s)', async (file, stage) => {
     const example = await cookbook(file);
     const key = publicPart(example.input.key);
-    expect(await judgeJwsThroughGateway(example.output.compact!, [key], ['RS256', 'PS384', 'ES256', 'ES384', 'EdDSA'])).toBe(stage);
+    expect(await judgeJwsThroughGateway(example.output.compact!, [key], { algorithms: ['RS256', 'PS384', 'ES256', 'ES384', 'EdDSA'], secret: null })).toBe(stage);
   });
 
   it.each(['jws/4_1.rsa_v15_signature.json', 'jws/4_6.protecting_specific_header_fields.json', 'jws/4_7.protecting_content_only.json', 'jws/4_8.multiple_signatures.json'])(
@@ -104,7 +111,7 @@ describe('RFC 7520 (JOSE Cookbook) and RFC 8037', () => {
       const example = await cookbook(file);
       const forms = [example.output.json, example.output.json_flat].filter((f) => f !== undefined);
       expect(forms.length).toBeGreaterThan(0);
-      for (const form of forms) expect(await judgeJwsThroughGateway(JSON.stringify(form), [publicPart(example.input.key)], ['RS256'])).toBe('shape');
+      for (const form of forms) expect(await judgeJwsThroughGateway(JSON.stringify(form), [publicPart(example.input.key)], { algorithms: ['RS256'], secret: null })).toBe('shape');
     },
   );
 
@@ -113,7 +120,7 @@ describe('RFC 7520 (JOSE Cookbook) and RFC 8037', () => {
     const forms = [example.output.compact, JSON.stringify(example.output.json), JSON.stringify(example.output.json_flat)].filter((f): f is string => typeof f === 'string');
     // The compact form with the payload base64url-encoded after all: the b64/crit header alone must refuse it.
     forms.push(`${example.signing.protected_b64u}.${btoa(example.input.payload).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')}.${example.signing.sig}`);
-    for (const form of forms) expect(await judgeJwsThroughGateway(form, [], ['RS256'])).toBe('shape');
+    for (const form of forms) expect(await judgeJwsThroughGateway(form, [], { algorithms: ['RS256', 'HS256'], secret: 'k'.repeat(32) })).toBe('shape');
   });
 
   it('section 6 (nesting): the inner signed JWT verifies at the pinned clock; the JWE around it (cty JWT) is refused', async () => {
