@@ -74,10 +74,17 @@ function asReceived(candidate: string): string | null {
   }
 }
 
+/** Mutants that no client could send (and that were therefore not sent), per property: must stay a minority. */
+const unsendable = { count: 0, total: 0 };
+
 /** Accepted only if byte for byte one of the valid tokens. */
 async function acceptedOnlyIfValid(candidate: string): Promise<void> {
   const received = asReceived(candidate);
-  if (received === null) return;
+  unsendable.total++;
+  if (received === null) {
+    unsendable.count++;
+    return;
+  }
   const status = (await call(candidate)).status;
   if (status === 200) expect(validSet().has(received)).toBe(true);
   else expect([400, 401, 403]).toContain(status);
@@ -85,6 +92,7 @@ async function acceptedOnlyIfValid(candidate: string): Promise<void> {
 
 describe('fuzzing the token path', () => {
   it('bit flips in the token text are refused unless they give back a valid token', async () => {
+    Object.assign(unsendable, { count: 0, total: 0 });
     await fc.assert(
       fc.asyncProperty(anyValid(), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 6 })), { minLength: 1, maxLength: 4 }), async (token, flips) => {
         const chars = [...token];
@@ -96,6 +104,8 @@ describe('fuzzing the token path', () => {
       }),
       options(),
     );
+    // A flip into a control character makes a header value no client can send: those are skipped, a minority.
+    expect(unsendable.count).toBeLessThan(unsendable.total / 2);
   });
 
   it('bit flips in the decoded bytes of one segment (re-encoded canonically) are refused', async () => {
