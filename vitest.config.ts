@@ -1,5 +1,11 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+// Read-only test corpora (Wycheproof, RFC examples): the repo's sibling shared/ in CI, /work/shared in a worktree.
+// Tests inside workerd cannot read the file system, so they import the files through this alias (`?raw`).
+const corpora = [process.env.CORPORA_DIR, resolve(import.meta.dirname, '../shared/corpora'), '/work/shared/corpora'].find((dir) => dir !== undefined && existsSync(dir));
 
 export default defineConfig({
   test: {
@@ -17,7 +23,13 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: 'workerd', include: ['test/{unit,integration,security}/**/*.test.ts'] },
+        resolve: corpora ? { alias: { '@corpora': corpora } } : {},
+        test: {
+          name: 'workerd',
+          include: ['test/{unit,integration,security}/**/*.test.ts'],
+          // Runs per fuzz property (test/security/fuzz.test.ts); FUZZ_RUNS=20000 npm test for a long run.
+          provide: { fuzzRuns: Number(process.env.FUZZ_RUNS ?? 0) },
+        },
       },
       {
         // End-to-end tests start real processes on 127.0.0.1 from Node.

@@ -9,6 +9,8 @@ export const MAX_TOKEN_BYTES = 8192;
 export const MAX_HEADER_BYTES = 1024;
 /** kid is an opaque lookup key; issuers use UUIDs or thumbprints (<= 64 chars). 256 keeps it out of log-injection range. */
 export const MAX_KID_LENGTH = 256;
+/** JSON containers nested in a header or payload: real claims nest 2-4 deep (Keycloak realm_access.roles); 16 refuses nesting bombs. */
+export const MAX_JSON_DEPTH = 16;
 
 /** RFC 7519 NumericDate upper bound we accept: 9999-12-31T23:59:59Z. Anything larger is abuse, not a date. */
 export const MAX_NUMERIC_DATE = 253402300799;

@@ -10,8 +10,9 @@ export interface SanitizeOptions {
 export function sanitizeRequestHeaders(incoming: Headers, options: SanitizeOptions): Headers {
   const headers = new Headers();
   for (const [name, value] of incoming) {
-    // Headers yields lower-case names, so one prefix test catches every casing a client tries.
-    if (name.startsWith(options.identityHeaderPrefix)) continue;
+    // Headers yields lower-case names, so one prefix test catches every casing a client tries. CGI, WSGI and
+    // nginx (underscores_in_headers) read "_" as "-", so x-verified_sub would reach the app as x-verified-sub.
+    if (name.replace(/_/g, '-').startsWith(options.identityHeaderPrefix)) continue;
     if (name === 'authorization' && !options.forwardAuthorization) continue;
     headers.append(name, value);
   }

@@ -5,6 +5,7 @@
 import { MAX_HEADER_BYTES, MAX_KID_LENGTH, MAX_TOKEN_BYTES } from '../config/constants.ts';
 import { finding, type Finding } from '../findings.ts';
 import { base64UrlToBytes } from './base64url.ts';
+import { findStrictJsonProblem } from './strict-json.ts';
 
 export interface JoseHeader {
   alg: string;
@@ -35,11 +36,16 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export type ShapeResult = { ok: true; token: ParsedToken } | { ok: false; finding: Finding };
 
-const malformed = (detail: string): ShapeResult => ({ ok: false, finding: finding('token_malformed', { detail }) });
+const malformed = (detail: string): { ok: false; finding: Finding } => ({ ok: false, finding: finding('token_malformed', { detail }) });
 
+/** Base64url -> fatal UTF-8 -> JSON object without duplicate names or deep nesting, or why not. */
 function decodeJsonObject(segment: string): Record<string, unknown> | string {
   const bytes = base64UrlToBytes(segment);
   if (bytes === null) return 'not canonical base64url';
+  return parseJsonObject(bytes);
+}
+
+function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | string {
   let text: string;
   try {
     text = utf8.decode(bytes);
@@ -55,10 +61,25 @@ function decodeJsonObject(segment: string): Record<string, unknown> | string {
     return 'not JSON';
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
+  // JSON.parse keeps the last of two equal names; another reader may keep the first: refuse both.
+  const problem = findStrictJsonProblem(text);
+  if (problem !== null) return problem;
   return value as Record<string, unknown>;
 }
 
-export function parseTokenShape(raw: string): ShapeResult {
+/** A compact JWS that passed the JWS half of the gate: the payload is canonical base64url, not yet read as JSON. */
+export interface ParsedJws extends Omit<ParsedToken, 'payload'> {
+  payloadBytes: Uint8Array;
+}
+
+export type JwsShapeResult = { ok: true; jws: ParsedJws } | { ok: false; finding: Finding };
+
+/**
+ * Every rule of the gate that concerns the JWS (RFC 7515) rather than the JWT inside it: size, three
+ * segments, canonical base64url, the header. Exported so the public JWS test vectors, whose payloads are
+ * not JWT claim sets, go through the same code as tokens do.
+ */
+export function parseJwsShape(raw: string): JwsShapeResult {
   if (raw.length > MAX_TOKEN_BYTES) return malformed('token too large');
   const parts = raw.split('.');
   if (parts.length !== 3) return malformed(parts.length === 5 ? 'JWE (5 segments) is not accepted' : 'not three segments');
@@ -83,8 +104,18 @@ export function parseTokenShape(raw: string): ShapeResult {
     }
   }
 
-  const payload = decodeJsonObject(payloadSegment);
-  if (typeof payload === 'string') return malformed(`payload: ${payload}`);
+  const payloadBytes = base64UrlToBytes(payloadSegment);
+  if (payloadBytes === null) return malformed('payload: not canonical base64url');
   const signingInput = raw.slice(0, headerSegment.length + 1 + payloadSegment.length);
-  return { ok: true, token: { raw, signingInput, signature, header: header as unknown as JoseHeader, payload } };
+  return { ok: true, jws: { raw, signingInput, signature, header: header as unknown as JoseHeader, payloadBytes } };
+}
+
+/** The whole gate: a JWS whose payload is a JWT claim set (a JSON object, strictly parsed). */
+export function parseTokenShape(raw: string): ShapeResult {
+  const shape = parseJwsShape(raw);
+  if (!shape.ok) return shape;
+  const { payloadBytes, ...jws } = shape.jws;
+  const payload = parseJsonObject(payloadBytes);
+  if (typeof payload === 'string') return malformed(`payload: ${payload}`);
+  return { ok: true, token: { ...jws, payload } };
 }

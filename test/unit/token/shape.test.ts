@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_TOKEN_BYTES } from '../../../src/config/constants.ts';
 import { bytesToBase64Url } from '../../../src/token/base64url.ts';
-import { parseTokenShape } from '../../../src/token/shape.ts';
+import { parseJwsShape, parseTokenShape } from '../../../src/token/shape.ts';
 
 const enc = (value: string) => bytesToBase64Url(new TextEncoder().encode(value));
 const json = (value: unknown) => enc(JSON.stringify(value));
@@ -52,5 +52,17 @@ describe('parseTokenShape', () => {
       ok: false,
       finding: { code: 'token_malformed', detail: `header parameter "${name}" is not accepted` },
     });
+  });
+});
+
+describe('parseJwsShape (the JWS half of the gate, for test vectors whose payload is not a claim set)', () => {
+  it('accepts any canonical payload bytes and applies every header rule', () => {
+    const result = parseJwsShape(`${json({ alg: 'RS256' })}.${enc('not json')}.${SIG}`);
+    expect(result).toMatchObject({ ok: true, jws: { payloadBytes: new TextEncoder().encode('not json'), header: { alg: 'RS256' } } });
+    expect(parseJwsShape(`${json({ alg: 'RS256', crit: ['b64'] })}.${enc('x')}.${SIG}`)).toMatchObject({ ok: false });
+    expect(parseJwsShape(`${json({ alg: 'RS256' })}.e31.${SIG}`)).toEqual({ ok: false, finding: { code: 'token_malformed', detail: 'payload: not canonical base64url' } });
+  });
+  it('parseTokenShape is parseJwsShape plus a strict JSON object payload', () => {
+    expect(parseTokenShape(`${json({ alg: 'RS256' })}.${enc('not json')}.${SIG}`)).toEqual({ ok: false, finding: { code: 'token_malformed', detail: 'payload: not JSON' } });
   });
 });
