@@ -11,7 +11,7 @@ import { answerFor, finding, type Finding } from './findings.ts';
 import { identityHeaders } from './forward/identity-headers.ts';
 import { badGateway, forwardToOrigin, originUrl } from './forward/origin.ts';
 import { sanitizeRequestHeaders } from './forward/sanitize.ts';
-import { KeyStore } from './keys/key-store.ts';
+import { KeyStore, type KeyResolver, type RefreshReport } from './keys/key-store.ts';
 import { newRecord, recordEvidence, writeRecord, type VerificationRecord } from './log/record.ts';
 import { RouteTable } from './route/route-table.ts';
 import { authenticate } from './verify/authenticate.ts';
@@ -20,29 +20,38 @@ import type { Claims } from './verify/claims.ts';
 export interface GatewayOptions {
   /** Local development only: lets issuers on 127.0.0.1 serve their JWKS over plain http. */
   allowLoopbackHttp: boolean;
+  /** The clock in milliseconds (tests move it to exercise key expiry and rotation). Default Date.now. */
+  now?: () => number;
 }
 
 export class Gateway {
   readonly #config: CompiledConfig;
   readonly #routes: RouteTable;
   readonly #keys: KeyStore;
+  readonly #clock: () => number;
 
   constructor(config: CompiledConfig, options: GatewayOptions) {
     this.#config = config;
     this.#routes = new RouteTable(config.routes);
     this.#keys = new KeyStore({ allowLoopbackHttp: options.allowLoopbackHttp });
+    this.#clock = options.now ?? Date.now;
+  }
+
+  /** The scheduled refresh: every fetched issuer's keys into memory, KV and the Cache API. */
+  refreshKeys(env: Env, ctx: ExecutionContext): Promise<RefreshReport[]> {
+    return this.#keys.refreshAll(Object.values(this.#config.issuers), env, ctx, Math.floor(this.#clock() / 1000));
   }
 
   /** env and ctx carry the bindings and waitUntil that key caching, signing and logging need. */
   async handle(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     const started = Date.now();
-    const now = Math.floor(started / 1000);
+    const now = Math.floor(this.#clock() / 1000);
     const url = new URL(request.url);
     const requestId = request.headers.get('cf-ray') ?? crypto.randomUUID();
     const record = newRecord(request, url, requestId, started);
     let response: Response;
     try {
-      response = await this.#process(request, url, requestId, now, record);
+      response = await this.#process(request, url, requestId, now, record, this.#keys.forRequest(env, ctx));
     } catch (error) {
       // A bug of ours, never the client's input: fail closed, say nothing of it to the client.
       record.outcome = 'error';
@@ -58,7 +67,7 @@ export class Gateway {
     return response;
   }
 
-  async #process(request: Request, url: URL, requestId: string, now: number, record: VerificationRecord): Promise<Response> {
+  async #process(request: Request, url: URL, requestId: string, now: number, record: VerificationRecord, keys: KeyResolver): Promise<Response> {
     const route = this.#routes.match(request.method, url.hostname, url.pathname);
     if (!route) return this.#deny(record, [finding('route_not_found')], null, requestId);
     record.route = route.id;
@@ -73,7 +82,7 @@ export class Gateway {
     if (route.mode === 'public') {
       record.outcome = 'public';
     } else {
-      const authentication = await authenticate({ headers: request.headers, route, config: this.#config, keys: this.#keys, now });
+      const authentication = await authenticate({ headers: request.headers, route, config: this.#config, keys, now });
       recordEvidence(record, authentication.evidence);
       if (!authentication.ok) return this.#deny(record, authentication.findings, route, requestId);
       verified = authentication;

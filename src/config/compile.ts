@@ -7,6 +7,7 @@ import { Validator, type OutputUnit } from '@cfworker/json-schema';
 import type { JWK } from 'jose';
 import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_IDENTITY_HEADER_PREFIX, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, DEFAULT_REALM } from './constants.ts';
+import { DEFAULT_STALE_IF_ERROR_SECONDS, MAX_JWKS_MAX_AGE_SECONDS, MIN_JWKS_MAX_AGE_SECONDS } from './constants.ts';
 import schema from './policy.schema.json' with { type: 'json' };
 import {
   COMPILED_CONFIG_VERSION,
@@ -15,6 +16,7 @@ import {
   type CompiledIssuer,
   type CompiledRoute,
   type CompiledSettings,
+  type KeyCachePolicy,
   type PathPattern,
 } from './types.ts';
 import { isLoopbackHost } from '../keys/jwks-fetch.ts';
@@ -43,6 +45,8 @@ interface IssuerSource {
   issuer: string;
   jwks_uri?: string;
   keys?: Record<string, unknown>[];
+  discovery?: true;
+  key_cache?: { min_seconds?: number; max_seconds?: number; stale_if_error_seconds?: number };
   algorithms?: Algorithm[];
   app_claim?: string | string[];
   clock_skew_seconds?: number;
@@ -144,19 +148,45 @@ function checkUrl(value: string, what: string): string | null {
   return null;
 }
 
+/** OIDC Discovery 1.0 section 4: the configuration document lives here below the issuer (its trailing "/" removed). */
+const OIDC_CONFIGURATION_PATH = '/.well-known/openid-configuration';
+
+/** A URL keys are fetched from: https, or http to loopback (which the runtime still refuses outside local development). */
+function keyUrl(value: string, what: string, path: string, file: string, errors: ErrorList): string | null {
+  const problem = checkUrl(value, what);
+  if (problem) {
+    errors.add(file, path, problem);
+    return null;
+  }
+  const url = new URL(value);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    errors.add(file, path, 'must be https (plain http is allowed for loopback in local development only)');
+    return null;
+  }
+  return url.href;
+}
+
+function compileKeyCache(source: IssuerSource['key_cache'] = {}): KeyCachePolicy {
+  return {
+    minSeconds: source.min_seconds ?? MIN_JWKS_MAX_AGE_SECONDS,
+    maxSeconds: source.max_seconds ?? MAX_JWKS_MAX_AGE_SECONDS,
+    staleIfErrorSeconds: source.stale_if_error_seconds ?? DEFAULT_STALE_IF_ERROR_SECONDS,
+  };
+}
+
 function compileIssuer(id: string, source: IssuerSource, file: string, errors: ErrorList): CompiledIssuer | null {
   const at = (...p: (string | number)[]) => pointer('issuers', id, ...p);
   const before = errors.errors.length;
   let keySource: CompiledIssuer['keySource'] | null = null;
-  if ((source.jwks_uri === undefined) === (source.keys === undefined)) {
-    errors.add(file, at(), 'give exactly one of "jwks_uri" and "keys"');
+  const sourceCount = [source.jwks_uri, source.keys, source.discovery].filter((v) => v !== undefined).length;
+  if (sourceCount !== 1) {
+    errors.add(file, at(), source.discovery ? 'give exactly one of "jwks_uri", "keys" and "discovery"' : 'give exactly one of "jwks_uri" and "keys"');
+  } else if (source.discovery) {
+    const url = keyUrl(source.issuer.replace(/\/$/, '') + OIDC_CONFIGURATION_PATH, 'issuer', at('issuer'), file, errors);
+    if (url) keySource = { kind: 'discovery', url };
   } else if (source.jwks_uri !== undefined) {
-    const problem = checkUrl(source.jwks_uri, 'jwks_uri');
-    const url = problem ? null : new URL(source.jwks_uri);
-    if (problem) errors.add(file, at('jwks_uri'), problem);
-    else if (url!.protocol !== 'https:' && !(url!.protocol === 'http:' && isLoopbackHost(url!.hostname))) {
-      errors.add(file, at('jwks_uri'), 'must be https (plain http is allowed for loopback in local development only)');
-    } else keySource = { kind: 'jwks', url: url!.href };
+    const url = keyUrl(source.jwks_uri, 'jwks_uri', at('jwks_uri'), file, errors);
+    if (url) keySource = { kind: 'jwks', url };
   } else {
     source.keys!.forEach((key, index) => {
       const verdict = judgeJwk(key);
@@ -164,11 +194,14 @@ function compileIssuer(id: string, source: IssuerSource, file: string, errors: E
     });
     keySource = { kind: 'inline', keys: source.keys as JWK[] };
   }
+  const keyCache = compileKeyCache(source.key_cache);
+  if (keyCache.minSeconds > keyCache.maxSeconds) errors.add(file, at('key_cache'), 'min_seconds is larger than max_seconds');
   if (errors.errors.length > before || keySource === null) return null;
   return {
     id,
     issuer: source.issuer,
     keySource,
+    keyCache,
     algorithms: source.algorithms ?? ['RS256'],
     appClaim: typeof source.app_claim === 'string' ? [source.app_claim] : (source.app_claim ?? ['app_id']),
     clockSkewSeconds: source.clock_skew_seconds ?? DEFAULT_CLOCK_SKEW_SECONDS,

@@ -11,12 +11,27 @@ export type Algorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512
 /** A path into the claims: each element is one literal member name, so dots and URLs in names are safe. */
 export type ClaimPath = readonly string[];
 
-export type KeySource = { kind: 'jwks'; url: string } | { kind: 'inline'; keys: JWK[] };
+export type KeySource =
+  | { kind: 'jwks'; url: string }
+  | { kind: 'inline'; keys: JWK[] }
+  /** OIDC discovery: `url` is the issuer's openid-configuration document, whose jwks_uri names the key set. */
+  | { kind: 'discovery'; url: string };
+
+/** How long fetched key sets (and discovery documents) are trusted; see docs/keys.md. */
+export interface KeyCachePolicy {
+  /** Clamp for the issuer's Cache-Control max-age. */
+  minSeconds: number;
+  maxSeconds: number;
+  /** How long past expiry the last good set keeps verifying while the issuer cannot be reached. */
+  staleIfErrorSeconds: number;
+}
 
 export interface CompiledIssuer {
   id: string;
   issuer: string;
   keySource: KeySource;
+  /** Absent in configs compiled before key caching was configurable: the defaults of src/config/constants.ts apply. */
+  keyCache?: KeyCachePolicy;
   algorithms: Algorithm[];
   appClaim: ClaimPath;
   clockSkewSeconds: number;

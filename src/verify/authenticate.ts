@@ -5,7 +5,7 @@
  */
 import type { Algorithm, CompiledConfig, CompiledIssuer, CompiledRoute } from '../config/types.ts';
 import { finding, type Finding } from '../findings.ts';
-import type { KeyLayer, KeyStore } from '../keys/key-store.ts';
+import type { KeyLayer, KeyResolver } from '../keys/key-store.ts';
 import { extractBearerToken } from '../token/extract.ts';
 import { parseTokenShape } from '../token/shape.ts';
 import { checkClaims, readClaim, type Claims } from './claims.ts';
@@ -30,7 +30,7 @@ export interface AuthenticateInput {
   headers: Headers;
   route: CompiledRoute;
   config: CompiledConfig;
-  keys: KeyStore;
+  keys: KeyResolver;
   now: number;
 }
 
