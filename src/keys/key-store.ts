@@ -90,7 +90,7 @@ export class KeyStore {
       if (again) found = again;
     }
     if (!has(found.set)) {
-      this.#memory.rememberUnknownKid(issuer.id, kid, found.set, now);
+      this.#memory.rememberUnknownKid(issuer.id, kid, state.set ?? found.set, now);
       return { ok: false, finding: finding('kid_unknown', { actual: kid ?? null }) };
     }
     return this.#key(issuer, found.set.keys, kid, alg, found.layer);
