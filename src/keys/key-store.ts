@@ -12,7 +12,7 @@ import type { Algorithm, CompiledIssuer } from '../config/types.ts';
 import type { Env } from '../env.ts';
 import { finding, type Finding } from '../findings.ts';
 import { KeyLayers } from './key-layers.ts';
-import { keyCachePolicy, loadKeySet, mayAttempt, type Loaded, type LoadIo } from './key-loader.ts';
+import { keyCachePolicy, loadKeySet, mayAttempt, type LoadIo } from './key-loader.ts';
 import { KeyMemory, type IssuerKeyState } from './key-memory.ts';
 import type { StoredJwks } from './stored-doc.ts';
 import { keyAllowsAlgorithm } from './validate-jwk.ts';
@@ -37,6 +37,8 @@ type Found = { set: StoredJwks; layer: KeyLayer };
 
 const fresh = (set: StoredJwks | undefined, now: number): set is StoredJwks => set !== undefined && now < set.expiresAt;
 const refreshDue = (set: StoredJwks, now: number) => now >= set.fetchedAt + (set.expiresAt - set.fetchedAt) * KEY_REFRESH_AHEAD_FRACTION;
+/** A peer is loading; a mark older than the longest load is left over from a cancelled request and ignored. */
+const busy = (state: IssuerKeyState, now: number) => state.busySince !== undefined && now - state.busySince < KEY_LOAD_WAIT_MS / 1000;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class KeyStore {
@@ -71,14 +73,15 @@ export class KeyStore {
     if (issuer.keySource.kind === 'inline') return this.#key(issuer, issuer.keySource.keys, kid, alg, 'inline');
     const state = this.#memory.state(issuer.id);
     let found: Found | null = fresh(state.set, now) ? { set: state.set, layer: 'memory' } : null;
-    if (!found) found = await this.#load(io, issuer, state, now, (set) => fresh(set, now));
+    const staleUntil = () => (state.set?.expiresAt ?? -Infinity) + keyCachePolicy(issuer).staleIfErrorSeconds;
+    // With a usable stale set, a request never waits for a peer's load: an issuer that hangs stalls one request, not all.
+    if (!found) found = await this.#load(io, issuer, state, now, (set) => fresh(set, now), now >= staleUntil());
     if (!found) {
-      const policy = keyCachePolicy(issuer);
-      if (!state.set || now >= state.set.expiresAt + policy.staleIfErrorSeconds) {
+      if (!state.set || now >= staleUntil()) {
         return { ok: false, finding: finding('keys_unavailable', { detail: state.set ? 'key set expired past its stale window' : 'no key set could be loaded' }) };
       }
       found = { set: state.set, layer: 'stale' };
-    } else if (found.layer === 'memory' && refreshDue(found.set, now) && state.busySince === undefined && mayAttempt(state, now)) {
+    } else if (found.layer === 'memory' && refreshDue(found.set, now) && !busy(state, now) && mayAttempt(state, now)) {
       // Refresh ahead: this request is served from the cached set; the refresh finishes after the response.
       ctx.waitUntil(loadKeySet(io, issuer, state, now, (set) => !refreshDue(set, now), { fromLayers: true }).catch(() => undefined));
     }
@@ -86,7 +89,7 @@ export class KeyStore {
     const has = (set: StoredJwks) => findJwk(set.keys, kid, alg) !== undefined;
     if (!has(found.set) && found.layer !== 'stale' && !this.#memory.isUnknownKid(issuer.id, kid, found.set, now)) {
       // An unknown kid may be a rotation: at most one look beyond memory per issuer per cooldown.
-      const again = await this.#load(io, issuer, state, now, (set) => fresh(set, now) && has(set));
+      const again = await this.#load(io, issuer, state, now, (set) => fresh(set, now) && has(set), true);
       if (again) found = again;
     }
     if (!has(found.set)) {
@@ -100,12 +103,12 @@ export class KeyStore {
    * Loads through the layers unless the cooldown forbids it. When another request of this isolate is loading
    * the issuer, waits for it by polling memory (never by awaiting its promise) and takes what it left there.
    */
-  async #load(io: LoadIo, issuer: CompiledIssuer, state: IssuerKeyState, now: number, want: (set: StoredJwks) => boolean): Promise<Found | null> {
-    for (let waited = 0; state.busySince !== undefined && waited < KEY_LOAD_WAIT_MS; waited += KEY_LOAD_POLL_MS) await sleep(KEY_LOAD_POLL_MS);
+  async #load(io: LoadIo, issuer: CompiledIssuer, state: IssuerKeyState, now: number, want: (set: StoredJwks) => boolean, waitForPeer: boolean): Promise<Found | null> {
+    if (busy(state, now) && !waitForPeer) return null;
+    for (let waited = 0; busy(state, now) && waited < KEY_LOAD_WAIT_MS; waited += KEY_LOAD_POLL_MS) await sleep(KEY_LOAD_POLL_MS);
     if (state.set && want(state.set)) return { set: state.set, layer: 'memory' };
     if (!mayAttempt(state, now)) return null;
-    const loaded: Loaded | null = await loadKeySet(io, issuer, state, now, want, { fromLayers: true });
-    return loaded;
+    return loadKeySet(io, issuer, state, now, want, { fromLayers: true });
   }
 
   async #key(issuer: CompiledIssuer, keys: readonly JWK[], kid: string | undefined, alg: Algorithm, layer: KeyLayer): Promise<KeyLookup> {
