@@ -7,7 +7,6 @@ import { Validator, type OutputUnit } from '@cfworker/json-schema';
 import type { JWK } from 'jose';
 import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_IDENTITY_HEADER_PREFIX, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, DEFAULT_REALM } from './constants.ts';
-import { DEFAULT_STALE_IF_ERROR_SECONDS, MAX_JWKS_MAX_AGE_SECONDS, MIN_JWKS_MAX_AGE_SECONDS } from './constants.ts';
 import schema from './policy.schema.json' with { type: 'json' };
 import {
   COMPILED_CONFIG_VERSION,
@@ -20,6 +19,7 @@ import {
   type PathPattern,
 } from './types.ts';
 import { isLoopbackHost } from '../keys/jwks-fetch.ts';
+import { DEFAULT_KEY_CACHE_POLICY } from '../keys/key-cache-policy.ts';
 import { judgeJwk } from '../keys/validate-jwk.ts';
 import { normalizeTyp } from '../verify/claims.ts';
 
@@ -166,11 +166,11 @@ function keyUrl(value: string, what: string, path: string, file: string, errors:
   return url.href;
 }
 
-function compileKeyCache(source: IssuerSource['key_cache'] = {}): KeyCachePolicy {
+function compileKeyCache(source: NonNullable<IssuerSource['key_cache']>): KeyCachePolicy {
   return {
-    minSeconds: source.min_seconds ?? MIN_JWKS_MAX_AGE_SECONDS,
-    maxSeconds: source.max_seconds ?? MAX_JWKS_MAX_AGE_SECONDS,
-    staleIfErrorSeconds: source.stale_if_error_seconds ?? DEFAULT_STALE_IF_ERROR_SECONDS,
+    minSeconds: source.min_seconds ?? DEFAULT_KEY_CACHE_POLICY.minSeconds,
+    maxSeconds: source.max_seconds ?? DEFAULT_KEY_CACHE_POLICY.maxSeconds,
+    staleIfErrorSeconds: source.stale_if_error_seconds ?? DEFAULT_KEY_CACHE_POLICY.staleIfErrorSeconds,
   };
 }
 
@@ -194,14 +194,15 @@ function compileIssuer(id: string, source: IssuerSource, file: string, errors: E
     });
     keySource = { kind: 'inline', keys: source.keys as JWK[] };
   }
-  const keyCache = compileKeyCache(source.key_cache);
-  if (keyCache.minSeconds > keyCache.maxSeconds) errors.add(file, at('key_cache'), 'min_seconds is larger than max_seconds');
+  // Only when the policy sets it: the key store applies the defaults otherwise, and the compiled output stays as it was.
+  const keyCache = source.key_cache && compileKeyCache(source.key_cache);
+  if (keyCache && keyCache.minSeconds > keyCache.maxSeconds) errors.add(file, at('key_cache'), 'min_seconds is larger than max_seconds');
   if (errors.errors.length > before || keySource === null) return null;
   return {
     id,
     issuer: source.issuer,
     keySource,
-    keyCache,
+    ...(keyCache && { keyCache }),
     algorithms: source.algorithms ?? ['RS256'],
     appClaim: typeof source.app_claim === 'string' ? [source.app_claim] : (source.app_claim ?? ['app_id']),
     clockSkewSeconds: source.clock_skew_seconds ?? DEFAULT_CLOCK_SKEW_SECONDS,

@@ -30,7 +30,7 @@ export interface CompiledIssuer {
   id: string;
   issuer: string;
   keySource: KeySource;
-  /** Absent in configs compiled before key caching was configurable: the defaults of src/config/constants.ts apply. */
+  /** Absent unless the policy sets key_cache: the key store's defaults (src/config/constants.ts) apply. */
   keyCache?: KeyCachePolicy;
   algorithms: Algorithm[];
   appClaim: ClaimPath;

@@ -3,13 +3,9 @@
  * discovery when configured). Whatever a lower layer answers is written back to the layers above it, in the
  * background. A refused or failed network answer never replaces the last good set.
  */
-import {
-  DEFAULT_STALE_IF_ERROR_SECONDS,
-  MAX_JWKS_MAX_AGE_SECONDS,
-  MIN_JWKS_MAX_AGE_SECONDS,
-  UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS,
-} from '../config/constants.ts';
-import type { CompiledIssuer, KeyCachePolicy } from '../config/types.ts';
+import { UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS } from '../config/constants.ts';
+import type { CompiledIssuer } from '../config/types.ts';
+import { keyCachePolicy } from './key-cache-policy.ts';
 import { fetchDiscovery } from './discovery.ts';
 import { fetchJwks } from './jwks-fetch.ts';
 import type { KeyLayers, SharedLayer } from './key-layers.ts';
@@ -30,11 +26,6 @@ export type Loaded = { set: StoredJwks; layer: SharedLayer | 'network' };
 
 const SHARED_LAYERS: readonly SharedLayer[] = ['cache', 'kv'];
 
-export function keyCachePolicy(issuer: CompiledIssuer): KeyCachePolicy {
-  return (
-    issuer.keyCache ?? { minSeconds: MIN_JWKS_MAX_AGE_SECONDS, maxSeconds: MAX_JWKS_MAX_AGE_SECONDS, staleIfErrorSeconds: DEFAULT_STALE_IF_ERROR_SECONDS }
-  );
-}
 
 /** True when this isolate may look beyond memory: nothing tried, and no set fetched, within the cooldown. */
 export function mayAttempt(state: IssuerKeyState, now: number): boolean {

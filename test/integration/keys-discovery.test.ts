@@ -77,4 +77,17 @@ describe('OIDC discovery', () => {
     );
     expect(() => compileOrThrow(JSON.stringify({ issuers: { a: { issuer: 'http://a.example', discovery: true } } }))).toThrow('must be https');
   });
+
+  it('key_cache: min_seconds above max_seconds is refused; the defaults stay out of the compiled issuer', () => {
+    const issuer = { issuer: 'https://a.example', jwks_uri: 'https://a.example/j' };
+    expect(() => compileOrThrow(JSON.stringify({ issuers: { a: { ...issuer, key_cache: { min_seconds: 600, max_seconds: 300 } } } }))).toThrow(
+      '/issuers/a/key_cache: min_seconds is larger than max_seconds',
+    );
+    expect(compileOrThrow(JSON.stringify({ issuers: { a: issuer } })).issuers.a!.keyCache).toBeUndefined();
+    expect(compileOrThrow(JSON.stringify({ issuers: { a: { ...issuer, key_cache: { stale_if_error_seconds: 0 } } } })).issuers.a!.keyCache).toEqual({
+      minSeconds: 60,
+      maxSeconds: 86400,
+      staleIfErrorSeconds: 0,
+    });
+  });
 });
