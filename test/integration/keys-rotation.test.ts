@@ -65,7 +65,7 @@ describe('rotation', () => {
 });
 
 describe('unknown kids', () => {
-  it('1,000 tokens with random unknown kids within one cooldown cost at most one fetch and one KV read', async () => {
+  it('1,000 tokens with random unknown kids within one cooldown cost at most one fetch and one KV read', { timeout: 60_000 }, async () => {
     await s.call(s.token());
     s.clock.advance(31);
     const tokens = await Promise.all(Array.from({ length: 1000 }, () => withKid(crypto.randomUUID())));
@@ -80,7 +80,7 @@ describe('unknown kids', () => {
     expect(logs.last().key_layer).toBe('memory');
   });
 
-  it('the same while the issuer answers 500: one fetch per cooldown, and the known key keeps working', async () => {
+  it('the same while the issuer answers 500: one fetch per cooldown, and the known key keeps working', { timeout: 60_000 }, async () => {
     await s.call(s.token());
     s.world.serve(s.jwksUrl, () => new Response('oops', { status: 500 }));
     for (let round = 1; round <= 2; round++) {
