@@ -5,12 +5,13 @@
  */
 import { env } from 'cloudflare:test';
 import type { JWK } from 'jose';
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 import type { Env as AppEnv } from '../../src/env.ts';
 import type { Gateway } from '../../src/gateway.ts';
 import { bearer, gatewayFor, send } from './gateway.ts';
 import { jwksOf, makeKey, sign, type TestKey } from './keys.ts';
 import { OutsideWorld } from './outside-world.ts';
+import { RecordCapture } from './records.ts';
 
 let counter = 0;
 
@@ -90,4 +91,28 @@ export function spyKvReads() {
 
 export function kv(): KVNamespace {
   return (env as unknown as AppEnv).JWKS_CACHE!;
+}
+
+export interface ScenarioHooks {
+  s: KeyScenario;
+  logs: RecordCapture;
+  /** Lines the gateway wrote with console.warn (refused key sets and the like). */
+  warnings: string[];
+}
+
+/** A fresh scenario per test, its verification records and warnings captured, everything restored after. */
+export function useKeyScenario(options: ScenarioOptions = {}): ScenarioHooks {
+  const hooks = { warnings: [] } as unknown as ScenarioHooks;
+  beforeEach(async () => {
+    hooks.s = await KeyScenario.create(options);
+    hooks.logs = new RecordCapture();
+    hooks.warnings = [];
+    vi.spyOn(console, 'warn').mockImplementation((line: unknown) => void hooks.warnings.push(String(line)));
+  });
+  afterEach(() => {
+    hooks.s.restore();
+    hooks.logs.restore();
+    vi.restoreAllMocks();
+  });
+  return hooks;
 }

@@ -1,49 +1,37 @@
 /** OIDC discovery: the JWKS URL comes from the issuer's openid-configuration, which must name exactly that issuer. */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { compileOrThrow } from '../helpers/gateway.ts';
-import { KeyScenario } from '../helpers/key-scenario.ts';
-import { RecordCapture } from '../helpers/records.ts';
+import { useKeyScenario } from '../helpers/key-scenario.ts';
 
-let s: KeyScenario;
-let logs: RecordCapture;
-let warnings: string[];
+const t = useKeyScenario({ issuer: { jwks_uri: undefined, discovery: true } });
 let configUrl: string;
-beforeEach(async () => {
-  s = await KeyScenario.create({ issuer: { jwks_uri: undefined, discovery: true } });
-  configUrl = `${s.iss}/.well-known/openid-configuration`;
-  logs = new RecordCapture();
-  warnings = [];
-  vi.spyOn(console, 'warn').mockImplementation((line: unknown) => void warnings.push(String(line)));
-});
-afterEach(() => {
-  s.restore();
-  logs.restore();
-  vi.restoreAllMocks();
+beforeEach(() => {
+  configUrl = `${t.s.iss}/.well-known/openid-configuration`;
 });
 
-const reasons = () => warnings.map((w) => (JSON.parse(w) as { reason?: string }).reason ?? '').join('\n');
+const reasons = () => t.warnings.map((w) => (JSON.parse(w) as { reason?: string }).reason ?? '').join('\n');
 const serveConfig = (body: object, maxAge = 3600) =>
-  s.world.serve(configUrl, () => Response.json(body, { headers: { 'cache-control': `max-age=${maxAge}` } }));
+  t.s.world.serve(configUrl, () => Response.json(body, { headers: { 'cache-control': `max-age=${maxAge}` } }));
 
 describe('OIDC discovery', () => {
   it('compiles to the configuration URL below the issuer', () => {
-    const config = compileOrThrow(JSON.stringify(s.policy));
-    expect(config.issuers[s.id]!.keySource).toEqual({ kind: 'discovery', url: configUrl });
+    const config = compileOrThrow(JSON.stringify(t.s.policy));
+    expect(config.issuers[t.s.id]!.keySource).toEqual({ kind: 'discovery', url: configUrl });
   });
 
   it('finds the JWKS through the document, and caches the document in the layers like the keys', async () => {
-    serveConfig({ issuer: s.iss, jwks_uri: s.jwksUrl });
-    expect((await s.call(s.token())).status).toBe(200);
-    expect(logs.last().key_layer).toBe('network');
-    expect([s.fetches(configUrl), s.fetches()]).toEqual([1, 1]);
+    serveConfig({ issuer: t.s.iss, jwks_uri: t.s.jwksUrl });
+    expect((await t.s.call(t.s.token())).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('network');
+    expect([t.s.fetches(configUrl), t.s.fetches()]).toEqual([1, 1]);
     // A cold isolate: keys from the Cache API, no fetch at all.
-    expect((await s.call(s.token(), s.newIsolate())).status).toBe(200);
-    expect(logs.last().key_layer).toBe('cache');
+    expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('cache');
     // The key set expires (300 s), the document (3600 s) does not: a cold isolate refetches only the keys.
-    s.clock.advance(301);
-    expect((await s.call(s.token(), s.newIsolate())).status).toBe(200);
-    expect(logs.last().key_layer).toBe('network');
-    expect([s.fetches(configUrl), s.fetches()]).toEqual([1, 2]);
+    t.s.clock.advance(301);
+    expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('network');
+    expect([t.s.fetches(configUrl), t.s.fetches()]).toEqual([1, 2]);
   });
 
   it.each([
@@ -52,22 +40,22 @@ describe('OIDC discovery', () => {
     ['a plain-http jwks_uri', (iss: string) => ({ issuer: iss, jwks_uri: `${iss.replace('https:', 'http:')}/jwks` }), 'discovery: jwks_uri is not https'],
     ['no jwks_uri', (iss: string) => ({ issuer: iss }), 'discovery: no jwks_uri'],
   ])('refuses a document naming %s: 503, and the JWKS is never fetched', async (_name, body, reason) => {
-    serveConfig(body(s.iss));
-    const response = await s.call(s.token());
+    serveConfig(body(t.s.iss));
+    const response = await t.s.call(t.s.token());
     expect(response.status).toBe(503);
-    expect(logs.last().findings[0]).toMatchObject({ code: 'keys_unavailable' });
-    expect(s.fetches()).toBe(0);
+    expect(t.logs.last().findings[0]).toMatchObject({ code: 'keys_unavailable' });
+    expect(t.s.fetches()).toBe(0);
     expect(reasons()).toContain(reason);
   });
 
   it('a hostile document after a good one keeps the last good jwks_uri', async () => {
-    serveConfig({ issuer: s.iss, jwks_uri: s.jwksUrl }, 60);
-    await s.call(s.token());
+    serveConfig({ issuer: t.s.iss, jwks_uri: t.s.jwksUrl }, 60);
+    await t.s.call(t.s.token());
     serveConfig({ issuer: 'https://evil.example', jwks_uri: 'https://evil.example/jwks' });
-    s.clock.advance(301);
-    expect((await s.call(s.token())).status).toBe(200);
-    expect(logs.last().key_layer).toBe('network');
-    expect(s.fetches()).toBe(2);
+    t.s.clock.advance(301);
+    expect((await t.s.call(t.s.token())).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('network');
+    expect(t.s.fetches()).toBe(2);
     expect(reasons()).toContain('is not the configured issuer');
   });
 

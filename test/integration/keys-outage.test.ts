@@ -1,50 +1,36 @@
 /** A down, slow or hostile issuer: the last good set is kept for the stale window, then the gateway fails closed. */
 import type { JWK } from 'jose';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { KeyScenario } from '../helpers/key-scenario.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { KeyScenario, useKeyScenario } from '../helpers/key-scenario.ts';
 import { makeKey, type TestKey } from '../helpers/keys.ts';
-import { RecordCapture } from '../helpers/records.ts';
 
-let s: KeyScenario;
-let logs: RecordCapture;
-let warnings: string[];
-beforeEach(async () => {
-  s = await KeyScenario.create();
-  logs = new RecordCapture();
-  warnings = [];
-  vi.spyOn(console, 'warn').mockImplementation((line: unknown) => void warnings.push(String(line)));
-});
-afterEach(() => {
-  s.restore();
-  logs.restore();
-  vi.restoreAllMocks();
-});
+const t = useKeyScenario();
 
-const refreshFailures = () => warnings.map((w) => JSON.parse(w) as { event: string; reason?: string }).filter((w) => w.event === 'keys_refresh_failed');
+const refreshFailures = () => t.warnings.map((w) => JSON.parse(w) as { event: string; reason?: string }).filter((w) => w.event === 'keys_refresh_failed');
 
 describe('issuer down', () => {
   it('keeps verifying with the last good set inside the stale window, then answers 503 + Retry-After, and recovers', async () => {
-    expect((await s.call(s.token())).status).toBe(200); // set valid 300 s
-    s.world.down(s.jwksUrl);
-    s.clock.advance(301);
-    expect((await s.call(s.token())).status).toBe(200);
-    expect(logs.last().key_layer).toBe('stale');
+    expect((await t.s.call(t.s.token())).status).toBe(200); // set valid 300 s
+    t.s.world.down(t.s.jwksUrl);
+    t.s.clock.advance(301);
+    expect((await t.s.call(t.s.token())).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('stale');
     expect(refreshFailures()).toEqual([expect.objectContaining({ reason: 'network error' })]);
 
-    s.clock.advance(3600 - 2); // 299 s + 1 h - 1 s after the fetch... still inside expiry + 3600 s
-    expect((await s.call(s.token())).status).toBe(200);
-    expect(logs.last().key_layer).toBe('stale');
+    t.s.clock.advance(3600 - 2); // 299 s + 1 h - 1 s after the fetch... still inside expiry + 3600 s
+    expect((await t.s.call(t.s.token())).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('stale');
 
-    s.clock.advance(2); // expiry + 3600 s: the window is over
-    const closed = await s.call(s.token());
+    t.s.clock.advance(2); // expiry + 3600 s: the window is over
+    const closed = await t.s.call(t.s.token());
     expect(closed.status).toBe(503);
     expect(closed.headers.get('retry-after')).toBe('30');
-    expect(logs.last().findings[0]).toMatchObject({ code: 'keys_unavailable' });
+    expect(t.logs.last().findings[0]).toMatchObject({ code: 'keys_unavailable' });
 
-    s.serveKeys([s.key]); // back
-    s.clock.advance(31);
-    expect((await s.call(s.token())).status).toBe(200);
-    expect(logs.last().key_layer).toBe('network');
+    t.s.serveKeys([t.s.key]); // back
+    t.s.clock.advance(31);
+    expect((await t.s.call(t.s.token())).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('network');
   });
 
   it('a stale window set by the issuer policy (stale_if_error_seconds: 0) fails closed at expiry', async () => {
@@ -60,35 +46,35 @@ describe('issuer down', () => {
   });
 
   it('a cold isolate finds the last good set in the layers while the issuer is down', async () => {
-    await s.call(s.token());
-    s.world.down(s.jwksUrl);
-    s.clock.advance(400);
-    expect((await s.call(s.token(), s.newIsolate())).status).toBe(200);
-    expect(logs.last().key_layer).toBe('stale');
+    await t.s.call(t.s.token());
+    t.s.world.down(t.s.jwksUrl);
+    t.s.clock.advance(400);
+    expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('stale');
   });
 
   it('a slow issuer times out (5 s): the previous set keeps verifying', { timeout: 20_000 }, async () => {
-    await s.call(s.token());
-    s.world.hang(s.jwksUrl);
-    s.clock.advance(301);
-    expect((await s.call(s.token())).status).toBe(200);
-    expect(logs.last().key_layer).toBe('stale');
+    await t.s.call(t.s.token());
+    t.s.world.hang(t.s.jwksUrl);
+    t.s.clock.advance(301);
+    expect((await t.s.call(t.s.token())).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('stale');
     expect(refreshFailures()).toEqual([expect.objectContaining({ reason: 'timed out' })]);
   });
 
   it('while one request waits for a hanging issuer, the others are served the stale set at once', { timeout: 20_000 }, async () => {
-    await s.call(s.token());
-    s.world.hang(s.jwksUrl);
-    s.clock.advance(301);
-    const leader = s.call(s.token());
+    await t.s.call(t.s.token());
+    t.s.world.hang(t.s.jwksUrl);
+    t.s.clock.advance(301);
+    const leader = t.s.call(t.s.token());
     await new Promise((resolve) => setTimeout(resolve, 50)); // the leader is now inside its fetch
-    const others = await Promise.all(Array.from({ length: 5 }, () => s.call(s.token())));
+    const others = await Promise.all(Array.from({ length: 5 }, () => t.s.call(t.s.token())));
     expect(others.map((r) => r.status)).toEqual(Array(5).fill(200));
-    const loggedBeforeLeader = logs.records.length;
+    const loggedBeforeLeader = t.logs.records.length;
     expect((await leader).status).toBe(200);
     expect(loggedBeforeLeader).toBe(6); // the warm-up and the five others, all before the leader's timeout ended
-    expect(logs.records.slice(1).every((r) => r.key_layer === 'stale')).toBe(true);
-    expect(s.fetches()).toBe(2);
+    expect(t.logs.records.slice(1).every((r) => r.key_layer === 'stale')).toBe(true);
+    expect(t.s.fetches()).toBe(2);
   });
 });
 
@@ -110,21 +96,21 @@ describe('hostile or broken key set responses', () => {
   ];
 
   it.each(cases)('%s: refused and logged, the previous set kept, clean 401 for the new kid', async (_name, responder, reason) => {
-    await s.call(s.token());
-    s.world.serve(s.jwksUrl, responder());
-    s.clock.advance(301);
-    expect((await s.call(s.token())).status).toBe(200); // k1 from the kept set
-    expect(logs.last().key_layer).toBe('stale');
-    s.clock.advance(31);
-    expect((await s.call(s.token(k2))).status).toBe(401); // the hostile set's key never became trusted
-    expect(logs.last().findings).toEqual([{ code: 'kid_unknown', actual: 'k2' }]);
+    await t.s.call(t.s.token());
+    t.s.world.serve(t.s.jwksUrl, responder());
+    t.s.clock.advance(301);
+    expect((await t.s.call(t.s.token())).status).toBe(200); // k1 from the kept set
+    expect(t.logs.last().key_layer).toBe('stale');
+    t.s.clock.advance(31);
+    expect((await t.s.call(t.s.token(k2))).status).toBe(401); // the hostile set's key never became trusted
+    expect(t.logs.last().findings).toEqual([{ code: 'kid_unknown', actual: 'k2' }]);
     expect(refreshFailures()[0]).toMatchObject({ reason });
-    expect(warnings.join('\n')).not.toContain(k2.publicJwk.n!.slice(0, 40));
+    expect(t.warnings.join('\n')).not.toContain(k2.publicJwk.n!.slice(0, 40));
   });
 
   it.each(cases)('%s on a cold start: 503 + Retry-After, never open', async (_name, responder) => {
-    s.world.serve(s.jwksUrl, responder());
-    const response = await s.call(s.token(k2));
+    t.s.world.serve(t.s.jwksUrl, responder());
+    const response = await t.s.call(t.s.token(k2));
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).toBe('30');
   });
