@@ -87,7 +87,13 @@ export async function fetchBoundedJson(url: string, allowLoopbackHttp: boolean, 
     await response.body?.cancel();
     return { ok: false, reason: response.status >= 300 && response.status < 400 ? `redirect (${response.status}) refused` : `status ${response.status}` };
   }
-  const text = await readCapped(response, MAX_JWKS_BYTES);
+  let text: string | null;
+  try {
+    text = await readCapped(response, MAX_JWKS_BYTES);
+  } catch {
+    // The connection broke (or the timeout fired) while the body was streaming.
+    return { ok: false, reason: 'network error while reading the body' };
+  }
   if (text === null) return { ok: false, reason: `larger than ${MAX_JWKS_BYTES} bytes` };
   try {
     return { ok: true, body: JSON.parse(text), maxAgeSeconds: maxAgeFrom(response.headers.get('cache-control'), bounds) };

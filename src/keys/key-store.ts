@@ -90,11 +90,13 @@ export class KeyStore {
     const has = (set: StoredJwks) => findJwk(set.keys, kid, alg) !== undefined;
     if (!has(found.set) && found.layer !== 'stale' && !this.#memory.isUnknownKid(issuer.id, kid, found.set, now)) {
       // An unknown kid may be a rotation: at most one look beyond memory per issuer per cooldown.
+      const attemptBefore = state.lastAttempt;
       const again = await this.#load(io, issuer, state, now, (set) => fresh(set, now) && has(set), true);
       if (again) found = again;
+      // Remembered only once a look found it missing: a kid refused by the cooldown alone gets its look later.
+      if (!has(found.set) && state.lastAttempt !== attemptBefore) this.#memory.rememberUnknownKid(issuer.id, kid, state.set ?? found.set, now);
     }
     if (!has(found.set)) {
-      this.#memory.rememberUnknownKid(issuer.id, kid, state.set ?? found.set, now);
       return { ok: false, finding: finding('kid_unknown', { actual: kid ?? null }) };
     }
     return this.#key(issuer, found.set.keys, kid, alg, found.layer);

@@ -45,12 +45,17 @@ describe('rotation', () => {
     expect(t.s.fetches()).toBe(3);
   });
 
-  it('a new kid within the cooldown of the last fetch is refused without a fetch', async () => {
+  it('a new kid within the cooldown of the last fetch is refused without a fetch, and accepted after it', async () => {
     await t.s.call(t.s.token());
     t.s.serveKeys([t.s.key, k2]);
     t.s.clock.advance(10);
     expect((await t.s.call(t.s.token(k2))).status).toBe(401);
     expect(t.s.fetches()).toBe(1);
+    // Refused by the cooldown alone, the kid is not remembered as unknown: once the cooldown is over it gets its look.
+    t.s.clock.advance(21);
+    expect((await t.s.call(t.s.token(k2))).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('network');
+    expect(t.s.fetches()).toBe(2);
   });
 });
 
