@@ -34,6 +34,14 @@ describe('OIDC discovery', () => {
     expect([t.s.fetches(configUrl), t.s.fetches()]).toEqual([1, 2]);
   });
 
+  it('a cold burst of 20 concurrent requests costs one document fetch and one key-set fetch', async () => {
+    serveConfig({ issuer: t.s.iss, jwks_uri: t.s.jwksUrl });
+    const tokens = await Promise.all(Array.from({ length: 20 }, () => t.s.token()));
+    const responses = await Promise.all(tokens.map((token) => t.s.call(token)));
+    expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200));
+    expect([t.s.fetches(configUrl), t.s.fetches()]).toEqual([1, 1]);
+  });
+
   it.each([
     ['another issuer', (iss: string) => ({ issuer: 'https://evil.example', jwks_uri: `${iss}/jwks` }), 'discovery: issuer "https://evil.example" is not the configured issuer'],
     ['the issuer with a trailing slash', (iss: string) => ({ issuer: `${iss}/`, jwks_uri: `${iss}/jwks` }), 'is not the configured issuer'],

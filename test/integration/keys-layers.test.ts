@@ -74,6 +74,15 @@ describe('key layers', () => {
     expect(layers.filter((l) => l === 'memory')).toHaveLength(49);
   });
 
+  it('the same burst over two cold isolates costs at most one fetch per isolate', async () => {
+    const isolates = [t.s.gateway, t.s.newIsolate()];
+    const tokens = await Promise.all(Array.from({ length: 40 }, () => t.s.token()));
+    const responses = await Promise.all(tokens.map((token, i) => t.s.call(token, isolates[i % 2])));
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    expect(t.s.fetches()).toBeGreaterThanOrEqual(1);
+    expect(t.s.fetches()).toBeLessThanOrEqual(2);
+  });
+
   it('clamps the lifetime to the issuer policy: max-age=5 with key_cache.min_seconds 120 keeps the set 120 s', async () => {
     const c = await KeyScenario.create({ maxAgeSeconds: 5, issuer: { key_cache: { min_seconds: 120 } } });
     try {
