@@ -3,11 +3,17 @@ import compiledPolicies from '../.generated/policies.json' with { type: 'json' }
 import { loadCompiledConfig } from './config/load.ts';
 import type { Env } from './env.ts';
 import { Gateway } from './gateway.ts';
+import { logFormatFrom } from './log/write.ts';
 
 let gateway: Gateway | undefined;
 
 // Built lazily: workerd allows no crypto or I/O at global scope, and env is known only here.
-const gatewayFor = (env: Env) => (gateway ??= new Gateway(loadCompiledConfig(compiledPolicies), { allowLoopbackHttp: env.ALLOW_LOOPBACK_HTTP === 'true' }));
+const gatewayFor = (env: Env) =>
+  (gateway ??= new Gateway(loadCompiledConfig(compiledPolicies), {
+    allowLoopbackHttp: env.ALLOW_LOOPBACK_HTTP === 'true',
+    logFormat: logFormatFrom(env.LOG_FORMAT),
+    debugFindings: env.DEBUG_FINDINGS === 'true',
+  }));
 
 export default {
   async fetch(request, env, ctx): Promise<Response> {

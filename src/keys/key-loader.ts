@@ -69,14 +69,20 @@ export async function loadKeySet(
       }
       // Another isolate of this data centre tried the issuer within the cooldown: its answer (if any) was read above.
       const triedAt = await io.layers.lastAttempt(names);
-      if (triedAt !== null && now - triedAt < UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS) return null;
+      if (triedAt !== null && now - triedAt < UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS) {
+        // Said when it leaves this isolate without a fresh set (stale or 503 follows), so the operator sees why.
+        if (!state.set || now >= state.set.expiresAt) {
+          warn('jwks_fetch_failed', { issuer: issuer.id, reason: 'not fetched: this data centre tried the issuer within the cooldown', kept_set_fetched_at: state.set?.fetchedAt ?? null });
+        }
+        return null;
+      }
     }
     io.layers.markAttempt(names, now, UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS);
     const url = await jwksUrlFor(io, issuer, state, now, options);
     const fetched = url.ok ? await fetchJwks(url.url, io.allowLoopbackHttp, policy) : url;
     if (!fetched.ok) {
       // The reason names what was wrong (status, size, which key member), never key material or a token.
-      warn('keys_refresh_failed', { issuer: issuer.id, reason: fetched.reason, kept_set_fetched_at: state.set?.fetchedAt ?? null });
+      warn('jwks_fetch_failed', { issuer: issuer.id, reason: fetched.reason, kept_set_fetched_at: state.set?.fetchedAt ?? null });
       return null;
     }
     const set: StoredJwks = {
@@ -132,7 +138,7 @@ async function jwksUrlFor(io: LoadIo, issuer: CompiledIssuer, state: IssuerKeySt
   }
   // Stale-if-error for the document too: a down or hostile discovery endpoint keeps the last good jwks_uri for a while.
   if (state.discovery && now < state.discovery.expiresAt + policy.staleIfErrorSeconds) {
-    warn('keys_refresh_failed', { issuer: issuer.id, reason: fetched.reason, kept_discovery_fetched_at: state.discovery.fetchedAt });
+    warn('jwks_fetch_failed', { issuer: issuer.id, reason: fetched.reason, kept_discovery_fetched_at: state.discovery.fetchedAt });
     return { ok: true, url: state.discovery.jwksUri };
   }
   return fetched;

@@ -40,12 +40,22 @@ const fresh = (set: StoredJwks | undefined, now: number): set is StoredJwks => s
 const refreshDue = (set: StoredJwks, now: number) => now >= set.fetchedAt + (set.expiresAt - set.fetchedAt) * KEY_REFRESH_AHEAD_FRACTION;
 /** A peer is loading; a mark older than the longest load is left over from a cancelled request and ignored. */
 const busy = (state: IssuerKeyState, now: number) => state.busySince !== undefined && now - state.busySince < KEY_LOAD_WAIT_MS / 1000;
+const isFetched = (issuer: CompiledIssuer) => issuer.keySource.kind === 'jwks' || issuer.keySource.kind === 'discovery';
+const DETACHED_CONTEXT = { waitUntil: (promise: Promise<unknown>) => void promise.catch(() => undefined) } as ExecutionContext;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class KeyStore {
   readonly #memory = new KeyMemory();
 
   constructor(private readonly options: KeyStoreOptions) {}
+
+  /**
+   * Outside a request (the operator tools, `npm run explain`): isolate memory and the issuer only, no KV or
+   * Cache API; background write-backs are not awaited.
+   */
+  resolve(issuer: CompiledIssuer, kid: string | undefined, alg: Algorithm, now: number): Promise<KeyLookup> {
+    return this.forRequest({}, DETACHED_CONTEXT).resolve(issuer, kid, alg, now);
+  }
 
   /** One request's resolver: the bindings and waitUntil of this request, the memory of the isolate. */
   forRequest(env: Env, ctx: ExecutionContext): KeyResolver {
@@ -56,7 +66,7 @@ export class KeyStore {
   /** The cron: every fetched issuer from the network into memory, KV and the Cache API; a failure keeps what is there. */
   async refreshAll(issuers: readonly CompiledIssuer[], env: Env, ctx: ExecutionContext, now: number): Promise<RefreshReport[]> {
     const io = this.#io(env, ctx);
-    const fetched = issuers.filter((issuer) => issuer.keySource.kind !== 'inline');
+    const fetched = issuers.filter(isFetched);
     return Promise.all(
       fetched.map(async (issuer) => {
         const loaded = await loadKeySet(io, issuer, this.#memory.state(issuer.id), now, () => true, { fromLayers: false });
@@ -72,6 +82,7 @@ export class KeyStore {
 
   async #resolve(io: LoadIo, ctx: ExecutionContext, issuer: CompiledIssuer, kid: string | undefined, alg: Algorithm, now: number): Promise<KeyLookup> {
     if (issuer.keySource.kind === 'inline') return this.#key(issuer, issuer.keySource.keys, kid, alg, 'inline');
+    if (!isFetched(issuer)) return { ok: false, finding: finding('keys_unavailable', { detail: 'issuer has no public keys' }) };
     const state = this.#memory.state(issuer.id);
     let found: Found | null = fresh(state.set, now) ? { set: state.set, layer: 'memory' } : null;
     const staleUntil = () => (state.set?.expiresAt ?? -Infinity) + keyCachePolicy(issuer).staleIfErrorSeconds;

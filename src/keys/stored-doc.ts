@@ -45,7 +45,7 @@ const hex = (bytes: ArrayBuffer) => [...new Uint8Array(bytes)].map((b) => b.toSt
  * when the policy points the issuer elsewhere, so an entry of the old source is never read for the new one.
  */
 export async function docNames(kind: DocKind, issuer: CompiledIssuer): Promise<DocNames> {
-  const source = issuer.keySource.kind === 'inline' ? 'inline' : issuer.keySource.url;
+  const source = 'url' in issuer.keySource ? issuer.keySource.url : issuer.keySource.kind;
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${issuer.issuer}\n${source}`));
   const hash = hex(digest).slice(0, 16);
   return {

@@ -6,7 +6,7 @@ import { makeKey, type TestKey } from '../helpers/keys.ts';
 
 const t = useKeyScenario();
 
-const refreshFailures = () => t.warnings.map((w) => JSON.parse(w) as { event: string; reason?: string }).filter((w) => w.event === 'keys_refresh_failed');
+const refreshFailures = () => t.warnings.map((w) => JSON.parse(w) as { event: string; reason?: string }).filter((w) => w.event === 'jwks_fetch_failed');
 
 describe('issuer down', () => {
   it('keeps verifying with the last good set inside the stale window, then answers 503 + Retry-After, and recovers', async () => {
