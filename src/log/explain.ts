@@ -7,6 +7,7 @@
 import { KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS } from '../config/constants.ts';
 import type { CompiledConfig, CompiledRoute } from '../config/types.ts';
 import { answerFor, finding, type Finding } from '../findings.ts';
+import { decide } from '../route/mode.ts';
 import type { KeyStore } from '../keys/key-store.ts';
 import { RouteTable } from '../route/route-table.ts';
 import { authenticate, type CheckName, type TraceStep } from '../verify/authenticate.ts';
@@ -131,7 +132,13 @@ export async function explain({ config, keys, method, url, token, now }: Explain
     else lines.push(row(null, check, 'not reached'));
   }
   if (result.evidence.tokenFingerprint) lines.push(`token_fp  ${result.evidence.tokenFingerprint} (the record's token_fp for this token)`);
-  if (result.ok) lines.push(`answer    forwarded to ${route.origin}`);
-  else lines.push(...answerLines(result.findings, route, config));
-  return { allowed: result.ok, lines };
+  // The mode decides as in the Worker: report-only forwards what enforce would deny, optional forwards no token.
+  const decision = decide(route, result);
+  if (decision.kind === 'deny') {
+    lines.push(...answerLines(decision.findings, route, config));
+    return { allowed: false, lines };
+  }
+  lines.push(`answer    forwarded to ${route.origin}${decision.outcome === 'allowed' ? '' : ` (${decision.outcome})`}`);
+  if (decision.outcome === 'report_only') lines.push(...answerLines(decision.findings, route, config).map((line) => `  enforce would: ${line.trim()}`));
+  return { allowed: true, lines };
 }

@@ -35,6 +35,7 @@ function writeConfig() {
       orders: { path: '/orders/*', issuers: ['corp'], audiences: ['orders-api'], app: 'shop', scopes: ['orders:read'], origin: 'https://origin.example' },
       local: { path: '/local/*', issuers: ['local'], audiences: ['orders-api'], origin: 'https://origin.example' },
       pub: { path: '/public/*', mode: 'public', origin: 'https://origin.example' },
+      audit: { path: '/audit/*', mode: 'report-only', issuers: ['corp'], audiences: ['orders-api'], app: 'shop', origin: 'https://origin.example' },
     },
   };
   const result = compilePolicies([{ file: 'policies/shop.jsonc', text: JSON.stringify(policy) }]);
@@ -166,6 +167,12 @@ describe('npm run explain', () => {
   it('marks the checks after a failure as not reached', async () => {
     const run = await withJwks(ORDERS, await token({ iss: 'https://evil.example/' }));
     expect(run.stdout).toContain('  -     algorithm  not reached\n  -     key        not reached\n  -     signature  not reached\n  -     claims     not reached');
+  });
+
+  it('on a report-only route, says the request is forwarded and what enforce would have answered', async () => {
+    const run = await withJwks('https://api.example.com/audit/1', await token({ app_id: 'other' }));
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('answer    forwarded to https://origin.example (report_only)\n  enforce would: answer    401 Unauthorized');
   });
 
   it('answers 404 for a request no route takes, and passes a public route without a token check', async () => {

@@ -20,6 +20,7 @@ const policy = (settings: object = {}) => ({
   routes: {
     orders: { path: '/orders/*', issuers: ['corp'], audiences: ['orders-api'], app: 'shop', scopes: ['orders:read'], origin: 'https://origin.example' },
     pub: { path: '/public/*', mode: 'public', origin: 'https://origin.example' },
+    audit: { path: '/audit/*', mode: 'report-only', issuers: ['corp'], audiences: ['orders-api'], app: 'shop', origin: 'https://origin.example' },
   },
 });
 const gateway = (settings: object = {}, options: Partial<GatewayOptions> = {}) =>
@@ -135,6 +136,34 @@ describe('the verification record', () => {
       alg: null,
       key_layer: null,
       token_fp: null,
+      origin_status: 200,
+    });
+  });
+
+  it('of a report-only request: forwarded, with the findings enforce would have denied on', async () => {
+    const token = await sign(key, good({ app_id: 'other', exp: now - 120, iat: now - 400 }));
+    const response = await send(gateway(), request('/audit/7', bearer(token)));
+    expect(response.status).toBe(200);
+    expect(world.lastOriginRequest().url).toBe('https://origin.example/audit/7');
+    expect(logs.last()).toStrictEqual({
+      ...base,
+      route: 'audit',
+      policy: 'policies/shop.jsonc',
+      path: '/audit/7',
+      mode: 'report-only',
+      outcome: 'report_only',
+      status: 200,
+      findings: [
+        { code: 'token_expired', claim: 'exp', actual: now - 120, expected: `> ${now - 60}` },
+        { code: 'app_mismatch', claim: 'app_id', actual: 'other', expected: 'shop' },
+      ],
+      finding: 'token_expired',
+      codes: 'token_expired,app_mismatch',
+      ...verifiedBy,
+      aud: 'orders-api',
+      app: 'other',
+      sub: 'user-42',
+      token_fp: await sha16(token),
       origin_status: 200,
     });
   });
