@@ -59,6 +59,8 @@ export const KEY_LOAD_POLL_MS = 20;
 export const KEY_LOAD_WAIT_MS = 2 * JWKS_FETCH_TIMEOUT_MS + 1000;
 /** KV refuses an expirationTtl under 60 s. */
 export const KV_MIN_EXPIRATION_TTL_SECONDS = 60;
+/** Hex digits of SHA-256(issuer, key source) in stored key names: 64 bits tell a policy's sources apart with room to spare. */
+export const DOC_NAME_HASH_HEX_DIGITS = 16;
 /** The Cache API needs URLs as keys; this host is never fetched, it only names the gateway's cached key sets. */
 export const KEY_CACHE_URL_BASE = 'https://keys.edge-jwt-gateway.invalid';
 

@@ -3,13 +3,14 @@
  * configured issuer (OIDC Discovery 1.0 section 4.3), or an attacker who controls the document could point
  * the gateway at keys of their choosing; the discovered jwks_uri obeys the same https-only rule.
  */
+import { boundValue } from '../log/bound.ts';
 import type { MaxAgeBounds } from './jwks-fetch.ts';
 import { fetchBoundedJson, isAllowedKeyUrl } from './jwks-fetch.ts';
 
 export type DiscoveryResult = { ok: true; jwksUri: string; maxAgeSeconds: number } | { ok: false; reason: string };
 
-/** A value from the document, shortened and quoted so the log shows what was wrong without carrying much of it. */
-const shown = (value: unknown) => JSON.stringify(typeof value === 'string' ? value.slice(0, 200) : typeof value);
+/** A value from the document, bounded like every logged value and quoted, so the log shows what was wrong. */
+const shown = (value: unknown) => JSON.stringify(boundValue(value));
 
 export async function fetchDiscovery(url: string, expectedIssuer: string, allowLoopbackHttp: boolean, bounds: MaxAgeBounds): Promise<DiscoveryResult> {
   const fetched = await fetchBoundedJson(url, allowLoopbackHttp, 'application/json', bounds);

@@ -4,7 +4,7 @@
  * same checks as a network answer, so a stale format or a tampered entry is refused, never trusted.
  */
 import type { JWK } from 'jose';
-import { KEY_CACHE_URL_BASE } from '../config/constants.ts';
+import { DOC_NAME_HASH_HEX_DIGITS, KEY_CACHE_URL_BASE } from '../config/constants.ts';
 import type { CompiledIssuer } from '../config/types.ts';
 import { judgeJwks } from './validate-jwk.ts';
 
@@ -47,7 +47,7 @@ const hex = (bytes: ArrayBuffer) => [...new Uint8Array(bytes)].map((b) => b.toSt
 export async function docNames(kind: DocKind, issuer: CompiledIssuer): Promise<DocNames> {
   const source = 'url' in issuer.keySource ? issuer.keySource.url : issuer.keySource.kind;
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${issuer.issuer}\n${source}`));
-  const hash = hex(digest).slice(0, 16);
+  const hash = hex(digest).slice(0, DOC_NAME_HASH_HEX_DIGITS);
   return {
     kv: `keys:v${STORED_DOC_VERSION}:${kind}:${issuer.id}:${hash}`,
     cache: `${KEY_CACHE_URL_BASE}/v${STORED_DOC_VERSION}/${kind}/${issuer.id}/${hash}`,
