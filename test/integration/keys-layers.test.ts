@@ -52,6 +52,18 @@ describe('key layers', () => {
     expect(t.logs.last().key_layer).toBe('cache');
   });
 
+  it('a stored entry that fails its checks (private key member) is ignored, logged, and the keys fetched', async () => {
+    const names = await namesOf(t.s);
+    const now = t.s.clock.seconds;
+    const tampered = { v: 1, kind: 'jwks', issuer: t.s.iss, source: t.s.jwksUrl, fetchedAt: now, expiresAt: now + 300, keys: [{ ...t.s.key.publicJwk, d: 'AQAB' }] };
+    await kv().put(names.kv, JSON.stringify(tampered));
+    expect((await t.s.call(t.s.token())).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('network');
+    expect(t.warnings.map((w) => (JSON.parse(w) as { event: string }).event)).toContain('key_layer_entry_refused');
+    expect(await kv().get(names.kv, 'json')).toMatchObject({ keys: [{ kid: 'k1' }] });
+    expect(((await kv().get(names.kv, 'json')) as { keys: object[] }).keys[0]).not.toHaveProperty('d');
+  });
+
   it('refreshes ahead of expiry in the background while requests are served from memory', async () => {
     await t.s.call(t.s.token());
     t.s.clock.advance(250); // 83% of the 300 s lifetime
