@@ -10,7 +10,7 @@ import { fetchDiscovery } from './discovery.ts';
 import { fetchJwks } from './jwks-fetch.ts';
 import type { KeyLayers, SharedLayer } from './key-layers.ts';
 import type { IssuerKeyState } from './key-memory.ts';
-import { docNames, STORED_DOC_VERSION, type StoredDoc, type StoredJwks } from './stored-doc.ts';
+import { docNames, STORED_DOC_VERSION, type DocNames, type StoredDoc, type StoredJwks } from './stored-doc.ts';
 
 export interface LoadIo {
   layers: KeyLayers;
@@ -60,22 +60,8 @@ export async function loadKeySet(
     const names = (await namesOf(issuer, state)).jwks;
     const policy = keyCachePolicy(issuer);
     if (options.fromLayers) {
-      for (const layer of SHARED_LAYERS) {
-        const doc = await io.layers.read(layer, 'jwks', names, issuer.issuer);
-        if (doc?.kind !== 'jwks' || !isNewer(doc, state.set)) continue;
-        state.set = doc;
-        if (layer === 'kv') io.layers.write(['cache'], names, doc, doc.expiresAt + policy.staleIfErrorSeconds, now);
-        if (want(doc)) return { set: doc, layer };
-      }
-      // Another isolate of this data centre tried the issuer within the cooldown: its answer (if any) was read above.
-      const triedAt = await io.layers.lastAttempt(names);
-      if (triedAt !== null && now - triedAt < UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS) {
-        // Said when it leaves this isolate without a fresh set (stale or 503 follows), so the operator sees why.
-        if (!state.set || now >= state.set.expiresAt) {
-          warn('jwks_fetch_failed', { issuer: issuer.id, reason: 'not fetched: this data centre tried the issuer within the cooldown', kept_set_fetched_at: state.set?.fetchedAt ?? null });
-        }
-        return null;
-      }
+      const shared = await fromSharedLayers(io, issuer, state, names, now, want);
+      if (shared !== 'go to the issuer') return shared;
     }
     io.layers.markAttempt(names, now, UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS);
     const url = await jwksUrlFor(io, issuer, state, now, options);
@@ -100,6 +86,35 @@ export async function loadKeySet(
   } finally {
     state.busySince = undefined;
   }
+}
+
+/**
+ * The Cache API, then KV: a newer set than memory's is adopted (and a KV answer written to the Cache API).
+ * Null when another isolate of this data centre tried the issuer within the cooldown: its answer, if it
+ * had one, was among those just read.
+ */
+async function fromSharedLayers(
+  io: LoadIo,
+  issuer: CompiledIssuer,
+  state: IssuerKeyState,
+  names: DocNames,
+  now: number,
+  want: (set: StoredJwks) => boolean,
+): Promise<Loaded | null | 'go to the issuer'> {
+  for (const layer of SHARED_LAYERS) {
+    const doc = await io.layers.read(layer, 'jwks', names, issuer.issuer);
+    if (doc?.kind !== 'jwks' || !isNewer(doc, state.set)) continue;
+    state.set = doc;
+    if (layer === 'kv') io.layers.write(['cache'], names, doc, doc.expiresAt + keyCachePolicy(issuer).staleIfErrorSeconds, now);
+    if (want(doc)) return { set: doc, layer };
+  }
+  const triedAt = await io.layers.lastAttempt(names);
+  if (triedAt === null || now - triedAt >= UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS) return 'go to the issuer';
+  // Said when it leaves this isolate without a fresh set (stale or 503 follows), so the operator sees why.
+  if (!state.set || now >= state.set.expiresAt) {
+    warn('jwks_fetch_failed', { issuer: issuer.id, reason: 'not fetched: this data centre tried the issuer within the cooldown', kept_set_fetched_at: state.set?.fetchedAt ?? null });
+  }
+  return null;
 }
 
 type UrlResult = { ok: true; url: string } | { ok: false; reason: string };
