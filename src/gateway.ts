@@ -11,7 +11,7 @@ import { answerFor, finding, type Finding } from './findings.ts';
 import { identityHeaders } from './forward/identity-headers.ts';
 import { badGateway, forwardToOrigin, originUrl } from './forward/origin.ts';
 import { sanitizeRequestHeaders } from './forward/sanitize.ts';
-import { KeyStore } from './keys/key-store.ts';
+import { KeyStore, type KeyResolver, type RefreshReport } from './keys/key-store.ts';
 import { addDebugFindings } from './log/debug-header.ts';
 import { newRecord, recordEvidence, type VerificationRecord } from './log/record.ts';
 import { writeRecord, type LogFormat, type LogSink } from './log/write.ts';
@@ -27,6 +27,8 @@ export interface GatewayOptions {
   logFormat?: LogFormat;
   /** Local development only: finding codes of denied requests in an x-debug-findings header (src/log/debug-header.ts). */
   debugFindings?: boolean;
+  /** The clock in milliseconds (tests move it to exercise key expiry and rotation). Default Date.now. */
+  now?: () => number;
 }
 
 export class Gateway {
@@ -34,24 +36,31 @@ export class Gateway {
   readonly #routes: RouteTable;
   readonly #keys: KeyStore;
   readonly #options: GatewayOptions;
+  readonly #clock: () => number;
 
   constructor(config: CompiledConfig, options: GatewayOptions) {
     this.#config = config;
     this.#options = options;
     this.#routes = new RouteTable(config.routes);
     this.#keys = new KeyStore({ allowLoopbackHttp: options.allowLoopbackHttp });
+    this.#clock = options.now ?? Date.now;
+  }
+
+  /** The scheduled refresh: every fetched issuer's keys into memory, KV and the Cache API. */
+  refreshKeys(env: Env, ctx: ExecutionContext): Promise<RefreshReport[]> {
+    return this.#keys.refreshAll(Object.values(this.#config.issuers), env, ctx, Math.floor(this.#clock() / 1000));
   }
 
   /** env and ctx carry the bindings and waitUntil that key caching, signing and logging need. */
   async handle(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     const started = Date.now();
-    const now = Math.floor(started / 1000);
+    const now = Math.floor(this.#clock() / 1000);
     const url = new URL(request.url);
     const requestId = request.headers.get('cf-ray') ?? crypto.randomUUID();
     const record = newRecord(request, url, requestId, started);
     let response: Response;
     try {
-      response = await this.#process(request, url, requestId, now, record, env);
+      response = await this.#process(request, url, requestId, now, record, env, this.#keys.forRequest(env, ctx));
     } catch (error) {
       // A bug of ours, never the client's input: fail closed, say nothing of it to the client.
       record.outcome = 'error';
@@ -69,7 +78,7 @@ export class Gateway {
     return response;
   }
 
-  async #process(request: Request, url: URL, requestId: string, now: number, record: VerificationRecord, env: Env): Promise<Response> {
+  async #process(request: Request, url: URL, requestId: string, now: number, record: VerificationRecord, env: Env, keys: KeyResolver): Promise<Response> {
     const route = this.#routes.match(request.method, url.hostname, url.pathname);
     if (!route) return this.#deny(record, [finding('route_not_found')], null, requestId);
     record.route = route.id;
@@ -86,7 +95,7 @@ export class Gateway {
     if (admission !== 'authenticate') {
       record.outcome = admission;
     } else {
-      const authentication = await authenticate({ headers: request.headers, route, config: this.#config, keys: this.#keys, now, env });
+      const authentication = await authenticate({ headers: request.headers, route, config: this.#config, keys, now, env });
       recordEvidence(record, authentication.evidence);
       const decision = decide(route, authentication);
       if (decision.kind === 'deny') return this.#deny(record, decision.findings, route, requestId);

@@ -7,14 +7,22 @@ import { logFormatFrom } from './log/write.ts';
 
 let gateway: Gateway | undefined;
 
+// Built lazily: workerd allows no crypto or I/O at global scope, and env is known only here.
+const gatewayFor = (env: Env) =>
+  (gateway ??= new Gateway(loadCompiledConfig(compiledPolicies), {
+    allowLoopbackHttp: env.ALLOW_LOOPBACK_HTTP === 'true',
+    logFormat: logFormatFrom(env.LOG_FORMAT),
+    debugFindings: env.DEBUG_FINDINGS === 'true',
+  }));
+
 export default {
   async fetch(request, env, ctx): Promise<Response> {
-    // Built lazily: workerd allows no crypto or I/O at global scope, and env is known only here.
-    gateway ??= new Gateway(loadCompiledConfig(compiledPolicies), {
-      allowLoopbackHttp: env.ALLOW_LOOPBACK_HTTP === 'true',
-      logFormat: logFormatFrom(env.LOG_FORMAT),
-      debugFindings: env.DEBUG_FINDINGS === 'true',
-    });
-    return gateway.handle(request, env, ctx);
+    return gatewayFor(env).handle(request, env, ctx);
+  },
+
+  /** The cron of wrangler.toml: refreshes every issuer's keys into KV and the Cache API, so requests rarely fetch. */
+  async scheduled(_controller, env, ctx): Promise<void> {
+    const reports = await gatewayFor(env).refreshKeys(env, ctx);
+    console.log(JSON.stringify({ event: 'keys_scheduled_refresh', issuers: reports }));
   },
 } satisfies ExportedHandler<Env>;

@@ -15,10 +15,12 @@ import {
   type CompiledIssuer,
   type CompiledRoute,
   type CompiledSettings,
+  type KeyCachePolicy,
   type LogSubjectMode,
   type PathPattern,
 } from './types.ts';
 import { isLoopbackHost } from '../keys/jwks-fetch.ts';
+import { DEFAULT_KEY_CACHE_POLICY } from '../keys/key-cache-policy.ts';
 import { judgeJwk } from '../keys/validate-jwk.ts';
 import { normalizeTyp } from '../verify/claims.ts';
 import { compileClaimRules, toClaimPath, type ClaimRuleSource } from './compile-claims.ts';
@@ -50,6 +52,8 @@ interface IssuerSource extends PresetParams {
   claims?: ClaimRuleSource[];
   jwks_uri?: string;
   keys?: Record<string, unknown>[];
+  discovery?: true;
+  key_cache?: { min_seconds?: number; max_seconds?: number; stale_if_error_seconds?: number };
   algorithms?: Algorithm[];
   app_claim?: string | string[];
   clock_skew_seconds?: number;
@@ -153,6 +157,32 @@ function checkUrl(value: string, what: string): string | null {
   return null;
 }
 
+/** OIDC Discovery 1.0 section 4: the configuration document lives here below the issuer (its trailing "/" removed). */
+const OIDC_CONFIGURATION_PATH = '/.well-known/openid-configuration';
+
+/** A URL keys are fetched from: https, or http to loopback (which the runtime still refuses outside local development). */
+function keyUrl(value: string, what: string, path: string, file: string, errors: ErrorList): string | null {
+  const problem = checkUrl(value, what);
+  if (problem) {
+    errors.add(file, path, problem);
+    return null;
+  }
+  const url = new URL(value);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    errors.add(file, path, 'must be https (plain http is allowed for loopback in local development only)');
+    return null;
+  }
+  return url.href;
+}
+
+function compileKeyCache(source: NonNullable<IssuerSource['key_cache']>): KeyCachePolicy {
+  return {
+    minSeconds: source.min_seconds ?? DEFAULT_KEY_CACHE_POLICY.minSeconds,
+    maxSeconds: source.max_seconds ?? DEFAULT_KEY_CACHE_POLICY.maxSeconds,
+    staleIfErrorSeconds: source.stale_if_error_seconds ?? DEFAULT_KEY_CACHE_POLICY.staleIfErrorSeconds,
+  };
+}
+
 function compileIssuer(id: string, source: IssuerSource, file: string, errors: ErrorList): CompiledIssuer | null {
   const at = (...p: (string | number)[]) => pointer('issuers', id, ...p);
   const before = errors.errors.length;
@@ -162,22 +192,22 @@ function compileIssuer(id: string, source: IssuerSource, file: string, errors: E
   const claims = [...(preset?.claims ?? []), ...compileClaimRules(source.claims, (index, message) => errors.add(file, at('claims', index), message))];
   let keySource: CompiledIssuer['keySource'] | null = null;
   const hmac = (source.algorithms ?? []).filter((a) => a.startsWith('HS'));
+  const sourceCount = [source.jwks_uri, source.keys, source.discovery].filter((v) => v !== undefined).length;
   if (source.issuer === undefined) errors.add(file, at(), 'give "issuer" (the exact iss) or a "preset"');
   if (source.secret_binding !== undefined) {
-    if (source.jwks_uri !== undefined || source.keys !== undefined) errors.add(file, at('secret_binding'), 'an HMAC secret is the only key of its issuer: no "jwks_uri", "keys" or "preset" with it');
+    if (sourceCount > 0) errors.add(file, at('secret_binding'), 'an HMAC secret is the only key of its issuer: no "jwks_uri", "keys" or "preset" with it');
     if (hmac.length === 0 || hmac.length !== source.algorithms!.length) errors.add(file, at('algorithms'), 'an issuer with "secret_binding" needs "algorithms" of HS256, HS384 or HS512 only');
     keySource = { kind: 'secret', binding: source.secret_binding };
   } else if (hmac.length > 0) {
     errors.add(file, at('algorithms', source.algorithms!.indexOf(hmac[0]!)), `${hmac[0]} needs the secret from a Worker secret ("secret_binding"); it is never used with public keys (RFC 8725 section 2.1)`);
-  } else if ((source.jwks_uri === undefined) === (source.keys === undefined)) {
-    errors.add(file, at(), 'give exactly one of "jwks_uri" and "keys"');
+  } else if (sourceCount !== 1) {
+    errors.add(file, at(), source.discovery ? 'give exactly one of "jwks_uri", "keys" and "discovery"' : 'give exactly one of "jwks_uri" and "keys"');
+  } else if (source.discovery) {
+    const url = source.issuer === undefined ? null : keyUrl(source.issuer.replace(/\/$/, '') + OIDC_CONFIGURATION_PATH, 'issuer', at('issuer'), file, errors);
+    if (url) keySource = { kind: 'discovery', url };
   } else if (source.jwks_uri !== undefined) {
-    const problem = checkUrl(source.jwks_uri, 'jwks_uri');
-    const url = problem ? null : new URL(source.jwks_uri);
-    if (problem) errors.add(file, at('jwks_uri'), problem);
-    else if (url!.protocol !== 'https:' && !(url!.protocol === 'http:' && isLoopbackHost(url!.hostname))) {
-      errors.add(file, at('jwks_uri'), 'must be https (plain http is allowed for loopback in local development only)');
-    } else keySource = { kind: 'jwks', url: url!.href };
+    const url = keyUrl(source.jwks_uri, 'jwks_uri', at('jwks_uri'), file, errors);
+    if (url) keySource = { kind: 'jwks', url };
   } else {
     source.keys!.forEach((key, index) => {
       const verdict = judgeJwk(key);
@@ -185,12 +215,16 @@ function compileIssuer(id: string, source: IssuerSource, file: string, errors: E
     });
     keySource = { kind: 'inline', keys: source.keys as JWK[] };
   }
+  // Only when the policy sets it: the key store applies the defaults otherwise, and the compiled output stays as it was.
+  const keyCache = source.key_cache && compileKeyCache(source.key_cache);
+  if (keyCache && keyCache.minSeconds > keyCache.maxSeconds) errors.add(file, at('key_cache'), 'min_seconds is larger than max_seconds');
   if (errors.errors.length > before || keySource === null || source.issuer === undefined) return null;
   const typ = source.typ ?? preset?.typ;
   return {
     id,
     issuer: source.issuer,
     keySource,
+    ...(keyCache && { keyCache }),
     algorithms: source.algorithms ?? ['RS256'],
     appClaim: source.app_claim !== undefined ? toClaimPath(source.app_claim) : (preset?.appClaim ?? ['app_id']),
     clockSkewSeconds: source.clock_skew_seconds ?? DEFAULT_CLOCK_SKEW_SECONDS,

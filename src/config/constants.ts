@@ -39,6 +39,33 @@ export const MIN_JWKS_MAX_AGE_SECONDS = 60;
 export const MAX_JWKS_MAX_AGE_SECONDS = 24 * 60 * 60;
 /** An unknown kid triggers at most one refresh per issuer per this many seconds (jose's cooldownDuration). */
 export const UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS = 30;
+/** Refresh a key set in the background once this fraction of its lifetime has passed, so requests never wait for expiry. */
+export const KEY_REFRESH_AHEAD_FRACTION = 0.8;
+/**
+ * The last good key set keeps verifying this long past its expiry while the issuer is down, then the gateway
+ * fails closed. One hour is the common access-token lifetime: past it, hardly a token signed before the outage
+ * is still valid, while a key the issuer retired (perhaps compromised) must not verify for much longer.
+ */
+export const DEFAULT_STALE_IF_ERROR_SECONDS = 60 * 60;
+/** The longest stale window an issuer policy may set: a day of outage is the most we tolerate unverifiable rotation. */
+export const MAX_STALE_IF_ERROR_SECONDS = 24 * 60 * 60;
+/** Imported CryptoKeys kept per isolate (LRU): ~1 KiB each, far below the 128 MB isolate limit, far above real key counts. */
+export const MAX_IMPORTED_KEYS = 512;
+/** Unknown kids remembered per isolate (LRU), so the same bogus kid never triggers a refresh twice for one key set. */
+export const MAX_NEGATIVE_KIDS = 1024;
+/** How long an unknown kid is remembered for one key set: 10 cooldowns; a new set forgets them at once. */
+export const NEGATIVE_KID_TTL_SECONDS = 300;
+/** A request that needs keys another request of this isolate is loading re-checks memory this often... */
+export const KEY_LOAD_POLL_MS = 20;
+/** ...for at most this long: discovery plus JWKS, each bounded by the fetch timeout, plus slack for the layers. */
+export const KEY_LOAD_WAIT_MS = 2 * JWKS_FETCH_TIMEOUT_MS + 1000;
+/** KV refuses an expirationTtl under 60 s. */
+export const KV_MIN_EXPIRATION_TTL_SECONDS = 60;
+/** Hex digits of SHA-256(issuer, key source) in stored key names: 64 bits tell a policy's sources apart with room to spare. */
+export const DOC_NAME_HASH_HEX_DIGITS = 16;
+/** The Cache API needs URLs as keys; this host is never fetched, it only names the gateway's cached key sets. */
+export const KEY_CACHE_URL_BASE = 'https://keys.edge-jwt-gateway.invalid';
+
 /** When keys cannot be had, clients are told to come back after this long. */
 export const KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS = 30;
 

@@ -13,7 +13,21 @@ export type HmacAlgorithm = 'HS256' | 'HS384' | 'HS512';
 /** A path into the claims: each element is one literal member name, so dots and URLs in names are safe. */
 export type ClaimPath = readonly string[];
 
-export type KeySource = { kind: 'jwks'; url: string } | { kind: 'inline'; keys: JWK[] } | { kind: 'secret'; binding: string };
+export type KeySource =
+  | { kind: 'jwks'; url: string }
+  | { kind: 'inline'; keys: JWK[] }
+  | { kind: 'secret'; binding: string }
+  /** OIDC discovery: `url` is the issuer's openid-configuration document, whose jwks_uri names the key set. */
+  | { kind: 'discovery'; url: string };
+
+/** How long fetched key sets (and discovery documents) are trusted; see docs/keys.md. */
+export interface KeyCachePolicy {
+  /** Clamp for the issuer's Cache-Control max-age. */
+  minSeconds: number;
+  maxSeconds: number;
+  /** How long past expiry the last good set keeps verifying while the issuer cannot be reached. */
+  staleIfErrorSeconds: number;
+}
 
 /** A JSON scalar a claim rule compares with (strict equality, no coercion). */
 export type ClaimScalar = string | number | boolean;
@@ -34,6 +48,8 @@ export interface CompiledIssuer {
   id: string;
   issuer: string;
   keySource: KeySource;
+  /** Absent unless the policy sets key_cache: the key store's defaults (src/config/constants.ts) apply. */
+  keyCache?: KeyCachePolicy;
   algorithms: Algorithm[];
   appClaim: ClaimPath;
   clockSkewSeconds: number;

@@ -20,10 +20,18 @@ export function isAllowedKeyUrl(url: URL, allowLoopbackHttp: boolean): boolean {
   return url.protocol === 'http:' && allowLoopbackHttp && isLoopbackHost(url.hostname);
 }
 
-export function maxAgeFrom(cacheControl: string | null): number {
+/** Lifetime bounds for one issuer's documents; the defaults are the gateway-wide clamp. */
+export interface MaxAgeBounds {
+  minSeconds: number;
+  maxSeconds: number;
+}
+
+const DEFAULT_BOUNDS: MaxAgeBounds = { minSeconds: MIN_JWKS_MAX_AGE_SECONDS, maxSeconds: MAX_JWKS_MAX_AGE_SECONDS };
+
+export function maxAgeFrom(cacheControl: string | null, bounds: MaxAgeBounds = DEFAULT_BOUNDS): number {
   const match = cacheControl === null ? null : /(?:^|,)\s*max-age\s*=\s*"?(\d{1,10})"?\s*(?:,|$)/i.exec(cacheControl);
   const seconds = match ? Number(match[1]) : DEFAULT_JWKS_MAX_AGE_SECONDS;
-  return Math.min(MAX_JWKS_MAX_AGE_SECONDS, Math.max(MIN_JWKS_MAX_AGE_SECONDS, seconds));
+  return Math.min(bounds.maxSeconds, Math.max(bounds.minSeconds, seconds));
 }
 
 /** Reads at most `limit` bytes; a longer body is refused without being read whole. */
@@ -56,16 +64,21 @@ async function readCapped(response: Response, limit: number): Promise<string | n
   return new TextDecoder().decode(bytes);
 }
 
-export async function fetchJwks(url: string, allowLoopbackHttp: boolean): Promise<JwksFetchResult> {
-  const parsed = new URL(url);
-  if (!isAllowedKeyUrl(parsed, allowLoopbackHttp)) return { ok: false, reason: 'JWKS URL is not https' };
+/** A bounded JSON document from an issuer: the body and the clamped lifetime its Cache-Control asks for. */
+export type BoundedJsonResult = { ok: true; body: unknown; maxAgeSeconds: number } | { ok: false; reason: string };
+
+/** GET `url` under the key-fetch rules: https (or dev loopback http), timeout, no redirects, size cap, JSON. */
+export async function fetchBoundedJson(url: string, allowLoopbackHttp: boolean, accept: string, bounds: MaxAgeBounds = DEFAULT_BOUNDS): Promise<BoundedJsonResult> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { ok: false, reason: 'not a URL' };
+  }
+  if (!isAllowedKeyUrl(parsed, allowLoopbackHttp)) return { ok: false, reason: 'URL is not https' };
   let response: Response;
   try {
-    response = await fetch(parsed, {
-      headers: { accept: 'application/jwk-set+json, application/json' },
-      redirect: 'manual',
-      signal: AbortSignal.timeout(JWKS_FETCH_TIMEOUT_MS),
-    });
+    response = await fetch(parsed, { headers: { accept }, redirect: 'manual', signal: AbortSignal.timeout(JWKS_FETCH_TIMEOUT_MS) });
   } catch (error) {
     const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
     return { ok: false, reason: timedOut ? 'timed out' : 'network error' };
@@ -74,15 +87,25 @@ export async function fetchJwks(url: string, allowLoopbackHttp: boolean): Promis
     await response.body?.cancel();
     return { ok: false, reason: response.status >= 300 && response.status < 400 ? `redirect (${response.status}) refused` : `status ${response.status}` };
   }
-  const text = await readCapped(response, MAX_JWKS_BYTES);
-  if (text === null) return { ok: false, reason: `larger than ${MAX_JWKS_BYTES} bytes` };
-  let body: unknown;
+  let text: string | null;
   try {
-    body = JSON.parse(text);
+    text = await readCapped(response, MAX_JWKS_BYTES);
+  } catch {
+    // The connection broke (or the timeout fired) while the body was streaming.
+    return { ok: false, reason: 'network error while reading the body' };
+  }
+  if (text === null) return { ok: false, reason: `larger than ${MAX_JWKS_BYTES} bytes` };
+  try {
+    return { ok: true, body: JSON.parse(text), maxAgeSeconds: maxAgeFrom(response.headers.get('cache-control'), bounds) };
   } catch {
     return { ok: false, reason: 'not JSON' };
   }
-  const verdict = judgeJwks(body);
+}
+
+export async function fetchJwks(url: string, allowLoopbackHttp: boolean, bounds: MaxAgeBounds = DEFAULT_BOUNDS): Promise<JwksFetchResult> {
+  const fetched = await fetchBoundedJson(url, allowLoopbackHttp, 'application/jwk-set+json, application/json', bounds);
+  if (!fetched.ok) return fetched.reason === 'URL is not https' ? { ok: false, reason: 'JWKS URL is not https' } : fetched;
+  const verdict = judgeJwks(fetched.body);
   if (!verdict.ok) return { ok: false, reason: verdict.reason };
-  return { ok: true, keys: verdict.keys, skipped: verdict.skipped, maxAgeSeconds: maxAgeFrom(response.headers.get('cache-control')) };
+  return { ok: true, keys: verdict.keys, skipped: verdict.skipped, maxAgeSeconds: fetched.maxAgeSeconds };
 }

@@ -1,84 +1,138 @@
 /**
- * Finds the verification key for a token: isolate memory first, the issuer's JWKS when memory has no
- * answer. Imported CryptoKeys are kept with their set and reused; nothing is imported per request.
+ * Finds the verification key for a token through the layers: isolate memory -> Cache API -> KV -> the issuer
+ * (docs/keys.md). The warm path is memory alone: no fetch, no KV or cache read. Imported CryptoKeys are reused,
+ * never imported per request.
  *
- * Only results are shared between requests, never a pending fetch: workerd forbids awaiting I/O that
- * another request started.
+ * Only values are shared between requests, never a pending promise: workerd forbids awaiting I/O another
+ * request started. Concurrent requests that need the same load poll isolate memory while one of them loads.
  */
 import type { JWK } from 'jose';
-import { UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS } from '../config/constants.ts';
+import { KEY_LOAD_POLL_MS, KEY_LOAD_WAIT_MS, KEY_REFRESH_AHEAD_FRACTION } from '../config/constants.ts';
 import type { Algorithm, CompiledIssuer } from '../config/types.ts';
+import type { Env } from '../env.ts';
 import { finding, type Finding } from '../findings.ts';
-import { fetchJwks } from './jwks-fetch.ts';
-import { importVerificationKey } from './import-key.ts';
+import { KeyLayers } from './key-layers.ts';
+import { keyCachePolicy } from './key-cache-policy.ts';
+import { loadKeySet, mayAttempt, type LoadIo } from './key-loader.ts';
+import { KeyMemory, type IssuerKeyState } from './key-memory.ts';
+import type { StoredJwks } from './stored-doc.ts';
 import { keyAllowsAlgorithm } from './validate-jwk.ts';
 
-/** Which layer answered: recorded in the verification log. */
-export type KeyLayer = 'inline' | 'memory' | 'network' | 'stale';
+/** Which layer answered: recorded in the verification log. `stale`: past expiry, inside the stale-if-error window. */
+export type KeyLayer = 'inline' | 'memory' | 'cache' | 'kv' | 'network' | 'stale';
 
 export type KeyLookup = { ok: true; key: CryptoKey; layer: KeyLayer } | { ok: false; finding: Finding };
 
-interface KeySet {
-  keys: JWK[];
-  fetchedAt: number;
-  /** Infinity for inline keys. */
-  expiresAt: number;
-  imported: Map<string, CryptoKey>;
+/** What authenticate() needs: one request's view of the key store. */
+export interface KeyResolver {
+  resolve(issuer: CompiledIssuer, kid: string | undefined, alg: Algorithm, now: number): Promise<KeyLookup>;
 }
 
 export interface KeyStoreOptions {
   allowLoopbackHttp: boolean;
 }
 
+export type RefreshReport = { issuer: string; ok: boolean; expiresAt: number | null };
+
+type Found = { set: StoredJwks; layer: KeyLayer };
+
+const fresh = (set: StoredJwks | undefined, now: number): set is StoredJwks => set !== undefined && now < set.expiresAt;
+const refreshDue = (set: StoredJwks, now: number) => now >= set.fetchedAt + (set.expiresAt - set.fetchedAt) * KEY_REFRESH_AHEAD_FRACTION;
+/** A peer is loading; a mark older than the longest load is left over from a cancelled request and ignored. */
+const busy = (state: IssuerKeyState, now: number) => state.busySince !== undefined && now - state.busySince < KEY_LOAD_WAIT_MS / 1000;
+const isFetched = (issuer: CompiledIssuer) => issuer.keySource.kind === 'jwks' || issuer.keySource.kind === 'discovery';
+const DETACHED_CONTEXT = { waitUntil: (promise: Promise<unknown>) => void promise.catch(() => undefined) } as ExecutionContext;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 export class KeyStore {
-  readonly #sets = new Map<string, KeySet>();
-  readonly #lastFailedFetch = new Map<string, number>();
+  readonly #memory = new KeyMemory();
 
   constructor(private readonly options: KeyStoreOptions) {}
 
-  async resolve(issuer: CompiledIssuer, kid: string | undefined, alg: Algorithm, now: number): Promise<KeyLookup> {
-    let set = this.#sets.get(issuer.id);
-    let layer: KeyLayer = issuer.keySource.kind === 'inline' ? 'inline' : 'memory';
-    if (!set && issuer.keySource.kind === 'inline') {
-      set = { keys: issuer.keySource.keys, fetchedAt: now, expiresAt: Infinity, imported: new Map() };
-      this.#sets.set(issuer.id, set);
-    }
-
-    const stale = set !== undefined && now >= set.expiresAt;
-    const unknownKid = set !== undefined && !stale && findJwk(set.keys, kid, alg) === undefined;
-    const mayRefresh = set === undefined || stale || (unknownKid && now - set.fetchedAt >= UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS);
-    if (issuer.keySource.kind === 'jwks' && mayRefresh && !this.#inFailureCooldown(issuer.id, now)) {
-      const fetched = await fetchJwks(issuer.keySource.url, this.options.allowLoopbackHttp);
-      if (fetched.ok) {
-        set = { keys: fetched.keys, fetchedAt: now, expiresAt: now + fetched.maxAgeSeconds, imported: new Map() };
-        this.#sets.set(issuer.id, set);
-        layer = 'network';
-      } else {
-        this.#lastFailedFetch.set(issuer.id, now);
-        console.warn(JSON.stringify({ event: 'jwks_fetch_failed', issuer: issuer.id, reason: fetched.reason }));
-      }
-    }
-    if (!set) return { ok: false, finding: finding('keys_unavailable', { detail: 'no key set could be fetched' }) };
-    if (layer !== 'network' && now >= set.expiresAt) layer = 'stale';
-
-    const jwk = findJwk(set.keys, kid, alg);
-    if (!jwk) return { ok: false, finding: finding('kid_unknown', { actual: kid ?? null }) };
-    const cacheKey = `${set.keys.indexOf(jwk)}:${alg}`;
-    let key = set.imported.get(cacheKey);
-    if (!key) {
-      try {
-        key = await importVerificationKey(jwk, alg);
-      } catch {
-        return { ok: false, finding: finding('kid_unknown', { actual: kid ?? null, detail: 'key could not be imported' }) };
-      }
-      set.imported.set(cacheKey, key);
-    }
-    return { ok: true, key, layer };
+  /**
+   * Outside a request (the operator tools, `npm run explain`): isolate memory and the issuer only, no KV or
+   * Cache API; background write-backs are not awaited.
+   */
+  resolve(issuer: CompiledIssuer, kid: string | undefined, alg: Algorithm, now: number): Promise<KeyLookup> {
+    return this.forRequest({}, DETACHED_CONTEXT).resolve(issuer, kid, alg, now);
   }
 
-  #inFailureCooldown(issuerId: string, now: number): boolean {
-    const failedAt = this.#lastFailedFetch.get(issuerId);
-    return failedAt !== undefined && now - failedAt < UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS;
+  /** One request's resolver: the bindings and waitUntil of this request, the memory of the isolate. */
+  forRequest(env: Env, ctx: ExecutionContext): KeyResolver {
+    const io = this.#io(env, ctx);
+    return { resolve: (issuer, kid, alg, now) => this.#resolve(io, ctx, issuer, kid, alg, now) };
+  }
+
+  /** The cron: every fetched issuer from the network into memory, KV and the Cache API; a failure keeps what is there. */
+  async refreshAll(issuers: readonly CompiledIssuer[], env: Env, ctx: ExecutionContext, now: number): Promise<RefreshReport[]> {
+    const io = this.#io(env, ctx);
+    const fetched = issuers.filter(isFetched);
+    return Promise.all(
+      fetched.map(async (issuer) => {
+        const loaded = await loadKeySet(io, issuer, this.#memory.state(issuer.id), now, () => true, { fromLayers: false });
+        return { issuer: issuer.id, ok: loaded !== null, expiresAt: loaded?.set.expiresAt ?? null };
+      }),
+    );
+  }
+
+  #io(env: Env, ctx: ExecutionContext): LoadIo {
+    const cache = typeof caches === 'undefined' ? undefined : caches.default;
+    return { layers: new KeyLayers({ kv: env.JWKS_CACHE, cache, waitUntil: (p) => ctx.waitUntil(p) }), allowLoopbackHttp: this.options.allowLoopbackHttp };
+  }
+
+  async #resolve(io: LoadIo, ctx: ExecutionContext, issuer: CompiledIssuer, kid: string | undefined, alg: Algorithm, now: number): Promise<KeyLookup> {
+    if (issuer.keySource.kind === 'inline') return this.#key(issuer, issuer.keySource.keys, kid, alg, 'inline');
+    if (!isFetched(issuer)) return { ok: false, finding: finding('keys_unavailable', { detail: 'issuer has no public keys' }) };
+    const state = this.#memory.state(issuer.id);
+    let found: Found | null = fresh(state.set, now) ? { set: state.set, layer: 'memory' } : null;
+    const staleUntil = () => (state.set?.expiresAt ?? -Infinity) + keyCachePolicy(issuer).staleIfErrorSeconds;
+    // With a usable stale set, a request never waits for a peer's load: an issuer that hangs stalls one request, not all.
+    if (!found) found = await this.#load(io, issuer, state, now, (set) => fresh(set, now), now >= staleUntil());
+    if (!found) {
+      if (!state.set || now >= staleUntil()) {
+        return { ok: false, finding: finding('keys_unavailable', { detail: state.set ? 'key set expired past its stale window' : 'no key set could be loaded' }) };
+      }
+      found = { set: state.set, layer: 'stale' };
+    } else if (found.layer === 'memory' && refreshDue(found.set, now) && !busy(state, now) && mayAttempt(state, now)) {
+      // Refresh ahead: this request is served from the cached set; the refresh finishes after the response.
+      ctx.waitUntil(loadKeySet(io, issuer, state, now, (set) => !refreshDue(set, now), { fromLayers: true }).catch(() => undefined));
+    }
+
+    const has = (set: StoredJwks) => findJwk(set.keys, kid, alg) !== undefined;
+    if (!has(found.set) && found.layer !== 'stale' && !this.#memory.isUnknownKid(issuer.id, kid, found.set, now)) {
+      // An unknown kid may be a rotation: at most one look beyond memory per issuer per cooldown.
+      const attemptBefore = state.lastAttempt;
+      const again = await this.#load(io, issuer, state, now, (set) => fresh(set, now) && has(set), true);
+      if (again) found = again;
+      // Remembered only once a look found it missing: a kid refused by the cooldown alone gets its look later.
+      if (!has(found.set) && state.lastAttempt !== attemptBefore) this.#memory.rememberUnknownKid(issuer.id, kid, state.set ?? found.set, now);
+    }
+    if (!has(found.set)) {
+      return { ok: false, finding: finding('kid_unknown', { actual: kid ?? null }) };
+    }
+    return this.#key(issuer, found.set.keys, kid, alg, found.layer);
+  }
+
+  /**
+   * Loads through the layers unless the cooldown forbids it. When another request of this isolate is loading
+   * the issuer, waits for it by polling memory (never by awaiting its promise) and takes what it left there.
+   */
+  async #load(io: LoadIo, issuer: CompiledIssuer, state: IssuerKeyState, now: number, want: (set: StoredJwks) => boolean, waitForPeer: boolean): Promise<Found | null> {
+    if (busy(state, now) && !waitForPeer) return null;
+    for (let waited = 0; busy(state, now) && waited < KEY_LOAD_WAIT_MS; waited += KEY_LOAD_POLL_MS) await sleep(KEY_LOAD_POLL_MS);
+    if (state.set && want(state.set)) return { set: state.set, layer: 'memory' };
+    if (!mayAttempt(state, now)) return null;
+    return loadKeySet(io, issuer, state, now, want, { fromLayers: true });
+  }
+
+  async #key(issuer: CompiledIssuer, keys: readonly JWK[], kid: string | undefined, alg: Algorithm, layer: KeyLayer): Promise<KeyLookup> {
+    const jwk = findJwk(keys, kid, alg);
+    if (!jwk) return { ok: false, finding: finding('kid_unknown', { actual: kid ?? null }) };
+    try {
+      return { ok: true, key: await this.#memory.importedKey(issuer.id, jwk, alg), layer };
+    } catch {
+      return { ok: false, finding: finding('kid_unknown', { actual: kid ?? null, detail: 'key could not be imported' }) };
+    }
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Algorithm, CompiledConfig, CompiledIssuer, CompiledRoute } from '../config/types.ts';
 import { finding, type Finding } from '../findings.ts';
-import type { KeyLayer, KeyStore } from '../keys/key-store.ts';
+import type { KeyLayer, KeyResolver } from '../keys/key-store.ts';
 import { resolveSecretKey } from '../keys/secret-key.ts';
 import { extractBearerToken } from '../token/extract.ts';
 import { parseTokenShape } from '../token/shape.ts';
@@ -45,7 +45,7 @@ export interface AuthenticateInput {
   headers: Headers;
   route: CompiledRoute;
   config: CompiledConfig;
-  keys: KeyStore;
+  keys: KeyResolver;
   now: number;
   /** The Worker's bindings, where an HMAC issuer's secret lives. */
   env?: object;

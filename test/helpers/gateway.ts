@@ -2,7 +2,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { compilePolicies } from '../../src/config/compile.ts';
 import type { CompiledConfig } from '../../src/config/types.ts';
-import { Gateway } from '../../src/gateway.ts';
+import { Gateway, type GatewayOptions } from '../../src/gateway.ts';
 
 export function compileOrThrow(text: string, file = 'test.jsonc'): CompiledConfig {
   const result = compilePolicies([{ file, text }]);
@@ -10,7 +10,7 @@ export function compileOrThrow(text: string, file = 'test.jsonc'): CompiledConfi
   return result.config;
 }
 
-export function gatewayFor(policy: object, options = { allowLoopbackHttp: false }): Gateway {
+export function gatewayFor(policy: object, options: GatewayOptions = { allowLoopbackHttp: false }): Gateway {
   return new Gateway(compileOrThrow(JSON.stringify(policy)), options);
 }
 

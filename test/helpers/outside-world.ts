@@ -26,6 +26,24 @@ export class OutsideWorld {
     return this.serve(url, () => Response.json(body, { headers: { 'cache-control': `public, max-age=${maxAgeSeconds}` } }));
   }
 
+  /** An issuer that accepts the connection and never answers: the caller's timeout has to end the request. */
+  hang(url: string): this {
+    return this.serve(
+      url,
+      (request) =>
+        new Promise<Response>((_resolve, reject) => {
+          request.signal.addEventListener('abort', () => reject(request.signal.reason as Error));
+        }),
+    );
+  }
+
+  /** An issuer host that is down: fetch fails as it does when nothing answers. */
+  down(url: string): this {
+    return this.serve(url, () => {
+      throw new TypeError('Network connection lost');
+    });
+  }
+
   serve(url: string, responder: Responder): this {
     this.#issuers.set(url, responder);
     return this;

@@ -21,6 +21,11 @@ describe('fetchJwks', () => {
     ['an oversized body', () => new Response(JSON.stringify({ keys: [], pad: 'x'.repeat(70_000) })), 'larger than 65536 bytes'],
     ['a declared oversized body', () => new Response('{}', { headers: { 'content-length': '10000000' } }), 'larger than 65536 bytes'],
     ['private key material', () => Response.json({ keys: [{ ...key.publicJwk, d: 'AA' }] }), 'keys[0]: key carries private or secret member "d"'],
+    [
+      'a body that breaks off',
+      () => new Response(new ReadableStream({ pull: (controller) => controller.error(new TypeError('connection reset')) })),
+      'network error while reading the body',
+    ],
   ])('refuses %s', async (_name, responder, reason) => {
     world = new OutsideWorld().serve(URL_, responder).install();
     expect(await fetchJwks(URL_, false)).toEqual({ ok: false, reason });

@@ -1,0 +1,160 @@
+/**
+ * Loads an issuer's key set from below isolate memory: the Cache API, then KV, then the issuer (through
+ * discovery when configured). Whatever a lower layer answers is written back to the layers above it, in the
+ * background. A refused or failed network answer never replaces the last good set.
+ */
+import { UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS } from '../config/constants.ts';
+import type { CompiledIssuer } from '../config/types.ts';
+import { keyCachePolicy } from './key-cache-policy.ts';
+import { fetchDiscovery } from './discovery.ts';
+import { fetchJwks } from './jwks-fetch.ts';
+import type { KeyLayers, SharedLayer } from './key-layers.ts';
+import type { IssuerKeyState } from './key-memory.ts';
+import { docNames, STORED_DOC_VERSION, type DocNames, type StoredDoc, type StoredJwks } from './stored-doc.ts';
+
+export interface LoadIo {
+  layers: KeyLayers;
+  allowLoopbackHttp: boolean;
+}
+
+export interface LoadOptions {
+  /** Request path: look in the shared layers first and respect this data centre's cooldown. The cron goes straight to the issuer. */
+  fromLayers: boolean;
+}
+
+export type Loaded = { set: StoredJwks; layer: SharedLayer | 'network' };
+
+const SHARED_LAYERS: readonly SharedLayer[] = ['cache', 'kv'];
+
+
+/** True when this isolate may look beyond memory: nothing tried, and no set fetched, within the cooldown. */
+export function mayAttempt(state: IssuerKeyState, now: number): boolean {
+  const last = Math.max(state.lastAttempt ?? -Infinity, state.set?.fetchedAt ?? -Infinity);
+  return now - last >= UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS;
+}
+
+const isNewer = (doc: StoredDoc, than: StoredDoc | undefined) => than === undefined || doc.fetchedAt > than.fetchedAt;
+
+const warn = (event: string, fields: object) => console.warn(JSON.stringify({ event, ...fields }));
+
+async function namesOf(issuer: CompiledIssuer, state: IssuerKeyState) {
+  state.names ??= { jwks: await docNames('jwks', issuer), discovery: await docNames('discovery', issuer) };
+  return state.names;
+}
+
+/**
+ * Finds a set that satisfies `want` (fresh, has this kid, ...). Marks the attempt first (the cooldown starts
+ * now, whatever the outcome) and the issuer busy, so other requests of this isolate wait instead of loading.
+ */
+export async function loadKeySet(
+  io: LoadIo,
+  issuer: CompiledIssuer,
+  state: IssuerKeyState,
+  now: number,
+  want: (set: StoredJwks) => boolean,
+  options: LoadOptions,
+): Promise<Loaded | null> {
+  state.busySince = now;
+  state.lastAttempt = now;
+  try {
+    const names = (await namesOf(issuer, state)).jwks;
+    const policy = keyCachePolicy(issuer);
+    if (options.fromLayers) {
+      const shared = await fromSharedLayers(io, issuer, state, names, now, want);
+      if (shared !== 'go to the issuer') return shared;
+    }
+    io.layers.markAttempt(names, now, UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS);
+    const url = await jwksUrlFor(io, issuer, state, now, options);
+    const fetched = url.ok ? await fetchJwks(url.url, io.allowLoopbackHttp, policy) : url;
+    if (!fetched.ok) {
+      // The reason names what was wrong (status, size, which key member), never key material or a token.
+      warn('jwks_fetch_failed', { issuer: issuer.id, reason: fetched.reason, kept_set_fetched_at: state.set?.fetchedAt ?? null });
+      return null;
+    }
+    const set: StoredJwks = {
+      v: STORED_DOC_VERSION,
+      kind: 'jwks',
+      issuer: issuer.issuer,
+      source: url.ok ? url.url : '',
+      fetchedAt: now,
+      expiresAt: now + fetched.maxAgeSeconds,
+      keys: fetched.keys,
+    };
+    state.set = set;
+    io.layers.write(SHARED_LAYERS, names, set, set.expiresAt + policy.staleIfErrorSeconds, now);
+    return { set, layer: 'network' };
+  } finally {
+    state.busySince = undefined;
+  }
+}
+
+/**
+ * The Cache API, then KV: a newer set than memory's is adopted (and a KV answer written to the Cache API).
+ * Null when another isolate of this data centre tried the issuer within the cooldown: its answer, if it
+ * had one, was among those just read.
+ */
+async function fromSharedLayers(
+  io: LoadIo,
+  issuer: CompiledIssuer,
+  state: IssuerKeyState,
+  names: DocNames,
+  now: number,
+  want: (set: StoredJwks) => boolean,
+): Promise<Loaded | null | 'go to the issuer'> {
+  for (const layer of SHARED_LAYERS) {
+    const doc = await io.layers.read(layer, 'jwks', names, issuer.issuer);
+    if (doc?.kind !== 'jwks' || !isNewer(doc, state.set)) continue;
+    state.set = doc;
+    if (layer === 'kv') io.layers.write(['cache'], names, doc, doc.expiresAt + keyCachePolicy(issuer).staleIfErrorSeconds, now);
+    if (want(doc)) return { set: doc, layer };
+  }
+  const triedAt = await io.layers.lastAttempt(names);
+  if (triedAt === null || now - triedAt >= UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS) return 'go to the issuer';
+  // Said when it leaves this isolate without a fresh set (stale or 503 follows), so the operator sees why.
+  if (!state.set || now >= state.set.expiresAt) {
+    warn('jwks_fetch_failed', { issuer: issuer.id, reason: 'not fetched: this data centre tried the issuer within the cooldown', kept_set_fetched_at: state.set?.fetchedAt ?? null });
+  }
+  return null;
+}
+
+type UrlResult = { ok: true; url: string } | { ok: false; reason: string };
+
+/** The JWKS URL: configured, or from the discovery document, itself taken from memory, the layers or the issuer. */
+async function jwksUrlFor(io: LoadIo, issuer: CompiledIssuer, state: IssuerKeyState, now: number, options: LoadOptions): Promise<UrlResult> {
+  const source = issuer.keySource;
+  if (source.kind === 'jwks') return { ok: true, url: source.url };
+  if (source.kind !== 'discovery') return { ok: false, reason: 'inline keys are never fetched' };
+  const policy = keyCachePolicy(issuer);
+  const names = (await namesOf(issuer, state)).discovery;
+  const fresh = () => state.discovery !== undefined && now < state.discovery.expiresAt;
+  if (options.fromLayers && !fresh()) {
+    for (const layer of SHARED_LAYERS) {
+      const doc = await io.layers.read(layer, 'discovery', names, issuer.issuer);
+      if (doc?.kind !== 'discovery' || !isNewer(doc, state.discovery)) continue;
+      state.discovery = doc;
+      if (layer === 'kv') io.layers.write(['cache'], names, doc, doc.expiresAt + policy.staleIfErrorSeconds, now);
+      if (fresh()) break;
+    }
+  }
+  if (options.fromLayers && fresh()) return { ok: true, url: state.discovery!.jwksUri };
+  const fetched = await fetchDiscovery(source.url, issuer.issuer, io.allowLoopbackHttp, policy);
+  if (fetched.ok) {
+    state.discovery = {
+      v: STORED_DOC_VERSION,
+      kind: 'discovery',
+      issuer: issuer.issuer,
+      source: source.url,
+      fetchedAt: now,
+      expiresAt: now + fetched.maxAgeSeconds,
+      jwksUri: fetched.jwksUri,
+    };
+    io.layers.write(SHARED_LAYERS, names, state.discovery, state.discovery.expiresAt + policy.staleIfErrorSeconds, now);
+    return { ok: true, url: fetched.jwksUri };
+  }
+  // Stale-if-error for the document too: a down or hostile discovery endpoint keeps the last good jwks_uri for a while.
+  if (state.discovery && now < state.discovery.expiresAt + policy.staleIfErrorSeconds) {
+    warn('jwks_fetch_failed', { issuer: issuer.id, reason: fetched.reason, kept_discovery_fetched_at: state.discovery.fetchedAt });
+    return { ok: true, url: state.discovery.jwksUri };
+  }
+  return fetched;
+}

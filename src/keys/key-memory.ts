@@ -1,0 +1,63 @@
+/**
+ * The isolate-memory layer: per issuer the last good key set (fresh or not) and bookkeeping, imported
+ * CryptoKeys (LRU, shared by all issuers) and unknown kids (LRU). Holds values only, never a pending
+ * promise: workerd forbids a request to await I/O another request started.
+ */
+import type { JWK } from 'jose';
+import { MAX_IMPORTED_KEYS, MAX_NEGATIVE_KIDS, NEGATIVE_KID_TTL_SECONDS } from '../config/constants.ts';
+import type { Algorithm } from '../config/types.ts';
+import { importVerificationKey } from './import-key.ts';
+import { Lru } from './lru.ts';
+import type { DocNames, StoredDiscovery, StoredJwks } from './stored-doc.ts';
+
+export interface IssuerKeyState {
+  names?: { jwks: DocNames; discovery: DocNames };
+  /** The last good key set, kept past its expiry for the stale-if-error window. */
+  set?: StoredJwks;
+  discovery?: StoredDiscovery;
+  /** When this isolate last looked beyond memory for this issuer (seconds); starts the cooldown, success or not. */
+  lastAttempt?: number;
+  /** Set while a request of this isolate loads this issuer's keys; others poll memory instead of loading too. */
+  busySince?: number;
+}
+
+/** The material that makes a key what it is: two JWKs with the same material are the same CryptoKey. */
+const material = (jwk: JWK) => [jwk.kty, jwk.crv, jwk.n, jwk.e, jwk.x, jwk.y].map((part) => part ?? '').join('.');
+
+export class KeyMemory {
+  // One entry per configured issuer: bounded by the policy, not by traffic.
+  readonly #issuers = new Map<string, IssuerKeyState>();
+  readonly #imported = new Lru<string, CryptoKey>(MAX_IMPORTED_KEYS);
+  readonly #unknownKids = new Lru<string, { setFetchedAt: number; until: number }>(MAX_NEGATIVE_KIDS);
+
+  state(issuerId: string): IssuerKeyState {
+    let state = this.#issuers.get(issuerId);
+    if (!state) this.#issuers.set(issuerId, (state = {}));
+    return state;
+  }
+
+  /** The imported key for this JWK and algorithm; imported once, then reused across requests and refreshes. */
+  async importedKey(issuerId: string, jwk: JWK, alg: Algorithm): Promise<CryptoKey> {
+    const name = `${issuerId}\n${alg}\n${material(jwk)}`;
+    let key = this.#imported.get(name);
+    if (!key) {
+      key = await importVerificationKey(jwk, alg);
+      this.#imported.set(name, key);
+    }
+    return key;
+  }
+
+  /** True when this kid was already looked for in this very key set, recently: it must not trigger a refresh again. */
+  isUnknownKid(issuerId: string, kid: string | undefined, set: StoredJwks | undefined, now: number): boolean {
+    const entry = this.#unknownKids.get(`${issuerId}\n${kid ?? ''}`);
+    return entry !== undefined && set !== undefined && entry.setFetchedAt === set.fetchedAt && now < entry.until;
+  }
+
+  rememberUnknownKid(issuerId: string, kid: string | undefined, set: StoredJwks | undefined, now: number): void {
+    if (set) this.#unknownKids.set(`${issuerId}\n${kid ?? ''}`, { setFetchedAt: set.fetchedAt, until: now + NEGATIVE_KID_TTL_SECONDS });
+  }
+
+  get importedCount(): number {
+    return this.#imported.size;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * What the Cache API and KV layers hold for an issuer: a fetched key set or discovery document with the
+ * times that decide its freshness. Stored as JSON under versioned names (docs/keys.md); read back with the
+ * same checks as a network answer, so a stale format or a tampered entry is refused, never trusted.
+ */
+import type { JWK } from 'jose';
+import { DOC_NAME_HASH_HEX_DIGITS, KEY_CACHE_URL_BASE } from '../config/constants.ts';
+import type { CompiledIssuer } from '../config/types.ts';
+import { judgeJwks } from './validate-jwk.ts';
+
+/** Bump when the stored shape changes: old entries are then simply not found. */
+export const STORED_DOC_VERSION = 1 as const;
+
+export type DocKind = 'jwks' | 'discovery';
+
+interface StoredDocBase {
+  v: typeof STORED_DOC_VERSION;
+  /** The configured issuer (`iss`) and the URL the document came from: an entry never crosses issuers. */
+  issuer: string;
+  source: string;
+  /** Seconds since the epoch. */
+  fetchedAt: number;
+  expiresAt: number;
+}
+export interface StoredJwks extends StoredDocBase {
+  kind: 'jwks';
+  keys: JWK[];
+}
+export interface StoredDiscovery extends StoredDocBase {
+  kind: 'discovery';
+  jwksUri: string;
+}
+export type StoredDoc = StoredJwks | StoredDiscovery;
+
+/** Names of one issuer's entries in KV and the Cache API. */
+export interface DocNames {
+  kv: string;
+  cache: string;
+}
+
+const hex = (bytes: ArrayBuffer) => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, '0')).join('');
+
+/**
+ * `keys:v1:<kind>:<issuer id>:<hash>`; the hash (SHA-256 of issuer and key source, 16 hex digits) changes
+ * when the policy points the issuer elsewhere, so an entry of the old source is never read for the new one.
+ */
+export async function docNames(kind: DocKind, issuer: CompiledIssuer): Promise<DocNames> {
+  const source = 'url' in issuer.keySource ? issuer.keySource.url : issuer.keySource.kind;
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${issuer.issuer}\n${source}`));
+  const hash = hex(digest).slice(0, DOC_NAME_HASH_HEX_DIGITS);
+  return {
+    kv: `keys:v${STORED_DOC_VERSION}:${kind}:${issuer.id}:${hash}`,
+    cache: `${KEY_CACHE_URL_BASE}/v${STORED_DOC_VERSION}/${kind}/${issuer.id}/${hash}`,
+  };
+}
+
+const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
+/** Parses a stored entry; null (and the caller ignores it) unless it is this version, this issuer, this kind and well-formed. */
+export function parseStoredDoc(text: string, kind: DocKind, issuer: string): StoredDoc | null {
+  let value: { [K in keyof StoredJwks | keyof StoredDiscovery]?: unknown } | null;
+  try {
+    value = JSON.parse(text) as typeof value;
+  } catch {
+    return null;
+  }
+  if (value?.v !== STORED_DOC_VERSION || value.kind !== kind || value.issuer !== issuer || typeof value.source !== 'string') return null;
+  if (!isTime(value.fetchedAt) || !isTime(value.expiresAt) || value.expiresAt < value.fetchedAt) return null;
+  const base = { v: STORED_DOC_VERSION, issuer, source: value.source, fetchedAt: value.fetchedAt, expiresAt: value.expiresAt };
+  if (kind === 'discovery') return typeof value.jwksUri === 'string' ? { ...base, kind, jwksUri: value.jwksUri } : null;
+  const verdict = judgeJwks({ keys: value.keys });
+  return verdict.ok ? { ...base, kind, keys: verdict.keys } : null;
+}

@@ -1,0 +1,118 @@
+/**
+ * One fetched issuer behind the fake outside world, a gateway with a clock the test moves, and tokens
+ * signed for that clock: the setting of the key-layer tests. Every scenario gets its own issuer id and
+ * URLs, so KV and Cache API entries never leak between tests.
+ */
+import { env } from 'cloudflare:test';
+import type { JWK } from 'jose';
+import { afterEach, beforeEach, vi } from 'vitest';
+import type { Env as AppEnv } from '../../src/env.ts';
+import type { Gateway } from '../../src/gateway.ts';
+import { bearer, gatewayFor, send } from './gateway.ts';
+import { jwksOf, makeKey, sign, type TestKey } from './keys.ts';
+import { OutsideWorld } from './outside-world.ts';
+import { RecordCapture } from './records.ts';
+
+let counter = 0;
+
+export class TestClock {
+  constructor(public seconds = 1_900_000_000) {}
+  readonly now = () => this.seconds * 1000;
+  advance(seconds: number): void {
+    this.seconds += seconds;
+  }
+}
+
+export interface ScenarioOptions {
+  /** Issuer fields added or replaced (key_cache; discovery with jwks_uri: undefined). */
+  issuer?: Record<string, unknown>;
+  maxAgeSeconds?: number;
+}
+
+export class KeyScenario {
+  readonly id: string;
+  readonly iss: string;
+  readonly jwksUrl: string;
+  readonly clock = new TestClock();
+  readonly world: OutsideWorld;
+  readonly policy: object;
+  gateway: Gateway;
+
+  private constructor(
+    readonly key: TestKey,
+    options: ScenarioOptions,
+  ) {
+    this.id = `idp${++counter}-${crypto.randomUUID().slice(0, 8)}`;
+    this.iss = `https://${this.id}.example`;
+    this.jwksUrl = `${this.iss}/jwks`;
+    this.world = new OutsideWorld().origin('origin.example').serveJwks(this.jwksUrl, jwksOf(key), options.maxAgeSeconds ?? 300).install();
+    this.policy = {
+      issuers: { [this.id]: { issuer: this.iss, jwks_uri: this.jwksUrl, ...options.issuer, algorithms: ['RS256', 'ES256'] } },
+      routes: { r: { path: '/*', issuers: [this.id], audiences: ['api'], origin: 'https://origin.example' } },
+    };
+    this.gateway = this.newIsolate();
+  }
+
+  static async create(options: ScenarioOptions = {}): Promise<KeyScenario> {
+    return new KeyScenario(await makeKey('RS256', 'k1'), options);
+  }
+
+  /** A new Gateway: what a fresh isolate has (empty memory), sharing KV and the Cache API. */
+  newIsolate(): Gateway {
+    return gatewayFor(this.policy, { allowLoopbackHttp: false, now: this.clock.now });
+  }
+
+  token(key: TestKey = this.key, header: Record<string, unknown> = {}): Promise<string> {
+    const now = this.clock.seconds;
+    return sign(key, { iss: this.iss, aud: 'api', sub: 'u', iat: now, exp: now + 300 }, { header });
+  }
+
+  async call(token: string | Promise<string>, gateway = this.gateway): Promise<Response> {
+    return send(gateway, new Request('https://gw.example/x', { headers: bearer(await token) }));
+  }
+
+  serveKeys(keys: TestKey[] | { keys: JWK[] }, maxAgeSeconds = 300): void {
+    this.world.serveJwks(this.jwksUrl, Array.isArray(keys) ? jwksOf(...keys) : keys, maxAgeSeconds);
+  }
+
+  fetches(url = this.jwksUrl): number {
+    return this.world.fetchCount(url);
+  }
+
+  restore(): void {
+    this.world.restore();
+  }
+}
+
+/** Observes (never replaces) KV reads of the JWKS_CACHE binding. */
+export function spyKvReads() {
+  return vi.spyOn(kv(), 'get');
+}
+
+export function kv(): KVNamespace {
+  return (env as unknown as AppEnv).JWKS_CACHE!;
+}
+
+export interface ScenarioHooks {
+  s: KeyScenario;
+  logs: RecordCapture;
+  /** Lines the gateway wrote with console.warn (refused key sets and the like). */
+  warnings: string[];
+}
+
+/** A fresh scenario per test, its verification records and warnings captured, everything restored after. */
+export function useKeyScenario(options: ScenarioOptions = {}): ScenarioHooks {
+  const hooks = { warnings: [] } as unknown as ScenarioHooks;
+  beforeEach(async () => {
+    hooks.s = await KeyScenario.create(options);
+    hooks.logs = new RecordCapture();
+    hooks.warnings = [];
+    vi.spyOn(console, 'warn').mockImplementation((line: unknown) => void hooks.warnings.push(String(line)));
+  });
+  afterEach(() => {
+    hooks.s.restore();
+    hooks.logs.restore();
+    vi.restoreAllMocks();
+  });
+  return hooks;
+}

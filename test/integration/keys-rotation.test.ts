@@ -1,0 +1,121 @@
+/** Rotation, the unknown-kid cooldown and what an attacker's tokens can cost: fetches are bounded per issuer. */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { bytesToBase64Url } from '../../src/token/base64url.ts';
+import { spyKvReads, useKeyScenario } from '../helpers/key-scenario.ts';
+import { makeKey, type TestKey } from '../helpers/keys.ts';
+
+const t = useKeyScenario();
+
+/** A signed token whose header now names another kid: what an attacker sends to make the gateway look for keys. */
+async function withKid(kid: string): Promise<string> {
+  const [, payload, signature] = (await t.s.token()).split('.');
+  const header = bytesToBase64Url(new TextEncoder().encode(JSON.stringify({ alg: 'RS256', kid })));
+  return `${header}.${payload}.${signature}`;
+}
+
+async function sendAll(tokens: string[]): Promise<number[]> {
+  const statuses: number[] = [];
+  for (let i = 0; i < tokens.length; i += 100) statuses.push(...(await Promise.all(tokens.slice(i, i + 100).map((token) => t.s.call(token)))).map((r) => r.status));
+  return statuses;
+}
+
+describe('rotation', () => {
+  let k2: TestKey;
+  beforeEach(async () => {
+    k2 = await makeKey('RS256', 'k2');
+  });
+
+  it('accepts a new kid after at most one refresh, and stops accepting a retired key once the cached set expires', async () => {
+    expect((await t.s.call(t.s.token())).status).toBe(200);
+    t.s.serveKeys([t.s.key, k2]);
+    t.s.clock.advance(31); // past the cooldown of the first fetch
+    expect((await t.s.call(t.s.token(k2))).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('network');
+    expect(t.s.fetches()).toBe(2);
+
+    t.s.serveKeys([k2]); // k1 retired at the issuer
+    expect((await t.s.call(t.s.token(t.s.key))).status).toBe(200); // the cached set still holds it
+    expect(t.logs.last().key_layer).toBe('memory');
+    t.s.clock.advance(301); // the set fetched at +31 s has expired
+    expect((await t.s.call(t.s.token(k2))).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('network');
+    const retired = await t.s.call(t.s.token(t.s.key));
+    expect(retired.status).toBe(401);
+    expect(t.logs.last().findings).toEqual([{ code: 'kid_unknown', actual: 'k1' }]);
+    expect(t.s.fetches()).toBe(3);
+  });
+
+  it('a new kid within the cooldown of the last fetch is refused without a fetch, and accepted after it', async () => {
+    await t.s.call(t.s.token());
+    t.s.serveKeys([t.s.key, k2]);
+    t.s.clock.advance(10);
+    expect((await t.s.call(t.s.token(k2))).status).toBe(401);
+    expect(t.s.fetches()).toBe(1);
+    // Refused by the cooldown alone, the kid is not remembered as unknown: once the cooldown is over it gets its look.
+    t.s.clock.advance(21);
+    expect((await t.s.call(t.s.token(k2))).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('network');
+    expect(t.s.fetches()).toBe(2);
+  });
+});
+
+describe('unknown kids', () => {
+  it('1,000 tokens with random unknown kids within one cooldown cost at most one fetch and one KV read', { timeout: 60_000 }, async () => {
+    await t.s.call(t.s.token());
+    t.s.clock.advance(31);
+    const tokens = await Promise.all(Array.from({ length: 1000 }, () => withKid(crypto.randomUUID())));
+    const kvReads = spyKvReads();
+    const statuses = await sendAll(tokens);
+    expect(new Set(statuses)).toEqual(new Set([401]));
+    expect(t.s.fetches()).toBe(2);
+    expect(kvReads.mock.calls.length).toBeLessThanOrEqual(1);
+    expect(t.logs.records.slice(-1000).every((r) => r.findings[0]?.code === 'kid_unknown')).toBe(true);
+    // The real key still verifies from memory all along.
+    expect((await t.s.call(t.s.token())).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('memory');
+  });
+
+  it('the same while the issuer answers 500: one fetch per cooldown, and the known key keeps working', { timeout: 60_000 }, async () => {
+    await t.s.call(t.s.token());
+    t.s.world.serve(t.s.jwksUrl, () => new Response('oops', { status: 500 }));
+    for (let round = 1; round <= 2; round++) {
+      t.s.clock.advance(31);
+      const statuses = await sendAll(await Promise.all(Array.from({ length: 1000 }, () => withKid(crypto.randomUUID()))));
+      expect(new Set(statuses)).toEqual(new Set([401]));
+      expect(t.s.fetches()).toBe(1 + round);
+    }
+    expect((await t.s.call(t.s.token())).status).toBe(200);
+  });
+
+  it('remembers an unknown kid: the same kid does not refresh again for the same key set, a new one may', async () => {
+    await t.s.call(t.s.token());
+    t.s.clock.advance(31);
+    expect((await t.s.call(withKid('ghost'))).status).toBe(401);
+    expect(t.s.fetches()).toBe(2);
+    t.s.clock.advance(31);
+    expect((await t.s.call(withKid('ghost'))).status).toBe(401);
+    expect(t.s.fetches()).toBe(2);
+    expect((await t.s.call(withKid('other'))).status).toBe(401);
+    expect(t.s.fetches()).toBe(3);
+  });
+});
+
+describe('tokens refused before the key step', () => {
+  it.each([
+    ['not a JWT', 'abc.def'],
+    ['alg none', `${bytesToBase64Url(new TextEncoder().encode('{"alg":"none","kid":"x"}'))}.e30.`],
+  ])('%s costs no fetch and no KV read', async (_name, token) => {
+    const kvReads = spyKvReads();
+    const response = await t.s.call(token);
+    expect(response.status).toBe(401);
+    expect(t.s.fetches()).toBe(0);
+    expect(kvReads).not.toHaveBeenCalled();
+  });
+
+  it('an algorithm outside the issuer policy (PS256) costs no fetch', async () => {
+    const ps = await makeKey('PS256', 'k1');
+    expect((await t.s.call(t.s.token(ps))).status).toBe(401);
+    expect(t.logs.last().findings[0]).toMatchObject({ code: 'alg_not_allowed' });
+    expect(t.s.fetches()).toBe(0);
+  });
+});

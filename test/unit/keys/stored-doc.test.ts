@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import type { CompiledIssuer } from '../../../src/config/types.ts';
+import { docNames, parseStoredDoc } from '../../../src/keys/stored-doc.ts';
+import { makeKey } from '../../helpers/keys.ts';
+
+const key = (await makeKey('RS256', 'k1')).publicJwk;
+const ISS = 'https://idp.example';
+const good = { v: 1, kind: 'jwks', issuer: ISS, source: `${ISS}/jwks`, fetchedAt: 100, expiresAt: 400, keys: [key] };
+const issuer = (url: string) => ({ id: 'idp', issuer: ISS, keySource: { kind: 'jwks', url } }) as CompiledIssuer;
+
+describe('parseStoredDoc', () => {
+  it('reads back what was stored', () => {
+    expect(parseStoredDoc(JSON.stringify(good), 'jwks', ISS)).toEqual(good);
+  });
+
+  it.each<[string, unknown]>([
+    ['another version', { ...good, v: 2 }],
+    ['another issuer', { ...good, issuer: 'https://evil.example' }],
+    ['another kind', { ...good, kind: 'discovery' }],
+    ['a broken time', { ...good, expiresAt: 'later' }],
+    ['an expiry before the fetch', { ...good, expiresAt: 50 }],
+    ['private key material (a tampered entry)', { ...good, keys: [{ ...key, d: 'AQAB' }] }],
+    ['no keys', { ...good, keys: [] }],
+    ['not JSON', 'garbage'],
+  ])('refuses %s', (_name, value) => {
+    expect(parseStoredDoc(typeof value === 'string' ? value : JSON.stringify(value), 'jwks', ISS)).toBeNull();
+  });
+});
+
+describe('docNames', () => {
+  it('are versioned, name the issuer, and change when the key source changes', async () => {
+    const a = await docNames('jwks', issuer(`${ISS}/jwks`));
+    const b = await docNames('jwks', issuer(`${ISS}/other-jwks`));
+    expect(a.kv).toMatch(/^keys:v1:jwks:idp:[0-9a-f]{16}$/);
+    expect(a.cache).toMatch(/^https:\/\/keys\.edge-jwt-gateway\.invalid\/v1\/jwks\/idp\/[0-9a-f]{16}$/);
+    expect(b.kv).not.toBe(a.kv);
+    expect((await docNames('discovery', issuer(`${ISS}/jwks`))).kv).toMatch(/^keys:v1:discovery:idp:/);
+  });
+});
