@@ -4,4 +4,10 @@ export interface Env {
   ALLOW_LOOPBACK_HTTP?: string;
   /** Key cache shared by every data centre. */
   JWKS_CACHE?: KVNamespace;
+  /** Secret: the private JWK that signs the assertion (settings.assertion, mode "signed"). */
+  GATEWAY_SIGNING_KEY?: string;
+  /** Secret: the next private JWK, published at the gateway JWKS path before it signs (rotation). */
+  GATEWAY_NEXT_SIGNING_KEY?: string;
+  /** Secret: the shared HS256 secret (settings.assertion, mode "hmac"). */
+  GATEWAY_ASSERTION_SECRET?: string;
 }

@@ -8,8 +8,10 @@ import { KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS } from './config/constants.ts';
 import type { CompiledConfig, CompiledIssuer, CompiledRoute } from './config/types.ts';
 import type { Env } from './env.ts';
 import { answerFor, finding, type Finding } from './findings.ts';
-import { identityHeaders } from './forward/identity-headers.ts';
-import { badGateway, forwardToOrigin, originUrl } from './forward/origin.ts';
+import { gatewayJwks, isGatewayJwksRequest } from './forward/gateway-jwks.ts';
+import { identityFor } from './forward/identity.ts';
+import { forwardToOrigin, gatewayFailure, resolveOrigin } from './forward/origin.ts';
+import { requestIdOf } from './forward/request-id.ts';
 import { sanitizeRequestHeaders } from './forward/sanitize.ts';
 import { KeyStore } from './keys/key-store.ts';
 import { newRecord, recordEvidence, writeRecord, type VerificationRecord } from './log/record.ts';
@@ -38,11 +40,11 @@ export class Gateway {
     const started = Date.now();
     const now = Math.floor(started / 1000);
     const url = new URL(request.url);
-    const requestId = request.headers.get('cf-ray') ?? crypto.randomUUID();
+    const requestId = requestIdOf(request.headers, this.#config.settings.requestIdHeader);
     const record = newRecord(request, url, requestId, started);
     let response: Response;
     try {
-      response = await this.#process(request, url, requestId, now, record);
+      response = await this.#process(request, env, url, requestId, now, record);
     } catch (error) {
       // A bug of ours, never the client's input: fail closed, say nothing of it to the client.
       record.outcome = 'error';
@@ -58,15 +60,22 @@ export class Gateway {
     return response;
   }
 
-  async #process(request: Request, url: URL, requestId: string, now: number, record: VerificationRecord): Promise<Response> {
+  async #process(request: Request, env: Env, url: URL, requestId: string, now: number, record: VerificationRecord): Promise<Response> {
+    const { assertion, identityHeaderPrefix: prefix } = this.#config.settings;
+    if (assertion && isGatewayJwksRequest(assertion, request.method, url)) {
+      record.outcome = 'public';
+      const jwks = await gatewayJwks(assertion, env);
+      return jwks.ok ? jwks.response : this.#failure(record, 500, jwks.reason, requestId);
+    }
     const route = this.#routes.match(request.method, url.hostname, url.pathname);
     if (!route) return this.#deny(record, [finding('route_not_found')], null, requestId);
     record.route = route.id;
     record.mode = route.mode;
 
     const headers = sanitizeRequestHeaders(request.headers, {
-      identityHeaderPrefix: this.#config.settings.identityHeaderPrefix,
+      identityHeaderPrefix: prefix,
       forwardAuthorization: route.forwardAuthorization,
+      assertionHeader: assertion?.header,
     });
 
     let verified: { claims: Claims; issuer: CompiledIssuer } | null = null;
@@ -80,21 +89,22 @@ export class Gateway {
       record.outcome = 'allowed';
     }
 
-    const prefix = this.#config.settings.identityHeaderPrefix;
-    for (const [name, value] of identityHeaders(prefix, {
-      routeId: route.id,
-      requestId,
-      verified: verified && { claims: verified.claims, appClaim: verified.issuer.appClaim },
-    })) {
-      headers.set(name, value);
-    }
-    const forwarded = await forwardToOrigin(request, originUrl(route.origin, url), headers);
-    if (!forwarded.ok) {
-      record.error = `origin unreachable: ${forwarded.reason}`;
-      return badGateway(requestId);
-    }
+    const resolved = resolveOrigin(route.forward.origin, url, env);
+    if (!resolved.ok) return this.#failure(record, 502, resolved.reason, requestId);
+    const target = { method: request.method, host: resolved.origin.url.host, path: resolved.origin.url.pathname };
+    const identity = await identityFor({ route, prefix, assertion, requestId, verified, target, env, now });
+    if (!identity.ok) return this.#failure(record, 500, identity.reason, requestId);
+    for (const [name, value] of identity.headers) headers.set(name, value);
+    const forwarded = await forwardToOrigin(request, resolved.origin, headers, route.forward.timeoutMs);
+    if (!forwarded.ok) return this.#failure(record, forwarded.kind === 'timeout' ? 504 : 502, `origin ${forwarded.kind}: ${forwarded.reason}`, requestId);
     record.origin_status = forwarded.response.status;
     return forwarded.response;
+  }
+
+  /** The gateway could not hand the request on; the reason is for the log only. */
+  #failure(record: VerificationRecord, status: 500 | 502 | 504, reason: string, requestId: string): Response {
+    record.error = reason;
+    return gatewayFailure(status, requestId);
   }
 
   #deny(record: VerificationRecord, findings: Finding[], route: CompiledRoute | null, requestId: string): Response {

@@ -20,6 +20,7 @@ import {
 import { isLoopbackHost } from '../keys/jwks-fetch.ts';
 import { judgeJwk } from '../keys/validate-jwk.ts';
 import { normalizeTyp } from '../verify/claims.ts';
+import { compileAssertion, compileForwarding, compileOrigin, type AssertionSource, type ForwardingSource, type OriginSource } from '../forward/compile-forward.ts';
 
 export interface PolicySource {
   /** As shown in errors, e.g. "policies/demo.jsonc". */
@@ -49,7 +50,7 @@ interface IssuerSource {
   max_lifetime_seconds?: number;
   typ?: string;
 }
-interface RouteSource {
+interface RouteSource extends ForwardingSource {
   path: string;
   host?: string;
   methods?: string[];
@@ -58,11 +59,10 @@ interface RouteSource {
   audiences?: string[];
   app?: string;
   scopes?: string[];
-  origin?: string;
   forward_authorization?: boolean;
 }
 interface PolicyFile {
-  settings?: { realm?: string; identity_header_prefix?: string; default_origin?: string };
+  settings?: { realm?: string; identity_header_prefix?: string; default_origin?: OriginSource; assertion?: AssertionSource; request_id_header?: string };
   issuers?: Record<string, IssuerSource>;
   routes?: Record<string, RouteSource>;
 }
@@ -182,7 +182,8 @@ function compileRoute(
   source: RouteSource,
   file: string,
   issuers: Record<string, CompiledIssuer>,
-  defaultOrigin: string | undefined,
+  defaultOrigin: OriginSource | undefined,
+  settings: CompiledSettings,
   errors: ErrorList,
 ): CompiledRoute | null {
   const at = (...p: (string | number)[]) => pointer('routes', id, ...p);
@@ -203,13 +204,17 @@ function compileRoute(
       if (!issuers[issuerId]) errors.add(file, at('issuers', index), `no issuer "${issuerId}" is defined in policies/`);
     });
   }
-  const origin = source.origin ?? defaultOrigin;
-  if (origin === undefined) errors.add(file, at(), 'no "origin", and settings has no "default_origin"');
-  else {
-    const problem = checkUrl(origin, 'origin');
-    if (problem) errors.add(file, source.origin === undefined ? at() : at('origin'), problem);
-  }
-  if (errors.errors.length > before || typeof path === 'string' || origin === undefined) return null;
+  const originSource = source.origin ?? defaultOrigin;
+  if (originSource === undefined) errors.add(file, at(), 'no "origin", and settings has no "default_origin"');
+  const origin = originSource === undefined ? null
+    : compileOrigin(originSource, checkUrl, (message, field) => errors.add(file, source.origin === undefined ? at() : at('origin', ...(field ? [field] : [])), message));
+  const forward = origin && compileForwarding(source, origin, {
+    routeId: id,
+    app: source.app ?? null,
+    prefix: settings.identityHeaderPrefix,
+    assertionHeader: settings.assertion?.header ?? null,
+  }, (p, message) => errors.add(file, at(...p), message));
+  if (errors.errors.length > before || typeof path === 'string' || origin === null || forward === null) return null;
   return {
     id,
     file,
@@ -221,8 +226,9 @@ function compileRoute(
     audiences: source.audiences ?? [],
     app: source.app ?? null,
     scopes: source.scopes ?? [],
-    origin,
+    origin: origin.display,
     forwardAuthorization: source.forward_authorization ?? false,
+    forward,
   };
 }
 
@@ -270,6 +276,8 @@ export function compilePolicies(sources: readonly PolicySource[]): CompileResult
   const settings: CompiledSettings = {
     realm: settingsSource.realm ?? DEFAULT_REALM,
     identityHeaderPrefix: settingsSource.identity_header_prefix ?? DEFAULT_IDENTITY_HEADER_PREFIX,
+    assertion: compileAssertion(settingsSource.assertion, settingsSource.identity_header_prefix ?? DEFAULT_IDENTITY_HEADER_PREFIX),
+    requestIdHeader: settingsSource.request_id_header ?? null,
   };
 
   const issuers: Record<string, CompiledIssuer> = {};
@@ -295,7 +303,7 @@ export function compilePolicies(sources: readonly PolicySource[]): CompileResult
         continue;
       }
       routeFile.set(id, file);
-      const route = compileRoute(id, source, file, issuers, settingsSource.default_origin, errors);
+      const route = compileRoute(id, source, file, issuers, settingsSource.default_origin, settings, errors);
       if (route) routes.push(route);
     }
   }

@@ -5,13 +5,15 @@
 export interface SanitizeOptions {
   identityHeaderPrefix: string;
   forwardAuthorization: boolean;
+  /** The assertion header's name; it may lie outside the prefix and is removed all the same. */
+  assertionHeader?: string | null;
 }
 
 export function sanitizeRequestHeaders(incoming: Headers, options: SanitizeOptions): Headers {
   const headers = new Headers();
   for (const [name, value] of incoming) {
     // Headers yields lower-case names, so one prefix test catches every casing a client tries.
-    if (name.startsWith(options.identityHeaderPrefix)) continue;
+    if (name.startsWith(options.identityHeaderPrefix) || name === options.assertionHeader) continue;
     if (name === 'authorization' && !options.forwardAuthorization) continue;
     headers.append(name, value);
   }

@@ -26,6 +26,7 @@ const route: CompiledRoute = {
   scopes: [],
   origin: 'https://origin.example',
   forwardAuthorization: false,
+  forward: { origin: { kind: 'url', url: 'https://o.example', stripPathPrefix: null }, timeoutMs: 30000, claimHeaders: [], assertionAudience: 'a' },
 };
 const good: Claims = { iss: 'https://idp.example/', aud: 'https://api.example', sub: 'u1', app_id: 'billing', iat: NOW - 10, exp: NOW + 300 };
 
