@@ -1,5 +1,9 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { generateKeyPairSync } from 'node:crypto';
 import { defineConfig } from 'vitest/config';
+
+// The gateway's assertion signing key in tests, made fresh per run like `npm start` makes its own (a Worker secret in production).
+const testSigningKey = JSON.stringify({ ...generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }), kid: 'test-gateway' });
 
 export default defineConfig({
   test: {
@@ -10,7 +14,14 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
             // The demo policies fetch keys from the demo issuer on 127.0.0.1 over http, as `npm start` allows.
-            miniflare: { bindings: { ALLOW_LOOPBACK_HTTP: 'true' } },
+            miniflare: {
+              bindings: { ALLOW_LOOPBACK_HTTP: 'true', GATEWAY_SIGNING_KEY: testSigningKey },
+              // An origin reached through a service binding (test/integration/forwarding.test.ts): echoes what it got.
+              serviceBindings: {
+                TEST_ORIGIN_SERVICE: async (request: Request) =>
+                  Response.json({ url: request.url, method: request.method, headers: Object.fromEntries(request.headers), body: await request.text() }),
+              },
+            },
           }),
         ],
         test: { name: 'workerd', include: ['test/{unit,integration,security}/**/*.test.ts'] },
