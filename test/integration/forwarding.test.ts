@@ -220,5 +220,5 @@ describe('the request id', () => {
 });
 
 it('the workerd env carries a signing key for the Worker (vitest.config.ts makes one per run)', () => {
-  expect(JSON.parse(env.GATEWAY_SIGNING_KEY!)).toMatchObject({ kty: 'OKP', crv: 'Ed25519', kid: 'test-gateway' });
+  expect(JSON.parse((env as { GATEWAY_SIGNING_KEY?: string }).GATEWAY_SIGNING_KEY!)).toMatchObject({ kty: 'OKP', crv: 'Ed25519', kid: 'test-gateway' });
 });
