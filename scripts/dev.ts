@@ -25,6 +25,7 @@ const wrangler = spawn(
   },
 );
 console.log(`gateway       http://${DEMO_HOST}:${GATEWAY_PORT}/  (starting; try the README walk-through)`);
+console.log(`gateway keys  http://${DEMO_HOST}:${GATEWAY_PORT}/.well-known/gateway-jwks.json  (the echo origin verifies x-verified-assertion with them)`);
 
 let stopping = false;
 function stop(code: number) {
