@@ -1,6 +1,8 @@
 /**
  * The request's path through the gateway, top to bottom:
  *   route -> sanitize -> token -> issuer & algorithm -> key -> signature -> claims -> decide -> forward -> log
+ * (forward = origin, identity headers and the signed assertion; the gateway's own key set is answered
+ * before route matching).
  * This is the only place where the stages meet. Each stage is a pure function of its inputs (the clock
  * included) except key resolution and forwarding, which do the I/O.
  */

@@ -211,6 +211,7 @@ function compileRoute(
   const forward = origin && compileForwarding(source, origin, {
     routeId: id,
     app: source.app ?? null,
+    verifiesTokens: mode !== 'public',
     prefix: settings.identityHeaderPrefix,
     assertionHeader: settings.assertion?.header ?? null,
   }, (p, message) => errors.add(file, at(...p), message));

@@ -62,6 +62,8 @@ export function compileOrigin(
 export interface ForwardingContext {
   routeId: string;
   app: string | null;
+  /** A public route verifies no token: claim headers and an assertion audience would never be used. */
+  verifiesTokens: boolean;
   prefix: string;
   assertionHeader: string | null;
 }
@@ -88,6 +90,11 @@ export function compileForwarding(
   context: ForwardingContext,
   report: Report,
 ): RouteForwarding {
+  if (!context.verifiesTokens) {
+    for (const field of ['claim_headers', 'assertion_audience'] as const) {
+      if (source[field] !== undefined) report([field], `a public route verifies no token, so "${field}" would never be used`);
+    }
+  }
   return {
     origin: origin.target,
     timeoutMs: source.origin_timeout_ms ?? DEFAULT_ORIGIN_TIMEOUT_MS,

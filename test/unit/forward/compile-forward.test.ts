@@ -43,6 +43,7 @@ describe('forwarding in policies', () => {
     ['an origin URL with a query', {}, { origin: { url: 'https://o.example/?a=1' } }, '/routes/r/origin/url', /query/],
     ['a strip prefix with a trailing slash', {}, { origin: { url: 'https://o.example', strip_path_prefix: '/api/' } }, '/routes/r/origin', /./],
     ['an assertion lifetime over 60 s', { assertion: { ttl_seconds: 61 } }, {}, '/settings/assertion/ttl_seconds', /./],
+    ['claim headers on a public route', {}, { claim_headers: { email: 'email' } }, '/routes/r/claim_headers', /public route verifies no token/],
     ['an origin timeout of 0', {}, { origin_timeout_ms: 0 }, '/routes/r/origin_timeout_ms', /./],
   ])('refuses %s', (_name, settings, route, path, message) => {
     const result = compile(settings, { origin: 'https://o.example', ...route });
