@@ -16,6 +16,8 @@ export default defineConfig({
             // The demo policies fetch keys from the demo issuer on 127.0.0.1 over http, as `npm start` allows.
             miniflare: {
               bindings: { ALLOW_LOOPBACK_HTTP: 'true', GATEWAY_SIGNING_KEY: testSigningKey },
+              // The optional analytics binding (commented out in wrangler.toml), so tests write through miniflare's local one.
+              analyticsEngineDatasets: { GATEWAY_ANALYTICS: { dataset: 'jwt_gateway_decisions' } },
               // An origin reached through a service binding (test/integration/forwarding.test.ts): echoes what it got.
               serviceBindings: {
                 TEST_ORIGIN_SERVICE: async (request: Request) =>

@@ -52,9 +52,16 @@ export const DEFAULT_ASSERTION_TTL_SECONDS = 60;
 export const DEFAULT_GATEWAY_JWKS_PATH = '/.well-known/gateway-jwks.json';
 /** Origins cache the gateway's key set this long; a new "next" key must be published at least this long before it signs. */
 export const GATEWAY_JWKS_MAX_AGE_SECONDS = 300;
-/** An HMAC secret shorter than the SHA-256 output gives less than 256-bit security (RFC 7518 section 3.2). */
-export const MIN_HMAC_SECRET_BYTES = 32;
 /** A client-sent request id is used only if it is this short and visible ASCII: it goes into headers, logs and jti. */
 export const MAX_REQUEST_ID_LENGTH = 128;
 /** Claim headers per route: each is a header the origin gets; 32 stays far below header-count limits of proxies. */
 export const MAX_CLAIM_HEADERS = 32;
+/** RFC 7518 section 3.2: an HMAC key must be at least as long as the hash output; shorter Worker secrets are refused at runtime. */
+export const MIN_HMAC_SECRET_BYTES = { HS256: 32, HS384: 48, HS512: 64 } as const;
+
+/** Evidence from an unverified token (iss, claim values) is cut to this many characters in the log: enough to recognise, too short to flood a log line. */
+export const MAX_LOG_VALUE_CHARS = 200;
+/** Arrays in logged evidence (aud, scopes) keep this many items; real tokens carry a handful. */
+export const MAX_LOG_ARRAY_ITEMS = 20;
+/** Token fingerprint and hashed subject: 16 hex digits (64 bits) of SHA-256, unique among any day's tokens, useless for recovering them. */
+export const LOG_HASH_HEX_DIGITS = 16;

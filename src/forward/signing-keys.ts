@@ -74,7 +74,7 @@ async function loadHmac(env: Env): Promise<SigningResult> {
   const secret = env.GATEWAY_ASSERTION_SECRET;
   if (!secret) return { ok: false, reason: 'GATEWAY_ASSERTION_SECRET is not set' };
   const bytes = new TextEncoder().encode(secret);
-  if (bytes.length < MIN_HMAC_SECRET_BYTES) return { ok: false, reason: `GATEWAY_ASSERTION_SECRET is shorter than ${MIN_HMAC_SECRET_BYTES} bytes` };
+  if (bytes.length < MIN_HMAC_SECRET_BYTES.HS256) return { ok: false, reason: `GATEWAY_ASSERTION_SECRET is shorter than ${MIN_HMAC_SECRET_BYTES.HS256} bytes` };
   const key = await crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   return { ok: true, setup: { signer: { alg: 'HS256', kid: undefined, key }, published: [] } };
 }
