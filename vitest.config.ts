@@ -1,4 +1,5 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
@@ -6,6 +7,9 @@ import { defineConfig } from 'vitest/config';
 // Read-only test corpora (Wycheproof, RFC examples): the repo's sibling shared/ in CI, /work/shared in a worktree.
 // Tests inside workerd cannot read the file system, so they import the files through this alias (`?raw`).
 const corpora = [process.env.CORPORA_DIR, resolve(import.meta.dirname, '../shared/corpora'), '/work/shared/corpora'].find((dir) => dir !== undefined && existsSync(dir));
+
+// The gateway's assertion signing key in tests, made fresh per run like `npm start` makes its own (a Worker secret in production).
+const testSigningKey = JSON.stringify({ ...generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }), kid: 'test-gateway' });
 
 export default defineConfig({
   test: {
@@ -17,9 +21,14 @@ export default defineConfig({
             wrangler: { configPath: './wrangler.toml' },
             // The demo policies fetch keys from the demo issuer on 127.0.0.1 over http, as `npm start` allows.
             miniflare: {
-              bindings: { ALLOW_LOOPBACK_HTTP: 'true' },
+              bindings: { ALLOW_LOOPBACK_HTTP: 'true', GATEWAY_SIGNING_KEY: testSigningKey },
               // The optional analytics binding (commented out in wrangler.toml), so tests write through miniflare's local one.
               analyticsEngineDatasets: { GATEWAY_ANALYTICS: { dataset: 'jwt_gateway_decisions' } },
+              // An origin reached through a service binding (test/integration/forwarding.test.ts): echoes what it got.
+              serviceBindings: {
+                TEST_ORIGIN_SERVICE: async (request: Request) =>
+                  Response.json({ url: request.url, method: request.method, headers: Object.fromEntries(request.headers), body: await request.text() }),
+              },
             },
           }),
         ],

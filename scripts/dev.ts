@@ -4,18 +4,21 @@
  */
 import { spawn } from 'node:child_process';
 import { compileAndWrite, ROOT } from './compile-policies.ts';
+import { demoGatewaySigningKey } from './demo/gateway-key.ts';
 import { DEMO_HOST, GATEWAY_PORT, ISSUER_PORT, ORIGIN_PORT, startDemoIssuer, startEchoOrigin } from './demo/servers.ts';
 
 if (!compileAndWrite()) process.exit(1);
 const issuer = await startDemoIssuer();
 const origin = await startEchoOrigin();
+// The gateway signs its assertions with a development key it makes for itself (.demo/, git-ignored).
+const signingKey = await demoGatewaySigningKey();
 console.log(`demo issuer   http://${DEMO_HOST}:${ISSUER_PORT}/.well-known/jwks.json`);
 console.log(`echo origin   http://${DEMO_HOST}:${ORIGIN_PORT}/`);
 
 const wrangler = spawn(
   'wrangler',
   [
-    'dev', '--ip', DEMO_HOST, '--port', String(GATEWAY_PORT), '--var', 'ALLOW_LOOPBACK_HTTP:true', '--show-interactive-dev-session=false',
+    'dev', '--ip', DEMO_HOST, '--port', String(GATEWAY_PORT), '--var', 'ALLOW_LOOPBACK_HTTP:true', '--var', `GATEWAY_SIGNING_KEY:${signingKey}`, '--show-interactive-dev-session=false',
     // One readable line per decision in this terminal (docs/logging.md); DEBUG_FINDINGS=true npm start adds x-debug-findings.
     '--var', 'LOG_FORMAT:line',
     ...(process.env.DEBUG_FINDINGS === 'true' ? ['--var', 'DEBUG_FINDINGS:true'] : []),
@@ -27,6 +30,7 @@ const wrangler = spawn(
   },
 );
 console.log(`gateway       http://${DEMO_HOST}:${GATEWAY_PORT}/  (starting; try the README walk-through)`);
+console.log(`gateway keys  http://${DEMO_HOST}:${GATEWAY_PORT}/.well-known/gateway-jwks.json  (the echo origin verifies x-verified-assertion with them)`);
 
 let stopping = false;
 function stop(code: number) {

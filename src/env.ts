@@ -4,6 +4,12 @@ export interface Env {
   ALLOW_LOOPBACK_HTTP?: string;
   /** Key cache shared by every data centre. */
   JWKS_CACHE?: KVNamespace;
+  /** Secret: the private JWK that signs the assertion (settings.assertion, mode "signed"). */
+  GATEWAY_SIGNING_KEY?: string;
+  /** Secret: the next private JWK, published at the gateway JWKS path before it signs (rotation). */
+  GATEWAY_NEXT_SIGNING_KEY?: string;
+  /** Secret: the shared HS256 secret (settings.assertion, mode "hmac"). */
+  GATEWAY_ASSERTION_SECRET?: string;
   /** "line": one readable log line per decision instead of a JSON object; scripts/dev.ts sets it for npm start. */
   LOG_FORMAT?: string;
   /** "true" only in local development: finding codes in an x-debug-findings header of denied answers (loopback hosts only). */

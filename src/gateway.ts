@@ -1,6 +1,8 @@
 /**
  * The request's path through the gateway, top to bottom:
  *   route -> sanitize -> token -> issuer & algorithm -> key -> signature -> claims -> decide -> forward -> log
+ * (forward = origin, identity headers and the signed assertion; the gateway's own key set is answered
+ * before route matching).
  * This is the only place where the stages meet. Each stage is a pure function of its inputs (the clock
  * included) except key resolution and forwarding, which do the I/O.
  */
@@ -8,8 +10,10 @@ import { KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS } from './config/constants.ts';
 import type { CompiledConfig, CompiledIssuer, CompiledRoute } from './config/types.ts';
 import type { Env } from './env.ts';
 import { answerFor, finding, type Finding } from './findings.ts';
-import { identityHeaders } from './forward/identity-headers.ts';
-import { badGateway, forwardToOrigin, originUrl } from './forward/origin.ts';
+import { gatewayJwks, isGatewayJwksRequest } from './forward/gateway-jwks.ts';
+import { identityFor } from './forward/identity.ts';
+import { forwardToOrigin, gatewayFailure, resolveOrigin } from './forward/origin.ts';
+import { requestIdOf } from './forward/request-id.ts';
 import { sanitizeRequestHeaders } from './forward/sanitize.ts';
 import { KeyStore, type KeyResolver, type RefreshReport } from './keys/key-store.ts';
 import { addDebugFindings } from './log/debug-header.ts';
@@ -56,7 +60,7 @@ export class Gateway {
     const started = Date.now();
     const now = Math.floor(this.#clock() / 1000);
     const url = new URL(request.url);
-    const requestId = request.headers.get('cf-ray') ?? crypto.randomUUID();
+    const requestId = requestIdOf(request.headers, this.#config.settings.requestIdHeader);
     const record = newRecord(request, url, requestId, started);
     let response: Response;
     try {
@@ -79,6 +83,12 @@ export class Gateway {
   }
 
   async #process(request: Request, url: URL, requestId: string, now: number, record: VerificationRecord, env: Env, keys: KeyResolver): Promise<Response> {
+    const { assertion, identityHeaderPrefix: prefix } = this.#config.settings;
+    if (assertion && isGatewayJwksRequest(assertion, request.method, url)) {
+      record.outcome = 'public';
+      const jwks = await gatewayJwks(assertion, env);
+      return jwks.ok ? jwks.response : this.#failure(record, 500, jwks.reason, requestId);
+    }
     const route = this.#routes.match(request.method, url.hostname, url.pathname);
     if (!route) return this.#deny(record, [finding('route_not_found')], null, requestId);
     record.route = route.id;
@@ -86,8 +96,9 @@ export class Gateway {
     record.mode = route.mode;
 
     const headers = sanitizeRequestHeaders(request.headers, {
-      identityHeaderPrefix: this.#config.settings.identityHeaderPrefix,
+      identityHeaderPrefix: prefix,
       forwardAuthorization: route.forwardAuthorization,
+      assertionHeader: assertion?.header,
     });
 
     let verified: { claims: Claims; issuer: CompiledIssuer } | null = null;
@@ -104,21 +115,22 @@ export class Gateway {
       verified = decision.verified;
     }
 
-    const prefix = this.#config.settings.identityHeaderPrefix;
-    for (const [name, value] of identityHeaders(prefix, {
-      routeId: route.id,
-      requestId,
-      verified: verified && { claims: verified.claims, appClaim: verified.issuer.appClaim },
-    })) {
-      headers.set(name, value);
-    }
-    const forwarded = await forwardToOrigin(request, originUrl(route.origin, url), headers);
-    if (!forwarded.ok) {
-      record.error = `origin unreachable: ${forwarded.reason}`;
-      return badGateway(requestId);
-    }
+    const resolved = resolveOrigin(route.forward.origin, url, env);
+    if (!resolved.ok) return this.#failure(record, 502, resolved.reason, requestId);
+    const target = { method: request.method, host: resolved.origin.url.host, path: resolved.origin.url.pathname };
+    const identity = await identityFor({ route, prefix, assertion, requestId, verified, target, env, now });
+    if (!identity.ok) return this.#failure(record, 500, identity.reason, requestId);
+    for (const [name, value] of identity.headers) headers.set(name, value);
+    const forwarded = await forwardToOrigin(request, resolved.origin, headers, route.forward.timeoutMs);
+    if (!forwarded.ok) return this.#failure(record, forwarded.kind === 'timeout' ? 504 : 502, `origin ${forwarded.kind}: ${forwarded.reason}`, requestId);
     record.origin_status = forwarded.response.status;
     return forwarded.response;
+  }
+
+  /** The gateway could not hand the request on; the reason is for the log only. */
+  #failure(record: VerificationRecord, status: 500 | 502 | 504, reason: string, requestId: string): Response {
+    record.error = reason;
+    return gatewayFailure(status, requestId);
   }
 
   #logSink(env: Env): LogSink {

@@ -3,6 +3,7 @@
  * origin that answers with a JSON description of the request it received.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createGatewayVerifier, type VerifyResult } from '../../src/origin/index.ts';
 import { demoPrivateJwks, publicJwk } from './keys.ts';
 
 export const DEMO_HOST = '127.0.0.1';
@@ -44,7 +45,16 @@ async function bodyLength(req: IncomingMessage): Promise<number> {
   return length;
 }
 
-export async function startEchoOrigin(port = ORIGIN_PORT): Promise<Server> {
+/** What the echo origin makes of the gateway's assertion, with the origin module an origin would use. */
+function assertionReport(result: VerifyResult) {
+  if (!result.ok) return { verified: false, error: result.error.code, message: result.error.message };
+  const { sub, idp, app, scope, route, requestId, claims } = result.identity;
+  return { verified: true, sub, idp, app, scope, route, request_id: requestId, claims };
+}
+
+export async function startEchoOrigin(port = ORIGIN_PORT, gatewayJwksUrl = `http://${DEMO_HOST}:${GATEWAY_PORT}/.well-known/gateway-jwks.json`): Promise<Server> {
+  // Audience: the demo routes' apps (assertion_audience defaults to the route's app, else its id).
+  const verify = createGatewayVerifier({ issuer: 'edge-jwt-gateway', audience: ['billing', 'reports'], jwksUrl: gatewayJwksUrl });
   return listen(
     createServer(async (req, res) => {
       const url = new URL(req.url ?? '/', `http://${req.headers.host ?? DEMO_HOST}`);
@@ -53,7 +63,9 @@ export async function startEchoOrigin(port = ORIGIN_PORT): Promise<Server> {
         const values = url.searchParams.getAll(key);
         query[key] = values.length === 1 ? values[0]! : values;
       }
-      const description = { method: req.method, path: url.pathname, query, headers: req.headers, body_bytes: await bodyLength(req) };
+      const received = { method: req.method ?? 'GET', host: req.headers.host ?? '', path: url.pathname, headers: req.headers };
+      const assertion = req.headers['x-verified-assertion'] === undefined ? null : assertionReport(await verify(received));
+      const description = { method: req.method, path: url.pathname, query, headers: req.headers, assertion, body_bytes: await bodyLength(req) };
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(description, null, 2) + '\n');
     }),

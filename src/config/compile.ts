@@ -23,6 +23,7 @@ import { isLoopbackHost } from '../keys/jwks-fetch.ts';
 import { DEFAULT_KEY_CACHE_POLICY } from '../keys/key-cache-policy.ts';
 import { judgeJwk } from '../keys/validate-jwk.ts';
 import { normalizeTyp } from '../verify/claims.ts';
+import { compileAssertion, compileForwarding, compileOrigin, type AssertionSource, type ForwardingSource, type OriginSource } from '../forward/compile-forward.ts';
 import { compileClaimRules, toClaimPath, type ClaimRuleSource } from './compile-claims.ts';
 import { expandIssuerPreset, type PresetName, type PresetParams } from './presets.ts';
 
@@ -60,7 +61,7 @@ interface IssuerSource extends PresetParams {
   max_lifetime_seconds?: number;
   typ?: string;
 }
-interface RouteSource {
+interface RouteSource extends ForwardingSource {
   path: string;
   host?: string;
   methods?: string[];
@@ -71,11 +72,10 @@ interface RouteSource {
   audiences?: string[];
   app?: string;
   scopes?: string[];
-  origin?: string;
   forward_authorization?: boolean;
 }
 interface PolicyFile {
-  settings?: { realm?: string; identity_header_prefix?: string; default_origin?: string; log_subject?: LogSubjectMode };
+  settings?: { realm?: string; identity_header_prefix?: string; default_origin?: OriginSource; log_subject?: LogSubjectMode; assertion?: AssertionSource; request_id_header?: string };
   issuers?: Record<string, IssuerSource>;
   routes?: Record<string, RouteSource>;
 }
@@ -243,7 +243,8 @@ function compileRoute(
   file: string,
   /** Every issuer id the policies declare, compiled or not: a broken issuer is reported once, where it is. */
   declaredIssuers: ReadonlyMap<string, string>,
-  defaultOrigin: string | undefined,
+  defaultOrigin: OriginSource | undefined,
+  settings: CompiledSettings,
   errors: ErrorList,
 ): CompiledRoute | null {
   const at = (...p: (string | number)[]) => pointer('routes', id, ...p);
@@ -266,13 +267,18 @@ function compileRoute(
     });
   }
   const claims = compileClaimRules(source.claims, (index, message) => errors.add(file, at('claims', index), message));
-  const origin = source.origin ?? defaultOrigin;
-  if (origin === undefined) errors.add(file, at(), 'no "origin", and settings has no "default_origin"');
-  else {
-    const problem = checkUrl(origin, 'origin');
-    if (problem) errors.add(file, source.origin === undefined ? at() : at('origin'), problem);
-  }
-  if (errors.errors.length > before || typeof path === 'string' || origin === undefined) return null;
+  const originSource = source.origin ?? defaultOrigin;
+  if (originSource === undefined) errors.add(file, at(), 'no "origin", and settings has no "default_origin"');
+  const origin = originSource === undefined ? null
+    : compileOrigin(originSource, checkUrl, (message, field) => errors.add(file, source.origin === undefined ? at() : at('origin', ...(field ? [field] : [])), message));
+  const forward = origin && compileForwarding(source, origin, {
+    routeId: id,
+    app: source.app ?? null,
+    verifiesTokens: mode !== 'public',
+    prefix: settings.identityHeaderPrefix,
+    assertionHeader: settings.assertion?.header ?? null,
+  }, (p, message) => errors.add(file, at(...p), message));
+  if (errors.errors.length > before || typeof path === 'string' || origin === null || forward === null) return null;
   return {
     id,
     file,
@@ -284,8 +290,9 @@ function compileRoute(
     audiences: source.audiences ?? [],
     app: source.app ?? null,
     scopes: source.scopes ?? [],
-    origin,
+    origin: origin.display,
     forwardAuthorization: source.forward_authorization ?? false,
+    forward,
     ...(claims.length > 0 ? { claims } : {}),
     ...(source.cors_preflight ? { corsPreflight: true } : {}),
   };
@@ -335,6 +342,8 @@ export function compilePolicies(sources: readonly PolicySource[]): CompileResult
   const settings: CompiledSettings = {
     realm: settingsSource.realm ?? DEFAULT_REALM,
     identityHeaderPrefix: settingsSource.identity_header_prefix ?? DEFAULT_IDENTITY_HEADER_PREFIX,
+    assertion: compileAssertion(settingsSource.assertion, settingsSource.identity_header_prefix ?? DEFAULT_IDENTITY_HEADER_PREFIX),
+    requestIdHeader: settingsSource.request_id_header ?? null,
     // Only when set, so a policy without it compiles exactly as before; the log reads a missing mode as "plain".
     ...(settingsSource.log_subject !== undefined && { logSubject: settingsSource.log_subject }),
   };
@@ -362,7 +371,7 @@ export function compilePolicies(sources: readonly PolicySource[]): CompileResult
         continue;
       }
       routeFile.set(id, file);
-      const route = compileRoute(id, source, file, issuerFile, settingsSource.default_origin, errors);
+      const route = compileRoute(id, source, file, issuerFile, settingsSource.default_origin, settings, errors);
       if (route) routes.push(route);
     }
   }

@@ -86,12 +86,47 @@ export interface CompiledRoute {
   audiences: string[];
   app: string | null;
   scopes: string[];
+  /** The origin as written, for display and logs; forwarding reads `forward.origin`. */
   origin: string;
   forwardAuthorization: boolean;
+  forward: RouteForwarding;
   /** Claims the token must satisfy on this route, after the issuer's own. Absent = none. */
   claims?: ClaimRule[];
   /** CORS preflights (OPTIONS + Origin + Access-Control-Request-Method) are forwarded without a token. Absent = false. */
   corsPreflight?: boolean;
+}
+
+/** Where a route's requests go. The request never chooses: only the policy does. */
+export type OriginTarget =
+  | { kind: 'url'; url: string; stripPathPrefix: string | null }
+  /** A Worker on a zone route passing through to the zone's origin: fetch the incoming URL. */
+  | { kind: 'same-url' }
+  /** A service binding, by its name in env. */
+  | { kind: 'service'; binding: string; stripPathPrefix: string | null };
+
+export interface ClaimHeader {
+  /** The full header name, prefix included. */
+  header: string;
+  claim: ClaimPath;
+  /** How an array (or object) becomes a header value. */
+  format: 'join' | 'json';
+}
+
+export interface RouteForwarding {
+  origin: OriginTarget;
+  timeoutMs: number;
+  claimHeaders: ClaimHeader[];
+  /** `aud` of the signed assertion. */
+  assertionAudience: string;
+}
+
+export interface CompiledAssertion {
+  header: string;
+  issuer: string;
+  /** signed: EdDSA or ES256 with GATEWAY_SIGNING_KEY; hmac: HS256 with GATEWAY_ASSERTION_SECRET. */
+  mode: 'signed' | 'hmac';
+  jwksPath: string;
+  ttlSeconds: number;
 }
 
 /** How the verification log shows `sub` (docs/logging.md). */
@@ -100,6 +135,10 @@ export type LogSubjectMode = 'plain' | 'hashed' | 'omitted';
 export interface CompiledSettings {
   realm: string;
   identityHeaderPrefix: string;
+  /** Null when the gateway signs no assertion. */
+  assertion: CompiledAssertion | null;
+  /** An incoming header whose value becomes the request id (else cf-ray); null to ignore client ids. */
+  requestIdHeader: string | null;
   /** Absent means "plain". */
   logSubject?: LogSubjectMode;
 }

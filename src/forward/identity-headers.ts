@@ -8,14 +8,22 @@ import { grantedScopes, readClaim, type Claims } from '../verify/claims.ts';
  * percent-encoded, and `%` too so the encoding is reversible with decodeURIComponent. Capped in length.
  */
 export function headerSafe(value: string): string {
+  return encodeForHeader(value, '', MAX_IDENTITY_HEADER_VALUE_BYTES).slice(0, MAX_IDENTITY_HEADER_VALUE_BYTES);
+}
+
+/** As headerSafe, also encoding `alsoEncode`; stops once past `cap` (the caller decides: truncate or drop). */
+export function encodeForHeader(value: string, alsoEncode: string, cap: number): string {
   let out = '';
   for (const char of value) {
     const code = char.codePointAt(0)!;
-    out += code >= 0x20 && code <= 0x7e && char !== '%' ? char : encodeURIComponent(char);
-    if (out.length > MAX_IDENTITY_HEADER_VALUE_BYTES) return out.slice(0, MAX_IDENTITY_HEADER_VALUE_BYTES);
+    out += code >= 0x20 && code <= 0x7e && char !== '%' && !alsoEncode.includes(char) ? char : encodeURIComponent(char);
+    if (out.length > cap) return out;
   }
   return out;
 }
+
+/** The names (after the prefix) of the standard set; claim_headers may not reuse them. */
+export const STANDARD_IDENTITY_HEADERS = ['route', 'request-id', 'sub', 'iss', 'app', 'scope', 'exp'] as const;
 
 export interface IdentityInput {
   routeId: string;

@@ -1,31 +1,87 @@
-/** Sends the request on to the route's origin: path and query kept, body streamed, redirects returned. */
+/**
+ * Sends the request on to the route's origin: method, query and body kept, body streamed (never read
+ * here), redirects returned rather than followed, WebSocket upgrades passed through. Where it goes is
+ * decided by the policy alone: a URL, the incoming URL (same-url), or a service binding.
+ */
+import type { OriginTarget } from '../config/types.ts';
+import type { Env } from '../env.ts';
 
-export function originUrl(origin: string, requestUrl: URL): URL {
+export interface ResolvedOrigin {
+  url: URL;
+  /** A service binding's fetcher; null to use the global fetch. */
+  fetcher: Fetcher | null;
+}
+
+/** The request path with the route's strip prefix taken off (only on a whole-segment match). */
+function strippedPath(path: string, prefix: string | null): string {
+  if (prefix === null) return path;
+  if (path === prefix) return '/';
+  return path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : path;
+}
+
+/** Base URL + the request's (stripped) path and query. */
+export function originUrl(origin: string, requestUrl: URL, stripPathPrefix: string | null = null): URL {
   const target = new URL(origin);
   const base = target.pathname.endsWith('/') ? target.pathname.slice(0, -1) : target.pathname;
-  target.pathname = base + requestUrl.pathname;
+  target.pathname = base + strippedPath(requestUrl.pathname, stripPathPrefix);
   target.search = requestUrl.search;
   return target;
 }
 
-export type OriginResult = { ok: true; response: Response } | { ok: false; reason: string };
+export type ResolveResult = { ok: true; origin: ResolvedOrigin } | { ok: false; reason: string };
 
-export async function forwardToOrigin(request: Request, target: URL, headers: Headers): Promise<OriginResult> {
-  const init: RequestInit = { method: request.method, headers, redirect: 'manual' };
-  if (request.body !== null && request.method !== 'GET' && request.method !== 'HEAD') init.body = request.body;
-  try {
-    const response = await fetch(target, init);
-    // The origin's response is passed back as it is; a fresh Response makes its headers mutable for callers.
-    return { ok: true, response: new Response(response.body, response) };
-  } catch (error) {
-    return { ok: false, reason: error instanceof Error ? error.name : 'fetch failed' };
+export function resolveOrigin(target: OriginTarget, requestUrl: URL, env: Env): ResolveResult {
+  switch (target.kind) {
+    case 'url':
+      return { ok: true, origin: { url: originUrl(target.url, requestUrl, target.stripPathPrefix), fetcher: null } };
+    case 'same-url':
+      // On a zone route, a Worker's subrequest to its own URL goes to the zone's origin, not back to the Worker.
+      return { ok: true, origin: { url: new URL(requestUrl), fetcher: null } };
+    case 'service': {
+      const binding = (env as unknown as Record<string, unknown>)[target.binding] as Fetcher | undefined;
+      if (typeof binding?.fetch !== 'function') return { ok: false, reason: `service binding ${target.binding} is not bound` };
+      return { ok: true, origin: { url: originUrl(requestUrl.origin, requestUrl, target.stripPathPrefix), fetcher: binding } };
+    }
   }
 }
 
-/** What the client sees when the origin cannot be reached: generic, like every gateway answer. */
-export function badGateway(requestId: string): Response {
-  return new Response(JSON.stringify({ error: 'bad_gateway', error_description: 'The origin could not be reached.', request_id: requestId }), {
-    status: 502,
+export type OriginResult = { ok: true; response: Response } | { ok: false; kind: 'timeout' | 'unreachable'; reason: string };
+
+/** The timeout covers the wait for the origin's response headers; a streaming body may take longer. */
+export async function forwardToOrigin(request: Request, origin: ResolvedOrigin, headers: Headers, timeoutMs: number): Promise<OriginResult> {
+  const abort = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    abort.abort();
+  }, timeoutMs);
+  const init: RequestInit = { method: request.method, headers, redirect: 'manual', signal: abort.signal };
+  if (request.body !== null && request.method !== 'GET' && request.method !== 'HEAD') init.body = request.body;
+  try {
+    const response = await (origin.fetcher ? origin.fetcher.fetch(origin.url, init) : fetch(origin.url, init));
+    // An accepted upgrade carries the socket on the Response itself; a copy would lose it.
+    if (response.webSocket) return { ok: true, response };
+    // The origin's response is passed back as it is; a fresh Response makes its headers mutable for callers.
+    return { ok: true, response: new Response(response.body, response) };
+  } catch (error) {
+    if (timedOut) return { ok: false, kind: 'timeout', reason: `no response in ${timeoutMs} ms` };
+    return { ok: false, kind: 'unreachable', reason: error instanceof Error ? error.name : 'fetch failed' };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const FAILURES = {
+  500: ['server_error', 'The request could not be processed.'],
+  502: ['bad_gateway', 'The origin could not be reached.'],
+  504: ['gateway_timeout', 'The origin did not answer in time.'],
+} as const;
+
+/** What the client sees when the gateway cannot hand the request on: generic, like every gateway answer. */
+export function gatewayFailure(status: keyof typeof FAILURES, requestId: string): Response {
+  const [error, description] = FAILURES[status];
+  return new Response(JSON.stringify({ error, error_description: description, request_id: requestId }), {
+    status,
     headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
   });
 }

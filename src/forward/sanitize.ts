@@ -5,6 +5,8 @@
 export interface SanitizeOptions {
   identityHeaderPrefix: string;
   forwardAuthorization: boolean;
+  /** The assertion header's name; it may lie outside the prefix and is removed all the same. */
+  assertionHeader?: string | null;
 }
 
 export function sanitizeRequestHeaders(incoming: Headers, options: SanitizeOptions): Headers {
@@ -12,7 +14,8 @@ export function sanitizeRequestHeaders(incoming: Headers, options: SanitizeOptio
   for (const [name, value] of incoming) {
     // Headers yields lower-case names, so one prefix test catches every casing a client tries. CGI, WSGI and
     // nginx (underscores_in_headers) read "_" as "-", so x-verified_sub would reach the app as x-verified-sub.
-    if (name.replace(/_/g, '-').startsWith(options.identityHeaderPrefix)) continue;
+    const canonical = name.replace(/_/g, '-');
+    if (canonical.startsWith(options.identityHeaderPrefix) || canonical === options.assertionHeader) continue;
     if (name === 'authorization' && !options.forwardAuthorization) continue;
     headers.append(name, value);
   }

@@ -26,5 +26,6 @@ export const compiledRoute = (overrides: Partial<CompiledRoute> = {}): CompiledR
   scopes: [],
   origin: 'https://origin.example',
   forwardAuthorization: false,
+  forward: { origin: { kind: 'url', url: 'https://origin.example', stripPathPrefix: null }, timeoutMs: 30000, claimHeaders: [], assertionAudience: 'r' },
   ...overrides,
 });

@@ -19,6 +19,7 @@ export class OutsideWorld {
   readonly #issuers = new Map<string, Responder>();
   readonly #fetchCounts = new Map<string, number>();
   readonly #originHosts = new Set<string>();
+  readonly #originHandlers = new Map<string, Responder>();
   #spy: ReturnType<typeof vi.spyOn> | undefined;
 
   /** Serves `body` as JSON at `url`, with the given cache lifetime, until replaced. */
@@ -49,6 +50,12 @@ export class OutsideWorld {
     return this;
   }
 
+  /** An origin host answered by `responder` (a slow, streaming or upgrading origin); not recorded. */
+  originHandler(host: string, responder: Responder): this {
+    this.#originHandlers.set(host, responder);
+    return this;
+  }
+
   /** An origin host whose requests are recorded and answered with an echo, like the demo's echo origin. */
   origin(host: string): this {
     this.#originHosts.add(host);
@@ -69,6 +76,8 @@ export class OutsideWorld {
         this.#fetchCounts.set(url.href, (this.#fetchCounts.get(url.href) ?? 0) + 1);
         return issuer(request);
       }
+      const handler = this.#originHandlers.get(url.host);
+      if (handler) return handler(request);
       if (this.#originHosts.has(url.host)) {
         const recorded: OriginRequest = {
           method: request.method,

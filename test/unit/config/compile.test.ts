@@ -19,7 +19,7 @@ describe('compilePolicies', () => {
       ok: true,
       config: {
         version: 1,
-        settings: { realm: 'api', identityHeaderPrefix: 'x-verified-' },
+        settings: { realm: 'api', identityHeaderPrefix: 'x-verified-', assertion: null, requestIdHeader: null },
         issuers: {
           idp: {
             id: 'idp',
@@ -46,6 +46,12 @@ describe('compilePolicies', () => {
             scopes: [],
             origin: 'https://origin.example',
             forwardAuthorization: false,
+            forward: {
+              origin: { kind: 'url', url: 'https://origin.example', stripPathPrefix: null },
+              timeoutMs: 30000,
+              claimHeaders: [],
+              assertionAudience: 'api',
+            },
           },
         ],
       },

@@ -68,7 +68,19 @@ describe('originUrl', () => {
     ['https://o.example/', 'https://gw/a', 'https://o.example/a'],
     ['https://o.example/base', 'https://gw/a?q', 'https://o.example/base/a?q'],
     ['http://127.0.0.1:8789', 'https://gw/', 'http://127.0.0.1:8789/'],
+    // A path that looks like an authority stays a path on the configured host.
+    ['https://o.example', 'https://gw//evil.example/a', 'https://o.example//evil.example/a'],
+    ['https://o.example', 'https://gw/%2F%2Fevil.example', 'https://o.example/%2F%2Fevil.example'],
   ])('%s + %s -> %s', (origin, request, expected) => {
     expect(originUrl(origin, new URL(request)).href).toBe(expected);
+  });
+
+  it.each([
+    ['/api/a/b?q=1', 'https://o.example/v2/a/b?q=1'],
+    ['/api', 'https://o.example/v2/'],
+    ['/apix/a', 'https://o.example/v2/apix/a'],
+    ['/other', 'https://o.example/v2/other'],
+  ])('strip_path_prefix "/api": %s -> %s', (path, expected) => {
+    expect(originUrl('https://o.example/v2', new URL(`https://gw${path}`), '/api').href).toBe(expected);
   });
 });

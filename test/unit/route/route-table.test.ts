@@ -17,6 +17,7 @@ function route(id: string, pattern: string, extra: Partial<CompiledRoute> = {}):
     scopes: [],
     origin: 'https://o.example',
     forwardAuthorization: false,
+    forward: { origin: { kind: 'url', url: 'https://o.example', stripPathPrefix: null }, timeoutMs: 30000, claimHeaders: [], assertionAudience: 'a' },
     ...extra,
   };
 }

@@ -1,0 +1,255 @@
+/**
+ * The signed assertion, end to end: minted by the gateway in workerd for the request the origin receives,
+ * checked by the origin module (src/origin) exactly as an origin would, with the keys the gateway publishes.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { decodeJwt, decodeProtectedHeader, type JWK } from 'jose';
+import { signingKeyImports } from '../../src/forward/signing-keys.ts';
+import { createGatewayVerifier, type ReceivedRequest } from '../../src/origin/index.ts';
+import { bearer, gatewayFor } from '../helpers/gateway.ts';
+import { gatewaySigningKey, sendWith } from '../helpers/gateway-keys.ts';
+import { makeKey, nowSeconds, sign, type TestKey } from '../helpers/keys.ts';
+import { OutsideWorld, type OriginRequest } from '../helpers/outside-world.ts';
+import { RecordCapture } from '../helpers/records.ts';
+
+const IDP = 'https://idp.example/';
+const GATEWAY_JWKS = 'https://gw.example/.well-known/gateway-jwks.json';
+let world: OutsideWorld;
+let logs: RecordCapture;
+let idpKey: TestKey;
+let signingKey: string;
+
+const policy = (assertion: object = {}) => ({
+  settings: { assertion: { issuer: 'https://gw.example', ...assertion } },
+  issuers: { idp: { issuer: IDP, keys: [idpKey.publicJwk], algorithms: ['ES256'] } },
+  routes: {
+    orders: {
+      path: '/orders/*',
+      issuers: ['idp'],
+      audiences: ['orders-api'],
+      app: 'shop',
+      origin: 'https://origin.example/v1',
+      claim_headers: { tenant: ['org', 'tenant'], groups: 'https://example.com/groups', email: 'email' },
+    },
+    open: { path: '/open/*', mode: 'public', origin: 'https://origin.example' },
+  },
+});
+
+beforeAll(async () => {
+  idpKey = await makeKey('ES256', 'idp-1');
+  signingKey = await gatewaySigningKey('EdDSA', 'gw-2026-11');
+  world = new OutsideWorld().origin('origin.example').install();
+  logs = new RecordCapture();
+});
+afterAll(() => {
+  world.restore();
+  logs.restore();
+});
+afterEach(() => {
+  world.originRequests.length = 0;
+});
+
+async function token(extra: Record<string, unknown> = {}) {
+  const now = nowSeconds();
+  return sign(idpKey, {
+    iss: IDP, aud: 'orders-api', sub: 'user-7', app_id: 'shop', iat: now, exp: now + 300, scope: 'orders:read',
+    org: { tenant: 'acme' }, 'https://example.com/groups': ['a', 'b,c'], email: 'zoë@example.com', ...extra,
+  });
+}
+
+/** Sends through the gateway and returns what reached the origin, as the origin module sees it. */
+async function through(gateway = gatewayFor(policy()), path = '/orders/42?x=1', init: RequestInit = {}, secrets: Record<string, string> = { GATEWAY_SIGNING_KEY: signingKey }) {
+  const response = await sendWith(gateway, new Request(`https://gw.example${path}`, { ...init, headers: { ...bearer(await token()), ...(init.headers as object) } }), secrets);
+  expect(response.status).toBe(200);
+  return received(world.lastOriginRequest());
+}
+
+function received(seen: OriginRequest): ReceivedRequest {
+  const url = new URL(seen.url);
+  return { method: seen.method, host: url.host, path: url.pathname, headers: { ...seen.headers } };
+}
+
+async function publishedKeys(gateway = gatewayFor(policy()), secrets: Record<string, string> = { GATEWAY_SIGNING_KEY: signingKey }): Promise<JWK[]> {
+  const response = await sendWith(gateway, new Request(GATEWAY_JWKS), secrets);
+  expect(response.status).toBe(200);
+  expect(response.headers.get('cache-control')).toBe('public, max-age=300');
+  return ((await response.json()) as { keys: JWK[] }).keys;
+}
+
+const verifierWith = (keys: JWK[], extra = {}) => createGatewayVerifier({ issuer: 'https://gw.example', audience: 'shop', keys, ...extra });
+
+describe('the gateway JWKS endpoint', () => {
+  it('publishes the public half of the signing key, answered before route matching', async () => {
+    const keys = await publishedKeys();
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', kid: 'gw-2026-11', alg: 'EdDSA', use: 'sig' });
+    expect(keys[0]).not.toHaveProperty('d');
+    expect(logs.last()).toMatchObject({ route: null, outcome: 'public', status: 200 });
+  });
+
+  it('answers 500 with a generic body and logs why when the signing secret is missing', async () => {
+    const response = await sendWith(gatewayFor(policy()), new Request(GATEWAY_JWKS), { GATEWAY_SIGNING_KEY: undefined });
+    expect(response.status).toBe(500);
+    expect(await response.json()).toMatchObject({ error: 'server_error' });
+    expect(logs.last().error).toBe('assertion: GATEWAY_SIGNING_KEY is not set');
+  });
+});
+
+describe('the assertion', () => {
+  it('verifies with the origin module and states the identity, the claims and the request', async () => {
+    const request = await through();
+    const result = await verifierWith(await publishedKeys())(request);
+    expect(result.ok, result.ok ? '' : result.error.message).toBe(true);
+    if (!result.ok) return;
+    expect(result.identity).toMatchObject({
+      sub: 'user-7', idp: IDP, app: 'shop', scope: 'orders:read', route: 'orders',
+      claims: { 'x-verified-tenant': 'acme', 'x-verified-groups': ['a', 'b,c'], 'x-verified-email': 'zoë@example.com' },
+    });
+    const payload = result.identity.payload;
+    expect(payload.req).toEqual({ method: 'GET', host: 'origin.example', path: '/v1/orders/42' });
+    expect(payload.exp! - payload.iat!).toBeLessThanOrEqual(60);
+    expect(payload.jti).toBe(request.headers['x-verified-request-id' as never]);
+    expect(decodeProtectedHeader((request.headers as Record<string, string>)['x-verified-assertion']!)).toEqual({ alg: 'EdDSA', typ: 'gateway-assertion+jwt', kid: 'gw-2026-11' });
+    // The plain claim headers it covers: join with the element's own comma encoded, non-ASCII percent-encoded.
+    expect(result.identity.headers).toMatchObject({ 'x-verified-tenant': 'acme', 'x-verified-groups': 'a,b%2Cc', 'x-verified-email': 'zo%C3%AB@example.com' });
+  });
+
+  it('is verified through jwksUrl too (the origin fetches and caches the published set)', async () => {
+    const keys = await publishedKeys();
+    world.serveJwks(GATEWAY_JWKS, { keys });
+    const verify = createGatewayVerifier({ issuer: 'https://gw.example', audience: 'shop', jwksUrl: GATEWAY_JWKS });
+    expect((await verify(await through())).ok).toBe(true);
+    expect((await verify(await through())).ok).toBe(true);
+    expect(world.fetchCount(GATEWAY_JWKS)).toBe(1);
+  });
+
+  it('imports the signing key once per isolate, not per request', async () => {
+    const gateway = gatewayFor(policy());
+    await through(gateway);
+    const before = signingKeyImports();
+    for (let i = 0; i < 3; i++) await through(gateway);
+    expect(signingKeyImports()).toBe(before);
+  });
+
+  it('is not minted on public routes: there is no verified identity to assert', async () => {
+    const response = await sendWith(gatewayFor(policy()), new Request('https://gw.example/open/x'), { GATEWAY_SIGNING_KEY: signingKey });
+    expect(response.status).toBe(200);
+    expect(world.lastOriginRequest().headers['x-verified-assertion']).toBeUndefined();
+    const result = await verifierWith(await publishedKeys())(received(world.lastOriginRequest()));
+    expect(result.ok ? null : result.error.code).toBe('assertion_missing');
+  });
+
+  it('fails closed (500, nothing forwarded) when the gateway cannot sign', async () => {
+    const response = await sendWith(gatewayFor(policy()), new Request('https://gw.example/orders/1', { headers: bearer(await token()) }), { GATEWAY_SIGNING_KEY: '{"kty":"RSA"}' });
+    expect(response.status).toBe(500);
+    expect(world.originRequests).toHaveLength(0);
+    expect(logs.last().error).toBe('assertion: GATEWAY_SIGNING_KEY is not a private JWK');
+  });
+});
+
+describe('the origin module rejects', () => {
+  let keys: JWK[];
+  beforeAll(async () => {
+    keys = await publishedKeys();
+  });
+  const codeOf = async (request: ReceivedRequest, verify = verifierWith(keys)) => {
+    const result = await verify(request);
+    return result.ok ? 'ok' : result.error.code;
+  };
+  const withHeaders = (request: ReceivedRequest, change: (h: Record<string, string>) => void) => {
+    const headers = { ...(request.headers as Record<string, string>) };
+    change(headers);
+    return { ...request, headers };
+  };
+
+  it('a tampered claim header', async () => {
+    const request = await through();
+    expect(await codeOf(withHeaders(request, (h) => void (h['x-verified-tenant'] = 'globex')))).toBe('headers_mismatch');
+  });
+
+  it('an identity header added beside the assertion, or one removed', async () => {
+    const request = await through();
+    expect(await codeOf(withHeaders(request, (h) => void (h['x-verified-role'] = 'admin')))).toBe('headers_mismatch');
+    expect(await codeOf(withHeaders(request, (h) => delete h['x-verified-email']))).toBe('headers_mismatch');
+  });
+
+  it('an assertion replayed on another path, method or host', async () => {
+    const request = await through();
+    expect(await codeOf({ ...request, path: '/v1/orders/43' })).toBe('request_mismatch');
+    expect(await codeOf({ ...request, method: 'DELETE' })).toBe('request_mismatch');
+    expect(await codeOf({ ...request, host: 'other.example' })).toBe('request_mismatch');
+    expect(await codeOf(request)).toBe('ok');
+  });
+
+  it('an expired assertion (61 s later, beyond the 60 s lifetime and 0 s tolerance)', async () => {
+    const request = await through();
+    const exp = decodeJwt((request.headers as Record<string, string>)['x-verified-assertion']!).exp!;
+    const later = verifierWith(keys, { clockToleranceSeconds: 0, currentDate: () => new Date((exp + 1) * 1000) });
+    expect(await codeOf(request, later)).toBe('expired');
+  });
+
+  it('a wrong audience', async () => {
+    expect(await codeOf(await through(), createGatewayVerifier({ issuer: 'https://gw.example', audience: 'billing', keys }))).toBe('audience_mismatch');
+  });
+
+  it('a wrong issuer', async () => {
+    expect(await codeOf(await through(), createGatewayVerifier({ issuer: 'https://other-gw.example', audience: 'shop', keys }))).toBe('issuer_mismatch');
+  });
+
+  it('an assertion signed by a key that is not in the published set', async () => {
+    const rogue = await gatewaySigningKey('EdDSA', 'gw-2026-11');
+    const request = await through(gatewayFor(policy()), '/orders/42', {}, { GATEWAY_SIGNING_KEY: rogue });
+    expect(await codeOf(request)).toBe('signature_invalid');
+    const rogueOtherKid = await gatewaySigningKey('ES256', 'rogue');
+    expect(await codeOf(await through(gatewayFor(policy()), '/orders/42', {}, { GATEWAY_SIGNING_KEY: rogueOtherKid }))).toBe('key_unknown');
+  });
+
+  it('an IdP access token put in the assertion header (wrong typ)', async () => {
+    const request = await through();
+    expect(await codeOf(withHeaders(request, (h) => void (h['x-verified-assertion'] = 'x')))).toBe('assertion_invalid');
+    const idpToken = await token();
+    expect(await codeOf(withHeaders(request, (h) => void (h['x-verified-assertion'] = idpToken)), verifierWith([idpKey.publicJwk]))).toBe('assertion_invalid');
+  });
+});
+
+describe('key rotation', () => {
+  it('publishes the next key before it signs; origins that cached the set during the overlap accept the new key', async () => {
+    const next = await gatewaySigningKey('ES256', 'gw-2027-01');
+    // Phase 1: current signs, next is published.
+    const phase1 = { GATEWAY_SIGNING_KEY: signingKey, GATEWAY_NEXT_SIGNING_KEY: next };
+    const cached = await publishedKeys(gatewayFor(policy()), phase1);
+    expect(cached.map((k) => k.kid)).toEqual(['gw-2026-11', 'gw-2027-01']);
+    const verify = verifierWith(cached);
+    expect((await verify(await through(gatewayFor(policy()), '/orders/1', {}, phase1))).ok).toBe(true);
+    // Phase 2: next is promoted (the old key stays published a while as the second key); the cached set still verifies.
+    const phase2 = { GATEWAY_SIGNING_KEY: next, GATEWAY_NEXT_SIGNING_KEY: signingKey };
+    const request = await through(gatewayFor(policy()), '/orders/1', {}, phase2);
+    expect(decodeProtectedHeader((request.headers as Record<string, string>)['x-verified-assertion']!).kid).toBe('gw-2027-01');
+    expect((await verify(request)).ok).toBe(true);
+    // An origin that only ever knew the old key refuses the new one: why the overlap is needed.
+    expect((await verifierWith([cached[0]!])(request)).ok).toBe(false);
+  });
+});
+
+describe('hmac mode', () => {
+  const secret = 'a shared secret of at least thirty-two bytes';
+  const hmacPolicy = () => policy({ mode: 'hmac' });
+
+  it('signs HS256 with the shared secret; the origin verifies with it, also during a secret rotation', async () => {
+    const request = await through(gatewayFor(hmacPolicy()), '/orders/9', {}, { GATEWAY_ASSERTION_SECRET: secret });
+    expect(decodeProtectedHeader((request.headers as Record<string, string>)['x-verified-assertion']!).alg).toBe('HS256');
+    const verify = (secrets: string[]) => createGatewayVerifier({ issuer: 'https://gw.example', audience: 'shop', secrets })(request);
+    expect((await verify([secret])).ok).toBe(true);
+    expect((await verify(['the next secret, also at least 32 bytes', secret])).ok).toBe(true);
+    const wrong = await verify(['another secret of at least thirty-two bytes']);
+    expect(wrong.ok ? 'ok' : wrong.error.code).toBe('signature_invalid');
+  });
+
+  it('publishes no key set and refuses a short secret', async () => {
+    const jwks = await sendWith(gatewayFor(hmacPolicy()), new Request(GATEWAY_JWKS), { GATEWAY_ASSERTION_SECRET: secret });
+    expect(jwks.status).toBe(404);
+    const response = await sendWith(gatewayFor(hmacPolicy()), new Request('https://gw.example/orders/1', { headers: bearer(await token()) }), { GATEWAY_ASSERTION_SECRET: 'short' });
+    expect(response.status).toBe(500);
+    expect(logs.last().error).toBe('assertion: GATEWAY_ASSERTION_SECRET is shorter than 32 bytes');
+  });
+});

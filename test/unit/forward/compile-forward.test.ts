@@ -1,0 +1,54 @@
+/** The forwarding fields of a policy through the real compiler: defaults, origin forms and refusals. */
+import { describe, expect, it } from 'vitest';
+import { compilePolicies } from '../../../src/config/compile.ts';
+
+const compile = (settings: object, route: object) => compilePolicies([{ file: 'p.jsonc', text: JSON.stringify({ settings, routes: { r: { path: '/*', mode: 'public', ...route } } }) }]);
+
+describe('forwarding in policies', () => {
+  it('fills in the defaults', () => {
+    const result = compile({ assertion: {} }, { origin: 'https://o.example' });
+    if (!result.ok) throw new Error(JSON.stringify(result.errors));
+    expect(result.config.settings).toMatchObject({
+      assertion: { header: 'x-verified-assertion', issuer: 'edge-jwt-gateway', mode: 'signed', jwksPath: '/.well-known/gateway-jwks.json', ttlSeconds: 60 },
+      requestIdHeader: null,
+    });
+    expect(result.config.routes[0]!.forward).toEqual({
+      origin: { kind: 'url', url: 'https://o.example', stripPathPrefix: null },
+      timeoutMs: 30000,
+      claimHeaders: [],
+      assertionAudience: 'r',
+    });
+  });
+
+  it.each([
+    [{ url: 'https://o.example/v2', strip_path_prefix: '/api' }, { kind: 'url', url: 'https://o.example/v2', stripPathPrefix: '/api' }, 'https://o.example/v2'],
+    [{ same_url: true }, { kind: 'same-url' }, 'same-url'],
+    [{ service: 'ORDERS' }, { kind: 'service', binding: 'ORDERS', stripPathPrefix: null }, 'service:ORDERS'],
+  ])('origin %j', (origin, target, display) => {
+    const result = compile({}, { origin });
+    if (!result.ok) throw new Error(JSON.stringify(result.errors));
+    expect(result.config.routes[0]!.forward.origin).toEqual(target);
+    expect(result.config.routes[0]!.origin).toBe(display);
+  });
+
+  it('the assertion header follows a configured prefix', () => {
+    const result = compile({ identity_header_prefix: 'x-auth-', assertion: {} }, { origin: 'https://o.example' });
+    expect(result.ok && result.config.settings.assertion?.header).toBe('x-auth-assertion');
+  });
+
+  it.each([
+    ['a claim header that reuses a standard name', {}, { claim_headers: { sub: 'email' } }, '/routes/r/claim_headers/sub', /standard identity headers/],
+    ['a claim header named like the assertion header', { assertion: {} }, { claim_headers: { assertion: 'x' } }, '/routes/r/claim_headers/assertion', /is the assertion header/],
+    ['an upper-case claim header name', {}, { claim_headers: { Email: 'email' } }, '/routes/r/claim_headers/Email', /pattern|value/],
+    ['an origin URL with a query', {}, { origin: { url: 'https://o.example/?a=1' } }, '/routes/r/origin/url', /query/],
+    ['a strip prefix with a trailing slash', {}, { origin: { url: 'https://o.example', strip_path_prefix: '/api/' } }, '/routes/r/origin', /./],
+    ['an assertion lifetime over 60 s', { assertion: { ttl_seconds: 61 } }, {}, '/settings/assertion/ttl_seconds', /./],
+    ['claim headers on a public route', {}, { claim_headers: { email: 'email' } }, '/routes/r/claim_headers', /public route verifies no token/],
+    ['an origin timeout of 0', {}, { origin_timeout_ms: 0 }, '/routes/r/origin_timeout_ms', /./],
+  ])('refuses %s', (_name, settings, route, path, message) => {
+    const result = compile(settings, { origin: 'https://o.example', ...route });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors.some((e) => e.path.startsWith(path) && message.test(e.message)), JSON.stringify(result.errors)).toBe(true);
+  });
+});
