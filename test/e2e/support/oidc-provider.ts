@@ -127,9 +127,6 @@ export class OidcProviderFixture {
         clientCredentials: { enabled: true },
         resourceIndicators: {
           enabled: true,
-          // The authorization code flow here is only for ID tokens: it asks for no resource.
-          defaultResource: () => undefined as unknown as string,
-          useGrantedResource: () => false,
           getResourceServerInfo: (ctx, resource, client) => {
             if (!resources.has(resource)) throw new errors.InvalidTarget();
             const profile = profiles.get(client.clientId);
