@@ -12,6 +12,14 @@
  * Each rotation and outage story has its own provider and gateway, so the two run concurrently: their
  * waits are on the gateway's real clock (key cache max-age 60 s, unknown-kid and failure cooldown 30 s,
  * src/config/constants.ts), and sequential they would take most of the 3-minute budget.
+ *
+ * Written against main's key store (isolate memory only; stale set used without a time limit). When the
+ * key layers of issue 4 land, revisit:
+ *   - issuerFor: `jwks_uri` -> `discovery: true` (one line);
+ *   - the outage story: set `key_cache.stale_if_error_seconds` small and assert 503 keys_unavailable once
+ *     the window has passed, then recovery; the failure-retry timing follows that store's rules;
+ *   - `key_cache.min_seconds` (30 allowed) can halve the waits; refresh-ahead (at 80 % of max-age) adds a
+ *     background JWKS request to a request made in that window, which the JWKS request counts must allow for.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS, MIN_JWKS_MAX_AGE_SECONDS, UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS } from '../../../src/config/constants.ts';

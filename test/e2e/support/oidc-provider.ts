@@ -12,8 +12,9 @@
  *   each algorithm in the set signs; later ones are only published (the rotation overlap).
  * - `stop()` / `start()` take the provider off the port and put it back, for outage tests.
  *
- * Plain http on loopback: oidc-provider accepts an http issuer (it only warns about devInteractions and
- * the lack of cookie keys); the gateway accepts it only with ALLOW_LOOPBACK_HTTP=true.
+ * Plain http on loopback: oidc-provider accepts an http issuer and serves discovery, JWKS, token and the
+ * login flow over it (it warns at startup about its in-memory adapter and devInteractions, both meant for
+ * tests like these); the gateway accepts an http key URL only on loopback with ALLOW_LOOPBACK_HTTP=true.
  */
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -141,7 +142,7 @@ export class OidcProviderFixture {
           },
         },
       },
-      // Access tokens as RFC 9068 JWTs carry client_id already; nothing else is needed.
+      // Every lifetime set, so none is a library default; an access token's comes from its client's profile.
       ttl: {
         ClientCredentials: (ctx, token) => token.resourceServer?.accessTokenTTL ?? ACCESS_TOKEN_TTL_SECONDS,
         IdToken: ACCESS_TOKEN_TTL_SECONDS,
