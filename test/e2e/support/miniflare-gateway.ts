@@ -20,6 +20,8 @@ const ENTRY = join(ROOT, 'src', 'index.ts');
 /** The same compatibility settings as wrangler.toml, so the Worker runs as it does deployed. */
 const COMPATIBILITY_DATE = '2026-10-01';
 const COMPATIBILITY_FLAGS = ['nodejs_compat'];
+/** The key store's warning when an issuer's keys could not be fetched: main's name, and the key layers' (issue 4). */
+const KEY_FETCH_FAILURE_EVENT = /"event":"(jwks_fetch_failed|keys_refresh_failed)"/;
 /** How long a test waits for a request's log line to arrive from workerd's stdout. */
 const RECORD_WAIT_MS = 5000;
 
@@ -109,7 +111,7 @@ export class MiniflareGateway {
   readonly url: string;
   /** Every verification record the Worker logged, in order. */
   readonly records: LoggedRecord[] = [];
-  /** How many `jwks_fetch_failed` warnings the key store logged. */
+  /** How many times the key store logged that it could not fetch an issuer's keys. */
   keyFetchFailures = 0;
   readonly #miniflare: Miniflare;
 
@@ -145,7 +147,7 @@ export class MiniflareGateway {
   #log(message: string): void {
     const record = parseRecord(message);
     if (record) this.records.push(record);
-    else if (/jwks_fetch_failed/.test(message)) this.keyFetchFailures += 1;
+    else if (KEY_FETCH_FAILURE_EVENT.test(message)) this.keyFetchFailures += 1;
   }
 
   /**
