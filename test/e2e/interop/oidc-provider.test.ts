@@ -76,12 +76,18 @@ function issuerFor(idp: OidcProviderFixture) {
   };
 }
 
+/** The same provider through the generic RFC 9068 preset (docs/presets.md): what an operator writes with the fewest fields. */
+function presetIssuerFor(idp: OidcProviderFixture) {
+  return { preset: 'rfc9068', issuer: idp.issuer, jwks_uri: idp.jwksUri, algorithms: [...SIGNING_ALGORITHMS] };
+}
+
 function policyFor(idp: OidcProviderFixture, origin: RecordingOrigin) {
   return {
     settings: { realm: REALM, default_origin: origin.url },
-    issuers: { idp: issuerFor(idp) },
+    issuers: { idp: issuerFor(idp), 'idp-preset': presetIssuerFor(idp) },
     routes: {
       api: { path: '/api/*', issuers: ['idp'], audiences: [API] },
+      preset: { path: '/preset/*', issuers: ['idp-preset'], audiences: [API] },
       // An API that (wrongly) uses the web client's id as its audience: an ID token would pass every
       // check but its type here, so this route shows that the typ pin alone stops it.
       'client-audience': { path: '/client-audience/*', issuers: ['idp'], audiences: [ID_TOKEN_CLIENT_ID] },
@@ -197,6 +203,21 @@ describe('a real OpenID provider in front of the gateway', () => {
     expect(sent.status).toBe(401);
     expect(sent.record.findings).toEqual(['typ_mismatch']);
     expect(origin.received.some((r) => r.path === '/client-audience/x')).toBe(false);
+  });
+
+  it.each(SIGNING_ALGORITHMS)('the rfc9068 preset: an %s access token -> 200 with the client as the app', async (alg) => {
+    const sent = await send(gateway, `/preset/${alg}`, await idp.accessToken({ resource: API, alg }));
+    expect(sent.status).toBe(200);
+    expect(sent.forwarded!.headers['x-verified-app']).toBe(clientIdFor(alg));
+    expect(sent.forwarded!.headers['x-verified-route']).toBe('preset');
+  });
+
+  it('the rfc9068 preset: an ID token -> 401, refused for its type, audience and the claims RFC 9068 requires', async () => {
+    const sent = await send(gateway, '/preset/id-token', await idp.idToken('alice'));
+    expect(sent.status).toBe(401);
+    expect(sent.headers.get('www-authenticate')).toBe(INVALID_TOKEN_CHALLENGE);
+    expect(sent.record.findings).toEqual(['typ_mismatch', 'audience_mismatch', 'claim_missing', 'claim_missing']);
+    expect(sent.record.claims).toEqual([null, 'aud', 'client_id', 'jti']);
   });
 
   it('an expired access token -> 401 token_expired', async () => {

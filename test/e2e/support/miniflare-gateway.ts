@@ -63,8 +63,10 @@ export interface LoggedRecord {
   request_id: string;
   outcome: string;
   status: number;
-  /** Finding codes only, in order. */
+  /** Finding codes, in order. */
   findings: FindingCode[];
+  /** The claim each finding names (null when it names none), in the same order. */
+  claims: (string | null)[];
   kid: string | null;
   key_layer: string | null;
 }
@@ -81,7 +83,7 @@ export function parseRecord(message: string): LoggedRecord | null {
     const value = JSON.parse(message) as Record<string, unknown> & { findings?: Finding[] };
     if (typeof value?.request_id !== 'string' || !Array.isArray(value.findings)) return null;
     const record = Object.fromEntries(RECORD_FIELDS.map((f) => [f, value[f] ?? null])) as unknown as LoggedRecord;
-    return { ...record, findings: value.findings.map((f) => f.code) };
+    return { ...record, findings: value.findings.map((f) => f.code), claims: value.findings.map((f) => f.claim ?? null) };
   } catch {
     // not JSON: the inspect form below
   }
@@ -92,11 +94,14 @@ export function parseRecord(message: string): LoggedRecord | null {
   };
   // From "findings: [" to the next top-level field (two-space indent); the codes are the findings' own.
   const findingsText = message.slice(message.indexOf('\n  findings: [') + 1).split(/\n  [a-z_]+: /)[0]!;
+  // One chunk per finding object, each starting at its code.
+  const chunks = findingsText.split(/(?=code: ')/).slice(1);
   return {
     request_id: field('request_id') ?? '',
     outcome: field('outcome') ?? '',
     status: Number(field('status')),
-    findings: [...findingsText.matchAll(/code: '([a-z_]+)'/g)].map((m) => m[1] as FindingCode),
+    findings: chunks.map((chunk) => /^code: '([a-z_]+)'/.exec(chunk)![1] as FindingCode),
+    claims: chunks.map((chunk) => /\bclaim: '([^']*)'/.exec(chunk)?.[1] ?? null),
     kid: field('kid'),
     key_layer: field('key_layer'),
   };
