@@ -67,13 +67,13 @@ describe('wrong-family signatures', () => {
   it('PS256 naming the RS256 key, on an issuer that allows both, finds no key that fits', async () => {
     const ps = await makeKey('PS256', 'rs-1');
     const token = await new SignJWT(validClaims()).setProtectedHeader({ alg: 'PS256', typ: 'at+jwt', kid: 'rs-1' }).sign(ps.privateKey);
-    await expectRefused(kit, newGateway({ algorithms: ['RS256', 'PS256', 'ES256'] }), token, { codes: ['kid_unknown'], fetches: 1 });
+    await expectRefused(kit, newGateway({ algorithms: ['RS256', 'PS256', 'ES256'] }), token, { codes: ['kid_unknown'], atMostFetches: 1 });
   });
   it('a P-256 signature labelled ES384 finds no key that fits', async () => {
     const es256 = await signClaims(kit.es256, validClaims());
     const [, payload, signature] = es256.split('.');
     const token = `${header({ alg: 'ES384', typ: 'at+jwt', kid: 'es-1' })}.${payload}.${signature}`;
-    await expectRefused(kit, newGateway({ algorithms: ['RS256', 'ES256', 'ES384'] }), token, { codes: ['kid_unknown'], fetches: 1 });
+    await expectRefused(kit, newGateway({ algorithms: ['RS256', 'ES256', 'ES384'] }), token, { codes: ['kid_unknown'], atMostFetches: 1 });
   });
 });
 
@@ -96,7 +96,7 @@ describe('kid injection', () => {
     async (kid) => {
       const token = await signClaims(kit.rs256, validClaims(), { kid });
       // A printable kid passes the gate, so the issuer's configured JWKS is consulted, and nothing else.
-      await expectRefused(kit, newGateway(), token, { codes: ['kid_unknown'], fetches: 1 });
+      await expectRefused(kit, newGateway(), token, { codes: ['kid_unknown'], atMostFetches: 1 });
     },
   );
   it.each([
