@@ -17,7 +17,11 @@ export interface LayerBindings {
 const warn = (event: string, fields: object) => console.warn(JSON.stringify({ event, ...fields }));
 
 export class KeyLayers {
-  constructor(private readonly bindings: LayerBindings) {}
+  private readonly bindings: LayerBindings;
+
+  constructor(bindings: LayerBindings) {
+    this.bindings = bindings;
+  }
 
   async read(layer: SharedLayer, kind: DocKind, names: DocNames, issuer: string): Promise<StoredDoc | null> {
     let text: string | null = null;

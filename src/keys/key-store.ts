@@ -47,7 +47,11 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export class KeyStore {
   readonly #memory = new KeyMemory();
 
-  constructor(private readonly options: KeyStoreOptions) {}
+  private readonly options: KeyStoreOptions;
+
+  constructor(options: KeyStoreOptions) {
+    this.options = options;
+  }
 
   /**
    * Outside a request (the operator tools, `npm run explain`): isolate memory and the issuer only, no KV or

@@ -2,7 +2,11 @@
 export class Lru<K, V> {
   readonly #entries = new Map<K, V>();
 
-  constructor(readonly capacity: number) {}
+  readonly capacity: number;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
 
   get(key: K): V | undefined {
     const value = this.#entries.get(key);

@@ -51,11 +51,11 @@ export type AssertionErrorCode =
 
 export class AssertionError extends Error {
   override readonly name = 'AssertionError';
-  constructor(
-    readonly code: AssertionErrorCode,
-    message: string,
-  ) {
+  readonly code: AssertionErrorCode;
+
+  constructor(code: AssertionErrorCode, message: string) {
     super(message);
+    this.code = code;
   }
 }
 

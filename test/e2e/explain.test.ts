@@ -59,7 +59,7 @@ function explain(args: string[], stdin?: string): Promise<Run> {
   return new Promise((resolve) => {
     const child = execFile(
       'node',
-      ['--experimental-transform-types', '--no-warnings=ExperimentalWarning', 'scripts/explain.ts', '--config', CONFIG, ...args],
+      ['scripts/explain.ts', '--config', CONFIG, ...args],
       { cwd: ROOT, timeout: 30_000 },
       (error, stdout, stderr) => {
         outputs += stdout + stderr;

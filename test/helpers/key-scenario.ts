@@ -16,7 +16,10 @@ import { RecordCapture } from './records.ts';
 let counter = 0;
 
 export class TestClock {
-  constructor(public seconds = 1_900_000_000) {}
+  seconds: number;
+  constructor(seconds = 1_900_000_000) {
+    this.seconds = seconds;
+  }
   readonly now = () => this.seconds * 1000;
   advance(seconds: number): void {
     this.seconds += seconds;
@@ -38,10 +41,10 @@ export class KeyScenario {
   readonly policy: object;
   gateway: Gateway;
 
-  private constructor(
-    readonly key: TestKey,
-    options: ScenarioOptions,
-  ) {
+  readonly key: TestKey;
+
+  private constructor(key: TestKey, options: ScenarioOptions) {
+    this.key = key;
     this.id = `idp${++counter}-${crypto.randomUUID().slice(0, 8)}`;
     this.iss = `https://${this.id}.example`;
     this.jwksUrl = `${this.iss}/jwks`;
