@@ -16,21 +16,26 @@ import { newRecord, recordEvidence, writeRecord, type VerificationRecord } from 
 import { RouteTable } from './route/route-table.ts';
 import { authenticate } from './verify/authenticate.ts';
 import type { Claims } from './verify/claims.ts';
+import { TokenCache, type TokenCacheLimits } from './verify/token-cache.ts';
 
 export interface GatewayOptions {
   /** Local development only: lets issuers on 127.0.0.1 serve their JWKS over plain http. */
   allowLoopbackHttp: boolean;
+  /** Bounds of the verified-token cache (constants.ts by default); maxEntries 0 turns it off (the benchmark compares). */
+  tokenCacheLimits?: TokenCacheLimits;
 }
 
 export class Gateway {
   readonly #config: CompiledConfig;
   readonly #routes: RouteTable;
   readonly #keys: KeyStore;
+  readonly #tokenCache: TokenCache;
 
   constructor(config: CompiledConfig, options: GatewayOptions) {
     this.#config = config;
     this.#routes = new RouteTable(config.routes);
     this.#keys = new KeyStore({ allowLoopbackHttp: options.allowLoopbackHttp });
+    this.#tokenCache = new TokenCache(options.tokenCacheLimits);
   }
 
   /** env and ctx carry the bindings and waitUntil that key caching, signing and logging need. */
@@ -73,7 +78,7 @@ export class Gateway {
     if (route.mode === 'public') {
       record.outcome = 'public';
     } else {
-      const authentication = await authenticate({ headers: request.headers, route, config: this.#config, keys: this.#keys, now });
+      const authentication = await authenticate({ headers: request.headers, route, config: this.#config, keys: this.#keys, now, tokenCache: this.#tokenCache });
       recordEvidence(record, authentication.evidence);
       if (!authentication.ok) return this.#deny(record, authentication.findings, route, requestId);
       verified = authentication;

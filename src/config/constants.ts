@@ -43,3 +43,11 @@ export const KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS = 30;
 /** RSA moduli below 2048 bits are breakable (NIST SP 800-131A); 65537 is the only exponent issuers use. */
 export const MIN_RSA_MODULUS_BITS = 2048;
 export const REQUIRED_RSA_EXPONENT = 'AQAB';
+
+/** Verified-token cache per isolate: 10,000 distinct clients per isolate is far above what one isolate serves between evictions. */
+export const TOKEN_CACHE_MAX_ENTRIES = 10_000;
+/**
+ * And at most 4 MiB of token text (one byte per character: tokens are ASCII). With the decoded claims (at
+ * most ~10x their JSON in V8 objects) the cache stays under ~44 MiB of the isolate's 128 MiB (BENCHMARKS.md).
+ */
+export const TOKEN_CACHE_MAX_TOKEN_BYTES = 4 * 1024 * 1024;

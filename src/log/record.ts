@@ -30,6 +30,8 @@ export interface VerificationRecord {
   kid: string | null;
   alg: string | null;
   key_layer: KeyLayer | null;
+  /** Whether the verified-token cache answered ("hit": no signature was verified for this request). */
+  token_cache: 'hit' | 'miss' | null;
   latency_ms: number;
   origin_status: number | null;
   /** Why the gateway itself could not answer as planned (origin unreachable, an internal fault); never client detail. */
@@ -56,6 +58,7 @@ export function newRecord(request: Request, url: URL, requestId: string, started
     kid: null,
     alg: null,
     key_layer: null,
+    token_cache: null,
     latency_ms: 0,
     origin_status: null,
     error: null,
@@ -71,6 +74,7 @@ export function recordEvidence(record: VerificationRecord, evidence: Evidence): 
   record.alg = evidence.alg;
   record.iss = evidence.iss;
   record.key_layer = evidence.keyLayer;
+  record.token_cache = evidence.tokenCache;
   record.aud = evidence.aud;
   record.app = evidence.app;
   record.sub = evidence.sub;

@@ -10,6 +10,7 @@ import { extractBearerToken } from '../token/extract.ts';
 import { parseTokenShape } from '../token/shape.ts';
 import { checkClaims, readClaim, type Claims } from './claims.ts';
 import { verifyTokenSignature } from './signature.ts';
+import { authenticateFromCache, rememberVerified, type TokenCache } from './token-cache.ts';
 
 /** What the verification saw, for the log; claim values are set only once the signature verified. */
 export interface Evidence {
@@ -20,6 +21,8 @@ export interface Evidence {
   aud: string | string[] | null;
   app: string | null;
   sub: string | null;
+  /** Whether the verified-token cache answered; null when the caller passed no cache. */
+  tokenCache: 'hit' | 'miss' | null;
 }
 
 export type Authentication =
@@ -32,14 +35,22 @@ export interface AuthenticateInput {
   config: CompiledConfig;
   keys: KeyStore;
   now: number;
+  /** Verified tokens of this isolate; without it every token is verified in full. */
+  tokenCache?: TokenCache;
 }
 
-export async function authenticate({ headers, route, config, keys, now }: AuthenticateInput): Promise<Authentication> {
-  const evidence: Evidence = { kid: null, alg: null, iss: null, keyLayer: null, aud: null, app: null, sub: null };
+export async function authenticate(input: AuthenticateInput): Promise<Authentication> {
+  const { headers, route, config, keys, now, tokenCache } = input;
+  const evidence: Evidence = { kid: null, alg: null, iss: null, keyLayer: null, aud: null, app: null, sub: null, tokenCache: null };
   const fail = (...findings: Finding[]): Authentication => ({ ok: false, findings, evidence });
 
   const extracted = extractBearerToken(headers);
   if (!extracted.ok) return fail(extracted.finding);
+  if (tokenCache) {
+    const cached = await authenticateFromCache(tokenCache, extracted.token, input, evidence);
+    if (cached) return cached;
+    evidence.tokenCache = 'miss';
+  }
   const shape = parseTokenShape(extracted.token);
   if (!shape.ok) return fail(shape.finding);
   const { header, payload } = shape.token;
@@ -60,10 +71,17 @@ export async function authenticate({ headers, route, config, keys, now }: Authen
   if (!(await verifyTokenSignature(shape.token, key.key, alg))) return fail(finding('signature_invalid'));
 
   const claims = payload;
+  noteClaims(evidence, claims, issuer);
+  const findings = checkClaims({ header, claims, issuer, route, now });
+  if (findings.length > 0) return fail(...findings);
+  if (tokenCache) rememberVerified(tokenCache, extracted.token, { header, claims, issuerId: issuer.id, alg, key: key.key });
+  return { ok: true, claims, issuer, evidence };
+}
+
+/** The verified claims the log shows; shared with the cache's hit path so both record the same evidence. */
+export function noteClaims(evidence: Evidence, claims: Claims, issuer: CompiledIssuer): void {
   const app = readClaim(claims, issuer.appClaim);
   evidence.aud = typeof claims.aud === 'string' || Array.isArray(claims.aud) ? (claims.aud as string | string[]) : null;
   evidence.app = typeof app === 'string' ? app : null;
   evidence.sub = typeof claims.sub === 'string' ? claims.sub : null;
-  const findings = checkClaims({ header, claims, issuer, route, now });
-  return findings.length > 0 ? fail(...findings) : { ok: true, claims, issuer, evidence };
 }
