@@ -239,7 +239,10 @@ async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
   cost.gateway_added_nocache_us = added('handle-nocache');
   cost.gateway_added_nolog_us = added('handle-nolog');
   if (args.breakdown) {
-    const stages = ['stage-noop', 'stage-url', 'stage-uuid', 'stage-route', 'stage-sanitize', 'stage-identity', 'stage-record', 'stage-log', 'handle-jsonlog'];
+    const stages = [
+      'stage-noop', 'stage-url', 'stage-uuid', 'stage-route', 'stage-sanitize', 'stage-sanitize-before', 'stage-identity',
+      'stage-headersafe', 'stage-headersafe-before', 'stage-record', 'stage-log', 'stage-log-json', 'handle-jsonlog',
+    ];
     const perStage: Record<string, number[]> = Object.fromEntries(stages.map((v) => [v, []]));
     for (let r = 0; r < PROFILE.microRounds; r++) for (const stage of stages) perStage[stage]!.push(await call(stage, stage.startsWith('stage-') ? PROFILE.microN : PROFILE.requestN));
     // Each stage's figure is net of stage-noop (the loop, one await and the call's share); handle-jsonlog is a whole request.

@@ -7,11 +7,12 @@
  */
 import { loadCompiledConfig } from '../../src/config/load.ts';
 import type { Env } from '../../src/env.ts';
-import { identityHeaders } from '../../src/forward/identity-headers.ts';
+import { headerSafe, identityHeaders } from '../../src/forward/identity-headers.ts';
 import { sanitizeRequestHeaders } from '../../src/forward/sanitize.ts';
 import { Gateway } from '../../src/gateway.ts';
 import { newRecord, writeRecord } from '../../src/log/record.ts';
 import { RouteTable } from '../../src/route/route-table.ts';
+import { headerSafeBefore, sanitizeRequestHeadersBefore } from './baseline.ts';
 
 export interface RequestCostFixture {
   /** A URL of the bench config's /rsa/* route, as the gateway receives it, and a token that route accepts. */
@@ -83,16 +84,24 @@ function stageOf(variant: string, config: ReturnType<typeof loadCompiledConfig>,
       return () => routes.match('GET', url.hostname, url.pathname);
     case 'stage-sanitize':
       return () => sanitizeRequestHeaders(request.headers, { identityHeaderPrefix: prefix, forwardAuthorization: false });
+    case 'stage-sanitize-before':
+      return () => sanitizeRequestHeadersBefore(request.headers, { identityHeaderPrefix: prefix, forwardAuthorization: false });
     case 'stage-identity':
       return () => {
         const headers = new Headers();
         for (const [name, value] of identityHeaders(prefix, { routeId: route.id, requestId: 'a'.repeat(36), verified: { claims, appClaim: ['app_id'] } })) headers.set(name, value);
         return headers;
       };
+    case 'stage-headersafe':
+      return () => [claims.sub, claims.iss, claims.app_id, claims.scope, String(claims.exp), route.id].map(headerSafe);
+    case 'stage-headersafe-before':
+      return () => [claims.sub, claims.iss, claims.app_id, claims.scope, String(claims.exp), route.id].map(headerSafeBefore);
     case 'stage-record':
       return () => newRecord(request, url, 'id', Date.now());
     case 'stage-log':
       return () => writeRecord(newRecord(request, url, 'id', Date.now()));
+    case 'stage-log-json':
+      return () => console.log(JSON.stringify(newRecord(request, url, 'id', Date.now())));
     default:
       throw new Error(`unknown variant ${variant} (${fixture.path})`);
   }

@@ -8,12 +8,12 @@ export interface SanitizeOptions {
 }
 
 export function sanitizeRequestHeaders(incoming: Headers, options: SanitizeOptions): Headers {
-  const headers = new Headers();
-  for (const [name, value] of incoming) {
+  // A native copy, then deleting the few names to drop, costs less than re-appending every header from JS.
+  const headers = new Headers(incoming);
+  for (const name of incoming.keys()) {
     // Headers yields lower-case names, so one prefix test catches every casing a client tries.
-    if (name.startsWith(options.identityHeaderPrefix)) continue;
-    if (name === 'authorization' && !options.forwardAuthorization) continue;
-    headers.append(name, value);
+    if (name.startsWith(options.identityHeaderPrefix)) headers.delete(name);
   }
+  if (!options.forwardAuthorization) headers.delete('authorization');
   return headers;
 }
