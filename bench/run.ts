@@ -192,7 +192,10 @@ async function micro(gateway: WorkerInstance): Promise<Micro> {
       }
     }
     if (args.breakdown) {
-      const stages: Record<string, number[]> = { extract: [], shape: [], resolve: [], signature: [], claims: [] };
+      const stages: Record<string, number[]> = {
+        extract: [], shape: [], resolve: [], signature: [], claims: [],
+        'shape-regex': [], 'shape-b64-signature': [], 'shape-b64-payload': [], 'shape-json-payload': [],
+      };
       for (let r = 0; r < PROFILE.microRounds; r++) {
         const noop = await call(alg, 'noop', n);
         for (const stage of Object.keys(stages)) stages[stage]!.push(((await call(alg, stage, n)).cpuUs - noop.cpuUs) / n);

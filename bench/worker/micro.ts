@@ -44,8 +44,14 @@ interface Prepared {
   resolve: () => Promise<unknown>;
   signature: () => Promise<unknown>;
   claims: () => Promise<unknown>;
+  /** Pieces of the shape gate. */
+  'shape-b64-signature': () => Promise<unknown>;
+  'shape-b64-payload': () => Promise<unknown>;
+  'shape-json-payload': () => Promise<unknown>;
+  'shape-regex': () => Promise<unknown>;
 }
 
+const SEGMENT = /^[A-Za-z0-9_-]+$/;
 const prepared = new Map<string, Prepared>();
 
 async function prepare(algName: string, fixture: MicroFixture): Promise<Prepared> {
@@ -77,6 +83,8 @@ async function prepare(algName: string, fixture: MicroFixture): Promise<Prepared
   const lookup = await keys.resolve(issuer, parsed.header.kid, alg, now());
   if (!lookup.ok) throw new Error(`micro ${alg}: no key`);
   const gatewayKey = lookup.key;
+  const payloadBytes = base64UrlToBytes(body)!;
+  const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   return {
     floor: () => crypto.subtle.verify(params.verify, floorKey, signature, data),
     verify: () => authenticate({ headers, route, config, keys, now: now() }),
@@ -87,6 +95,10 @@ async function prepare(algName: string, fixture: MicroFixture): Promise<Prepared
     resolve: () => keys.resolve(issuer, parsed.header.kid, alg, now()),
     signature: () => verifySignatureBytes(alg, gatewayKey, parsed.signature, new TextEncoder().encode(parsed.signingInput)),
     claims: async () => checkClaims({ header: parsed.header, claims: parsed.payload, issuer, route, now: now() }),
+    'shape-b64-signature': async () => base64UrlToBytes(sig),
+    'shape-b64-payload': async () => base64UrlToBytes(body),
+    'shape-json-payload': async () => JSON.parse(utf8.decode(payloadBytes)),
+    'shape-regex': async () => SEGMENT.test(head) && SEGMENT.test(body) && SEGMENT.test(sig) && token.split('.').length,
   };
 }
 
