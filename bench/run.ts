@@ -40,7 +40,7 @@ const { values: args } = parseArgs({
 /** How long each run lasts and how many there are; --quick keeps the whole command under 2 minutes. */
 const PROFILE = args.quick
   ? { rounds: 3, seconds: 0.5, amount: 6000, distinctPerRun: 600, bodyAmount: 60, warmAmount: 150, microN: 400, microRounds: 4, coldRounds: 2, requestN: 100 }
-  : { rounds: 5, seconds: 3, amount: 30000, distinctPerRun: 4000, bodyAmount: 500, warmAmount: 1000, microN: 2000, microRounds: 9, coldRounds: 5, requestN: 400 };
+  : { rounds: 5, seconds: 3, amount: 30000, distinctPerRun: 6000, bodyAmount: 500, warmAmount: 1000, microN: 2000, microRounds: 9, coldRounds: 5, requestN: 400 };
 const ROUNDS = args.rounds ? Number(args.rounds) : PROFILE.rounds;
 const CONNECTIONS = 8;
 const only = args.only ? new Set(args.only.split(',')) : null;
@@ -66,6 +66,30 @@ interface ScenarioResult {
   passthrough_cpu_us_per_request: number | null;
   /** Pass-through CPU per request over the gateway's, per round, median: the steadier twin of the throughput ratio. */
   cpu_ratio_vs_passthrough: number | null;
+}
+
+const failures: string[] = [];
+const emptyResult = (name: string): ScenarioResult => ({
+  name,
+  rps: null,
+  p50_ms: null,
+  p99_ms: null,
+  cpu_us_per_request: null,
+  passthrough_rps: null,
+  ratio_vs_passthrough: null,
+  passthrough_cpu_us_per_request: null,
+  cpu_ratio_vs_passthrough: null,
+});
+
+/** Runs one part of the benchmark; a failure is recorded and the rest goes on. */
+async function attempt<T>(name: string, part: () => Promise<T>): Promise<T | null> {
+  try {
+    return await part();
+  } catch (error) {
+    failures.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+    log(`  ${name} FAILED: ${failures.at(-1)}`);
+    return null;
+  }
 }
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
@@ -358,16 +382,21 @@ async function main(): Promise<void> {
         }
         // The last filler route, so that a linear scan would have to pass every other route first.
         scenarios.push(repeated(`routes-${routes}`, `/svc${routes - 1}/items/1`, tokens.rsa));
-        for (const scenario of scenarios) if (wanted(scenario.name)) results.push(await measure(scenario, passthrough));
-        if (routes === 10 && wanted('micro')) microResults = await micro(gateway);
-        if (routes === 10 && wanted('request-cost')) requestCosts = await requestCost(gateway);
+        for (const scenario of scenarios) {
+          if (!wanted(scenario.name)) continue;
+          // One broken scenario must not cost the whole run: its row stays empty and the command fails at the end.
+          results.push((await attempt(scenario.name, () => measure(scenario, passthrough))) ?? emptyResult(scenario.name));
+        }
+        if (routes === 10 && wanted('micro')) microResults = (await attempt('micro', () => micro(gateway))) ?? {};
+        if (routes === 10 && wanted('request-cost')) requestCosts = (await attempt('request-cost', () => requestCost(gateway))) ?? {};
         gatewayRss = Math.max(gatewayRss, rssBytes(gateway.pid));
       } finally {
         await gateway.dispose();
       }
     }
     if (wanted('cold-first-request')) {
-      results.push(await coldStart(gatewayScript, passthroughScript, { CONFIG: benchConfig(10, JWKS, ORIGIN), MICRO: fixtures, ALLOW_LOOPBACK_HTTP: 'true' }, tokens.rsa));
+      const coldBindings = { CONFIG: benchConfig(10, JWKS, ORIGIN), MICRO: fixtures, ALLOW_LOOPBACK_HTTP: 'true' };
+      results.push((await attempt('cold-first-request', () => coldStart(gatewayScript, passthroughScript, coldBindings, tokens.rsa))) ?? emptyResult('cold-first-request'));
     }
   } finally {
     for (const stop of cleanup.reverse()) await stop();
@@ -401,6 +430,7 @@ async function main(): Promise<void> {
       verify_over_floor: Object.fromEntries(Object.entries(microResults).map(([alg, m]) => [alg, m.verify_over_floor])),
       micro_runtime_clock: Object.fromEntries(Object.entries(microResults).map(([alg, m]) => [alg, m.runtime_clock])),
       bundle_gzip_bytes: bundle,
+      failures,
       request_cost_in_isolate: requestCosts,
       gateway_workerd_rss_mib: round(gatewayRss / 2 ** 20, 1),
     },
@@ -437,3 +467,7 @@ async function main(): Promise<void> {
 }
 
 await main();
+if (failures.length > 0) {
+  console.error(`\n${failures.length} scenario(s) failed:\n  ${failures.join('\n  ')}`);
+  process.exitCode = 1;
+}
