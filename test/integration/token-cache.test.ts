@@ -109,13 +109,13 @@ describe('the verify path with a chosen clock', () => {
   beforeAll(() => {
     config = compileOrThrow(JSON.stringify(policy));
   });
+  /** A new isolate's worth of state: an empty key store and token cache, and the clock to start from. */
+  const fresh = () => ({ keys: new KeyStore({ allowLoopbackHttp: false }), cache: new TokenCache(), t0: nowSeconds() });
   const run = (keys: KeyStore, cache: TokenCache, token: string, now: number, routeId = 'billing') =>
     authenticate({ headers: new Headers(bearer(token)), route: config.routes.find((r) => r.id === routeId)!, config, keys, now, tokenCache: cache });
 
   it('re-checks time claims on a hit: the token expires while cached and is refused, then evicted', async () => {
-    const keys = new KeyStore({ allowLoopbackHttp: false });
-    const cache = new TokenCache();
-    const t0 = nowSeconds();
+    const { keys, cache, t0 } = fresh();
     const token = await sign(k1, claims(t0, { exp: t0 + 100 }));
     expect((await run(keys, cache, token, t0)).ok).toBe(true);
     expect(cache.size).toBe(1);
@@ -126,9 +126,7 @@ describe('the verify path with a chosen clock', () => {
   });
 
   it('drops a hit when its key rotates out of the JWKS: the token is refused as kid_unknown', async () => {
-    const keys = new KeyStore({ allowLoopbackHttp: false });
-    const cache = new TokenCache();
-    const t0 = nowSeconds();
+    const { keys, cache, t0 } = fresh();
     const token = await sign(k1, claims(t0, { exp: t0 + 3600 }));
     expect((await run(keys, cache, token, t0)).ok).toBe(true);
     world.serveJwks(JWKS, jwksOf(k2), 300);
@@ -141,9 +139,7 @@ describe('the verify path with a chosen clock', () => {
   });
 
   it('verifies again once the key set is refreshed, even when the kid survives (the key is a new object)', async () => {
-    const keys = new KeyStore({ allowLoopbackHttp: false });
-    const cache = new TokenCache();
-    const t0 = nowSeconds();
+    const { keys, cache, t0 } = fresh();
     const token = await sign(k1, claims(t0, { exp: t0 + 3600 }));
     expect((await run(keys, cache, token, t0)).ok).toBe(true);
     expect((await run(keys, cache, token, t0 + 1)).evidence.tokenCache).toBe('hit');
@@ -159,8 +155,7 @@ describe('the verify path with a chosen clock', () => {
   });
 
   it('shares frozen claims: nothing downstream can change what the next hit sees', async () => {
-    const keys = new KeyStore({ allowLoopbackHttp: false });
-    const cache = new TokenCache();
+    const { keys, cache } = fresh();
     const token = await sign(k1, claims(nowSeconds(), { roles: ['reader'] }));
     const first = await run(keys, cache, token, nowSeconds());
     if (!first.ok) throw new Error('expected the token to be accepted');
