@@ -10,7 +10,11 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
             // The demo policies fetch keys from the demo issuer on 127.0.0.1 over http, as `npm start` allows.
-            miniflare: { bindings: { ALLOW_LOOPBACK_HTTP: 'true' } },
+            miniflare: {
+              bindings: { ALLOW_LOOPBACK_HTTP: 'true' },
+              // The optional analytics binding (commented out in wrangler.toml), so tests write through miniflare's local one.
+              analyticsEngineDatasets: { GATEWAY_ANALYTICS: { dataset: 'jwt_gateway_decisions' } },
+            },
           }),
         ],
         test: { name: 'workerd', include: ['test/{unit,integration,security}/**/*.test.ts'] },

@@ -11,6 +11,7 @@ export const POLICY_DIR = join(ROOT, 'policies');
 export const COMPILED_PATH = join(ROOT, '.generated', 'policies.json');
 
 export function compilePolicyDir(dir = POLICY_DIR): CompileResult {
+  // Top level only, on purpose: policies/examples/ is documentation and must never become live routes.
   const files = readdirSync(dir).filter((name) => name.endsWith('.jsonc') || name.endsWith('.json')).sort();
   if (files.length === 0) {
     return { ok: false, errors: [{ file: relative(ROOT, dir), path: '', line: 1, column: 1, message: 'no policy files (*.jsonc)' }] };

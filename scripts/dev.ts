@@ -14,7 +14,12 @@ console.log(`echo origin   http://${DEMO_HOST}:${ORIGIN_PORT}/`);
 
 const wrangler = spawn(
   'wrangler',
-  ['dev', '--ip', DEMO_HOST, '--port', String(GATEWAY_PORT), '--var', 'ALLOW_LOOPBACK_HTTP:true', '--show-interactive-dev-session=false'],
+  [
+    'dev', '--ip', DEMO_HOST, '--port', String(GATEWAY_PORT), '--var', 'ALLOW_LOOPBACK_HTTP:true', '--show-interactive-dev-session=false',
+    // One readable line per decision in this terminal (docs/logging.md); DEBUG_FINDINGS=true npm start adds x-debug-findings.
+    '--var', 'LOG_FORMAT:line',
+    ...(process.env.DEBUG_FINDINGS === 'true' ? ['--var', 'DEBUG_FINDINGS:true'] : []),
+  ],
   {
     cwd: ROOT,
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -4,4 +4,10 @@ export interface Env {
   ALLOW_LOOPBACK_HTTP?: string;
   /** Key cache shared by every data centre. */
   JWKS_CACHE?: KVNamespace;
+  /** "line": one readable log line per decision instead of a JSON object; scripts/dev.ts sets it for npm start. */
+  LOG_FORMAT?: string;
+  /** "true" only in local development: finding codes in an x-debug-findings header of denied answers (loopback hosts only). */
+  DEBUG_FINDINGS?: string;
+  /** Optional Workers Analytics Engine dataset: one data point per request (docs/logging.md). */
+  GATEWAY_ANALYTICS?: AnalyticsEngineDataset;
 }

@@ -66,7 +66,7 @@ async function prepare(algName: string, fixture: MicroFixture): Promise<Prepared
   const cache = new TokenCache();
   const headers = new Headers({ authorization: `Bearer ${token}` });
   const now = () => Math.floor(Date.now() / 1000);
-  const expectOk = async (promise: Promise<{ ok: boolean; evidence: { tokenCache: unknown } }>, wanted: unknown) => {
+  const expectOk = async (promise: Promise<{ ok: boolean; evidence: { tokenCache?: unknown } }>, wanted: unknown) => {
     const result = await promise;
     if (!result.ok || result.evidence.tokenCache !== wanted) throw new Error(`micro ${algName}: verify path did not answer as expected`);
   };

@@ -10,7 +10,8 @@ import type { Env } from '../../src/env.ts';
 import { headerSafe, identityHeaders } from '../../src/forward/identity-headers.ts';
 import { sanitizeRequestHeaders } from '../../src/forward/sanitize.ts';
 import { Gateway } from '../../src/gateway.ts';
-import { newRecord, writeRecord } from '../../src/log/record.ts';
+import { newRecord } from '../../src/log/record.ts';
+import { writeRecord } from '../../src/log/write.ts';
 import { RouteTable } from '../../src/route/route-table.ts';
 import { headerSafeBefore, sanitizeRequestHeadersBefore } from './baseline.ts';
 
@@ -45,7 +46,10 @@ export async function runRequestCost(config: unknown, fixture: RequestCostFixtur
   else if (variant === 'handle-jsonlog') run = () => gatewayFor(config, true).handle(request(), env, ctx);
   else {
     const stage = stageOf(variant, loadCompiledConfig(config), request(), fixture);
-    run = async () => (stage(), EMPTY);
+    run = async () => {
+      await stage();
+      return EMPTY;
+    };
   }
   const log = console.log;
   if (variant === 'handle-nolog') console.log = () => {};
@@ -99,7 +103,7 @@ function stageOf(variant: string, config: ReturnType<typeof loadCompiledConfig>,
     case 'stage-record':
       return () => newRecord(request, url, 'id', Date.now());
     case 'stage-log':
-      return () => writeRecord(newRecord(request, url, 'id', Date.now()));
+      return () => writeRecord(newRecord(request, url, 'id', Date.now()), { format: 'json', subject: 'plain', analytics: undefined });
     case 'stage-log-json':
       return () => console.log(JSON.stringify(newRecord(request, url, 'id', Date.now())));
     default:

@@ -15,11 +15,14 @@ import {
   type CompiledIssuer,
   type CompiledRoute,
   type CompiledSettings,
+  type LogSubjectMode,
   type PathPattern,
 } from './types.ts';
 import { isLoopbackHost } from '../keys/jwks-fetch.ts';
 import { judgeJwk } from '../keys/validate-jwk.ts';
 import { normalizeTyp } from '../verify/claims.ts';
+import { compileClaimRules, toClaimPath, type ClaimRuleSource } from './compile-claims.ts';
+import { expandIssuerPreset, type PresetName, type PresetParams } from './presets.ts';
 
 export interface PolicySource {
   /** As shown in errors, e.g. "policies/demo.jsonc". */
@@ -39,8 +42,12 @@ export interface PolicyError {
 export type CompileResult = { ok: true; config: CompiledConfig } | { ok: false; errors: PolicyError[] };
 
 /** The policy file as the schema describes it; the schema has been checked before these are read. */
-interface IssuerSource {
-  issuer: string;
+interface IssuerSource extends PresetParams {
+  issuer?: string;
+  preset?: PresetName;
+  secret_binding?: string;
+  audience_claim?: string | string[];
+  claims?: ClaimRuleSource[];
   jwks_uri?: string;
   keys?: Record<string, unknown>[];
   algorithms?: Algorithm[];
@@ -53,7 +60,9 @@ interface RouteSource {
   path: string;
   host?: string;
   methods?: string[];
-  mode?: 'enforce' | 'public';
+  mode?: 'enforce' | 'report-only' | 'optional' | 'public';
+  claims?: ClaimRuleSource[];
+  cors_preflight?: boolean;
   issuers?: string[];
   audiences?: string[];
   app?: string;
@@ -62,7 +71,7 @@ interface RouteSource {
   forward_authorization?: boolean;
 }
 interface PolicyFile {
-  settings?: { realm?: string; identity_header_prefix?: string; default_origin?: string };
+  settings?: { realm?: string; identity_header_prefix?: string; default_origin?: string; log_subject?: LogSubjectMode };
   issuers?: Record<string, IssuerSource>;
   routes?: Record<string, RouteSource>;
 }
@@ -147,8 +156,20 @@ function checkUrl(value: string, what: string): string | null {
 function compileIssuer(id: string, source: IssuerSource, file: string, errors: ErrorList): CompiledIssuer | null {
   const at = (...p: (string | number)[]) => pointer('issuers', id, ...p);
   const before = errors.errors.length;
+  const preset = expandIssuerPreset(source, (field, message) => errors.add(file, field === null ? at() : at(field), message));
+  if (preset === null) return null;
+  if (preset !== undefined) source = { ...source, issuer: preset.issuer, jwks_uri: preset.jwksUri };
+  const claims = [...(preset?.claims ?? []), ...compileClaimRules(source.claims, (index, message) => errors.add(file, at('claims', index), message))];
   let keySource: CompiledIssuer['keySource'] | null = null;
-  if ((source.jwks_uri === undefined) === (source.keys === undefined)) {
+  const hmac = (source.algorithms ?? []).filter((a) => a.startsWith('HS'));
+  if (source.issuer === undefined) errors.add(file, at(), 'give "issuer" (the exact iss) or a "preset"');
+  if (source.secret_binding !== undefined) {
+    if (source.jwks_uri !== undefined || source.keys !== undefined) errors.add(file, at('secret_binding'), 'an HMAC secret is the only key of its issuer: no "jwks_uri", "keys" or "preset" with it');
+    if (hmac.length === 0 || hmac.length !== source.algorithms!.length) errors.add(file, at('algorithms'), 'an issuer with "secret_binding" needs "algorithms" of HS256, HS384 or HS512 only');
+    keySource = { kind: 'secret', binding: source.secret_binding };
+  } else if (hmac.length > 0) {
+    errors.add(file, at('algorithms', source.algorithms!.indexOf(hmac[0]!)), `${hmac[0]} needs the secret from a Worker secret ("secret_binding"); it is never used with public keys (RFC 8725 section 2.1)`);
+  } else if ((source.jwks_uri === undefined) === (source.keys === undefined)) {
     errors.add(file, at(), 'give exactly one of "jwks_uri" and "keys"');
   } else if (source.jwks_uri !== undefined) {
     const problem = checkUrl(source.jwks_uri, 'jwks_uri');
@@ -164,16 +185,21 @@ function compileIssuer(id: string, source: IssuerSource, file: string, errors: E
     });
     keySource = { kind: 'inline', keys: source.keys as JWK[] };
   }
-  if (errors.errors.length > before || keySource === null) return null;
+  if (errors.errors.length > before || keySource === null || source.issuer === undefined) return null;
+  const typ = source.typ ?? preset?.typ;
   return {
     id,
     issuer: source.issuer,
     keySource,
     algorithms: source.algorithms ?? ['RS256'],
-    appClaim: typeof source.app_claim === 'string' ? [source.app_claim] : (source.app_claim ?? ['app_id']),
+    appClaim: source.app_claim !== undefined ? toClaimPath(source.app_claim) : (preset?.appClaim ?? ['app_id']),
     clockSkewSeconds: source.clock_skew_seconds ?? DEFAULT_CLOCK_SKEW_SECONDS,
     maxLifetimeSeconds: source.max_lifetime_seconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
-    typ: source.typ === undefined ? null : normalizeTyp(source.typ),
+    typ: typ === undefined ? null : normalizeTyp(typ),
+    ...(preset?.issAliases ? { issAliases: preset.issAliases } : {}),
+    ...(source.audience_claim !== undefined || preset?.audienceClaim ? { audienceClaim: source.audience_claim !== undefined ? toClaimPath(source.audience_claim) : preset!.audienceClaim! } : {}),
+    ...(claims.length > 0 ? { claims } : {}),
+    ...(source.preset ? { preset: source.preset } : {}),
   };
 }
 
@@ -181,7 +207,8 @@ function compileRoute(
   id: string,
   source: RouteSource,
   file: string,
-  issuers: Record<string, CompiledIssuer>,
+  /** Every issuer id the policies declare, compiled or not: a broken issuer is reported once, where it is. */
+  declaredIssuers: ReadonlyMap<string, string>,
   defaultOrigin: string | undefined,
   errors: ErrorList,
 ): CompiledRoute | null {
@@ -193,16 +220,18 @@ function compileRoute(
   if (source.host !== undefined && host === null) errors.add(file, at('host'), 'not a host name or "*.domain"');
   const mode = source.mode ?? 'enforce';
   if (mode === 'public') {
-    for (const field of ['issuers', 'audiences', 'app', 'scopes'] as const) {
+    for (const field of ['issuers', 'audiences', 'app', 'scopes', 'claims'] as const) {
       if (source[field] !== undefined) errors.add(file, at(field), `a public route checks no token, so "${field}" would never be enforced`);
     }
+    if (source.cors_preflight !== undefined) errors.add(file, at('cors_preflight'), 'a public route forwards every request, preflights included; "cors_preflight" would change nothing');
   } else {
-    if (!source.issuers) errors.add(file, at(), 'an enforced route needs "issuers"');
-    if (!source.audiences) errors.add(file, at(), 'an enforced route needs "audiences" (RFC 8725 section 3.9)');
+    if (!source.issuers) errors.add(file, at(), `a route in mode "${mode}" needs "issuers"`);
+    if (!source.audiences) errors.add(file, at(), `a route in mode "${mode}" needs "audiences" (RFC 8725 section 3.9)`);
     source.issuers?.forEach((issuerId, index) => {
-      if (!issuers[issuerId]) errors.add(file, at('issuers', index), `no issuer "${issuerId}" is defined in policies/`);
+      if (!declaredIssuers.has(issuerId)) errors.add(file, at('issuers', index), `no issuer "${issuerId}" is defined in policies/`);
     });
   }
+  const claims = compileClaimRules(source.claims, (index, message) => errors.add(file, at('claims', index), message));
   const origin = source.origin ?? defaultOrigin;
   if (origin === undefined) errors.add(file, at(), 'no "origin", and settings has no "default_origin"');
   else {
@@ -223,6 +252,8 @@ function compileRoute(
     scopes: source.scopes ?? [],
     origin,
     forwardAuthorization: source.forward_authorization ?? false,
+    ...(claims.length > 0 ? { claims } : {}),
+    ...(source.cors_preflight ? { corsPreflight: true } : {}),
   };
 }
 
@@ -270,6 +301,8 @@ export function compilePolicies(sources: readonly PolicySource[]): CompileResult
   const settings: CompiledSettings = {
     realm: settingsSource.realm ?? DEFAULT_REALM,
     identityHeaderPrefix: settingsSource.identity_header_prefix ?? DEFAULT_IDENTITY_HEADER_PREFIX,
+    // Only when set, so a policy without it compiles exactly as before; the log reads a missing mode as "plain".
+    ...(settingsSource.log_subject !== undefined && { logSubject: settingsSource.log_subject }),
   };
 
   const issuers: Record<string, CompiledIssuer> = {};
@@ -295,7 +328,7 @@ export function compilePolicies(sources: readonly PolicySource[]): CompileResult
         continue;
       }
       routeFile.set(id, file);
-      const route = compileRoute(id, source, file, issuers, settingsSource.default_origin, errors);
+      const route = compileRoute(id, source, file, issuerFile, settingsSource.default_origin, errors);
       if (route) routes.push(route);
     }
   }

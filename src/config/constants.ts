@@ -44,6 +44,16 @@ export const KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS = 30;
 export const MIN_RSA_MODULUS_BITS = 2048;
 export const REQUIRED_RSA_EXPONENT = 'AQAB';
 
+/** RFC 7518 section 3.2: an HMAC key must be at least as long as the hash output; shorter Worker secrets are refused at runtime. */
+export const MIN_HMAC_SECRET_BYTES = { HS256: 32, HS384: 48, HS512: 64 } as const;
+
+/** Evidence from an unverified token (iss, claim values) is cut to this many characters in the log: enough to recognise, too short to flood a log line. */
+export const MAX_LOG_VALUE_CHARS = 200;
+/** Arrays in logged evidence (aud, scopes) keep this many items; real tokens carry a handful. */
+export const MAX_LOG_ARRAY_ITEMS = 20;
+/** Token fingerprint and hashed subject: 16 hex digits (64 bits) of SHA-256, unique among any day's tokens, useless for recovering them. */
+export const LOG_HASH_HEX_DIGITS = 16;
+
 /** Verified-token cache per isolate: 10,000 distinct clients per isolate is far above what one isolate serves between evictions. */
 export const TOKEN_CACHE_MAX_ENTRIES = 10_000;
 /**

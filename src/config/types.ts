@@ -6,12 +6,29 @@ import type { JWK } from 'jose';
 
 export const COMPILED_CONFIG_VERSION = 1;
 
-export type Algorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'EdDSA';
+export type Algorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'EdDSA' | HmacAlgorithm;
+/** Only for an issuer whose key is a Worker secret (`secret_binding`); never with a JWKS, inline keys or a preset. */
+export type HmacAlgorithm = 'HS256' | 'HS384' | 'HS512';
 
 /** A path into the claims: each element is one literal member name, so dots and URLs in names are safe. */
 export type ClaimPath = readonly string[];
 
-export type KeySource = { kind: 'jwks'; url: string } | { kind: 'inline'; keys: JWK[] };
+export type KeySource = { kind: 'jwks'; url: string } | { kind: 'inline'; keys: JWK[] } | { kind: 'secret'; binding: string };
+
+/** A JSON scalar a claim rule compares with (strict equality, no coercion). */
+export type ClaimScalar = string | number | boolean;
+
+/** One claim requirement: the claim must exist and, unless `exists`, pass the test. */
+export type ClaimTest =
+  | { kind: 'exists' }
+  | { kind: 'equals'; value: ClaimScalar }
+  | { kind: 'one_of'; values: ClaimScalar[] }
+  | { kind: 'contains'; value: ClaimScalar };
+
+export interface ClaimRule {
+  path: ClaimPath;
+  test: ClaimTest;
+}
 
 export interface CompiledIssuer {
   id: string;
@@ -23,9 +40,18 @@ export interface CompiledIssuer {
   maxLifetimeSeconds: number;
   /** Normalized (lower case, no "application/" prefix), or null when the issuer does not type its tokens. */
   typ: string | null;
+  /** Other exact `iss` values this issuer signs with (Google's "accounts.google.com"); absent = none. */
+  issAliases?: string[];
+  /** The claim the route's `audiences` are compared with; absent = ["aud"] (Cognito access tokens: client_id). */
+  audienceClaim?: ClaimPath;
+  /** Claims every token of this issuer must satisfy on every route (Cognito token_use = access...). */
+  claims?: ClaimRule[];
+  /** The preset this issuer was expanded from, for the log and the docs. */
+  preset?: string;
 }
 
-export type RouteMode = 'enforce' | 'public';
+/** See src/route/mode.ts for what each mode does with a request. */
+export type RouteMode = 'enforce' | 'report-only' | 'optional' | 'public';
 
 export interface PathPattern {
   kind: 'exact' | 'prefix';
@@ -46,11 +72,20 @@ export interface CompiledRoute {
   scopes: string[];
   origin: string;
   forwardAuthorization: boolean;
+  /** Claims the token must satisfy on this route, after the issuer's own. Absent = none. */
+  claims?: ClaimRule[];
+  /** CORS preflights (OPTIONS + Origin + Access-Control-Request-Method) are forwarded without a token. Absent = false. */
+  corsPreflight?: boolean;
 }
+
+/** How the verification log shows `sub` (docs/logging.md). */
+export type LogSubjectMode = 'plain' | 'hashed' | 'omitted';
 
 export interface CompiledSettings {
   realm: string;
   identityHeaderPrefix: string;
+  /** Absent means "plain". */
+  logSubject?: LogSubjectMode;
 }
 
 export interface CompiledConfig {

@@ -1,6 +1,8 @@
 /**
  * One verification record per request, logged as a JSON object so Workers Logs indexes every field.
  * It never holds the token, a signature, an Authorization or Cookie value, or a secret.
+ * The schema is documented in docs/logging.md; fields are only ever added, and `v` changes if one ever
+ * changes meaning.
  */
 import type { Finding } from '../findings.ts';
 import type { KeyLayer } from '../keys/key-store.ts';
@@ -8,13 +10,21 @@ import type { Evidence } from '../verify/authenticate.ts';
 
 export const RECORD_VERSION = 1;
 
-export type Outcome = 'allowed' | 'denied' | 'public' | 'error';
+/**
+ * allowed: verified and forwarded; denied: stopped with a 4xx/503; report_only: forwarded although
+ * `findings` say what enforce would have denied; anonymous: an optional route called without a token;
+ * public: a route that takes no token; preflight: a CORS preflight passed without a token;
+ * error: a fault of the gateway itself (500).
+ */
+export type Outcome = 'allowed' | 'denied' | 'report_only' | 'anonymous' | 'public' | 'preflight' | 'error';
 
 export interface VerificationRecord {
   v: typeof RECORD_VERSION;
   time: string;
   request_id: string;
   route: string | null;
+  /** The policy file the route comes from. */
+  policy: string | null;
   method: string;
   host: string;
   /** The path only: a query string can carry secrets (access_token=, signatures of pre-signed URLs). */
@@ -23,27 +33,38 @@ export interface VerificationRecord {
   outcome: Outcome;
   status: number;
   findings: Finding[];
+  /** The first finding's code, or null: a flat field Workers Logs can group by (findings is an array of objects). */
+  finding: string | null;
+  /** Every finding code, comma-separated ("" when none): filter with "includes". */
+  codes: string;
   iss: string | null;
   aud: string | string[] | null;
   app: string | null;
+  /** Plain, a SHA-256 prefix, or null, as settings.log_subject says. */
   sub: string | null;
   kid: string | null;
   alg: string | null;
   key_layer: KeyLayer | null;
+  /** First 16 hex digits of SHA-256 over the token's bytes: finds every request of one token, reveals nothing of it. */
+  token_fp: string | null;
   /** Whether the verified-token cache answered ("hit": no signature was verified for this request). */
   token_cache: 'hit' | 'miss' | null;
   latency_ms: number;
   origin_status: number | null;
+  /** The Cloudflare data centre (request.cf.colo); null in tests and local development. */
+  colo: string | null;
   /** Why the gateway itself could not answer as planned (origin unreachable, an internal fault); never client detail. */
   error: string | null;
 }
 
 export function newRecord(request: Request, url: URL, requestId: string, started: number): VerificationRecord {
+  const colo = (request as { cf?: { colo?: unknown } }).cf?.colo;
   return {
     v: RECORD_VERSION,
     time: new Date(started).toISOString(),
     request_id: requestId,
     route: null,
+    policy: null,
     method: request.method,
     host: url.hostname,
     path: url.pathname,
@@ -51,6 +72,8 @@ export function newRecord(request: Request, url: URL, requestId: string, started
     outcome: 'denied',
     status: 0,
     findings: [],
+    finding: null,
+    codes: '',
     iss: null,
     aud: null,
     app: null,
@@ -58,15 +81,19 @@ export function newRecord(request: Request, url: URL, requestId: string, started
     kid: null,
     alg: null,
     key_layer: null,
+    token_fp: null,
     token_cache: null,
     latency_ms: 0,
     origin_status: null,
+    colo: typeof colo === 'string' ? colo : null,
     error: null,
   };
 }
 
-export function writeRecord(record: VerificationRecord): void {
-  console.log(record);
+/** The flat copies of the findings, set when the record is written so every path that adds findings is covered. */
+export function summarizeFindings(record: VerificationRecord): void {
+  record.finding = record.findings[0]?.code ?? null;
+  record.codes = record.findings.map((f) => f.code).join(',');
 }
 
 export function recordEvidence(record: VerificationRecord, evidence: Evidence): void {
@@ -74,8 +101,9 @@ export function recordEvidence(record: VerificationRecord, evidence: Evidence): 
   record.alg = evidence.alg;
   record.iss = evidence.iss;
   record.key_layer = evidence.keyLayer;
-  record.token_cache = evidence.tokenCache;
+  record.token_cache = evidence.tokenCache ?? null;
   record.aud = evidence.aud;
   record.app = evidence.app;
   record.sub = evidence.sub;
+  record.token_fp = evidence.tokenFingerprint ?? null;
 }

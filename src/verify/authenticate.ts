@@ -5,10 +5,12 @@
  */
 import type { Algorithm, CompiledConfig, CompiledIssuer, CompiledRoute } from '../config/types.ts';
 import { finding, type Finding } from '../findings.ts';
-import type { KeyLayer, KeyStore } from '../keys/key-store.ts';
+import type { KeyLayer, KeyLookup, KeyStore } from '../keys/key-store.ts';
+import { resolveSecretKey } from '../keys/secret-key.ts';
 import { extractBearerToken } from '../token/extract.ts';
 import { parseTokenShape } from '../token/shape.ts';
-import { checkClaims, readClaim, type Claims } from './claims.ts';
+import { sha256Prefix } from '../log/digest.ts';
+import { acceptedIss, checkClaims, readClaim, type Claims } from './claims.ts';
 import { verifyTokenSignature } from './signature.ts';
 import { authenticateFromCache, rememberVerified, type TokenCache } from './token-cache.ts';
 
@@ -21,8 +23,21 @@ export interface Evidence {
   aud: string | string[] | null;
   app: string | null;
   sub: string | null;
-  /** Whether the verified-token cache answered; null when the caller passed no cache. */
-  tokenCache: 'hit' | 'miss' | null;
+  /** SHA-256 prefix of the token's bytes (src/log/digest.ts), set once a bearer token was found. */
+  tokenFingerprint?: string | null;
+  /** Whether the verified-token cache answered; null when the caller passed no cache (or traces). */
+  tokenCache?: 'hit' | 'miss' | null;
+}
+
+/** The checks in the order they run; `npm run explain` prints them. */
+export type CheckName = 'token' | 'shape' | 'issuer' | 'algorithm' | 'key' | 'signature' | 'claims';
+
+/** One check's result for a trace: the findings it produced (none when it passed) and what it looked at. */
+export interface TraceStep {
+  check: CheckName;
+  ok: boolean;
+  findings: Finding[];
+  evidence: Record<string, unknown>;
 }
 
 export type Authentication =
@@ -35,47 +50,82 @@ export interface AuthenticateInput {
   config: CompiledConfig;
   keys: KeyStore;
   now: number;
-  /** Verified tokens of this isolate; without it every token is verified in full. */
+  /** The Worker's bindings, where an HMAC issuer's secret lives. */
+  env?: object;
+  /** Operator tools only: called after each check. Absent on the Worker's path, where it costs nothing. */
+  trace?: (step: TraceStep) => void;
+  /** Verified tokens of this isolate (src/verify/token-cache.ts); without it every token is verified in full. */
   tokenCache?: TokenCache;
 }
 
+const step = (check: CheckName, evidence: Record<string, unknown>): TraceStep => ({ check, ok: true, findings: [], evidence });
+
 export async function authenticate(input: AuthenticateInput): Promise<Authentication> {
-  const { headers, route, config, keys, now, tokenCache } = input;
-  const evidence: Evidence = { kid: null, alg: null, iss: null, keyLayer: null, aud: null, app: null, sub: null, tokenCache: null };
-  const fail = (...findings: Finding[]): Authentication => ({ ok: false, findings, evidence });
+  const { headers, route, config, keys, now, env = {}, trace, tokenCache } = input;
+  const evidence: Evidence = { kid: null, alg: null, iss: null, keyLayer: null, aud: null, app: null, sub: null, tokenFingerprint: null, tokenCache: null };
+  // Which check is running, for the trace of a failure. `trace?.(...)` evaluates its argument only when a
+  // trace is given, so the Worker's path allocates nothing for it.
+  let check: CheckName = 'token';
+  const fail = (...findings: Finding[]): Authentication => {
+    trace?.({ check, ok: false, findings, evidence: { ...evidence } });
+    return { ok: false, findings, evidence };
+  };
 
   const extracted = extractBearerToken(headers);
   if (!extracted.ok) return fail(extracted.finding);
-  if (tokenCache) {
+  // A token accepted before skips shape and signature, never the claim checks. Traces (the operator tools) show every check.
+  if (tokenCache && !trace) {
     const cached = await authenticateFromCache(tokenCache, extracted.token, input, evidence);
     if (cached) return cached;
     evidence.tokenCache = 'miss';
   }
+  evidence.tokenFingerprint = await sha256Prefix(extracted.token);
+  trace?.(step('token', { token_fp: evidence.tokenFingerprint }));
+  check = 'shape';
   const shape = parseTokenShape(extracted.token);
   if (!shape.ok) return fail(shape.finding);
   const { header, payload } = shape.token;
   evidence.kid = header.kid ?? null;
   evidence.alg = header.alg;
+  trace?.(step('shape', { alg: header.alg, kid: header.kid ?? null, typ: header.typ ?? null }));
 
   // The unverified iss only chooses which configured issuer's keys to try; checkClaims checks it again.
+  check = 'issuer';
   const candidates = route.issuers.map((id) => config.issuers[id]!);
-  const issuer = candidates.find((candidate) => candidate.issuer === payload.iss);
+  const issuer = candidates.find((candidate) => typeof payload.iss === 'string' && acceptedIss(candidate).includes(payload.iss));
   if (!issuer) return fail(finding('issuer_mismatch', { claim: 'iss', actual: payload.iss ?? null, expected: candidates.map((c) => c.issuer) }));
-  evidence.iss = issuer.issuer;
+  // The token's own iss: an issuer may accept several forms (Google's two), and the log shows which one came.
+  evidence.iss = payload.iss as string;
+  trace?.(step('issuer', { issuer: issuer.id, iss: payload.iss }));
+  check = 'algorithm';
   const alg = header.alg as Algorithm;
   if (!issuer.algorithms.includes(alg)) return fail(finding('alg_not_allowed', { actual: header.alg, expected: issuer.algorithms }));
+  trace?.(step('algorithm', { alg, allowed: issuer.algorithms }));
 
-  const key = await keys.resolve(issuer, header.kid, alg, now);
+  check = 'key';
+  const key = await resolveKey(issuer, header.kid, alg, keys, now, env);
   if (!key.ok) return fail(key.finding);
   evidence.keyLayer = key.layer;
+  trace?.(step('key', { kid: header.kid ?? null, key_layer: key.layer }));
+  check = 'signature';
   if (!(await verifyTokenSignature(shape.token, key.key, alg))) return fail(finding('signature_invalid'));
+  trace?.(step('signature', { alg }));
 
+  check = 'claims';
   const claims = payload;
   noteClaims(evidence, claims, issuer);
   const findings = checkClaims({ header, claims, issuer, route, now });
   if (findings.length > 0) return fail(...findings);
-  if (tokenCache) rememberVerified(tokenCache, extracted.token, { header, claims, issuerId: issuer.id, alg, key: key.key });
+  trace?.(step('claims', {}));
+  if (tokenCache) {
+    rememberVerified(tokenCache, extracted.token, { header, claims, issuerId: issuer.id, alg, key: key.key, fingerprint: evidence.tokenFingerprint });
+  }
   return { ok: true, claims, issuer, evidence };
+}
+
+/** The issuer's verification key: its Worker secret for HMAC issuers, else the key store. Shared with the cache's hit path. */
+export function resolveKey(issuer: CompiledIssuer, kid: string | undefined, alg: Algorithm, keys: KeyStore, now: number, env: object = {}): Promise<KeyLookup> {
+  return issuer.keySource.kind === 'secret' ? resolveSecretKey(issuer.keySource.binding, alg, env) : keys.resolve(issuer, kid, alg, now);
 }
 
 /** The verified claims the log shows; shared with the cache's hit path so both record the same evidence. */

@@ -4,23 +4,17 @@
  * Pure: the clock is an argument.
  */
 import { MAX_NUMERIC_DATE } from '../config/constants.ts';
-import type { ClaimPath, CompiledIssuer, CompiledRoute } from '../config/types.ts';
+import type { CompiledIssuer, CompiledRoute } from '../config/types.ts';
 import { finding, type Finding } from '../findings.ts';
 import type { JoseHeader } from '../token/shape.ts';
+import { checkClaimRules, claimName, readClaim, type Claims } from './claim-rules.ts';
 
-export type Claims = Record<string, unknown>;
+export { readClaim, type Claims };
 
-/** Reads a claim by path; each path element is a literal member name (dots and URLs included). */
-export function readClaim(claims: Claims, path: ClaimPath): unknown {
-  let value: unknown = claims;
-  for (const name of path) {
-    if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.hasOwn(value, name)) return undefined;
-    value = (value as Record<string, unknown>)[name];
-  }
-  return value;
-}
+const AUD: readonly string[] = ['aud'];
 
-const claimName = (path: ClaimPath) => path.join('.');
+/** The `iss` values an issuer signs with: its own, and the aliases a preset knows (Google's two forms). */
+export const acceptedIss = (issuer: CompiledIssuer): readonly string[] => (issuer.issAliases ? [issuer.issuer, ...issuer.issAliases] : [issuer.issuer]);
 
 /** RFC 7519 NumericDate, bounded: a finite number of seconds between 1970 and 9999. */
 const isNumericDate = (value: unknown): value is number =>
@@ -66,19 +60,22 @@ function checkTimes(claims: Claims, issuer: CompiledIssuer, now: number, finding
   }
 }
 
-function checkAudience(claims: Claims, route: CompiledRoute, findings: Finding[]): void {
-  const aud = claims.aud;
+/** The route's audiences against `aud`, or the issuer's audience claim where it has no `aud` (Cognito: client_id). */
+function checkAudience(claims: Claims, issuer: CompiledIssuer, route: CompiledRoute, findings: Finding[]): void {
+  const path = issuer.audienceClaim ?? AUD;
+  const claim = claimName(path);
+  const aud = readClaim(claims, path);
   if (aud === undefined) {
-    findings.push(finding('claim_missing', { claim: 'aud' }));
+    findings.push(finding('claim_missing', { claim }));
     return;
   }
   const audiences = typeof aud === 'string' ? [aud] : aud;
   if (!Array.isArray(audiences) || audiences.length === 0 || !audiences.every((a) => typeof a === 'string')) {
-    findings.push(finding('claim_invalid', { claim: 'aud', detail: 'not a string or a non-empty array of strings' }));
+    findings.push(finding('claim_invalid', { claim, detail: 'not a string or a non-empty array of strings' }));
     return;
   }
   if (!audiences.some((a) => route.audiences.includes(a as string))) {
-    findings.push(finding('audience_mismatch', { claim: 'aud', actual: audiences, expected: route.audiences }));
+    findings.push(finding('audience_mismatch', { claim, actual: audiences, expected: route.audiences }));
   }
 }
 
@@ -91,7 +88,7 @@ export interface ClaimCheckInput {
 }
 
 /**
- * Order: typ, issuer, times, audience, app, subject, scopes. The issuer was chosen by `iss` before the
+ * Order: typ, issuer, times, audience, app, subject, scopes, the issuer's claim rules, the route's claim rules. The issuer was chosen by `iss` before the
  * signature check; it is checked again here so that this function alone states the contract.
  */
 export function checkClaims({ header, claims, issuer, route, now }: ClaimCheckInput): Finding[] {
@@ -100,9 +97,11 @@ export function checkClaims({ header, claims, issuer, route, now }: ClaimCheckIn
     const typ = typeof header.typ === 'string' ? normalizeTyp(header.typ) : undefined;
     if (typ !== issuer.typ) findings.push(finding('typ_mismatch', { actual: header.typ ?? null, expected: issuer.typ }));
   }
-  if (claims.iss !== issuer.issuer) findings.push(finding('issuer_mismatch', { claim: 'iss', actual: claims.iss, expected: issuer.issuer }));
+  if (typeof claims.iss !== 'string' || !acceptedIss(issuer).includes(claims.iss)) {
+    findings.push(finding('issuer_mismatch', { claim: 'iss', actual: claims.iss, expected: issuer.issuer }));
+  }
   checkTimes(claims, issuer, now, findings);
-  checkAudience(claims, route, findings);
+  checkAudience(claims, issuer, route, findings);
   if (route.app !== null) {
     const app = readClaim(claims, issuer.appClaim);
     if (app === undefined) findings.push(finding('claim_missing', { claim: claimName(issuer.appClaim) }));
@@ -115,5 +114,7 @@ export function checkClaims({ header, claims, issuer, route, now }: ClaimCheckIn
     const missing = route.scopes.filter((s) => !granted.has(s));
     if (missing.length > 0) findings.push(finding('scope_insufficient', { claim: 'scope', expected: route.scopes, actual: [...granted] }));
   }
+  checkClaimRules(claims, issuer.claims ?? [], findings);
+  checkClaimRules(claims, route.claims ?? [], findings);
   return findings;
 }

@@ -17,6 +17,10 @@ const VERIFY_PARAMS: Record<Algorithm, SubtleCryptoSignAlgorithm> = {
   ES256: { name: 'ECDSA', hash: 'SHA-256' },
   ES384: { name: 'ECDSA', hash: 'SHA-384' },
   EdDSA: { name: 'Ed25519' },
+  // HMAC keys come only from a Worker secret (src/keys/secret-key.ts), which binds the hash at import.
+  HS256: { name: 'HMAC' },
+  HS384: { name: 'HMAC' },
+  HS512: { name: 'HMAC' },
 };
 
 /** JWS ECDSA signatures are r || s of fixed width (RFC 7518 section 3.4); DER or any other length is refused. */

@@ -16,7 +16,7 @@
 import { TOKEN_CACHE_MAX_ENTRIES, TOKEN_CACHE_MAX_TOKEN_BYTES } from '../config/constants.ts';
 import type { Algorithm } from '../config/types.ts';
 import type { JoseHeader } from '../token/shape.ts';
-import { noteClaims, type Authentication, type AuthenticateInput, type Evidence } from './authenticate.ts';
+import { noteClaims, resolveKey, type Authentication, type AuthenticateInput, type Evidence } from './authenticate.ts';
 import { checkClaims, type Claims } from './claims.ts';
 
 export interface VerifiedToken {
@@ -26,6 +26,8 @@ export interface VerifiedToken {
   alg: Algorithm;
   /** The key the signature verified with; a hit needs the key store to still hand out this same object. */
   key: CryptoKey;
+  /** The token's log fingerprint (a function of its exact text, like the cache key): a hit need not hash again. */
+  fingerprint: string | null | undefined;
 }
 
 export interface TokenCacheLimits {
@@ -95,7 +97,7 @@ export function rememberVerified(cache: TokenCache, token: string, verified: Ver
 export async function authenticateFromCache(
   cache: TokenCache,
   token: string,
-  { route, config, keys, now }: AuthenticateInput,
+  { route, config, keys, now, env }: AuthenticateInput,
   evidence: Evidence,
 ): Promise<Authentication | null> {
   const cached = cache.get(token);
@@ -103,14 +105,16 @@ export async function authenticateFromCache(
   const issuer = config.issuers[cached.issuerId];
   // A route that does not accept this issuer gets the full path, which says so with the usual finding.
   if (!issuer || !route.issuers.includes(issuer.id) || !issuer.algorithms.includes(cached.alg)) return null;
-  const key = await keys.resolve(issuer, cached.header.kid, cached.alg, now);
+  const key = await resolveKey(issuer, cached.header.kid, cached.alg, keys, now, env);
   if (!key.ok || key.key !== cached.key) {
     cache.delete(token);
     return null;
   }
   evidence.kid = cached.header.kid ?? null;
   evidence.alg = cached.alg;
-  evidence.iss = issuer.issuer;
+  // The token's own iss, as the full path logs it (an issuer may accept several forms).
+  evidence.iss = typeof cached.claims.iss === 'string' ? cached.claims.iss : issuer.issuer;
+  evidence.tokenFingerprint = cached.fingerprint ?? null;
   evidence.keyLayer = key.layer;
   evidence.tokenCache = 'hit';
   noteClaims(evidence, cached.claims, issuer);

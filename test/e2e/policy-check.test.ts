@@ -32,6 +32,34 @@ it('fails a broken policy with the file, line, JSON path and what is wrong', asy
   expect(failure?.stderr).toContain(`${file}:5:77: /routes/b/methdos: unknown field "methdos"`);
 });
 
+it('fails a broken preset, HMAC issuer and claim rule the same way', async () => {
+  const sub = mkdtempSync(join(tmpdir(), 'policies-'));
+  writeFileSync(
+    join(sub, 'idp.jsonc'),
+    `{
+  "issuers": {
+    "entra": { "preset": "entra", "tenant": "common" },
+    "legacy": { "issuer": "https://legacy.example", "jwks_uri": "https://legacy.example/jwks", "algorithms": ["HS256"] }
+  },
+  "routes": {
+    "a": { "path": "/a/*", "issuers": ["legacy"], "audiences": ["x"], "origin": "https://o.example", "claims": [{ "claim": "x", "equals": 1, "one_of": [1] }] }
+  }
+}
+`,
+  );
+  const failure = await promisify(execFile)('node', [join(ROOT, 'scripts/compile-policies.ts'), sub], { cwd: ROOT }).then(
+    () => null,
+    (error: { code: number; stderr: string }) => error,
+  );
+  rmSync(sub, { recursive: true, force: true });
+  expect(failure?.code).toBe(1);
+  const file = relative(ROOT, join(sub, 'idp.jsonc'));
+  expect(failure?.stderr).toContain(`${file}:3:35: /issuers/entra/tenant: the directory (tenant) id, a lower-case GUID`);
+  expect(failure?.stderr).toContain(`${file}:4:111: /issuers/legacy/algorithms/0: HS256 needs the secret from a Worker secret ("secret_binding")`);
+  expect(failure?.stderr).not.toContain('no issuer "legacy" is defined');
+  expect(failure?.stderr).toContain(`${file}:7:113: /routes/a/claims/0: give at most one of "equals", "one_of" and "contains"`);
+});
+
 it('passes the repository policies', async () => {
   const { stderr } = await promisify(execFile)('node', [join(ROOT, 'scripts/compile-policies.ts')], { cwd: ROOT });
   expect(stderr).toMatch(/^Policies OK: 4 routes, 1 issuers/);

@@ -14,10 +14,18 @@ export function gatewayFor(policy: object, options = { allowLoopbackHttp: false 
   return new Gateway(compileOrThrow(JSON.stringify(policy)), options);
 }
 
-/** One request through a gateway, with workerd's own env and an execution context whose waitUntil work is awaited. */
-export async function send(gateway: Gateway, request: Request): Promise<Response> {
+/** A gateway built from one policy file's text, as `npm run check` would compile it. */
+export function gatewayForText(text: string, file: string, options = { allowLoopbackHttp: false }): Gateway {
+  return new Gateway(compileOrThrow(text, file), options);
+}
+
+/**
+ * One request through a gateway, with workerd's own env and an execution context whose waitUntil work is
+ * awaited. `bindings` adds to or hides (undefined) env members, e.g. a Worker secret.
+ */
+export async function send(gateway: Gateway, request: Request, bindings: Record<string, unknown> = {}): Promise<Response> {
   const ctx = createExecutionContext();
-  const response = await gateway.handle(request, env, ctx);
+  const response = await gateway.handle(request, { ...env, ...bindings } as typeof env, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }

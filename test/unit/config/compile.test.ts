@@ -72,7 +72,7 @@ describe('compilePolicies', () => {
     ['an unknown top-level field', { issuer: {} }, { path: '/issuer', message: 'unknown field "issuer"' }],
     ['an unknown route field', { issuers: { idp: ISSUER }, routes: { api: { ...ROUTE, audience: 'x' } } }, { path: '/routes/api/audience', message: 'unknown field "audience"' }],
     ['alg none', { issuers: { idp: { ...ISSUER, algorithms: ['none'] } } }, { path: '/issuers/idp/algorithms/0', message: /does not match any of/ }],
-    ['HS256 with a JWKS', { issuers: { idp: { ...ISSUER, algorithms: ['HS256'] } } }, { path: '/issuers/idp/algorithms/0', message: /does not match any of/ }],
+    ['HS256 with a JWKS', { issuers: { idp: { ...ISSUER, algorithms: ['HS256'] } } }, { path: '/issuers/idp/algorithms/0', message: /HS256 needs the secret from a Worker secret/ }],
     ['a path without a leading slash', { issuers: { idp: ISSUER }, routes: { api: { ...ROUTE, path: 'api/*' } } }, { path: '/routes/api/path', message: /does not match pattern/ }],
     ['a wildcard inside a path', { issuers: { idp: ISSUER }, routes: { api: { ...ROUTE, path: '/a/*/b' } } }, { path: '/routes/api/path', message: '"*" may only end a path, as "/prefix/*"' }],
     ['a dot segment', { issuers: { idp: ISSUER }, routes: { api: { ...ROUTE, path: '/a/../b' } } }, { path: '/routes/api/path', message: /normalized URL path/ }],

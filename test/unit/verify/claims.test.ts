@@ -1,32 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { CompiledIssuer, CompiledRoute } from '../../../src/config/types.ts';
+import { compiledIssuer, compiledRoute } from '../../helpers/compiled.ts';
 import { checkClaims, grantedScopes, normalizeTyp, readClaim, type Claims } from '../../../src/verify/claims.ts';
 
 const NOW = 1_800_000_000;
-const issuer: CompiledIssuer = {
-  id: 'idp',
-  issuer: 'https://idp.example/',
-  keySource: { kind: 'jwks', url: 'https://idp.example/jwks' },
-  algorithms: ['RS256'],
-  appClaim: ['app_id'],
-  clockSkewSeconds: 60,
-  maxLifetimeSeconds: 3600,
-  typ: null,
-};
-const route: CompiledRoute = {
-  id: 'r',
-  file: 'test.jsonc',
-  host: null,
-  path: { kind: 'prefix', value: '/api' },
-  methods: null,
-  mode: 'enforce',
-  issuers: ['idp'],
-  audiences: ['https://api.example', 'api2'],
-  app: 'billing',
-  scopes: [],
-  origin: 'https://origin.example',
-  forwardAuthorization: false,
-};
+const issuer = compiledIssuer();
+const route = compiledRoute({ audiences: ['https://api.example', 'api2'], app: 'billing' });
 const good: Claims = { iss: 'https://idp.example/', aud: 'https://api.example', sub: 'u1', app_id: 'billing', iat: NOW - 10, exp: NOW + 300 };
 
 const codes = (claims: Claims, overrides: { issuer?: Partial<CompiledIssuer>; route?: Partial<CompiledRoute>; typ?: string } = {}) =>

@@ -7,7 +7,7 @@ beforeAll(async () => {
   const pair = (await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify'])) as CryptoKeyPair;
   key = pair.publicKey;
 });
-const entry = (sub: string): VerifiedToken => ({ header: { alg: 'EdDSA' }, claims: { sub }, issuerId: 'idp', alg: 'EdDSA', key });
+const entry = (sub: string): VerifiedToken => ({ header: { alg: 'EdDSA' }, claims: { sub }, issuerId: 'idp', alg: 'EdDSA', key, fingerprint: null });
 const token = (n: number, length = 10) => `t${n}`.padEnd(length, '.');
 
 describe('TokenCache bounds', () => {

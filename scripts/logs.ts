@@ -1,0 +1,31 @@
+/**
+ * `npm run logs -- [wrangler tail options]`: follows the deployed gateway's logs (`wrangler tail --format
+ * json`) and prints one readable line per decision, the same line `npm start` prints locally.
+ *   npm run logs                          # every request of the Worker in wrangler.toml
+ *   npm run logs -- --status error        # any `wrangler tail` filter is passed through
+ *   npm run -s logs -- --stdin < tail.json   # format tail JSON saved earlier (or piped from elsewhere)
+ */
+import { spawn } from 'node:child_process';
+import { jsonStreamSplitter, linesOfTailEvent } from '../src/log/tail.ts';
+import { ROOT } from './compile-policies.ts';
+
+const args = process.argv.slice(2);
+const fromStdin = args.includes('--stdin');
+const split = jsonStreamSplitter();
+
+function print(chunk: Buffer | string): void {
+  for (const event of split(chunk.toString())) for (const line of linesOfTailEvent(event)) process.stdout.write(line + '\n');
+}
+
+if (fromStdin) {
+  process.stdin.on('data', print);
+} else {
+  const wrangler = spawn('wrangler', ['tail', '--format', 'json', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+  });
+  wrangler.stdout.on('data', print);
+  wrangler.on('exit', (code) => (process.exitCode = code ?? 0));
+  process.on('SIGINT', () => wrangler.kill('SIGINT'));
+}

@@ -1,0 +1,34 @@
+/**
+ * One Workers Analytics Engine data point per request, for charts of rates (docs/logging.md has the SQL).
+ * Written only when the GATEWAY_ANALYTICS binding is configured. Carries no token, subject or claim value
+ * beyond the issuer and app names the policy already knows.
+ *
+ *   index1: route   blob1: route  blob2: outcome  blob3: first finding ("" if none)  blob4: issuer  blob5: app
+ *   blob6: key layer  blob7: colo   double1: status  double2: latency_ms  double3: number of findings
+ */
+import type { VerificationRecord } from './record.ts';
+
+export function dataPointOf(record: VerificationRecord): AnalyticsEngineDataPoint {
+  return {
+    indexes: [record.route ?? ''],
+    blobs: [
+      record.route ?? '',
+      record.outcome,
+      record.finding ?? '',
+      record.iss ?? '',
+      record.app ?? '',
+      record.key_layer ?? '',
+      record.colo ?? '',
+    ],
+    doubles: [record.status, record.latency_ms, record.findings.length],
+  };
+}
+
+export function writeDataPoint(dataset: AnalyticsEngineDataset, record: VerificationRecord): void {
+  try {
+    dataset.writeDataPoint(dataPointOf(record));
+  } catch (error) {
+    // Analytics must never cost a request its answer; the record above already holds the decision.
+    console.warn(JSON.stringify({ event: 'analytics_write_failed', reason: error instanceof Error ? error.name : 'unknown' }));
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * One readable line per decision, for people: `npm run logs` (a deployed gateway's tail) and the local
+ * gateway (LOG_FORMAT=line) print the same line from the same record.
+ *
+ *   2026-11-23T19:20:31.402Z 401 denied GET api.example.com/orders/1 route=orders iss=https://idp.example/
+ *     kid=k1 alg=RS256 key=memory fp=2c1f0a9e4b7d3a61 3ms req=8e3f... | token_expired exp actual=1795000000 expected="> 1795000100"
+ */
+import type { Finding } from '../findings.ts';
+import type { VerificationRecord } from './record.ts';
+
+/** Control characters (newlines included) would forge extra log lines: shown escaped, like JSON does. */
+const text = (value: unknown): string => {
+  if (typeof value !== 'string') return JSON.stringify(value);
+  return value === '' || /[\s"|;\x00-\x1f\x7f]/.test(value) ? JSON.stringify(value) : value;
+};
+
+export function formatFinding(finding: Finding): string {
+  const parts: string[] = [finding.code];
+  if (finding.claim !== undefined) parts.push(text(finding.claim));
+  if (finding.actual !== undefined) parts.push(`actual=${text(finding.actual)}`);
+  if (finding.expected !== undefined) parts.push(`expected=${text(finding.expected)}`);
+  if (finding.detail !== undefined) parts.push(`(${finding.detail})`);
+  return parts.join(' ');
+}
+
+export function formatRecord(record: VerificationRecord): string {
+  const fields: [string, unknown][] = [
+    ['route', record.route],
+    ['mode', record.mode === 'enforce' ? null : record.mode],
+    ['iss', record.iss],
+    ['aud', record.aud],
+    ['app', record.app],
+    ['sub', record.sub],
+    ['kid', record.kid],
+    ['alg', record.alg],
+    ['key', record.key_layer],
+    ['fp', record.token_fp],
+    ['origin', record.origin_status],
+    ['colo', record.colo],
+    ['req', record.request_id],
+  ];
+  const head = `${record.time} ${record.status} ${record.outcome} ${record.method} ${text(record.host + record.path)}`;
+  const named = fields.filter(([, value]) => value !== null && value !== undefined).map(([name, value]) => `${name}=${text(value)}`);
+  const line = [head, ...named, `${record.latency_ms}ms`].join(' ');
+  const tail = [...record.findings.map(formatFinding), ...(record.error ? [`error: ${text(record.error)}`] : [])];
+  return tail.length > 0 ? `${line} | ${tail.join('; ')}` : line;
+}
+
+export const isVerificationRecord = (value: unknown): value is VerificationRecord =>
+  typeof value === 'object' && value !== null && (value as { v?: unknown }).v === 1 && typeof (value as { outcome?: unknown }).outcome === 'string';
