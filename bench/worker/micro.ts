@@ -9,6 +9,7 @@
  * in production it does not (it only moves across I/O), so it is a cross-check, not the figure.
  */
 import type { Algorithm, CompiledConfig } from '../../src/config/types.ts';
+import { sha256Prefix } from '../../src/log/digest.ts';
 import { KeyStore } from '../../src/keys/key-store.ts';
 import { base64UrlToBytes } from '../../src/token/base64url.ts';
 import { extractBearerToken } from '../../src/token/extract.ts';
@@ -49,6 +50,8 @@ interface Prepared {
   'shape-b64-payload': () => Promise<unknown>;
   'shape-json-payload': () => Promise<unknown>;
   'shape-regex': () => Promise<unknown>;
+  /** The log's token fingerprint (SHA-256 prefix), computed on the full path since issue 6. */
+  fingerprint: () => Promise<unknown>;
 }
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
@@ -98,6 +101,7 @@ async function prepare(algName: string, fixture: MicroFixture): Promise<Prepared
     'shape-b64-signature': async () => base64UrlToBytes(sig),
     'shape-b64-payload': async () => base64UrlToBytes(body),
     'shape-json-payload': async () => JSON.parse(utf8.decode(payloadBytes)),
+    fingerprint: () => sha256Prefix(token),
     'shape-regex': async () => SEGMENT.test(head) && SEGMENT.test(body) && SEGMENT.test(sig) && token.split('.').length,
   };
 }
