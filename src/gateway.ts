@@ -23,6 +23,7 @@ import { admit, decide } from './route/mode.ts';
 import { RouteTable } from './route/route-table.ts';
 import { authenticate } from './verify/authenticate.ts';
 import type { Claims } from './verify/claims.ts';
+import { TokenCache, type TokenCacheLimits } from './verify/token-cache.ts';
 
 export interface GatewayOptions {
   /** Local development only: lets issuers on 127.0.0.1 serve their JWKS over plain http. */
@@ -33,6 +34,8 @@ export interface GatewayOptions {
   debugFindings?: boolean;
   /** The clock in milliseconds (tests move it to exercise key expiry and rotation). Default Date.now. */
   now?: () => number;
+  /** Bounds of the verified-token cache (constants.ts by default); maxEntries 0 turns it off (the benchmark compares). */
+  tokenCacheLimits?: TokenCacheLimits;
 }
 
 export class Gateway {
@@ -41,12 +44,14 @@ export class Gateway {
   readonly #keys: KeyStore;
   readonly #options: GatewayOptions;
   readonly #clock: () => number;
+  readonly #tokenCache: TokenCache;
 
   constructor(config: CompiledConfig, options: GatewayOptions) {
     this.#config = config;
     this.#options = options;
     this.#routes = new RouteTable(config.routes);
     this.#keys = new KeyStore({ allowLoopbackHttp: options.allowLoopbackHttp });
+    this.#tokenCache = new TokenCache(options.tokenCacheLimits);
     this.#clock = options.now ?? Date.now;
   }
 
@@ -106,7 +111,7 @@ export class Gateway {
     if (admission !== 'authenticate') {
       record.outcome = admission;
     } else {
-      const authentication = await authenticate({ headers: request.headers, route, config: this.#config, keys, now, env });
+      const authentication = await authenticate({ headers: request.headers, route, config: this.#config, keys, now, env, tokenCache: this.#tokenCache });
       recordEvidence(record, authentication.evidence);
       const decision = decide(route, authentication);
       if (decision.kind === 'deny') return this.#deny(record, decision.findings, route, requestId);

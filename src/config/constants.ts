@@ -94,3 +94,11 @@ export const MAX_LOG_VALUE_CHARS = 200;
 export const MAX_LOG_ARRAY_ITEMS = 20;
 /** Token fingerprint and hashed subject: 16 hex digits (64 bits) of SHA-256, unique among any day's tokens, useless for recovering them. */
 export const LOG_HASH_HEX_DIGITS = 16;
+
+/** Verified-token cache per isolate: 10,000 distinct clients per isolate is far above what one isolate serves between evictions. */
+export const TOKEN_CACHE_MAX_ENTRIES = 10_000;
+/**
+ * And at most 4 MiB of token text (one byte per character: tokens are ASCII). With the decoded claims (at
+ * most ~10x their JSON in V8 objects) the cache stays under ~44 MiB of the isolate's 128 MiB (BENCHMARKS.md).
+ */
+export const TOKEN_CACHE_MAX_TOKEN_BYTES = 4 * 1024 * 1024;

@@ -3,11 +3,16 @@ import { MAX_IDENTITY_HEADER_VALUE_BYTES } from '../config/constants.ts';
 import type { ClaimPath } from '../config/types.ts';
 import { grantedScopes, readClaim, type Claims } from '../verify/claims.ts';
 
+/** Visible ASCII (and space) without `%`: exactly the characters headerSafe keeps as they are. */
+const SAFE_AS_IS = /^[\x20-\x24\x26-\x7e]*$/;
+
 /**
  * Header values must be visible ASCII: anything else (non-ASCII names, CR/LF an issuer let through) is
  * percent-encoded, and `%` too so the encoding is reversible with decodeURIComponent. Capped in length.
  */
 export function headerSafe(value: string): string {
+  // Nearly every value (sub, iss, app, scope, exp) is short visible ASCII: pass it through without a per-character loop.
+  if (value.length <= MAX_IDENTITY_HEADER_VALUE_BYTES && SAFE_AS_IS.test(value)) return value;
   return encodeForHeader(value, '', MAX_IDENTITY_HEADER_VALUE_BYTES).slice(0, MAX_IDENTITY_HEADER_VALUE_BYTES);
 }
 

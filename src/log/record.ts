@@ -47,6 +47,8 @@ export interface VerificationRecord {
   key_layer: KeyLayer | null;
   /** First 16 hex digits of SHA-256 over the token's bytes: finds every request of one token, reveals nothing of it. */
   token_fp: string | null;
+  /** Whether the verified-token cache answered ("hit": no signature was verified for this request). */
+  token_cache: 'hit' | 'miss' | null;
   latency_ms: number;
   origin_status: number | null;
   /** The Cloudflare data centre (request.cf.colo); null in tests and local development. */
@@ -80,6 +82,7 @@ export function newRecord(request: Request, url: URL, requestId: string, started
     alg: null,
     key_layer: null,
     token_fp: null,
+    token_cache: null,
     latency_ms: 0,
     origin_status: null,
     colo: typeof colo === 'string' ? colo : null,
@@ -98,6 +101,7 @@ export function recordEvidence(record: VerificationRecord, evidence: Evidence): 
   record.alg = evidence.alg;
   record.iss = evidence.iss;
   record.key_layer = evidence.keyLayer;
+  record.token_cache = evidence.tokenCache ?? null;
   record.aud = evidence.aud;
   record.app = evidence.app;
   record.sub = evidence.sub;

@@ -5,13 +5,14 @@
  */
 import type { Algorithm, CompiledConfig, CompiledIssuer, CompiledRoute } from '../config/types.ts';
 import { finding, type Finding } from '../findings.ts';
-import type { KeyLayer, KeyResolver } from '../keys/key-store.ts';
+import type { KeyLayer, KeyLookup, KeyResolver } from '../keys/key-store.ts';
 import { resolveSecretKey } from '../keys/secret-key.ts';
 import { extractBearerToken } from '../token/extract.ts';
 import { parseTokenShape } from '../token/shape.ts';
 import { sha256Prefix } from '../log/digest.ts';
 import { acceptedIss, checkClaims, readClaim, type Claims } from './claims.ts';
 import { verifyTokenSignature } from './signature.ts';
+import { authenticateFromCache, rememberVerified, type TokenCache } from './token-cache.ts';
 
 /** What the verification saw, for the log; claim values are set only once the signature verified. */
 export interface Evidence {
@@ -24,6 +25,8 @@ export interface Evidence {
   sub: string | null;
   /** SHA-256 prefix of the token's bytes (src/log/digest.ts), set once a bearer token was found. */
   tokenFingerprint?: string | null;
+  /** Whether the verified-token cache answered; null when the caller passed no cache (or traces). */
+  tokenCache?: 'hit' | 'miss' | null;
 }
 
 /** The checks in the order they run; `npm run explain` prints them. */
@@ -51,12 +54,15 @@ export interface AuthenticateInput {
   env?: object;
   /** Operator tools only: called after each check. Absent on the Worker's path, where it costs nothing. */
   trace?: (step: TraceStep) => void;
+  /** Verified tokens of this isolate (src/verify/token-cache.ts); without it every token is verified in full. */
+  tokenCache?: TokenCache;
 }
 
 const step = (check: CheckName, evidence: Record<string, unknown>): TraceStep => ({ check, ok: true, findings: [], evidence });
 
-export async function authenticate({ headers, route, config, keys, now, env = {}, trace }: AuthenticateInput): Promise<Authentication> {
-  const evidence: Evidence = { kid: null, alg: null, iss: null, keyLayer: null, aud: null, app: null, sub: null, tokenFingerprint: null };
+export async function authenticate(input: AuthenticateInput): Promise<Authentication> {
+  const { headers, route, config, keys, now, env = {}, trace, tokenCache } = input;
+  const evidence: Evidence = { kid: null, alg: null, iss: null, keyLayer: null, aud: null, app: null, sub: null, tokenFingerprint: null, tokenCache: null };
   // Which check is running, for the trace of a failure. `trace?.(...)` evaluates its argument only when a
   // trace is given, so the Worker's path allocates nothing for it.
   let check: CheckName = 'token';
@@ -67,6 +73,12 @@ export async function authenticate({ headers, route, config, keys, now, env = {}
 
   const extracted = extractBearerToken(headers);
   if (!extracted.ok) return fail(extracted.finding);
+  // A token accepted before skips shape and signature, never the claim checks. Traces (the operator tools) show every check.
+  if (tokenCache && !trace) {
+    const cached = await authenticateFromCache(tokenCache, extracted.token, input, evidence);
+    if (cached) return cached;
+    evidence.tokenCache = 'miss';
+  }
   evidence.tokenFingerprint = await sha256Prefix(extracted.token);
   trace?.(step('token', { token_fp: evidence.tokenFingerprint }));
   check = 'shape';
@@ -91,7 +103,7 @@ export async function authenticate({ headers, route, config, keys, now, env = {}
   trace?.(step('algorithm', { alg, allowed: issuer.algorithms }));
 
   check = 'key';
-  const key = issuer.keySource.kind === 'secret' ? await resolveSecretKey(issuer.keySource.binding, alg, env) : await keys.resolve(issuer, header.kid, alg, now);
+  const key = await resolveKey(issuer, header.kid, alg, keys, now, env);
   if (!key.ok) return fail(key.finding);
   evidence.keyLayer = key.layer;
   trace?.(step('key', { kid: header.kid ?? null, key_layer: key.layer }));
@@ -101,12 +113,25 @@ export async function authenticate({ headers, route, config, keys, now, env = {}
 
   check = 'claims';
   const claims = payload;
+  noteClaims(evidence, claims, issuer);
+  const findings = checkClaims({ header, claims, issuer, route, now });
+  if (findings.length > 0) return fail(...findings);
+  trace?.(step('claims', {}));
+  if (tokenCache) {
+    rememberVerified(tokenCache, extracted.token, { header, claims, issuerId: issuer.id, alg, key: key.key, fingerprint: evidence.tokenFingerprint });
+  }
+  return { ok: true, claims, issuer, evidence };
+}
+
+/** The issuer's verification key: its Worker secret for HMAC issuers, else the key store. Shared with the cache's hit path. */
+export function resolveKey(issuer: CompiledIssuer, kid: string | undefined, alg: Algorithm, keys: KeyResolver, now: number, env: object = {}): Promise<KeyLookup> {
+  return issuer.keySource.kind === 'secret' ? resolveSecretKey(issuer.keySource.binding, alg, env) : keys.resolve(issuer, kid, alg, now);
+}
+
+/** The verified claims the log shows; shared with the cache's hit path so both record the same evidence. */
+export function noteClaims(evidence: Evidence, claims: Claims, issuer: CompiledIssuer): void {
   const app = readClaim(claims, issuer.appClaim);
   evidence.aud = typeof claims.aud === 'string' || Array.isArray(claims.aud) ? (claims.aud as string | string[]) : null;
   evidence.app = typeof app === 'string' ? app : null;
   evidence.sub = typeof claims.sub === 'string' ? claims.sub : null;
-  const findings = checkClaims({ header, claims, issuer, route, now });
-  if (findings.length > 0) return fail(...findings);
-  trace?.(step('claims', {}));
-  return { ok: true, claims, issuer, evidence };
 }

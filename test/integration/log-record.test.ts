@@ -84,6 +84,7 @@ describe('the verification record', () => {
       app: 'shop',
       sub: 'user-42',
       token_fp: await sha16(token),
+      token_cache: 'miss',
       origin_status: 200,
     });
   });
@@ -110,6 +111,7 @@ describe('the verification record', () => {
       app: 'other',
       sub: 'user-42',
       token_fp: await sha16(token),
+      token_cache: 'miss',
       origin_status: null,
     });
   });
@@ -136,6 +138,7 @@ describe('the verification record', () => {
       alg: null,
       key_layer: null,
       token_fp: null,
+      token_cache: null,
       origin_status: 200,
     });
   });
@@ -164,6 +167,7 @@ describe('the verification record', () => {
       app: 'other',
       sub: 'user-42',
       token_fp: await sha16(token),
+      token_cache: 'miss',
       origin_status: 200,
     });
   });

@@ -1,0 +1,26 @@
+/**
+ * The foundation's versions (commit 0be343b) of the hot-path functions this branch optimized, kept only so
+ * the benchmark can measure before and after in the same run (`--breakdown`). Never imported by src/.
+ */
+import { MAX_IDENTITY_HEADER_VALUE_BYTES } from '../../src/config/constants.ts';
+import type { SanitizeOptions } from '../../src/forward/sanitize.ts';
+
+export function headerSafeBefore(value: string): string {
+  let out = '';
+  for (const char of value) {
+    const code = char.codePointAt(0)!;
+    out += code >= 0x20 && code <= 0x7e && char !== '%' ? char : encodeURIComponent(char);
+    if (out.length > MAX_IDENTITY_HEADER_VALUE_BYTES) return out.slice(0, MAX_IDENTITY_HEADER_VALUE_BYTES);
+  }
+  return out;
+}
+
+export function sanitizeRequestHeadersBefore(incoming: Headers, options: SanitizeOptions): Headers {
+  const headers = new Headers();
+  for (const [name, value] of incoming) {
+    if (name.startsWith(options.identityHeaderPrefix)) continue;
+    if (name === 'authorization' && !options.forwardAuthorization) continue;
+    headers.append(name, value);
+  }
+  return headers;
+}

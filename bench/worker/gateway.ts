@@ -1,0 +1,57 @@
+/**
+ * The gateway as the benchmark runs it: src/index.ts's Gateway, with the compiled bench policy from a
+ * binding instead of .generated/, plus two endpoints under /__bench/ that the load never touches:
+ *   /__bench/stats   requests served and key imports so far (crypto.subtle.importKey calls, counted here)
+ *   /__bench/micro   the in-runtime micro-benchmark (micro.ts)
+ *   /__bench/request whole-request CPU in one isolate, gateway against a plain fetch (request-cost.ts)
+ */
+import { loadCompiledConfig } from '../../src/config/load.ts';
+import type { Env } from '../../src/env.ts';
+import { Gateway } from '../../src/gateway.ts';
+import { runMicro, type MicroFixtures } from './micro.ts';
+import { runRequestCost, type RequestCostFixture } from './request-cost.ts';
+
+interface BenchEnv extends Env {
+  CONFIG: unknown;
+  MICRO: MicroFixtures;
+  REQUEST_COST: RequestCostFixture;
+  /** "off" runs the gateway without its verified-token cache (the benchmark's before/after). */
+  TOKEN_CACHE?: string;
+}
+
+let gateway: Gateway | undefined;
+let requests = 0;
+let keyImports = 0;
+
+/** Every key import, by anyone (jose's importJWK included), goes through WebCrypto's importKey. */
+function countKeyImports(): void {
+  const subtle = crypto.subtle;
+  const importKey = subtle.importKey;
+  subtle.importKey = function (this: SubtleCrypto, ...args: Parameters<SubtleCrypto['importKey']>) {
+    keyImports++;
+    return importKey.apply(this, args);
+  } as SubtleCrypto['importKey'];
+}
+
+export default {
+  async fetch(request, env, ctx): Promise<Response> {
+    if (!gateway) {
+      // Patched here, not at global scope: workerd refuses to start a script that touches crypto there.
+      countKeyImports();
+      const off = env.TOKEN_CACHE === 'off';
+      gateway = new Gateway(loadCompiledConfig(env.CONFIG), {
+        allowLoopbackHttp: true,
+        ...(off ? { tokenCacheLimits: { maxEntries: 0, maxTokenBytes: 0 } } : {}),
+      });
+    }
+    // A plain substring test: the load's requests should pay nothing for these endpoints.
+    if (request.url.includes('/__bench/')) {
+      const url = new URL(request.url);
+      if (url.pathname === '/__bench/stats') return Response.json({ requests, key_imports: keyImports });
+      if (url.pathname === '/__bench/micro') return Response.json(await runMicro(env.MICRO, url.searchParams));
+      if (url.pathname === '/__bench/request') return Response.json(await runRequestCost(env.CONFIG, env.REQUEST_COST, url.searchParams, env, ctx));
+    }
+    requests++;
+    return gateway.handle(request, env, ctx);
+  },
+} satisfies ExportedHandler<BenchEnv>;

@@ -1,0 +1,112 @@
+/**
+ * Whole-request CPU inside one isolate, without the load generator: `n` requests through Gateway.handle
+ * (token cache hit, and without the cache), next to `n` plain fetches of the same origin URL, which is what
+ * the pass-through Worker does. The difference is what the gateway adds to a request, free of the HTTP
+ * server, the Miniflare entry worker and the machine's noise that throughput figures carry.
+ * `handle-nolog` silences console.log during the loop, to show what writing the record costs.
+ */
+import { loadCompiledConfig } from '../../src/config/load.ts';
+import type { Env } from '../../src/env.ts';
+import { headerSafe, identityHeaders } from '../../src/forward/identity-headers.ts';
+import { sanitizeRequestHeaders } from '../../src/forward/sanitize.ts';
+import { Gateway } from '../../src/gateway.ts';
+import { newRecord } from '../../src/log/record.ts';
+import { writeRecord } from '../../src/log/write.ts';
+import { RouteTable } from '../../src/route/route-table.ts';
+import { headerSafeBefore, sanitizeRequestHeadersBefore } from './baseline.ts';
+
+export interface RequestCostFixture {
+  /** A URL of the bench config's /rsa/* route, as the gateway receives it, and a token that route accepts. */
+  path: string;
+  token: string;
+  origin: string;
+}
+
+const gateways = new Map<string, Gateway>();
+
+function gatewayFor(config: unknown, cache: boolean): Gateway {
+  const id = cache ? 'cache' : 'nocache';
+  let gateway = gateways.get(id);
+  if (!gateway) {
+    gateway = new Gateway(loadCompiledConfig(config), { allowLoopbackHttp: true, ...(cache ? {} : { tokenCacheLimits: { maxEntries: 0, maxTokenBytes: 0 } }) });
+    gateways.set(id, gateway);
+  }
+  return gateway;
+}
+
+export async function runRequestCost(config: unknown, fixture: RequestCostFixture, query: URLSearchParams, env: Env, ctx: ExecutionContext) {
+  const variant = query.get('variant') ?? 'fetch';
+  const n = Math.min(Number(query.get('n') ?? '100'), 10_000);
+  const headers = { authorization: `Bearer ${fixture.token}`, accept: 'application/json', 'user-agent': 'bench/1.0', 'x-client': 'bench' };
+  const request = () => new Request(`https://gateway.example${fixture.path}`, { headers });
+  let run: () => Promise<Response>;
+  if (variant === 'fetch') run = () => fetch(fixture.origin + fixture.path, request());
+  else if (variant === 'handle' || variant === 'handle-nolog') run = () => gatewayFor(config, true).handle(request(), env, ctx);
+  else if (variant === 'handle-nocache') run = () => gatewayFor(config, false).handle(request(), env, ctx);
+  else if (variant === 'handle-jsonlog') run = () => gatewayFor(config, true).handle(request(), env, ctx);
+  else {
+    const stage = stageOf(variant, loadCompiledConfig(config), request(), fixture);
+    run = async () => {
+      await stage();
+      return EMPTY;
+    };
+  }
+  const log = console.log;
+  if (variant === 'handle-nolog') console.log = () => {};
+  // What the record would cost written as one JSON string instead of an object.
+  if (variant === 'handle-jsonlog') console.log = (value: unknown) => log(JSON.stringify(value));
+  try {
+    const statuses = new Set<number>();
+    for (let i = 0; i < n; i++) {
+      const response = await run();
+      await response.arrayBuffer();
+      statuses.add(response.status);
+    }
+    return { n, statuses: [...statuses] };
+  } finally {
+    console.log = log;
+  }
+}
+
+const EMPTY = new Response(null);
+
+/** One stage of the request path outside verification, alone, to see where the gateway's own time goes. */
+function stageOf(variant: string, config: ReturnType<typeof loadCompiledConfig>, request: Request, fixture: RequestCostFixture): () => unknown {
+  const routes = new RouteTable(config.routes);
+  const url = new URL(request.url);
+  const route = routes.match('GET', url.hostname, url.pathname)!;
+  const prefix = config.settings.identityHeaderPrefix;
+  const claims = { iss: 'https://rsa.bench.example', sub: 'bench-user', app_id: 'bench', scope: 'read write', exp: 2_000_000_000 };
+  switch (variant) {
+    case 'stage-noop':
+      return () => undefined;
+    case 'stage-url':
+      return () => new URL(request.url);
+    case 'stage-uuid':
+      return () => crypto.randomUUID();
+    case 'stage-route':
+      return () => routes.match('GET', url.hostname, url.pathname);
+    case 'stage-sanitize':
+      return () => sanitizeRequestHeaders(request.headers, { identityHeaderPrefix: prefix, forwardAuthorization: false });
+    case 'stage-sanitize-before':
+      return () => sanitizeRequestHeadersBefore(request.headers, { identityHeaderPrefix: prefix, forwardAuthorization: false });
+    case 'stage-identity':
+      return () => {
+        const headers = new Headers();
+        for (const [name, value] of identityHeaders(prefix, { routeId: route.id, requestId: 'a'.repeat(36), verified: { claims, appClaim: ['app_id'] } })) headers.set(name, value);
+        return headers;
+      };
+    case 'stage-headersafe':
+      return () => [claims.sub, claims.iss, claims.app_id, claims.scope, String(claims.exp), route.id].map(headerSafe);
+    case 'stage-headersafe-before':
+      return () => [claims.sub, claims.iss, claims.app_id, claims.scope, String(claims.exp), route.id].map(headerSafeBefore);
+    case 'stage-record':
+      return () => newRecord(request, url, 'id', Date.now());
+    case 'stage-log':
+      return () => writeRecord(newRecord(request, url, 'id', Date.now()), { format: 'json', subject: 'plain', analytics: undefined });
+    case 'stage-log-json':
+      return () => console.log(JSON.stringify(newRecord(request, url, 'id', Date.now())));
+    default:
+      throw new Error(`unknown variant ${variant} (${fixture.path})`);
+  }
+}

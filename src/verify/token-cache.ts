@@ -1,0 +1,132 @@
+/**
+ * Verified tokens, so that a client sending the same token again costs a map read instead of a signature
+ * verification. Per isolate, bounded, keyed by the token's exact text: a different spelling of "the same"
+ * token (an ECDSA high-S twin, another base64url encoding) is a different key and is verified in full.
+ *
+ * What is cached is route-independent: the signature verified with `key` from `issuerId`'s key set, and
+ * the decoded header and claims. Everything a route or the clock decides (typ, iss, exp/nbf/iat, aud, app,
+ * sub, scopes) is checked again by checkClaims on every hit, so a token cached on one route earns nothing
+ * on a route it does not satisfy, and an expired token is refused on a hit. An entry is only ever written
+ * after a token was fully accepted (signature and every claim check).
+ *
+ * Invalidation with the key: a hit is used only when the key store, asked again for the token's kid, hands
+ * back the very CryptoKey the token was verified with. A rotated-out key (kid unknown) or a refreshed key
+ * set (new CryptoKey objects) makes the entry a miss, and the token is verified again in full.
+ */
+import { TOKEN_CACHE_MAX_ENTRIES, TOKEN_CACHE_MAX_TOKEN_BYTES } from '../config/constants.ts';
+import type { Algorithm } from '../config/types.ts';
+import type { JoseHeader } from '../token/shape.ts';
+import { noteClaims, resolveKey, type Authentication, type AuthenticateInput, type Evidence } from './authenticate.ts';
+import { checkClaims, type Claims } from './claims.ts';
+
+export interface VerifiedToken {
+  header: JoseHeader;
+  claims: Claims;
+  issuerId: string;
+  alg: Algorithm;
+  /** The key the signature verified with; a hit needs the key store to still hand out this same object. */
+  key: CryptoKey;
+  /** The token's log fingerprint (a function of its exact text, like the cache key): a hit need not hash again. */
+  fingerprint: string | null | undefined;
+}
+
+export interface TokenCacheLimits {
+  maxEntries: number;
+  /** The sum of the cached tokens' lengths (tokens are ASCII: one byte per character). */
+  maxTokenBytes: number;
+}
+
+export const DEFAULT_TOKEN_CACHE_LIMITS: TokenCacheLimits = {
+  maxEntries: TOKEN_CACHE_MAX_ENTRIES,
+  maxTokenBytes: TOKEN_CACHE_MAX_TOKEN_BYTES,
+};
+
+/**
+ * A size-capped Map, oldest insertion evicted first. Not LRU on purpose: a hit then costs one Map read and
+ * no reordering; a hot token pushed out is verified once more and re-inserted, one verify per turnover.
+ */
+export class TokenCache {
+  readonly #entries = new Map<string, VerifiedToken>();
+  readonly #limits: TokenCacheLimits;
+  #tokenBytes = 0;
+
+  constructor(limits: TokenCacheLimits = DEFAULT_TOKEN_CACHE_LIMITS) {
+    this.#limits = limits;
+  }
+
+  get(token: string): VerifiedToken | undefined {
+    return this.#entries.get(token);
+  }
+
+  set(token: string, verified: VerifiedToken): void {
+    if (token.length > this.#limits.maxTokenBytes || this.#limits.maxEntries === 0) return;
+    this.delete(token);
+    this.#entries.set(token, verified);
+    this.#tokenBytes += token.length;
+    for (const oldest of this.#entries.keys()) {
+      if (this.#entries.size <= this.#limits.maxEntries && this.#tokenBytes <= this.#limits.maxTokenBytes) break;
+      this.delete(oldest);
+    }
+  }
+
+  delete(token: string): void {
+    if (this.#entries.delete(token)) this.#tokenBytes -= token.length;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  get tokenBytes(): number {
+    return this.#tokenBytes;
+  }
+}
+
+/** Stores a fully accepted token. Its claims are frozen: every later request shares them, none may change them. */
+export function rememberVerified(cache: TokenCache, token: string, verified: VerifiedToken): void {
+  deepFreeze(verified.claims);
+  deepFreeze(verified.header);
+  cache.set(token, verified);
+}
+
+/**
+ * The hit path: the answer for a token verified before, or null when the cache cannot answer (not there,
+ * another issuer's route, the key rotated) and the token must go the full way. A hit skips the shape gate
+ * and the signature, never the claim checks: they run against this route and this clock, every time.
+ */
+export async function authenticateFromCache(
+  cache: TokenCache,
+  token: string,
+  { route, config, keys, now, env }: AuthenticateInput,
+  evidence: Evidence,
+): Promise<Authentication | null> {
+  const cached = cache.get(token);
+  if (!cached) return null;
+  const issuer = config.issuers[cached.issuerId];
+  // A route that does not accept this issuer gets the full path, which says so with the usual finding.
+  if (!issuer || !route.issuers.includes(issuer.id) || !issuer.algorithms.includes(cached.alg)) return null;
+  const key = await resolveKey(issuer, cached.header.kid, cached.alg, keys, now, env);
+  if (!key.ok || key.key !== cached.key) {
+    cache.delete(token);
+    return null;
+  }
+  evidence.kid = cached.header.kid ?? null;
+  evidence.alg = cached.alg;
+  // The token's own iss, as the full path logs it (an issuer may accept several forms).
+  evidence.iss = typeof cached.claims.iss === 'string' ? cached.claims.iss : issuer.issuer;
+  evidence.tokenFingerprint = cached.fingerprint ?? null;
+  evidence.keyLayer = key.layer;
+  evidence.tokenCache = 'hit';
+  noteClaims(evidence, cached.claims, issuer);
+  const findings = checkClaims({ header: cached.header, claims: cached.claims, issuer, route, now });
+  if (findings.length === 0) return { ok: true, claims: cached.claims, issuer, evidence };
+  // Time only moves forward: an expired token will never be accepted again, so it stops taking room.
+  if (findings.some((f) => f.code === 'token_expired')) cache.delete(token);
+  return { ok: false, findings, evidence };
+}
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const member of Object.values(value)) deepFreeze(member);
+}

@@ -1,0 +1,190 @@
+/**
+ * The verified-token cache through the real verify path (and the Gateway): a hit skips the signature, never
+ * the claim checks, and dies with its key. Signature verifications are counted with a spy on WebCrypto's
+ * verify, the only place a signature is checked; the clock is the `now` argument, never a timer.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Gateway } from '../../src/gateway.ts';
+import { KeyStore } from '../../src/keys/key-store.ts';
+import { authenticate } from '../../src/verify/authenticate.ts';
+import { TokenCache } from '../../src/verify/token-cache.ts';
+import { bearer, compileOrThrow, gatewayFor, send } from '../helpers/gateway.ts';
+import { jwksOf, makeKey, nowSeconds, sign, type TestKey } from '../helpers/keys.ts';
+import { OutsideWorld } from '../helpers/outside-world.ts';
+import { RecordCapture } from '../helpers/records.ts';
+
+const JWKS = 'https://idp.example/.well-known/jwks.json';
+const ISS = 'https://idp.example/';
+let k1: TestKey;
+let k2: TestKey;
+let world: OutsideWorld;
+let logs: RecordCapture;
+let verifies: ReturnType<typeof vi.spyOn>;
+
+const policy = {
+  issuers: {
+    idp: { issuer: ISS, jwks_uri: JWKS },
+    other: { issuer: 'https://other.example/', jwks_uri: 'https://other.example/jwks' },
+  },
+  routes: {
+    billing: { path: '/billing/*', issuers: ['idp'], audiences: ['api'], app: 'billing', origin: 'https://origin.example' },
+    admin: { path: '/billing/admin/*', issuers: ['idp'], audiences: ['api'], app: 'billing', scopes: ['admin'], origin: 'https://origin.example' },
+    reports: { path: '/reports/*', issuers: ['idp'], audiences: ['api'], app: 'reports', origin: 'https://origin.example' },
+    partners: { path: '/partners/*', issuers: ['other'], audiences: ['api'], origin: 'https://origin.example' },
+  },
+};
+const claims = (now: number, extra: object = {}) => ({ iss: ISS, aud: 'api', sub: 'u1', app_id: 'billing', iat: now, exp: now + 300, ...extra });
+
+beforeAll(async () => {
+  k1 = await makeKey('RS256', 'k1');
+  k2 = await makeKey('RS256', 'k2');
+  logs = new RecordCapture();
+});
+afterAll(() => logs.restore());
+beforeEach(() => {
+  world = new OutsideWorld().serveJwks(JWKS, jwksOf(k1), 300).origin('origin.example').install();
+  verifies = vi.spyOn(crypto.subtle, 'verify');
+});
+afterEach(() => {
+  verifies.mockRestore();
+  world.restore();
+});
+
+describe('through the Gateway', () => {
+  const get = (gateway: ReturnType<typeof gatewayFor>, path: string, token: string) =>
+    send(gateway, new Request(`https://gw.example${path}`, { headers: bearer(token) }));
+
+  it('verifies a token once; the repeat is a hit that verifies no signature and says so in the log', async () => {
+    const gateway = gatewayFor(policy);
+    const token = await sign(k1, claims(nowSeconds()));
+    expect((await get(gateway, '/billing/1', token)).status).toBe(200);
+    expect(logs.last()).toMatchObject({ outcome: 'allowed', token_cache: 'miss', sub: 'u1', kid: 'k1', alg: 'RS256' });
+    expect(verifies).toHaveBeenCalledTimes(1);
+    expect((await get(gateway, '/billing/2', token)).status).toBe(200);
+    expect(logs.last()).toMatchObject({ outcome: 'allowed', token_cache: 'hit', sub: 'u1', kid: 'k1', iss: ISS, key_layer: 'memory' });
+    expect(verifies).toHaveBeenCalledTimes(1);
+    expect(world.lastOriginRequest().headers['x-verified-sub']).toBe('u1');
+  });
+
+  it('runs the route checks on a hit: other app, missing scope and other issuer are refused without a verify', async () => {
+    const gateway = gatewayFor(policy);
+    const token = await sign(k1, claims(nowSeconds()));
+    expect((await get(gateway, '/billing/1', token)).status).toBe(200);
+    expect(verifies).toHaveBeenCalledTimes(1);
+
+    expect((await get(gateway, '/reports/1', token)).status).toBe(401);
+    expect(logs.last()).toMatchObject({ token_cache: 'hit', outcome: 'denied', findings: [{ code: 'app_mismatch' }] });
+    expect((await get(gateway, '/billing/admin/1', token)).status).toBe(403);
+    expect(logs.last()).toMatchObject({ token_cache: 'hit', findings: [{ code: 'scope_insufficient' }] });
+    expect(verifies).toHaveBeenCalledTimes(1);
+
+    // A route of another issuer: the cache does not answer, the full path refuses the issuer before any key.
+    expect((await get(gateway, '/partners/1', token)).status).toBe(401);
+    expect(logs.last()).toMatchObject({ token_cache: 'miss', findings: [{ code: 'issuer_mismatch' }] });
+    expect(verifies).toHaveBeenCalledTimes(1);
+  });
+
+  it('caches only accepted tokens: a token refused for its claims is verified again every time', async () => {
+    const gateway = gatewayFor(policy);
+    const token = await sign(k1, claims(nowSeconds(), { app_id: 'reports' }));
+    expect((await get(gateway, '/billing/1', token)).status).toBe(401);
+    expect((await get(gateway, '/billing/1', token)).status).toBe(401);
+    expect(logs.last()).toMatchObject({ token_cache: 'miss', findings: [{ code: 'app_mismatch' }] });
+    expect(verifies).toHaveBeenCalledTimes(2);
+  });
+
+  it('never answers from the cache for a different spelling of the token (a bad signature on the same claims)', async () => {
+    const gateway = gatewayFor(policy);
+    const token = await sign(k1, claims(nowSeconds()));
+    expect((await get(gateway, '/billing/1', token)).status).toBe(200);
+    const [head, body] = token.split('.');
+    const forged = `${head}.${body}.${(await sign(k2, claims(nowSeconds()), { header: { kid: 'k1' } })).split('.')[2]}`;
+    expect((await get(gateway, '/billing/1', forged)).status).toBe(401);
+    expect(logs.last()).toMatchObject({ token_cache: 'miss', findings: [{ code: 'signature_invalid' }] });
+  });
+});
+
+describe('with a chosen clock, through the Gateway', () => {
+  /**
+   * Each test gets its own issuer: key sets and the refresh cooldown live in the Cache API and KV too,
+   * shared by every gateway in this file, as they are by every isolate of a data centre.
+   */
+  async function isolatedIssuer() {
+    const iss = `https://idp-${crypto.randomUUID().slice(0, 8)}.example/`;
+    const jwks = `${iss}.well-known/jwks.json`;
+    world.serveJwks(jwks, jwksOf(k1), 300);
+    let seconds = nowSeconds();
+    const gateway = new Gateway(
+      compileOrThrow(JSON.stringify({ issuers: { idp: { issuer: iss, jwks_uri: jwks } }, routes: { billing: policy.routes.billing } })),
+      { allowLoopbackHttp: false, now: () => seconds * 1000 },
+    );
+    const at = async (t: number, token: string) => {
+      seconds = t;
+      const response = await send(gateway, new Request('https://gw.example/billing/1', { headers: bearer(token) }));
+      return { status: response.status, record: logs.last() };
+    };
+    return { iss, jwks, t0: seconds, at };
+  }
+
+  it('re-checks time claims on a hit: the token expires while cached and is refused', async () => {
+    const { iss, t0, at } = await isolatedIssuer();
+    const token = await sign(k1, claims(t0, { iss, exp: t0 + 100 }));
+    expect((await at(t0, token)).status).toBe(200);
+    const late = await at(t0 + 100 + 60, token); // past exp + the 60 s default skew, inside the JWKS max-age
+    expect(late.status).toBe(401);
+    expect(late.record).toMatchObject({ token_cache: 'hit', findings: [{ code: 'token_expired' }] });
+    expect(verifies).toHaveBeenCalledTimes(1);
+  });
+
+  it('drops a hit when its key rotates out of the JWKS: the token is refused as kid_unknown', async () => {
+    const { iss, jwks, t0, at } = await isolatedIssuer();
+    const token = await sign(k1, claims(t0, { iss, exp: t0 + 3600 }));
+    expect((await at(t0, token)).status).toBe(200);
+    expect((await at(t0 + 1, token)).record.token_cache).toBe('hit');
+    world.serveJwks(jwks, jwksOf(k2), 300);
+    // Past the key set's max-age the store loads it again, and k1 is gone.
+    const after = await at(t0 + 301, token);
+    expect(after.status).toBe(401);
+    expect(after.record).toMatchObject({ token_cache: 'miss', findings: [{ code: 'kid_unknown' }] });
+    expect(world.fetchCount(jwks)).toBe(2);
+  });
+
+  it('keeps a hit across a refresh that keeps its key, and drops it when the kid comes back with other key material', async () => {
+    const { iss, jwks, t0, at } = await isolatedIssuer();
+    const token = await sign(k1, claims(t0, { iss, exp: t0 + 3600 }));
+    expect((await at(t0, token)).status).toBe(200);
+    expect((await at(t0 + 1, token)).record.token_cache).toBe('hit');
+    expect(verifies).toHaveBeenCalledTimes(1);
+    // Refreshed, k1 unchanged: the same imported key (keyed by its material), so the verified result stands.
+    world.serveJwks(jwks, jwksOf(k1, k2), 300);
+    expect(await at(t0 + 301, token)).toMatchObject({ status: 200, record: { token_cache: 'hit' } });
+    expect(world.fetchCount(jwks)).toBe(2);
+    expect(verifies).toHaveBeenCalledTimes(1);
+    // Refreshed again, kid "k1" now names k2's key: a new key object, so the token is verified again, and fails.
+    world.serveJwks(jwks, { keys: [{ ...k2.publicJwk, kid: 'k1' }] }, 300);
+    const swapped = await at(t0 + 602, token);
+    expect(swapped).toMatchObject({ status: 401, record: { token_cache: 'miss', findings: [{ code: 'signature_invalid' }] } });
+    expect(world.fetchCount(jwks)).toBe(3);
+    expect(verifies).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('the cached result', () => {
+  it('shares frozen claims: nothing downstream can change what the next hit sees', async () => {
+    const config = compileOrThrow(JSON.stringify({ issuers: { idp: { issuer: ISS, keys: [k1.publicJwk] } }, routes: { billing: policy.routes.billing } }));
+    const token = await sign(k1, claims(nowSeconds(), { roles: ['reader'] }));
+    const first = await authenticate({
+      headers: new Headers(bearer(token)),
+      route: config.routes[0]!,
+      config,
+      keys: new KeyStore({ allowLoopbackHttp: false }),
+      now: nowSeconds(),
+      tokenCache: new TokenCache(),
+    });
+    if (!first.ok) throw new Error(`expected the token to be accepted: ${JSON.stringify(first.findings)}`);
+    expect(() => {
+      (first.claims as { sub: string }).sub = 'admin';
+    }).toThrow(TypeError);
+    expect(() => (first.claims.roles as string[]).push('admin')).toThrow(TypeError);
+  });
+});
