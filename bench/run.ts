@@ -8,6 +8,7 @@
  *   --breakdown (micro: CPU of each stage of the verify path, printed only).
  * Ports: 127.0.0.1:18701-18721 only. Everything started here is stopped here, by handle or pid.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { spawn, execSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,6 +22,9 @@ import { rssBytes } from './lib/proc-cpu.ts';
 import { median, round, table } from './lib/stats.ts';
 import { startJwksServer } from './lib/tokens.ts';
 import { bundleWorker, ROOT, startWorker, type WorkerInstance } from './lib/workers.ts';
+
+/** The gateway's assertion signing key for this run (a Worker secret in production). */
+const SIGNING_KEY = JSON.stringify({ ...generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }), kid: 'bench' });
 
 const PORTS = { origin: 18701, jwks: 18702, passthrough: 18710, gateway: 18711, gatewayNoCache: 18712, coldGateway: 18720, coldPassthrough: 18721 };
 const ORIGIN = `http://127.0.0.1:${PORTS.origin}`;
@@ -359,6 +363,8 @@ async function main(): Promise<void> {
         MICRO: fixtures,
         REQUEST_COST: { path: '/rsa/items/1', token: tokens.rsa, origin: ORIGIN },
         ALLOW_LOOPBACK_HTTP: 'true',
+        // Every forwarded request carries the signed assertion (EdDSA), as in production.
+        GATEWAY_SIGNING_KEY: SIGNING_KEY,
       };
       const gateway = await startWorker({ scriptPath: gatewayScript, port: PORTS.gateway, bindings });
       try {

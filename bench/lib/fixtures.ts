@@ -63,7 +63,7 @@ export function benchConfig(fillerRoutes: number, jwksBase: string, originBase: 
   for (let i = 0; i < fillerRoutes; i++) {
     routes[`svc${i}`] = { path: `/svc${i}/*`, methods: ['GET', 'POST'], issuers: ['rsa'], audiences: [AUDIENCE], app: APP, scopes: ['read'] };
   }
-  return compileOrThrow({ settings: { realm: 'bench', default_origin: originBase }, issuers, routes });
+  return compileOrThrow({ settings: { realm: 'bench', default_origin: originBase, assertion: {} }, issuers, routes });
 }
 
 export const claimsFor = (id: string) => ({ iss: issuerUrl(id), aud: AUDIENCE, app: APP });
