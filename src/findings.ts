@@ -93,53 +93,32 @@ const DESCRIPTIONS: Record<AnswerKind, string> = {
 
 const quoted = (value: string) => `"${value.replace(/["\\]/g, '')}"`;
 
+/**
+ * Per kind of answer: its status, the `error` of the body, and the challenge it carries: none, bare (RFC 6750
+ * section 3.1: a request without credentials gets no error code), or with error and description.
+ */
+const ANSWERS: Record<AnswerKind, { status: number; error: string; challenge: 'none' | 'bare' | 'error' }> = {
+  not_found: { status: 404, error: 'not_found', challenge: 'none' },
+  no_token: { status: 401, error: 'unauthorized', challenge: 'bare' },
+  invalid_request: { status: 400, error: 'invalid_request', challenge: 'error' },
+  unavailable: { status: 503, error: 'temporarily_unavailable', challenge: 'none' },
+  insufficient_scope: { status: 403, error: 'insufficient_scope', challenge: 'error' },
+  invalid_token: { status: 401, error: 'invalid_token', challenge: 'error' },
+};
+
 /** The one place where findings become an HTTP answer. The body and headers carry no finding detail. */
 export function answerFor(findings: readonly Finding[], context: AnswerContext): Response {
   const kinds = new Set(findings.map((f) => ANSWER_KIND[f.code]));
   const kind = KIND_PRECEDENCE.find((k) => kinds.has(k)) ?? 'invalid_token';
-  const headers = new Headers({
-    'content-type': 'application/json',
-    'cache-control': 'no-store',
-  });
-  const challenge = [`Bearer realm=${quoted(context.realm)}`];
-  let status: number;
-  let error: string;
-  switch (kind) {
-    case 'not_found':
-      status = 404;
-      error = 'not_found';
-      break;
-    case 'no_token':
-      // RFC 6750 section 3.1: a request without authentication information gets no error code.
-      status = 401;
-      error = 'unauthorized';
-      headers.set('www-authenticate', challenge.join(', '));
-      break;
-    case 'invalid_request':
-      status = 400;
-      error = 'invalid_request';
-      challenge.push(`error="invalid_request"`, `error_description=${quoted(DESCRIPTIONS[kind])}`);
-      headers.set('www-authenticate', challenge.join(', '));
-      break;
-    case 'unavailable':
-      status = 503;
-      error = 'temporarily_unavailable';
-      headers.set('retry-after', String(context.retryAfterSeconds));
-      break;
-    case 'insufficient_scope':
-      status = 403;
-      error = 'insufficient_scope';
-      challenge.push(`error="insufficient_scope"`, `error_description=${quoted(DESCRIPTIONS[kind])}`);
-      if (context.requiredScopes.length > 0) challenge.push(`scope=${quoted(context.requiredScopes.join(' '))}`);
-      headers.set('www-authenticate', challenge.join(', '));
-      break;
-    case 'invalid_token':
-      status = 401;
-      error = 'invalid_token';
-      challenge.push(`error="invalid_token"`, `error_description=${quoted(DESCRIPTIONS[kind])}`);
-      headers.set('www-authenticate', challenge.join(', '));
-      break;
+  const { status, error, challenge } = ANSWERS[kind];
+  const headers = new Headers({ 'content-type': 'application/json', 'cache-control': 'no-store' });
+  if (challenge !== 'none') {
+    const parts = [`Bearer realm=${quoted(context.realm)}`];
+    if (challenge === 'error') parts.push(`error="${error}"`, `error_description=${quoted(DESCRIPTIONS[kind])}`);
+    if (kind === 'insufficient_scope' && context.requiredScopes.length > 0) parts.push(`scope=${quoted(context.requiredScopes.join(' '))}`);
+    headers.set('www-authenticate', parts.join(', '));
   }
+  if (kind === 'unavailable') headers.set('retry-after', String(context.retryAfterSeconds));
   const body = JSON.stringify({ error, error_description: DESCRIPTIONS[kind], request_id: context.requestId });
   return new Response(body, { status, headers });
 }
