@@ -401,7 +401,7 @@ async function main(): Promise<void> {
       }
     }
     if (wanted('cold-first-request')) {
-      const coldBindings = { CONFIG: benchConfig(10, JWKS, ORIGIN), MICRO: fixtures, ALLOW_LOOPBACK_HTTP: 'true' };
+      const coldBindings = { CONFIG: benchConfig(10, JWKS, ORIGIN), MICRO: fixtures, ALLOW_LOOPBACK_HTTP: 'true', GATEWAY_SIGNING_KEY: SIGNING_KEY };
       results.push((await attempt('cold-first-request', () => coldStart(gatewayScript, passthroughScript, coldBindings, tokens.rsa))) ?? emptyResult('cold-first-request'));
     }
   } finally {
