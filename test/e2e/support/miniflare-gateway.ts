@@ -110,6 +110,8 @@ export function parseRecord(message: string): LoggedRecord | null {
 export interface GatewayOptions {
   port: number;
   policy: object;
+  /** More Worker bindings (secrets such as GATEWAY_SIGNING_KEY), beside the ALLOW_LOOPBACK_HTTP every interop gateway gets. */
+  bindings?: Record<string, string>;
 }
 
 export class MiniflareGateway {
@@ -125,7 +127,7 @@ export class MiniflareGateway {
     this.url = `http://127.0.0.1:${port}`;
   }
 
-  static async start({ port, policy }: GatewayOptions): Promise<MiniflareGateway> {
+  static async start({ port, policy, bindings = {} }: GatewayOptions): Promise<MiniflareGateway> {
     const script = await bundleGateway(compilePolicyOrThrow(policy));
     let gateway: MiniflareGateway | undefined;
     const pending: string[] = [];
@@ -139,7 +141,7 @@ export class MiniflareGateway {
         compatibilityFlags: COMPATIBILITY_FLAGS,
         kvNamespaces: ['JWKS_CACHE'],
         // The provider is on loopback over plain http, as in `npm start`; never in production.
-        bindings: { ALLOW_LOOPBACK_HTTP: 'true' },
+        bindings: { ...bindings, ALLOW_LOOPBACK_HTTP: 'true' },
         handleStructuredLogs: ({ message }) => (gateway ? gateway.#log(message) : pending.push(message)),
       }),
     );

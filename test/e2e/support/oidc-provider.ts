@@ -87,6 +87,8 @@ export class OidcProviderFixture {
   #server: Server | null = null;
   /** Counts JWKS requests, so a test can tell a cache hit from a refetch. */
   jwksRequests = 0;
+  /** Counts discovery document requests (`/.well-known/openid-configuration`): the gateway's first step with `discovery: true`. */
+  discoveryRequests = 0;
 
   constructor(options: OidcProviderOptions) {
     this.#options = options;
@@ -173,6 +175,8 @@ export class OidcProviderFixture {
       // No keep-alive: a client must not reuse a socket across stop()/start(), or its next request after a
       // restart fails as "other side closed" although the provider is up. Outages are what stop() is for.
       ctx.set('connection', 'close');
+      // oidc-provider sends the discovery document without Cache-Control: the gateway keeps it its default 600 s.
+      if (ctx.path === '/.well-known/openid-configuration') this.discoveryRequests += 1;
       if (ctx.path === '/jwks') {
         this.jwksRequests += 1;
         ctx.set('cache-control', `public, max-age=${maxAge}`);
