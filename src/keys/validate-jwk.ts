@@ -6,6 +6,7 @@ import type { JWK } from 'jose';
 import type { Algorithm } from '../config/types.ts';
 import { MAX_JWKS_KEYS, MAX_KID_LENGTH, MIN_RSA_MODULUS_BITS, REQUIRED_RSA_EXPONENT } from '../config/constants.ts';
 import { base64UrlToBytes } from '../token/base64url.ts';
+import { hasRocaFingerprint } from './roca.ts';
 
 /** Members that only a private or symmetric key has: their presence means the issuer leaks secrets, or the set is hostile. */
 const SECRET_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
@@ -35,9 +36,7 @@ export function keyAllowsAlgorithm(jwk: JWK, alg: Algorithm): boolean {
 
 const isBase64Url = (value: unknown): value is string => typeof value === 'string' && /^[A-Za-z0-9_-]+$/.test(value);
 
-function rsaModulusBits(n: string): number {
-  const bytes = base64UrlToBytes(n);
-  if (!bytes) return 0;
+function rsaModulusBits(bytes: Uint8Array): number {
   let i = 0;
   while (i < bytes.length && bytes[i] === 0) i++;
   if (i === bytes.length) return 0;
@@ -72,11 +71,14 @@ export function judgeJwk(value: unknown): JwkVerdict {
     return { kind: 'refused', reason: `alg "${String(jwk.alg)}" does not fit a ${jwk.kty} key` };
   }
   switch (jwk.kty) {
-    case 'RSA':
+    case 'RSA': {
       if (!isBase64Url(jwk.n) || !isBase64Url(jwk.e)) return { kind: 'refused', reason: 'RSA key without n and e' };
       if (jwk.e !== REQUIRED_RSA_EXPONENT) return { kind: 'refused', reason: 'RSA exponent is not 65537' };
-      if (rsaModulusBits(jwk.n) < MIN_RSA_MODULUS_BITS) return { kind: 'refused', reason: `RSA modulus under ${MIN_RSA_MODULUS_BITS} bits` };
+      const modulus = base64UrlToBytes(jwk.n);
+      if (!modulus || rsaModulusBits(modulus) < MIN_RSA_MODULUS_BITS) return { kind: 'refused', reason: `RSA modulus under ${MIN_RSA_MODULUS_BITS} bits` };
+      if (hasRocaFingerprint(modulus)) return { kind: 'refused', reason: 'RSA modulus has the ROCA fingerprint (CVE-2017-15361)' };
       return { kind: 'accepted' };
+    }
     case 'EC':
       if (!isBase64Url(jwk.x) || !isBase64Url(jwk.y)) return { kind: 'refused', reason: 'EC key without x and y' };
       return { kind: 'accepted' };

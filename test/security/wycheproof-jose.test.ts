@@ -18,21 +18,12 @@ import { configurationFor, judgeJwsThroughGateway, type Stage } from './jws-path
 interface Vector { tcId: number; comment: string; jws?: unknown; jwe?: unknown; result: 'valid' | 'invalid' | 'acceptable' }
 interface Group { public?: JWK | { keys: JWK[] }; private?: JWK | { keys: JWK[] }; tests: Vector[] }
 interface VectorFile { numberOfTests: number; testGroups: Group[] }
-/**
- * Where the gateway knowingly differs from both the label and the overrides file: the vector is accepted.
- * ROCA (CVE-2017-15361) moduli are detectable by a fingerprint; the gateway's JWKS gate has no such check yet.
- */
-const ROCA = 'known gap: ROCA-weak RSA key is not detected at JWKS ingestion';
 const OVERRIDE = 'jws_expectation_overrides.json';
 const NOT_UTF8 = 'an HMAC key whose bytes are not UTF-8 cannot be a Worker secret (the only HMAC key source)';
 const ONE_SECRET = 'an HMAC issuer has exactly one secret, not a key set';
 const NO_ALG = 'no algorithm the gateway has fits these keys (ES512, encryption keys)';
 const EMPTY_PAYLOAD = 'empty payload segment: contract rule 1 wants three non-empty segments (a JWT always has claims)';
 const JWE = 'JWE is refused by a JWS verifier';
-const KNOWN_GAPS: Record<string, Record<number, string>> = {
-  'json_web_key_test.json': { 7: ROCA },
-  'json_web_crypto_test.json': { 46: ROCA },
-};
 
 type Overrides = Record<string, Record<string, { wycheproof: string; ours: string; why: string }>>;
 
@@ -56,9 +47,7 @@ async function runFile(file: string): Promise<Row[]> {
       const override = overrides[String(vector.tcId)];
       let expected = override ? override.ours.startsWith('valid') : vector.result === 'valid';
       let reason = override ? OVERRIDE : null;
-      const gap = KNOWN_GAPS[file]?.[vector.tcId];
-      if (gap) [expected, reason] = [true, gap];
-      else if (vector.jwe !== undefined) [expected, reason] = [false, JWE];
+      if (vector.jwe !== undefined) [expected, reason] = [false, JWE];
       else if (offered.split('.')[1] === '' && vector.result === 'valid') [expected, reason] = [false, EMPTY_PAYLOAD];
       else if (configuration.unconfigurable !== null) [expected, reason] = [false, configuration.unconfigurable];
       rows.push({ tcId: vector.tcId, label: vector.result, stage, expected, reason });
@@ -99,8 +88,8 @@ describe('Wycheproof JWS/JWK/JWE files through the gateway token path', () => {
   });
 
   it.each([
-    ['json_web_key_test.json', { [ONE_SECRET]: 1, [ROCA]: 1 }],
-    ['json_web_crypto_test.json', { [NOT_UTF8]: 1, [ONE_SECRET]: 1, [ROCA]: 1, [JWE]: 2 }],
+    ['json_web_key_test.json', { [ONE_SECRET]: 1 }],
+    ['json_web_crypto_test.json', { [NOT_UTF8]: 1, [ONE_SECRET]: 1, [JWE]: 2 }],
   ])('%s: every vector as the label or the override says', async (file, differences) => {
     const rows = await runFile(file);
     expect(mismatches(rows)).toEqual([]);
