@@ -9,6 +9,7 @@ import { calculateJwkThumbprint, importJWK, type JWK } from 'jose';
 import { MIN_HMAC_SECRET_BYTES } from '../config/constants.ts';
 import type { CompiledAssertion } from '../config/types.ts';
 import type { Env } from '../env.ts';
+import { SECRET_MEMBERS } from '../keys/validate-jwk.ts';
 
 export type AssertionAlgorithm = 'EdDSA' | 'ES256' | 'HS256';
 
@@ -27,8 +28,6 @@ export interface SigningSetup {
 
 export type SigningResult = { ok: true; setup: SigningSetup } | { ok: false; reason: string };
 
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
-
 function algorithmOf(jwk: JWK): 'EdDSA' | 'ES256' | null {
   if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return 'EdDSA';
   if (jwk.kty === 'EC' && jwk.crv === 'P-256') return 'ES256';
@@ -46,7 +45,7 @@ async function importPrivateJwk(name: string, text: string): Promise<{ signer: A
   const alg = algorithmOf(jwk);
   if (alg === null) return `${name} must be an Ed25519 (OKP) or P-256 (EC) key`;
   if (jwk.alg !== undefined && jwk.alg !== alg) return `${name} says alg ${jwk.alg}, its key type is for ${alg}`;
-  const publicPart = Object.fromEntries(Object.entries(jwk).filter(([member]) => !PRIVATE_MEMBERS.includes(member) && member !== 'key_ops' && member !== 'ext')) as JWK;
+  const publicPart = Object.fromEntries(Object.entries(jwk).filter(([member]) => !SECRET_MEMBERS.includes(member) && member !== 'key_ops' && member !== 'ext')) as JWK;
   const kid = jwk.kid ?? (await calculateJwkThumbprint(publicPart));
   try {
     const key = (await importJWK({ ...jwk, ext: false, key_ops: ['sign'] }, alg)) as CryptoKey;

@@ -22,14 +22,15 @@ export async function resolveSecretKey(binding: string, alg: Algorithm, env: obj
     console.warn(JSON.stringify({ event: 'hmac_secret_missing', binding }));
     return { ok: false, finding: finding('keys_unavailable', { detail: `Worker secret ${binding} is not set` }) };
   }
+  // The steady state: this secret was imported before. Nothing to encode or check again.
+  const cacheKey = `${binding}:${alg}`;
+  const cached = imported.get(cacheKey);
+  if (cached && cached.secret === secret) return { ok: true, key: cached.key, layer: 'inline' };
   const bytes = new TextEncoder().encode(secret);
   if (bytes.byteLength < MIN_HMAC_SECRET_BYTES[alg]) {
     console.warn(JSON.stringify({ event: 'hmac_secret_too_short', binding, alg }));
     return { ok: false, finding: finding('keys_unavailable', { detail: `Worker secret ${binding} is shorter than ${MIN_HMAC_SECRET_BYTES[alg]} bytes` }) };
   }
-  const cacheKey = `${binding}:${alg}`;
-  const cached = imported.get(cacheKey);
-  if (cached && cached.secret === secret) return { ok: true, key: cached.key, layer: 'inline' };
   const key = await crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: HASH_OF[alg] }, false, ['verify']);
   imported.set(cacheKey, { secret, key });
   return { ok: true, key, layer: 'inline' };

@@ -9,7 +9,7 @@ import { base64UrlToBytes } from '../token/base64url.ts';
 import { hasRocaFingerprint } from './roca.ts';
 
 /** Members that only a private or symmetric key has: their presence means the issuer leaks secrets, or the set is hostile. */
-const SECRET_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+export const SECRET_MEMBERS: readonly string[] = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 const CURVE_OF_ALG: Partial<Record<Algorithm, string>> = { ES256: 'P-256', ES384: 'P-384', EdDSA: 'Ed25519' };
 

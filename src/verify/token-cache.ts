@@ -10,8 +10,9 @@
  * after a token was fully accepted (signature and every claim check).
  *
  * Invalidation with the key: a hit is used only when the key store, asked again for the token's kid, hands
- * back the very CryptoKey the token was verified with. A rotated-out key (kid unknown) or a refreshed key
- * set (new CryptoKey objects) makes the entry a miss, and the token is verified again in full.
+ * back the very CryptoKey the token was verified with. The store imports a key once per key material, so a
+ * refresh that keeps the key keeps the hit; a rotated-out key (kid unknown) or a kid that now names other
+ * key material (a new CryptoKey) makes the entry a miss, and the token is verified again in full.
  */
 import { TOKEN_CACHE_MAX_ENTRIES, TOKEN_CACHE_MAX_TOKEN_BYTES } from '../config/constants.ts';
 import type { Algorithm } from '../config/types.ts';
