@@ -275,7 +275,8 @@ async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
   if (args.breakdown) {
     const stages = [
       'stage-noop', 'stage-url', 'stage-uuid', 'stage-route', 'stage-sanitize', 'stage-sanitize-before', 'stage-identity',
-      'stage-headersafe', 'stage-headersafe-before', 'stage-record', 'stage-log', 'stage-log-json', 'handle-jsonlog',
+      'stage-headersafe', 'stage-headersafe-before', 'stage-mint', 'stage-sign-raw', 'stage-digest', 'stage-record', 'stage-log', 'stage-log-json', 'handle-jsonlog',
+      'handle-noassert', 'handle-noassert-nolog', 'fetch', 'fetch-headers', 'fetch-manual', 'fetch-signal', 'fetch-rewrap', 'fetch-waituntil', 'fetch-bigheaders', 'fetch-log-obj', 'fetch-log-str', 'fetch-log-obj-wait',
     ];
     const perStage: Record<string, number[]> = Object.fromEntries(stages.map((v) => [v, []]));
     for (let r = 0; r < PROFILE.microRounds; r++) for (const stage of stages) perStage[stage]!.push(await call(stage, stage.startsWith('stage-') ? PROFILE.microN : PROFILE.requestN));

@@ -17,6 +17,7 @@ import { requestIdOf } from './forward/request-id.ts';
 import { sanitizeRequestHeaders } from './forward/sanitize.ts';
 import { KeyStore, type KeyResolver, type RefreshReport } from './keys/key-store.ts';
 import { addDebugFindings } from './log/debug-header.ts';
+import { sha256Prefix } from './log/digest.ts';
 import { newRecord, recordEvidence, type VerificationRecord } from './log/record.ts';
 import { writeRecord, type LogFormat, type LogSink } from './log/write.ts';
 import { admit, decide } from './route/mode.ts';
@@ -36,6 +37,11 @@ export interface GatewayOptions {
   now?: () => number;
   /** Bounds of the verified-token cache (constants.ts by default); maxEntries 0 turns it off (the benchmark compares). */
   tokenCacheLimits?: TokenCacheLimits;
+}
+
+/** The bearer token a request carried, kept beside the record (never in it) for the log writer to fingerprint. */
+interface SeenToken {
+  token: string | null;
 }
 
 export class Gateway {
@@ -67,9 +73,10 @@ export class Gateway {
     const url = new URL(request.url);
     const requestId = requestIdOf(request.headers, this.#config.settings.requestIdHeader);
     const record = newRecord(request, url, requestId, started);
+    const seen: SeenToken = { token: null };
     let response: Response;
     try {
-      response = await this.#process(request, url, requestId, now, record, env, this.#keys.forRequest(env, ctx));
+      response = await this.#process(request, url, requestId, now, record, seen, env, this.#keys.forRequest(env, ctx));
     } catch (error) {
       // A bug of ours, never the client's input: fail closed, say nothing of it to the client.
       record.outcome = 'error';
@@ -83,11 +90,20 @@ export class Gateway {
     record.latency_ms = Date.now() - started;
     if (this.#options.debugFindings) addDebugFindings(response, record, url);
     // Written after the answer is on its way: hashing and logging add nothing to the client's wait.
-    ctx.waitUntil(writeRecord(record, this.#logSink(env)));
+    ctx.waitUntil(this.#log(record, seen.token, env));
     return response;
   }
 
-  async #process(request: Request, url: URL, requestId: string, now: number, record: VerificationRecord, env: Env, keys: KeyResolver): Promise<Response> {
+  /** The token's fingerprint is computed here, once per token (the cache keeps it), never on the verify path. */
+  async #log(record: VerificationRecord, token: string | null, env: Env): Promise<void> {
+    if (token !== null && record.token_fp === null) {
+      record.token_fp = await sha256Prefix(token);
+      this.#tokenCache.noteFingerprint(token, record.token_fp);
+    }
+    await writeRecord(record, this.#logSink(env));
+  }
+
+  async #process(request: Request, url: URL, requestId: string, now: number, record: VerificationRecord, seen: SeenToken, env: Env, keys: KeyResolver): Promise<Response> {
     const { assertion, identityHeaderPrefix: prefix } = this.#config.settings;
     if (assertion && isGatewayJwksRequest(assertion, request.method, url)) {
       record.outcome = 'public';
@@ -113,6 +129,7 @@ export class Gateway {
     } else {
       const authentication = await authenticate({ headers: request.headers, route, config: this.#config, keys, now, env, tokenCache: this.#tokenCache });
       recordEvidence(record, authentication.evidence);
+      seen.token = authentication.evidence.token ?? null;
       const decision = decide(route, authentication);
       if (decision.kind === 'deny') return this.#deny(record, decision.findings, route, requestId);
       record.outcome = decision.outcome;

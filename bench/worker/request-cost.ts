@@ -10,6 +10,8 @@ import type { Env } from '../../src/env.ts';
 import { headerSafe, identityHeaders } from '../../src/forward/identity-headers.ts';
 import { sanitizeRequestHeaders } from '../../src/forward/sanitize.ts';
 import { Gateway } from '../../src/gateway.ts';
+import { mintAssertion } from '../../src/forward/assertion.ts';
+import { signingSetup } from '../../src/forward/signing-keys.ts';
 import { newRecord } from '../../src/log/record.ts';
 import { writeRecord } from '../../src/log/write.ts';
 import { RouteTable } from '../../src/route/route-table.ts';
@@ -24,11 +26,13 @@ export interface RequestCostFixture {
 
 const gateways = new Map<string, Gateway>();
 
-function gatewayFor(config: unknown, cache: boolean): Gateway {
-  const id = cache ? 'cache' : 'nocache';
+function gatewayFor(config: unknown, cache: boolean, assertion = true): Gateway {
+  const id = `${cache ? 'cache' : 'nocache'}-${assertion ? 'assertion' : 'plain'}`;
   let gateway = gateways.get(id);
   if (!gateway) {
-    gateway = new Gateway(loadCompiledConfig(config), { allowLoopbackHttp: true, ...(cache ? {} : { tokenCacheLimits: { maxEntries: 0, maxTokenBytes: 0 } }) });
+    const compiled = loadCompiledConfig(config);
+    const settings = assertion ? compiled.settings : { ...compiled.settings, assertion: null };
+    gateway = new Gateway({ ...compiled, settings }, { allowLoopbackHttp: true, ...(cache ? {} : { tokenCacheLimits: { maxEntries: 0, maxTokenBytes: 0 } }) });
     gateways.set(id, gateway);
   }
   return gateway;
@@ -40,19 +44,35 @@ export async function runRequestCost(config: unknown, fixture: RequestCostFixtur
   const headers = { authorization: `Bearer ${fixture.token}`, accept: 'application/json', 'user-agent': 'bench/1.0', 'x-client': 'bench' };
   const request = () => new Request(`https://gateway.example${fixture.path}`, { headers });
   let run: () => Promise<Response>;
-  if (variant === 'fetch') run = () => fetch(fixture.origin + fixture.path, request());
+  const target = fixture.origin + fixture.path;
+  if (variant === 'fetch') run = () => fetch(target, request());
+  else if (variant === 'fetch-headers') run = () => { const r = request(); return fetch(target, { method: r.method, headers: new Headers(r.headers) }); };
+  else if (variant === 'fetch-manual') run = () => { const r = request(); return fetch(target, { method: r.method, headers: new Headers(r.headers), redirect: 'manual' }); };
+  else if (variant === 'fetch-signal') run = async () => {
+    const r = request();
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), 30000);
+    try { return await fetch(target, { method: r.method, headers: new Headers(r.headers), redirect: 'manual', signal: abort.signal }); } finally { clearTimeout(timer); }
+  };
+  else if (variant === 'fetch-rewrap') run = async () => { const r = request(); const res = await fetch(target, { method: r.method, headers: new Headers(r.headers), redirect: 'manual' }); return new Response(res.body, res); };
+  else if (variant === 'fetch-log-obj') run = async () => { const r = request(); const res = await fetch(target, r); console.log(newRecord(r, new URL(r.url), 'id', Date.now())); return res; };
+  else if (variant === 'fetch-log-str') run = async () => { const r = request(); const res = await fetch(target, r); console.log(JSON.stringify(newRecord(r, new URL(r.url), 'id', Date.now()))); return res; };
+  else if (variant === 'fetch-log-obj-wait') run = async () => { const r = request(); const res = await fetch(target, r); ctx.waitUntil((async () => console.log(newRecord(r, new URL(r.url), 'id', Date.now())))()); return res; };
+  else if (variant === 'fetch-waituntil') run = () => { ctx.waitUntil(Promise.resolve()); return fetch(target, request()); };
+  else if (variant === 'fetch-bigheaders') run = () => { const r = request(); const h = new Headers(r.headers); for (let i = 0; i < 8; i++) h.set(`x-verified-h${i}`, 'v'.repeat(i === 7 ? 600 : 30)); return fetch(target, { method: r.method, headers: h }); };
   else if (variant === 'handle' || variant === 'handle-nolog') run = () => gatewayFor(config, true).handle(request(), env, ctx);
   else if (variant === 'handle-nocache') run = () => gatewayFor(config, false).handle(request(), env, ctx);
+  else if (variant === 'handle-noassert' || variant === 'handle-noassert-nolog') run = () => gatewayFor(config, true, false).handle(request(), env, ctx);
   else if (variant === 'handle-jsonlog') run = () => gatewayFor(config, true).handle(request(), env, ctx);
   else {
-    const stage = stageOf(variant, loadCompiledConfig(config), request(), fixture);
+    const stage = stageOf(variant, loadCompiledConfig(config), request(), fixture, env);
     run = async () => {
       await stage();
       return EMPTY;
     };
   }
   const log = console.log;
-  if (variant === 'handle-nolog') console.log = () => {};
+  if (variant === 'handle-nolog' || variant === 'handle-noassert-nolog') console.log = () => {};
   // What the record would cost written as one JSON string instead of an object.
   if (variant === 'handle-jsonlog') console.log = (value: unknown) => log(JSON.stringify(value));
   try {
@@ -69,15 +89,30 @@ export async function runRequestCost(config: unknown, fixture: RequestCostFixtur
 }
 
 const EMPTY = new Response(null);
+const SIGN_INPUT = new TextEncoder().encode('x'.repeat(900));
 
 /** One stage of the request path outside verification, alone, to see where the gateway's own time goes. */
-function stageOf(variant: string, config: ReturnType<typeof loadCompiledConfig>, request: Request, fixture: RequestCostFixture): () => unknown {
+function stageOf(variant: string, config: ReturnType<typeof loadCompiledConfig>, request: Request, fixture: RequestCostFixture, env: Env): () => unknown {
   const routes = new RouteTable(config.routes);
   const url = new URL(request.url);
   const route = routes.match('GET', url.hostname, url.pathname)!;
   const prefix = config.settings.identityHeaderPrefix;
   const claims = { iss: 'https://rsa.bench.example', sub: 'bench-user', app_id: 'bench', scope: 'read write', exp: 2_000_000_000 };
   switch (variant) {
+    case 'stage-mint':
+      return async () => {
+        const keys = await signingSetup(config.settings.assertion!, env);
+        if (!keys.ok) throw new Error(keys.reason);
+        return mintAssertion({ settings: config.settings.assertion!, audience: 'bench', subject: 'bench-user', requestId: 'a'.repeat(36), request: { method: 'GET', host: 'o.example', path: '/rsa/x' }, identityHeaders: [['x-verified-sub', 'bench-user'], ['x-verified-iss', claims.iss], ['x-verified-app', 'bench'], ['x-verified-scope', 'read write'], ['x-verified-exp', '2000000000'], ['x-verified-route', 'rsa'], ['x-verified-request-id', 'a'.repeat(36)]], identity: { idp: claims.iss, app: 'bench', scope: 'read write', token_exp: 2e9, route: 'rsa' }, now: 1_800_000_000 }, keys.setup.signer);
+      };
+    case 'stage-sign-raw':
+      return async () => {
+        const keys = await signingSetup(config.settings.assertion!, env);
+        if (!keys.ok) throw new Error(keys.reason);
+        return crypto.subtle.sign('Ed25519', keys.setup.signer.key, SIGN_INPUT);
+      };
+    case 'stage-digest':
+      return () => crypto.subtle.digest('SHA-256', SIGN_INPUT.subarray(0, 300));
     case 'stage-noop':
       return () => undefined;
     case 'stage-url':

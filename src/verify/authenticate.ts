@@ -23,8 +23,13 @@ export interface Evidence {
   aud: string | string[] | null;
   app: string | null;
   sub: string | null;
-  /** SHA-256 prefix of the token's bytes (src/log/digest.ts), set once a bearer token was found. */
+  /**
+   * SHA-256 prefix of the token's bytes (src/log/digest.ts): known on a cache hit and in traces. Otherwise
+   * the log writer computes it from `token` after the answer is decided, so hashing is never on the verify path.
+   */
   tokenFingerprint?: string | null;
+  /** The bearer token's text, for the log writer to fingerprint. Never copied into the record. */
+  token?: string | null;
   /** Whether the verified-token cache answered; null when the caller passed no cache (or traces). */
   tokenCache?: 'hit' | 'miss' | null;
 }
@@ -62,7 +67,7 @@ const step = (check: CheckName, evidence: Record<string, unknown>): TraceStep =>
 
 export async function authenticate(input: AuthenticateInput): Promise<Authentication> {
   const { headers, route, config, keys, now, env = {}, trace, tokenCache } = input;
-  const evidence: Evidence = { kid: null, alg: null, iss: null, keyLayer: null, aud: null, app: null, sub: null, tokenFingerprint: null, tokenCache: null };
+  const evidence: Evidence = { kid: null, alg: null, iss: null, keyLayer: null, aud: null, app: null, sub: null, tokenFingerprint: null, tokenCache: null, token: null };
   // Which check is running, for the trace of a failure. `trace?.(...)` evaluates its argument only when a
   // trace is given, so the Worker's path allocates nothing for it.
   let check: CheckName = 'token';
@@ -79,8 +84,11 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
     if (cached) return cached;
     evidence.tokenCache = 'miss';
   }
-  evidence.tokenFingerprint = await sha256Prefix(extracted.token);
-  trace?.(step('token', { token_fp: evidence.tokenFingerprint }));
+  evidence.token = extracted.token;
+  if (trace) {
+    evidence.tokenFingerprint = await sha256Prefix(extracted.token);
+    trace(step('token', { token_fp: evidence.tokenFingerprint }));
+  }
   check = 'shape';
   const shape = parseTokenShape(extracted.token);
   if (!shape.ok) return fail(shape.finding);
@@ -118,7 +126,7 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
   if (findings.length > 0) return fail(...findings);
   trace?.(step('claims', {}));
   if (tokenCache) {
-    rememberVerified(tokenCache, extracted.token, { header, claims, issuerId: issuer.id, alg, key: key.key, fingerprint: evidence.tokenFingerprint });
+    rememberVerified(tokenCache, extracted.token, { header, claims, issuerId: issuer.id, alg, key: key.key, fingerprint: null });
   }
   return { ok: true, claims, issuer, evidence };
 }

@@ -27,7 +27,10 @@ export interface VerifiedToken {
   alg: Algorithm;
   /** The key the signature verified with; a hit needs the key store to still hand out this same object. */
   key: CryptoKey;
-  /** The token's log fingerprint (a function of its exact text, like the cache key): a hit need not hash again. */
+  /**
+   * The token's log fingerprint (a function of its exact text, like the cache key), filled in by the log
+   * writer after the first request (noteFingerprint): later hits need not hash again.
+   */
   fingerprint: string | null | undefined;
 }
 
@@ -68,6 +71,12 @@ export class TokenCache {
       if (this.#entries.size <= this.#limits.maxEntries && this.#tokenBytes <= this.#limits.maxTokenBytes) break;
       this.delete(oldest);
     }
+  }
+
+  /** The log writer hashed this token: keep the result with the entry, if it is (still) cached. */
+  noteFingerprint(token: string, fingerprint: string): void {
+    const entry = this.#entries.get(token);
+    if (entry && !entry.fingerprint) entry.fingerprint = fingerprint;
   }
 
   delete(token: string): void {
@@ -116,6 +125,7 @@ export async function authenticateFromCache(
   // The token's own iss, as the full path logs it (an issuer may accept several forms).
   evidence.iss = typeof cached.claims.iss === 'string' ? cached.claims.iss : issuer.issuer;
   evidence.tokenFingerprint = cached.fingerprint ?? null;
+  evidence.token = token;
   evidence.keyLayer = key.layer;
   evidence.tokenCache = 'hit';
   noteClaims(evidence, cached.claims, issuer);

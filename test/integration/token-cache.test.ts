@@ -66,6 +66,26 @@ describe('through the Gateway', () => {
     expect(world.lastOriginRequest().headers['x-verified-sub']).toBe('u1');
   });
 
+  it('logs the same token_fp on miss and hit, hashing the token once: the log writer hashes, the cache keeps it', async () => {
+    const gateway = gatewayFor(policy);
+    // Keys fetched and stored first (their storage hashes too), so only the fingerprint is left to count.
+    await get(gateway, '/billing/0', await sign(k1, claims(nowSeconds(), { sub: 'warm-up' })));
+    const token = await sign(k1, claims(nowSeconds()));
+    const digests = vi.spyOn(crypto.subtle, 'digest');
+    try {
+      await get(gateway, '/billing/1', token);
+      const first = logs.last();
+      expect(first).toMatchObject({ token_cache: 'miss', token_fp: expect.stringMatching(/^[0-9a-f]{16}$/) });
+      expect(digests).toHaveBeenCalledTimes(1);
+      await get(gateway, '/billing/2', token);
+      expect(logs.last()).toMatchObject({ token_cache: 'hit', token_fp: first.token_fp });
+      // No assertion on this policy, so no other hash: the hit hashed nothing.
+      expect(digests).toHaveBeenCalledTimes(1);
+    } finally {
+      digests.mockRestore();
+    }
+  });
+
   it('runs the route checks on a hit: other app, missing scope and other issuer are refused without a verify', async () => {
     const gateway = gatewayFor(policy);
     const token = await sign(k1, claims(nowSeconds()));
