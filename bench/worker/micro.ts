@@ -95,7 +95,7 @@ async function prepare(algName: string, fixture: MicroFixture): Promise<Prepared
     noop: () => Promise.resolve(true),
     extract: async () => extractBearerToken(headers),
     shape: async () => parseTokenShape(token),
-    resolve: () => keys.resolve(issuer, parsed.header.kid, alg, now()),
+    resolve: async () => keys.resolve(issuer, parsed.header.kid, alg, now()),
     signature: () => verifySignatureBytes(alg, gatewayKey, parsed.signature, new TextEncoder().encode(parsed.signingInput)),
     claims: async () => checkClaims({ header: parsed.header, claims: parsed.payload, issuer, route, now: now() }),
     'shape-b64-signature': async () => base64UrlToBytes(sig),

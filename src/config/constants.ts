@@ -9,6 +9,11 @@ export const MAX_TOKEN_BYTES = 8192;
 export const MAX_HEADER_BYTES = 1024;
 /** kid is an opaque lookup key; issuers use UUIDs or thumbprints (<= 64 chars). 256 keeps it out of log-injection range. */
 export const MAX_KID_LENGTH = 256;
+/**
+ * Distinct JOSE headers whose judgment the shape gate keeps (src/token/shape.ts). An issuer uses one header
+ * per signing key and typ, so a few dozen cover every issuer; at most 128 x ~1.4 KiB of header text.
+ */
+export const JUDGED_HEADERS_MAX_ENTRIES = 128;
 /** JSON containers nested in a header or payload: real claims nest 2-4 deep (Keycloak realm_access.roles); 16 refuses nesting bombs. */
 export const MAX_JSON_DEPTH = 16;
 

@@ -29,6 +29,11 @@ export class KeyMemory {
   readonly #issuers = new Map<string, IssuerKeyState>();
   readonly #imported = new Lru<string, CryptoKey>(MAX_IMPORTED_KEYS);
   readonly #unknownKids = new Lru<string, { setFetchedAt: number; until: number }>(MAX_NEGATIVE_KIDS);
+  /**
+   * The same keys by JWK object, for the warm path: no material string to build and hash per request. Lives
+   * as long as the key set holding the JWK (a refreshed set brings new objects, found again by material).
+   */
+  readonly #byJwk = new WeakMap<JWK, Partial<Record<Algorithm, CryptoKey>>>();
 
   state(issuerId: string): IssuerKeyState {
     let state = this.#issuers.get(issuerId);
@@ -38,13 +43,23 @@ export class KeyMemory {
 
   /** The imported key for this JWK and algorithm; imported once, then reused across requests and refreshes. */
   async importedKey(issuerId: string, jwk: JWK, alg: Algorithm): Promise<CryptoKey> {
+    const known = this.importedKeyNow(jwk, alg);
+    if (known) return known;
     const name = `${issuerId}\n${alg}\n${material(jwk)}`;
     let key = this.#imported.get(name);
     if (!key) {
       key = await importVerificationKey(jwk, alg);
       this.#imported.set(name, key);
     }
+    let forJwk = this.#byJwk.get(jwk);
+    if (!forJwk) this.#byJwk.set(jwk, (forJwk = {}));
+    forJwk[alg] = key;
     return key;
+  }
+
+  /** The key already imported for this very JWK object and algorithm, if any. */
+  importedKeyNow(jwk: JWK, alg: Algorithm): CryptoKey | undefined {
+    return this.#byJwk.get(jwk)?.[alg];
   }
 
   /** True when this kid was already looked for in this very key set, recently: it must not trigger a refresh again. */

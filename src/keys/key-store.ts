@@ -23,9 +23,12 @@ export type KeyLayer = 'inline' | 'memory' | 'cache' | 'kv' | 'network' | 'stale
 
 export type KeyLookup = { ok: true; key: CryptoKey; layer: KeyLayer } | { ok: false; finding: Finding };
 
-/** What authenticate() needs: one request's view of the key store. */
+/**
+ * What authenticate() needs: one request's view of the key store. A key already in isolate memory (fresh,
+ * imported, no refresh due) is answered synchronously, so the warm path costs no promise and no await.
+ */
 export interface KeyResolver {
-  resolve(issuer: CompiledIssuer, kid: string | undefined, alg: Algorithm, now: number): Promise<KeyLookup>;
+  resolve(issuer: CompiledIssuer, kid: string | undefined, alg: Algorithm, now: number): KeyLookup | Promise<KeyLookup>;
 }
 
 export interface KeyStoreOptions {
@@ -57,14 +60,37 @@ export class KeyStore {
    * Outside a request (the operator tools, `npm run explain`): isolate memory and the issuer only, no KV or
    * Cache API; background write-backs are not awaited.
    */
-  resolve(issuer: CompiledIssuer, kid: string | undefined, alg: Algorithm, now: number): Promise<KeyLookup> {
+  resolve(issuer: CompiledIssuer, kid: string | undefined, alg: Algorithm, now: number): KeyLookup | Promise<KeyLookup> {
     return this.forRequest({}, DETACHED_CONTEXT).resolve(issuer, kid, alg, now);
   }
 
   /** One request's resolver: the bindings and waitUntil of this request, the memory of the isolate. */
   forRequest(env: Env, ctx: ExecutionContext): KeyResolver {
-    const io = this.#io(env, ctx);
-    return { resolve: (issuer, kid, alg, now) => this.#resolve(io, ctx, issuer, kid, alg, now) };
+    // The layers are only built when memory cannot answer.
+    let io: LoadIo | undefined;
+    return { resolve: (issuer, kid, alg, now) => this.#warm(issuer, kid, alg, now) ?? this.#resolve((io ??= this.#io(env, ctx)), ctx, issuer, kid, alg, now) };
+  }
+
+  /**
+   * The steady state, synchronously: the key of an inline issuer or of a fresh set in memory with no refresh
+   * due, already imported. Anything else (a load, a refresh ahead, an unknown kid, a first import) is null
+   * and goes the full way.
+   */
+  #warm(issuer: CompiledIssuer, kid: string | undefined, alg: Algorithm, now: number): KeyLookup | null {
+    let keys: readonly JWK[];
+    let layer: KeyLayer;
+    if (issuer.keySource.kind === 'inline') {
+      keys = issuer.keySource.keys;
+      layer = 'inline';
+    } else {
+      const set = this.#memory.state(issuer.id).set;
+      if (!fresh(set, now) || refreshDue(set, now)) return null;
+      keys = set.keys;
+      layer = 'memory';
+    }
+    const jwk = findJwk(keys, kid, alg);
+    const key = jwk && this.#memory.importedKeyNow(jwk, alg);
+    return key ? { ok: true, key, layer } : null;
   }
 
   /** The cron: every fetched issuer from the network into memory, KV and the Cache API; a failure keeps what is there. */

@@ -2,7 +2,7 @@
  * The shape gate: the only code that reads a token before its signature is checked. Small, strict and
  * bounded, so that anything odd is refused before jose, key lookup or any network I/O.
  */
-import { MAX_HEADER_BYTES, MAX_KID_LENGTH, MAX_TOKEN_BYTES } from '../config/constants.ts';
+import { JUDGED_HEADERS_MAX_ENTRIES, MAX_HEADER_BYTES, MAX_KID_LENGTH, MAX_TOKEN_BYTES } from '../config/constants.ts';
 import { finding, type Finding } from '../findings.ts';
 import { base64UrlToBytes } from './base64url.ts';
 import { findStrictJsonProblem } from './strict-json.ts';
@@ -67,6 +67,43 @@ function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | string {
   return value as Record<string, unknown>;
 }
 
+/** The header rules, on the decoded header: the parsed header, or why it is refused. */
+function judgeHeader(segment: string): JoseHeader | string {
+  if (segment.length > Math.ceil((MAX_HEADER_BYTES * 4) / 3)) return 'header too large';
+  const header = decodeJsonObject(segment);
+  if (typeof header === 'string') return `header: ${header}`;
+  for (const name of Object.keys(header)) {
+    if (!ALLOWED_HEADER_PARAMETERS.has(name)) return `header parameter "${name.slice(0, 32)}" is not accepted`;
+  }
+  if (typeof header.alg !== 'string' || header.alg.length === 0) return 'header: alg is not a string';
+  if (header.typ !== undefined && typeof header.typ !== 'string') return 'header: typ is not a string';
+  if (header.kid !== undefined) {
+    if (typeof header.kid !== 'string' || header.kid.length > MAX_KID_LENGTH || !VISIBLE_ASCII.test(header.kid)) {
+      return 'header: kid is not a short printable string';
+    }
+  }
+  return Object.freeze(header) as unknown as JoseHeader;
+}
+
+/**
+ * Headers already judged, by their exact segment text. An issuer signs every token with one of a few
+ * headers ({"alg","kid","typ"}), so nearly every token's header is judged once per isolate and then
+ * looked up. The judgment is a pure function of the text, the accepted headers are frozen (every token
+ * with that header shares the object), and the map is bounded: once full it is cleared, costing one
+ * more judgment per header.
+ */
+const judgedHeaders = new Map<string, JoseHeader | string>();
+
+function headerOf(segment: string): JoseHeader | string {
+  let judged = judgedHeaders.get(segment);
+  if (judged === undefined) {
+    judged = judgeHeader(segment);
+    if (judgedHeaders.size >= JUDGED_HEADERS_MAX_ENTRIES) judgedHeaders.clear();
+    judgedHeaders.set(segment, judged);
+  }
+  return judged;
+}
+
 /** A compact JWS that passed the JWS half of the gate: the payload is canonical base64url, not yet read as JSON. */
 export interface ParsedJws extends Omit<ParsedToken, 'payload'> {
   payloadBytes: Uint8Array;
@@ -80,42 +117,42 @@ export type JwsShapeResult = { ok: true; jws: ParsedJws } | { ok: false; finding
  * not JWT claim sets, go through the same code as tokens do.
  */
 export function parseJwsShape(raw: string): JwsShapeResult {
-  if (raw.length > MAX_TOKEN_BYTES) return malformed('token too large');
+  const parsed = parseSegments(raw);
+  if (typeof parsed === 'string') return malformed(parsed);
+  const payloadBytes = base64UrlToBytes(parsed.payloadSegment);
+  if (payloadBytes === null) return malformed('payload: not canonical base64url');
+  return { ok: true, jws: { raw, signingInput: parsed.signingInput, signature: parsed.signature, header: parsed.header, payloadBytes } };
+}
+
+interface Segments {
+  signingInput: string;
+  signature: Uint8Array;
+  header: JoseHeader;
+  payloadSegment: string;
+}
+
+/** Size, three segments, the base64url alphabet, the signature's encoding and the header: everything but the payload. */
+function parseSegments(raw: string): Segments | string {
+  if (raw.length > MAX_TOKEN_BYTES) return 'token too large';
   const parts = raw.split('.');
-  if (parts.length !== 3) return malformed(parts.length === 5 ? 'JWE (5 segments) is not accepted' : 'not three segments');
+  if (parts.length !== 3) return parts.length === 5 ? 'JWE (5 segments) is not accepted' : 'not three segments';
   const [headerSegment, payloadSegment, signatureSegment] = parts as [string, string, string];
   if (!SEGMENT.test(headerSegment) || !SEGMENT.test(payloadSegment) || !SEGMENT.test(signatureSegment)) {
-    return malformed('empty segment or character outside base64url');
+    return 'empty segment or character outside base64url';
   }
-  if (headerSegment.length > Math.ceil((MAX_HEADER_BYTES * 4) / 3)) return malformed('header too large');
+  const header = headerOf(headerSegment);
+  if (typeof header === 'string') return header;
   const signature = base64UrlToBytes(signatureSegment);
-  if (signature === null) return malformed('signature: not canonical base64url');
-
-  const header = decodeJsonObject(headerSegment);
-  if (typeof header === 'string') return malformed(`header: ${header}`);
-  for (const name of Object.keys(header)) {
-    if (!ALLOWED_HEADER_PARAMETERS.has(name)) return malformed(`header parameter "${name.slice(0, 32)}" is not accepted`);
-  }
-  if (typeof header.alg !== 'string' || header.alg.length === 0) return malformed('header: alg is not a string');
-  if (header.typ !== undefined && typeof header.typ !== 'string') return malformed('header: typ is not a string');
-  if (header.kid !== undefined) {
-    if (typeof header.kid !== 'string' || header.kid.length > MAX_KID_LENGTH || !VISIBLE_ASCII.test(header.kid)) {
-      return malformed('header: kid is not a short printable string');
-    }
-  }
-
-  const payloadBytes = base64UrlToBytes(payloadSegment);
-  if (payloadBytes === null) return malformed('payload: not canonical base64url');
-  const signingInput = raw.slice(0, headerSegment.length + 1 + payloadSegment.length);
-  return { ok: true, jws: { raw, signingInput, signature, header: header as unknown as JoseHeader, payloadBytes } };
+  if (signature === null) return 'signature: not canonical base64url';
+  return { signingInput: raw.slice(0, headerSegment.length + 1 + payloadSegment.length), signature, header, payloadSegment };
 }
 
 /** The whole gate: a JWS whose payload is a JWT claim set (a JSON object, strictly parsed). */
 export function parseTokenShape(raw: string): ShapeResult {
-  const shape = parseJwsShape(raw);
-  if (!shape.ok) return shape;
-  const { payloadBytes, ...jws } = shape.jws;
-  const payload = parseJsonObject(payloadBytes);
+  const parsed = parseSegments(raw);
+  if (typeof parsed === 'string') return malformed(parsed);
+  const payload = decodeJsonObject(parsed.payloadSegment);
   if (typeof payload === 'string') return malformed(`payload: ${payload}`);
-  return { ok: true, token: { ...jws, payload } };
+  // Built field by field: object rest/spread here cost more than the rest of the gate's bookkeeping.
+  return { ok: true, token: { raw, signingInput: parsed.signingInput, signature: parsed.signature, header: parsed.header, payload } };
 }

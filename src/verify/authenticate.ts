@@ -111,7 +111,8 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
   trace?.(step('algorithm', { alg, allowed: issuer.algorithms }));
 
   check = 'key';
-  const key = await resolveKey(issuer, header.kid, alg, keys, now, env);
+  const pending = resolveKey(issuer, header.kid, alg, keys, now, env);
+  const key = pending instanceof Promise ? await pending : pending;
   if (!key.ok) return fail(key.finding);
   evidence.keyLayer = key.layer;
   trace?.(step('key', { kid: header.kid ?? null, key_layer: key.layer }));
@@ -132,7 +133,7 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
 }
 
 /** The issuer's verification key: its Worker secret for HMAC issuers, else the key store. Shared with the cache's hit path. */
-export function resolveKey(issuer: CompiledIssuer, kid: string | undefined, alg: Algorithm, keys: KeyResolver, now: number, env: object = {}): Promise<KeyLookup> {
+export function resolveKey(issuer: CompiledIssuer, kid: string | undefined, alg: Algorithm, keys: KeyResolver, now: number, env: object = {}): KeyLookup | Promise<KeyLookup> {
   return issuer.keySource.kind === 'secret' ? resolveSecretKey(issuer.keySource.binding, alg, env) : keys.resolve(issuer, kid, alg, now);
 }
 

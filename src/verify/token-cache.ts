@@ -115,7 +115,8 @@ export async function authenticateFromCache(
   const issuer = config.issuers[cached.issuerId];
   // A route that does not accept this issuer gets the full path, which says so with the usual finding.
   if (!issuer || !route.issuers.includes(issuer.id) || !issuer.algorithms.includes(cached.alg)) return null;
-  const key = await resolveKey(issuer, cached.header.kid, cached.alg, keys, now, env);
+  const pending = resolveKey(issuer, cached.header.kid, cached.alg, keys, now, env);
+  const key = pending instanceof Promise ? await pending : pending;
   if (!key.ok || key.key !== cached.key) {
     cache.delete(token);
     return null;

@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { base64UrlToBytes, bytesToBase64Url } from '../../../src/token/base64url.ts';
+import { base64UrlToBytes, base64UrlToBytesInJs, bytesToBase64Url } from '../../../src/token/base64url.ts';
 
 const bytes = (...b: number[]) => new Uint8Array(b);
 
-describe('base64url', () => {
+it('workerd decodes natively (Uint8Array.fromBase64), so the table below tests the native path', () => {
+  expect(typeof (Uint8Array as unknown as { fromBase64?: unknown }).fromBase64).toBe('function');
+});
+
+describe.each([
+  ['native where available', base64UrlToBytes],
+  ['plain JavaScript', base64UrlToBytesInJs],
+])('base64url (%s)', (_name, base64UrlToBytes) => {
   it.each([
     ['', bytes()],
     ['AA', bytes(0)],
@@ -26,6 +33,10 @@ describe('base64url', () => {
     ['AQ D', 'whitespace'],
     ['AQ\nD', 'newline'],
     ['AQé', 'non-ASCII'],
+    ['AQ=D', 'padding inside'],
+    ['AAA=', 'padding on a whole chunk'],
+    [' AQD', 'leading whitespace'],
+    ['AQD\t', 'trailing tab'],
   ])('refuses %j (%s)', (text) => {
     expect(base64UrlToBytes(text)).toBeNull();
   });
