@@ -251,7 +251,7 @@ type RequestCost = Record<string, number | null>;
 
 /** CPU per whole request inside the isolate: Gateway.handle against a plain fetch of the origin (what the pass-through does). */
 async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
-  const variants = ['fetch', 'handle', 'handle-nocache', 'handle-nolog'];
+  const variants = ['fetch', 'handle', 'handle-nocache', 'handle-nolog', 'handle-routes-10', 'handle-routes-1000'];
   const call = async (variant: string, n: number) => {
     const cpu = gateway.cpuNs();
     const response = await fetch(`${gateway.url}/__bench/request?variant=${variant}&n=${n}`);
@@ -272,6 +272,9 @@ async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
   cost.gateway_added_us = added('handle');
   cost.gateway_added_nocache_us = added('handle-nocache');
   cost.gateway_added_nolog_us = added('handle-nolog');
+  // 1,000 against 10 routes, the same request to each policy's last route, measured in the same rounds of one isolate.
+  cost.routes_1000_over_10 = round(median(samples['handle-routes-1000']!.map((x, i) => x / samples['handle-routes-10']![i]!)), 3);
+  cost.routes_1000_over_10_gateway_added = round(median(samples['handle-routes-1000']!.map((x, i) => (x - samples.fetch![i]!) / (samples['handle-routes-10']![i]! - samples.fetch![i]!))), 3);
   if (args.breakdown) {
     const stages = [
       'stage-noop', 'stage-url', 'stage-uuid', 'stage-route', 'stage-sanitize', 'stage-sanitize-before', 'stage-identity',
@@ -285,6 +288,7 @@ async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
     log(`  breakdown request: ${stages.slice(1).map((s) => `${s} ${net(s)} us`).join(', ')}`);
   }
   log(`  ${elapsed()} request cost: fetch ${cost.fetch_us} us, gateway adds ${cost.gateway_added_us} us (cache hit), ${cost.gateway_added_nocache_us} us (no cache), ${cost.gateway_added_nolog_us} us (hit, no log)`);
+  log(`  ${elapsed()} routes: 1,000 routes cost ${cost.routes_1000_over_10}x the per-request CPU of 10 (${cost['handle-routes-1000_us']} vs ${cost['handle-routes-10_us']} us; gateway's own share ${cost.routes_1000_over_10_gateway_added}x)`);
   return cost;
 }
 
@@ -344,6 +348,7 @@ async function main(): Promise<void> {
   let microResults: Micro = {};
   let requestCosts: RequestCost = {};
   let gatewayRss = 0;
+  let passthroughRss = 0;
   try {
     const origin = await startOrigin();
     cleanup.push(origin.stop);
@@ -362,7 +367,7 @@ async function main(): Promise<void> {
       const bindings = {
         CONFIG: benchConfig(routes, JWKS, ORIGIN),
         MICRO: fixtures,
-        REQUEST_COST: { path: '/rsa/items/1', token: tokens.rsa, origin: ORIGIN },
+        REQUEST_COST: { path: '/rsa/items/1', token: tokens.rsa, origin: ORIGIN, config1000: routes === 10 ? benchConfig(1000, JWKS, ORIGIN) : null, lastRoute10: '/svc9/items/1', lastRoute1000: '/svc999/items/1' },
         ALLOW_LOOPBACK_HTTP: 'true',
         // Every forwarded request carries the signed assertion (EdDSA), as in production.
         GATEWAY_SIGNING_KEY: SIGNING_KEY,
@@ -397,6 +402,7 @@ async function main(): Promise<void> {
         if (routes === 10 && wanted('micro')) microResults = (await attempt('micro', () => micro(gateway))) ?? {};
         if (routes === 10 && wanted('request-cost')) requestCosts = (await attempt('request-cost', () => requestCost(gateway))) ?? {};
         gatewayRss = Math.max(gatewayRss, rssBytes(gateway.pid));
+        passthroughRss = Math.max(passthroughRss, rssBytes(passthrough.pid));
       } finally {
         await gateway.dispose();
       }
@@ -440,6 +446,7 @@ async function main(): Promise<void> {
       failures,
       request_cost_in_isolate: requestCosts,
       gateway_workerd_rss_mib: round(gatewayRss / 2 ** 20, 1),
+      passthrough_workerd_rss_mib: round(passthroughRss / 2 ** 20, 1),
     },
   };
   const out = args.out ?? join(ROOT, 'bench', 'results', 'latest.json');

@@ -22,12 +22,16 @@ export interface RequestCostFixture {
   path: string;
   token: string;
   origin: string;
+  /** The same policy with 1,000 filler routes, and the path of each policy's last filler route: 10 vs 1,000 routes in one isolate. */
+  config1000: unknown;
+  lastRoute10: string;
+  lastRoute1000: string;
 }
 
 const gateways = new Map<string, Gateway>();
 
-function gatewayFor(config: unknown, cache: boolean, assertion = true): Gateway {
-  const id = `${cache ? 'cache' : 'nocache'}-${assertion ? 'assertion' : 'plain'}`;
+function gatewayFor(config: unknown, cache: boolean, assertion = true, name = 'routes-10'): Gateway {
+  const id = `${name}-${cache ? 'cache' : 'nocache'}-${assertion ? 'assertion' : 'plain'}`;
   let gateway = gateways.get(id);
   if (!gateway) {
     const compiled = loadCompiledConfig(config);
@@ -62,6 +66,8 @@ export async function runRequestCost(config: unknown, fixture: RequestCostFixtur
   else if (variant === 'fetch-bigheaders') run = () => { const r = request(); const h = new Headers(r.headers); for (let i = 0; i < 8; i++) h.set(`x-verified-h${i}`, 'v'.repeat(i === 7 ? 600 : 30)); return fetch(target, { method: r.method, headers: h }); };
   else if (variant === 'handle' || variant === 'handle-nolog') run = () => gatewayFor(config, true).handle(request(), env, ctx);
   else if (variant === 'handle-nocache') run = () => gatewayFor(config, false).handle(request(), env, ctx);
+  else if (variant === 'handle-routes-10') run = () => gatewayFor(config, true).handle(new Request(`https://gateway.example${fixture.lastRoute10}`, { headers }), env, ctx);
+  else if (variant === 'handle-routes-1000') run = () => gatewayFor(fixture.config1000, true, true, 'routes-1000').handle(new Request(`https://gateway.example${fixture.lastRoute1000}`, { headers }), env, ctx);
   else if (variant === 'handle-noassert' || variant === 'handle-noassert-nolog') run = () => gatewayFor(config, true, false).handle(request(), env, ctx);
   else if (variant === 'handle-jsonlog') run = () => gatewayFor(config, true).handle(request(), env, ctx);
   else {

@@ -4,10 +4,10 @@
  * it (their names and a SHA-256 over names and values), so a captured assertion is worthless on another
  * path or method, and no identity header can be added, removed or changed without the origin noticing.
  */
-import { SignJWT } from 'jose';
 import type { CompiledAssertion } from '../config/types.ts';
 import { ASSERTION_TYP, headerBinding, type RequestBinding } from '../origin/binding.ts';
-import type { AssertionSigner } from './signing-keys.ts';
+import { bytesToBase64Url } from '../token/base64url.ts';
+import type { AssertionAlgorithm, AssertionSigner } from './signing-keys.ts';
 
 export interface AssertionInput {
   settings: CompiledAssertion;
@@ -22,19 +22,49 @@ export interface AssertionInput {
   now: number;
 }
 
+/** WebCrypto's parameters per JWS alg (RFC 7518); WebCrypto's ECDSA signature is already JWS's r || s. */
+const SIGN_PARAMS: Record<AssertionAlgorithm, SubtleCryptoSignAlgorithm> = {
+  EdDSA: { name: 'Ed25519' },
+  ES256: { name: 'ECDSA', hash: 'SHA-256' },
+  HS256: { name: 'HMAC' },
+};
+
+type ToBase64 = (this: Uint8Array, options: { alphabet: 'base64url'; omitPadding: true }) => string;
+const nativeToBase64 = (Uint8Array.prototype as unknown as { toBase64?: ToBase64 }).toBase64;
+const base64url = (bytes: Uint8Array): string => (nativeToBase64 ? nativeToBase64.call(bytes, { alphabet: 'base64url', omitPadding: true }) : bytesToBase64Url(bytes));
+const utf8 = new TextEncoder();
+
+/** The encoded protected header of each signer: the same for every assertion it signs. */
+const encodedHeaders = new WeakMap<AssertionSigner, string>();
+
+function encodedHeaderOf(signer: AssertionSigner): string {
+  let encoded = encodedHeaders.get(signer);
+  if (encoded === undefined) {
+    const header = { alg: signer.alg, typ: ASSERTION_TYP, ...(signer.kid === undefined ? {} : { kid: signer.kid }) };
+    encodedHeaders.set(signer, (encoded = base64url(utf8.encode(JSON.stringify(header)))));
+  }
+  return encoded;
+}
+
+/**
+ * A compact JWS (RFC 7515) written directly: one JSON.stringify, one WebCrypto sign. jose's SignJWT gives
+ * the same bytes (same member order) at about twice the CPU, on every forwarded request; the origin side
+ * and the tests verify these assertions with jose.
+ */
 export async function mintAssertion(input: AssertionInput, signer: AssertionSigner): Promise<string> {
   const payload = {
     ...input.identity,
     req: input.request,
     hdr: await headerBinding(input.identityHeaders),
+    // The registered claims last, so nothing in the identity can stand in for them.
+    iss: input.settings.issuer,
+    aud: input.audience,
+    sub: input.subject,
+    iat: input.now,
+    exp: input.now + input.settings.ttlSeconds,
+    jti: input.requestId,
   };
-  return new SignJWT(payload)
-    .setProtectedHeader({ alg: signer.alg, typ: ASSERTION_TYP, ...(signer.kid === undefined ? {} : { kid: signer.kid }) })
-    .setIssuer(input.settings.issuer)
-    .setAudience(input.audience)
-    .setSubject(input.subject)
-    .setIssuedAt(input.now)
-    .setExpirationTime(input.now + input.settings.ttlSeconds)
-    .setJti(input.requestId)
-    .sign(signer.key);
+  const signingInput = `${encodedHeaderOf(signer)}.${base64url(utf8.encode(JSON.stringify(payload)))}`;
+  const signature = await crypto.subtle.sign(SIGN_PARAMS[signer.alg], signer.key, utf8.encode(signingInput));
+  return `${signingInput}.${base64url(new Uint8Array(signature))}`;
 }

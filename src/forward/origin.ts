@@ -47,27 +47,20 @@ export function resolveOrigin(target: OriginTarget, requestUrl: URL, env: Env): 
 
 export type OriginResult = { ok: true; response: Response } | { ok: false; kind: 'timeout' | 'unreachable'; reason: string };
 
-/** The timeout covers the wait for the origin's response headers; a streaming body may take longer. */
+/**
+ * The timeout covers the wait for the origin's response headers; a streaming body may take longer.
+ * AbortSignal.timeout: one native timer per request, no AbortController and no callback of ours.
+ */
 export async function forwardToOrigin(request: Request, origin: ResolvedOrigin, headers: Headers, timeoutMs: number): Promise<OriginResult> {
-  const abort = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    abort.abort();
-  }, timeoutMs);
-  const init: RequestInit = { method: request.method, headers, redirect: 'manual', signal: abort.signal };
+  const signal = AbortSignal.timeout(timeoutMs);
+  const init: RequestInit = { method: request.method, headers, redirect: 'manual', signal };
   if (request.body !== null && request.method !== 'GET' && request.method !== 'HEAD') init.body = request.body;
   try {
-    const response = await (origin.fetcher ? origin.fetcher.fetch(origin.url, init) : fetch(origin.url, init));
-    // An accepted upgrade carries the socket on the Response itself; a copy would lose it.
-    if (response.webSocket) return { ok: true, response };
-    // The origin's response is passed back as it is; a fresh Response makes its headers mutable for callers.
-    return { ok: true, response: new Response(response.body, response) };
+    // The origin's response goes back as it is (a WebSocket upgrade included): no copy of its body or headers.
+    return { ok: true, response: await (origin.fetcher ? origin.fetcher.fetch(origin.url, init) : fetch(origin.url, init)) };
   } catch (error) {
-    if (timedOut) return { ok: false, kind: 'timeout', reason: `no response in ${timeoutMs} ms` };
+    if (signal.aborted) return { ok: false, kind: 'timeout', reason: `no response in ${timeoutMs} ms` };
     return { ok: false, kind: 'unreachable', reason: error instanceof Error ? error.name : 'fetch failed' };
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -1,0 +1,57 @@
+/**
+ * The assertion is written by hand for speed (src/forward/assertion.ts); these tests hold it to jose's
+ * output. Ed25519 and HMAC signatures are deterministic, so the whole compact JWS must be byte-identical to
+ * what jose's SignJWT makes from the same claims; ECDSA's are not, so that one is verified with jose.
+ */
+import { describe, expect, it } from 'vitest';
+import { compactVerify, generateKeyPair, SignJWT } from 'jose';
+import { mintAssertion, type AssertionInput } from '../../../src/forward/assertion.ts';
+import type { AssertionSigner } from '../../../src/forward/signing-keys.ts';
+import { ASSERTION_TYP, headerBinding } from '../../../src/origin/binding.ts';
+
+const input: AssertionInput = {
+  settings: { issuer: 'https://gw.example', mode: 'signed', header: 'x-verified-assertion', jwksPath: '/.well-known/gateway-jwks.json', ttlSeconds: 60 },
+  audience: 'orders',
+  subject: 'user-7',
+  requestId: '8c2f1d7e6a5b4c3d-AMS',
+  request: { method: 'GET', host: 'orders.internal', path: '/v2/42' },
+  identityHeaders: [['x-verified-sub', 'user-7'], ['x-verified-route', 'orders'], ['x-verified-groups', 'a,b%2Cc']],
+  identity: { idp: 'https://idp.example/', app: 'shop', scope: 'orders:read', token_exp: 1795461481, route: 'orders', claims: { 'x-verified-groups': ['a', 'b,c'], note: 'é ✓' } },
+  now: 1795461181,
+};
+
+async function joseAssertion(signer: AssertionSigner): Promise<string> {
+  return new SignJWT({ ...input.identity, req: input.request, hdr: await headerBinding(input.identityHeaders) })
+    .setProtectedHeader({ alg: signer.alg, typ: ASSERTION_TYP, ...(signer.kid === undefined ? {} : { kid: signer.kid }) })
+    .setIssuer(input.settings.issuer)
+    .setAudience(input.audience)
+    .setSubject(input.subject)
+    .setIssuedAt(input.now)
+    .setExpirationTime(input.now + input.settings.ttlSeconds)
+    .setJti(input.requestId)
+    .sign(signer.key);
+}
+
+describe('the hand-written assertion is the JWS jose would write', () => {
+  it('EdDSA: byte-identical', async () => {
+    const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    const signer: AssertionSigner = { alg: 'EdDSA', kid: 'gw-1', key: privateKey };
+    expect(await mintAssertion(input, signer)).toBe(await joseAssertion(signer));
+  });
+
+  it('HS256 (no kid): byte-identical', async () => {
+    const key = await crypto.subtle.importKey('raw', new TextEncoder().encode('s'.repeat(32)), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    const signer: AssertionSigner = { alg: 'HS256', kid: undefined, key };
+    expect(await mintAssertion(input, signer)).toBe(await joseAssertion(signer));
+  });
+
+  it('ES256: same header and payload, a 64-byte r||s signature jose verifies', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const signer: AssertionSigner = { alg: 'ES256', kid: 'gw-ec', key: privateKey };
+    const ours = await mintAssertion(input, signer);
+    const theirs = await joseAssertion(signer);
+    expect(ours.split('.').slice(0, 2)).toEqual(theirs.split('.').slice(0, 2));
+    const verified = await compactVerify(ours, publicKey);
+    expect(verified.protectedHeader).toEqual({ alg: 'ES256', typ: ASSERTION_TYP, kid: 'gw-ec' });
+  });
+});
