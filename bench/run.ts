@@ -225,7 +225,7 @@ async function micro(gateway: WorkerInstance): Promise<Micro> {
     if (args.breakdown) {
       const stages: Record<string, number[]> = {
         extract: [], fingerprint: [], shape: [], resolve: [], signature: [], claims: [],
-        'shape-regex': [], 'shape-b64-signature': [], 'shape-b64-payload': [], 'shape-json-payload': [],
+        'shape-regex': [], 'shape-b64-signature': [], 'shape-b64-signature-js': [], 'shape-b64-payload': [], 'shape-json-payload': [],
       };
       for (let r = 0; r < PROFILE.microRounds; r++) {
         const noop = await call(alg, 'noop', n);

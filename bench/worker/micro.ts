@@ -11,7 +11,7 @@
 import type { Algorithm, CompiledConfig } from '../../src/config/types.ts';
 import { sha256Prefix } from '../../src/log/digest.ts';
 import { KeyStore } from '../../src/keys/key-store.ts';
-import { base64UrlToBytes } from '../../src/token/base64url.ts';
+import { base64UrlToBytes, base64UrlToBytesInJs } from '../../src/token/base64url.ts';
 import { extractBearerToken } from '../../src/token/extract.ts';
 import { parseTokenShape } from '../../src/token/shape.ts';
 import { authenticate } from '../../src/verify/authenticate.ts';
@@ -47,6 +47,8 @@ interface Prepared {
   claims: () => Promise<unknown>;
   /** Pieces of the shape gate. */
   'shape-b64-signature': () => Promise<unknown>;
+  /** The same decode with the plain-JavaScript decoder (the one before Uint8Array.fromBase64). */
+  'shape-b64-signature-js': () => Promise<unknown>;
   'shape-b64-payload': () => Promise<unknown>;
   'shape-json-payload': () => Promise<unknown>;
   'shape-regex': () => Promise<unknown>;
@@ -99,6 +101,7 @@ async function prepare(algName: string, fixture: MicroFixture): Promise<Prepared
     signature: () => verifySignatureBytes(alg, gatewayKey, parsed.signature, new TextEncoder().encode(parsed.signingInput)),
     claims: async () => checkClaims({ header: parsed.header, claims: parsed.payload, issuer, route, now: now() }),
     'shape-b64-signature': async () => base64UrlToBytes(sig),
+    'shape-b64-signature-js': async () => base64UrlToBytesInJs(sig),
     'shape-b64-payload': async () => base64UrlToBytes(body),
     'shape-json-payload': async () => JSON.parse(utf8.decode(payloadBytes)),
     fingerprint: () => sha256Prefix(token),

@@ -14,17 +14,26 @@ const BASE64URL_TEXT = /^[A-Za-z0-9_-]*$/;
 /** By length mod 4: the padding that makes the text a whole number of 4-character chunks (1 never decodes). */
 const PADDING = ['', '', '==', '='] as const;
 
+/** Below this length the JS loop wins (measured: an 86-character ES256 signature 0.4 us in JS, 1-1.5 us natively). */
+const NATIVE_FROM_LENGTH = 128;
+
 /**
- * Decoded bytes, or null when the text is not canonical base64url. Natively where the runtime can (a
- * 342-character RS256 signature decodes about 10x faster): the alphabet is checked first, because the
- * native decoder skips whitespace, and the padding added so that its strict mode refuses non-zero
- * trailing bits. Both decoders answer the same table of tests.
+ * Decoded bytes, or null when the text is not canonical base64url. Long text (an RSA signature, a payload)
+ * is decoded by the runtime where it can; short text by the JS loop, which is cheaper there.
  */
 export function base64UrlToBytes(text: string): Uint8Array | null {
-  if (nativeFromBase64 === undefined) return base64UrlToBytesInJs(text);
+  return nativeFromBase64 !== undefined && text.length >= NATIVE_FROM_LENGTH ? base64UrlToBytesNative(text) : base64UrlToBytesInJs(text);
+}
+
+/**
+ * Uint8Array.fromBase64 in strict mode: the alphabet is checked first, because the native decoder skips
+ * whitespace, and the padding added so that strict mode refuses non-zero trailing bits. Only where the
+ * runtime has it (workerd does; Node 22, which runs the operator tools, does not).
+ */
+export function base64UrlToBytesNative(text: string): Uint8Array | null {
   if (text.length % 4 === 1 || !BASE64URL_TEXT.test(text)) return null;
   try {
-    return nativeFromBase64(text + PADDING[text.length % 4], { alphabet: 'base64url', lastChunkHandling: 'strict' });
+    return nativeFromBase64!(text + PADDING[text.length % 4], { alphabet: 'base64url', lastChunkHandling: 'strict' });
   } catch {
     return null;
   }

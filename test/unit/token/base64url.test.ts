@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { base64UrlToBytes, base64UrlToBytesInJs, bytesToBase64Url } from '../../../src/token/base64url.ts';
+import { base64UrlToBytes, base64UrlToBytesInJs, base64UrlToBytesNative, bytesToBase64Url } from '../../../src/token/base64url.ts';
 
 const bytes = (...b: number[]) => new Uint8Array(b);
 
-it('workerd decodes natively (Uint8Array.fromBase64), so the table below tests the native path', () => {
+it('workerd has Uint8Array.fromBase64, so the table below tests the native decoder too', () => {
   expect(typeof (Uint8Array as unknown as { fromBase64?: unknown }).fromBase64).toBe('function');
 });
 
+// The gate's decoder (native from 128 characters, JS below), and each decoder alone on every input.
 describe.each([
-  ['native where available', base64UrlToBytes],
+  ['the gate', base64UrlToBytes],
+  ['native', base64UrlToBytesNative],
   ['plain JavaScript', base64UrlToBytesInJs],
 ])('base64url (%s)', (_name, base64UrlToBytes) => {
   it.each([
@@ -41,8 +43,18 @@ describe.each([
     expect(base64UrlToBytes(text)).toBeNull();
   });
 
-  it('round-trips every length up to 64 bytes', () => {
-    for (let n = 0; n <= 64; n++) {
+  it.each([
+    ['AA'.repeat(100) + 'A', 'length 1 mod 4, long'],
+    ['A'.repeat(200) + 'AB', 'non-zero trailing bits, long'],
+    ['A'.repeat(100) + ' ' + 'A'.repeat(99), 'whitespace inside long text'],
+    ['A'.repeat(200) + '==', 'padding, long'],
+    ['A'.repeat(199) + '+', 'standard alphabet, long'],
+  ])('refuses long text the native decoder sees: %#, %s', (text) => {
+    expect(base64UrlToBytes(text)).toBeNull();
+  });
+
+  it('round-trips every length up to 300 bytes (both sides of the native threshold)', () => {
+    for (let n = 0; n <= 300; n++) {
       const data = crypto.getRandomValues(new Uint8Array(n));
       expect(base64UrlToBytes(bytesToBase64Url(data))).toEqual(data);
     }

@@ -17,6 +17,19 @@ describe('parseTokenShape', () => {
     });
   });
 
+  it('judges a header segment once per isolate and the same every time: refused stays refused, accepted is shared and frozen', () => {
+    const refused = token({ alg: 'RS256', jku: 'https://evil.example/jwks' });
+    for (let i = 0; i < 3; i++) expect(parseTokenShape(refused)).toEqual({ ok: false, finding: { code: 'token_malformed', detail: 'header parameter "jku" is not accepted' } });
+    const first = parseTokenShape(token({ alg: 'ES256', kid: 'shared' }, { sub: 'a' }));
+    const second = parseTokenShape(token({ alg: 'ES256', kid: 'shared' }, { sub: 'b' }));
+    if (!first.ok || !second.ok) throw new Error('expected both accepted');
+    expect(second.token.header).toBe(first.token.header);
+    expect(Object.isFrozen(first.token.header)).toBe(true);
+    expect(second.token.payload).toEqual({ sub: 'b' });
+    // One character more is another segment, judged on its own.
+    expect(parseTokenShape(token({ alg: 'ES256', kid: 'shared', jwk: {} })).ok).toBe(false);
+  });
+
   it('accepts the x5t thumbprints Entra ID sends beside kid', () => {
     expect(parseTokenShape(token({ alg: 'RS256', kid: 'k', x5t: 'abc', 'x5t#S256': 'def' })).ok).toBe(true);
   });
