@@ -26,14 +26,23 @@ export interface HeaderBinding {
  * gateway's header-safe ASCII, so no line can smuggle a second one.
  */
 export function canonicalHeaders(entries: readonly (readonly [string, string])[]): string {
-  return [...entries]
-    .map(([name, value]) => [name.toLowerCase(), value] as const)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  return sortedByName(entries)
     .map(([name, value]) => `${name}:${value}\n`)
     .join('');
 }
 
+/** Names lower-cased, sorted by name (a stable sort keeps the order of a repeated name). */
+function sortedByName(entries: readonly (readonly [string, string])[]): (readonly [string, string])[] {
+  return entries.map(([name, value]) => [name.toLowerCase(), value] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+const utf8 = new TextEncoder();
+
 export async function headerBinding(entries: readonly (readonly [string, string])[]): Promise<HeaderBinding> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonicalHeaders(entries)));
-  return { names: entries.map(([name]) => name.toLowerCase()).sort(), sha256: base64url.encode(new Uint8Array(digest)) };
+  // Sorted once for both halves: the gateway mints one binding per forwarded request.
+  const sorted = sortedByName(entries);
+  let canonical = '';
+  for (const [name, value] of sorted) canonical += `${name}:${value}\n`;
+  const digest = await crypto.subtle.digest('SHA-256', utf8.encode(canonical));
+  return { names: sorted.map(([name]) => name), sha256: base64url.encode(new Uint8Array(digest)) };
 }

@@ -8,6 +8,8 @@ import { makeKey, sign, type TestKey } from '../helpers/keys.ts';
 import { OutsideWorld } from '../helpers/outside-world.ts';
 import { RecordCapture } from '../helpers/records.ts';
 
+/** As Cloudflare sends it; the record's colo is its suffix, never request.cf (set to another code here to prove it). */
+const RAY = '8e3f1c2a9b7d4e60-AMS';
 const NOW = Date.parse('2026-11-23T12:00:00.000Z');
 const now = NOW / 1000;
 let key: TestKey;
@@ -28,7 +30,7 @@ const gateway = (settings: object = {}, options: Partial<GatewayOptions> = {}) =
 
 const good = (extra: object = {}) => ({ iss: 'https://corp.example/', aud: 'orders-api', sub: 'user-42', app_id: 'shop', scope: 'orders:read', iat: now - 10, exp: now + 300, ...extra });
 const request = (path: string, headers: Record<string, string> = {}, host = 'gw.example') =>
-  new Request(`https://${host}${path}`, { headers: { 'cf-ray': 'ray-1', ...headers }, cf: { colo: 'AMS' } } as RequestInit);
+  new Request(`https://${host}${path}`, { headers: { 'cf-ray': RAY, ...headers }, cf: { colo: 'XXX' } } as RequestInit);
 
 /** An independent SHA-256 prefix, not the gateway's helper. */
 async function sha16(text: string): Promise<string> {
@@ -54,7 +56,7 @@ afterAll(() => world.restore());
 const base = {
   v: 1,
   time: '2026-11-23T12:00:00.000Z',
-  request_id: 'ray-1',
+  request_id: RAY,
   method: 'GET',
   host: 'gw.example',
   latency_ms: 0,
@@ -221,7 +223,7 @@ describe('LOG_FORMAT=line (npm start)', () => {
       const token = await sign(key, good({ aud: 'billing-api' }));
       await send(gateway({}, { logFormat: 'line' }), request('/orders/7?q=1', bearer(token)));
       expect(lines).toEqual([
-        `2026-11-23T12:00:00.000Z 401 denied GET gw.example/orders/7 route=orders iss=https://corp.example/ aud=billing-api app=shop sub=user-42 kid=corp-1 alg=RS256 key=inline fp=${await sha16(token)} colo=AMS req=ray-1 0ms | audience_mismatch aud actual=["billing-api"] expected=["orders-api"]`,
+        `2026-11-23T12:00:00.000Z 401 denied GET gw.example/orders/7 route=orders iss=https://corp.example/ aud=billing-api app=shop sub=user-42 kid=corp-1 alg=RS256 key=inline fp=${await sha16(token)} colo=AMS req=${RAY} 0ms | audience_mismatch aud actual=["billing-api"] expected=["orders-api"]`,
       ]);
     } finally {
       spy.mockRestore();

@@ -1,0 +1,40 @@
+/** Fields of the verification record that are derived cheaply on the hot path: colo from cf-ray, time formatted once per second. */
+import { describe, expect, it } from 'vitest';
+import { coloOf } from '../../../src/log/record.ts';
+
+describe('the record\'s colo, from cf-ray', () => {
+  it.each([
+    ['8e3f1c2a9b7d4e60-AMS', 'AMS'],
+    ['7d4e608e3f1c2a9b-SJC', 'SJC'],
+  ])('%s -> %s', (ray, colo) => {
+    expect(coloOf(new Headers({ 'cf-ray': ray }))).toBe(colo);
+  });
+
+  it.each([
+    ['no cf-ray', {}],
+    ['no suffix', { 'cf-ray': '8e3f1c2a9b7d4e60' }],
+    ['lower case', { 'cf-ray': '8e3f1c2a9b7d4e60-ams' }],
+    ['not hex', { 'cf-ray': 'ray-AMS' }],
+    ['four letters', { 'cf-ray': '8e3f1c2a9b7d4e60-AMSX' }],
+    ['a forged suffix with spaces', { 'cf-ray': '8e3f-AMS injected' }],
+  ])('%s -> null', (_name, headers) => {
+    expect(coloOf(new Headers(headers as Record<string, string>))).toBeNull();
+  });
+});
+
+describe('the record\'s time', () => {
+  it('is exactly new Date(ms).toISOString(), across seconds, minutes, days and years', async () => {
+    const { isoTime } = await import('../../../src/log/record.ts');
+    const starts = [0, 999, 1000, 1_795_461_181_000, Date.UTC(2026, 11, 31, 23, 59, 59, 999), Date.UTC(2024, 1, 29, 12, 0, 0, 5)];
+    for (const start of starts) {
+      for (const step of [0, 1, 7, 999, 1000, 1001, 59_999, 86_400_000]) {
+        const ms = start + step;
+        expect(isoTime(ms)).toBe(new Date(ms).toISOString());
+      }
+    }
+    for (let i = 0; i < 2000; i++) {
+      const ms = Math.floor(Math.random() * 4_102_444_800_000);
+      expect(isoTime(ms)).toBe(new Date(ms).toISOString());
+    }
+  });
+});
