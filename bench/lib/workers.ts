@@ -12,11 +12,14 @@ export const ROOT = join(import.meta.dirname, '..', '..');
 export const BUILD_DIR = join(ROOT, 'bench', '.build');
 const COMPATIBILITY_DATE = '2026-10-01';
 
-/** Bundles bench/worker/<name>.ts (and the src/ it imports) into bench/.build/<name>.js. */
-export async function bundleWorker(name: 'gateway' | 'passthrough', root = ROOT): Promise<string> {
+/**
+ * Bundles bench/worker/<name>.ts (and the src/ it imports) into bench/.build/<name>.js, minified as wrangler
+ * does; `readable` keeps names and layout for a CPU profile (bench/profile.ts) and writes <name>.readable.js.
+ */
+export async function bundleWorker(name: 'gateway' | 'passthrough', root = ROOT, readable = false): Promise<string> {
   const outdir = join(root, 'bench', '.build');
   mkdirSync(outdir, { recursive: true });
-  const outfile = join(outdir, `${name}.js`);
+  const outfile = join(outdir, readable ? `${name}.readable.js` : `${name}.js`);
   await build({
     entryPoints: [join(root, 'bench', 'worker', `${name}.ts`)],
     outfile,
@@ -24,7 +27,8 @@ export async function bundleWorker(name: 'gateway' | 'passthrough', root = ROOT)
     format: 'esm',
     platform: 'neutral',
     target: 'es2023',
-    minify: true,
+    minify: !readable,
+    keepNames: readable,
     conditions: ['workerd', 'worker', 'browser'],
     mainFields: ['module', 'main'],
     logLevel: 'warning',
@@ -43,10 +47,12 @@ export interface StartOptions {
   scriptPath: string;
   port: number;
   bindings: Record<string, unknown>;
+  /** Opens the V8 inspector on 127.0.0.1:<inspectorPort> (bench/profile.ts). */
+  inspectorPort?: number;
 }
 
 /** Starts one Worker on 127.0.0.1:<port> in its own workerd process. Its logs are dropped (the bench prints its own). */
-export async function startWorker({ scriptPath, port, bindings }: StartOptions): Promise<WorkerInstance> {
+export async function startWorker({ scriptPath, port, bindings, inspectorPort }: StartOptions): Promise<WorkerInstance> {
   const before = workerdChildren();
   const mf = new Miniflare(
     convertV4MiniflareOptions({
@@ -58,6 +64,7 @@ export async function startWorker({ scriptPath, port, bindings }: StartOptions):
       compatibilityFlags: ['nodejs_compat'],
       host: '127.0.0.1',
       port,
+      ...(inspectorPort === undefined ? {} : { inspectorPort }),
       bindings,
       kvNamespaces: ['JWKS_CACHE'],
       // Records are still written by the gateway (it pays for console.log as in production); Miniflare does not print them.

@@ -1,0 +1,143 @@
+/**
+ * `npm run bench:profile [-- --distinct] [--seconds N]`: where the gateway's CPU goes under load. Starts the
+ * bench's gateway Worker (bundled readable: names kept) in workerd with the V8 inspector on 127.0.0.1,
+ * the bench's origin and JWKS on loopback, warms it, then records a CPU profile (50 µs sampling) while
+ * autocannon sends one repeated RS256 token (or distinct tokens) through it. Prints the top functions by
+ * self and inclusive time per request and writes bench/.build/profile-<kind>.cpuprofile (open it in Chrome
+ * DevTools). The sampler counts wall time on the isolate's thread (a blocked write counts), and the
+ * profiler slows the isolate down: use it to rank costs, and `npm run bench` to measure them.
+ * Ports: 18701 (origin), 18702 (JWKS), 18711 (gateway), 18730 (inspector), all 127.0.0.1.
+ */
+import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { benchConfig, claimsFor, jwksSets, makeBenchKeys, microFixtures, mintPool, repeatedTokens } from './lib/fixtures.ts';
+import { runLoad } from './lib/load.ts';
+import { startJwksServer } from './lib/tokens.ts';
+import { BUILD_DIR, bundleWorker, ROOT, startWorker } from './lib/workers.ts';
+
+const { values: args } = parseArgs({ options: { distinct: { type: 'boolean', default: false }, seconds: { type: 'string', default: '6' } } });
+const kind = args.distinct ? 'distinct' : 'repeated';
+const seconds = Number(args.seconds);
+const PORTS = { origin: 18701, jwks: 18702, gateway: 18711, inspector: 18730 };
+const ORIGIN = `http://127.0.0.1:${PORTS.origin}`;
+const JWKS = `http://127.0.0.1:${PORTS.jwks}`;
+
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** A minimal Chrome DevTools Protocol client over the inspector's WebSocket. */
+async function inspector(port: number) {
+  const targets = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as { webSocketDebuggerUrl: string; title?: string }[];
+  const target = targets.find((t) => t.title?.includes('bench')) ?? targets[0];
+  if (!target) throw new Error('no inspector target');
+  const socket = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    socket.addEventListener('open', resolve, { once: true });
+    socket.addEventListener('error', reject, { once: true });
+  });
+  let lastId = 0;
+  const waiting = new Map<number, (result: unknown) => void>();
+  socket.addEventListener('message', (event) => {
+    const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown; error?: unknown };
+    if (message.id !== undefined) waiting.get(message.id)?.(message.result ?? message.error);
+  });
+  return {
+    send: (method: string, params: object = {}) =>
+      new Promise<unknown>((resolve) => {
+        const id = ++lastId;
+        waiting.set(id, resolve);
+        socket.send(JSON.stringify({ id, method, params }));
+      }),
+    close: () => socket.close(),
+  };
+}
+
+/** Self and inclusive sampled time per function (name, file, line), in µs per request. */
+function summarize(profile: CpuProfile, requests: number): string {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parentOf = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
+  const name = (node: ProfileNode) => `${node.callFrame.functionName || '(anonymous)'} ${node.callFrame.url.split('/').pop()}:${node.callFrame.lineNumber + 1}`;
+  const self = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((sample, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    total += delta;
+    const node = byId.get(sample)!;
+    self.set(name(node), (self.get(name(node)) ?? 0) + delta);
+    const counted = new Set<string>();
+    for (let id: number | undefined = sample; id !== undefined; id = parentOf.get(id)) {
+      const key = name(byId.get(id)!);
+      if (counted.has(key)) continue;
+      counted.add(key);
+      inclusive.set(key, (inclusive.get(key) ?? 0) + delta);
+    }
+  });
+  const top = (map: Map<string, number>, n: number) =>
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([key, us]) => `${(us / requests).toFixed(1).padStart(8)} µs/req ${((100 * us) / total).toFixed(1).padStart(5)}%  ${key}`)
+      .join('\n');
+  return [`sampled ${(total / requests).toFixed(1)} µs per request over ${requests} requests`, '-- self', top(self, 30), '-- inclusive', top(inclusive, 30)].join('\n');
+}
+
+const stops: (() => unknown)[] = [];
+try {
+  const script = await bundleWorker('gateway', ROOT, true);
+  const origin = spawn(process.execPath, [join(ROOT, 'bench', 'lib', 'origin.ts'), String(PORTS.origin)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  stops.push(() => origin.exitCode === null && origin.kill('SIGTERM'));
+  await new Promise((resolve) => origin.stdout!.once('data', resolve));
+  const keys = await makeBenchKeys();
+  const tokens = await repeatedTokens(keys);
+  const jwks = await startJwksServer(PORTS.jwks, jwksSets(keys));
+  stops.push(() => jwks.close());
+  const gateway = await startWorker({
+    scriptPath: script,
+    port: PORTS.gateway,
+    inspectorPort: PORTS.inspector,
+    bindings: {
+      CONFIG: benchConfig(10, JWKS, ORIGIN),
+      MICRO: await microFixtures(keys),
+      REQUEST_COST: { path: '/rsa/items/1', token: tokens.rsa, origin: ORIGIN, config1000: null, lastRoute10: '', lastRoute1000: '' },
+      ALLOW_LOOPBACK_HTTP: 'true',
+      GATEWAY_SIGNING_KEY: JSON.stringify({ ...generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }), kid: 'bench' }),
+    },
+  });
+  stops.push(() => gateway.dispose());
+  const load = (tokensForRun: string | string[], amount: number) => runLoad(gateway, { path: '/rsa/items/1', tokens: tokensForRun, connections: 8, amount, seconds }, 200);
+  const distinct = args.distinct ? await mintPool(keys.rsa, claimsFor('rsa'), 8000, 'rsa') : null;
+  await load(tokens.rsa, 2000);
+
+  const cdp = await inspector(PORTS.inspector);
+  stops.push(() => cdp.close());
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 50 });
+  await cdp.send('Profiler.start');
+  const measured = await load(distinct ?? tokens.rsa, 8000);
+  const { profile } = (await cdp.send('Profiler.stop')) as { profile: CpuProfile };
+  const out = join(BUILD_DIR, `profile-${kind}.cpuprofile`);
+  writeFileSync(out, JSON.stringify(profile));
+  console.log(`${kind} RS256 token: ${Math.round(measured.rps)} rps, ${Math.round(measured.cpu_us_per_request)} µs CPU per request (profiler on)`);
+  console.log(summarize(profile, measured.requests));
+  console.log(`wrote ${out}`);
+} finally {
+  for (const stop of stops.reverse()) await stop();
+}
