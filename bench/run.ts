@@ -26,7 +26,7 @@ import { bundleWorker, ROOT, startWorker, type WorkerInstance } from './lib/work
 /** The gateway's assertion signing key for this run (a Worker secret in production). */
 const SIGNING_KEY = JSON.stringify({ ...generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }), kid: 'bench' });
 
-const PORTS = { origin: 18701, jwks: 18702, passthrough: 18710, gateway: 18711, gatewayNoCache: 18712, coldGateway: 18720, coldPassthrough: 18721 };
+const PORTS = { origin: 18701, jwks: 18702, passthrough: 18710, gateway: 18711, gatewayNoCache: 18712, passthroughLog: 18713, coldGateway: 18720, coldPassthrough: 18721 };
 const ORIGIN = `http://127.0.0.1:${PORTS.origin}`;
 const JWKS = `http://127.0.0.1:${PORTS.jwks}`;
 
@@ -331,7 +331,7 @@ async function startOrigin(): Promise<{ pid: number; stop: () => void }> {
 async function main(): Promise<void> {
   const loadBefore = loadavg();
   log(`bench: ${args.quick ? 'quick' : 'full'} profile, ${ROUNDS} rounds of ${PROFILE.seconds}s per side per scenario`);
-  const [gatewayScript, passthroughScript] = await Promise.all([bundleWorker('gateway'), bundleWorker('passthrough')]);
+  const [gatewayScript, passthroughScript, passthroughLogScript] = await Promise.all([bundleWorker('gateway'), bundleWorker('passthrough'), bundleWorker('passthrough-log')]);
   const keys = await makeBenchKeys();
   const tokens = await repeatedTokens(keys);
   const distinctCount = (ROUNDS + 1) * PROFILE.distinctPerRun;
@@ -360,7 +360,7 @@ async function main(): Promise<void> {
 
     for (const routes of [10, 100, 1000]) {
       const names = routes === 10
-        ? ['rs256-repeated', 'rs256-repeated-nocache', 'rs256-distinct', 'es256-distinct', 'eddsa-distinct', 'routes-10', 'jwks-1', 'jwks-10', 'jwks-100', 'rejected', 'body-1mib', 'micro', 'request-cost']
+        ? ['rs256-repeated', 'rs256-repeated-nocache', 'rs256-distinct', 'es256-distinct', 'eddsa-distinct', 'routes-10', 'jwks-1', 'jwks-10', 'jwks-100', 'rejected', 'log-line', 'body-1mib', 'micro', 'request-cost']
         : [`routes-${routes}`];
       // (request-cost runs on the 10-route gateway too)
       if (!names.some(wanted)) continue;
@@ -390,6 +390,12 @@ async function main(): Promise<void> {
           scenarios.push(repeated('jwks-10', '/k10/items/1', tokens.k10));
           scenarios.push(repeated('jwks-100', '/k100/items/1', tokens.k100));
           scenarios.push(repeated('rejected', '/rsa/items/1', tokens.rejected, 401));
+          if (wanted('log-line')) {
+            // Not the gateway: the pass-through plus one log line per request, to size the runtime's cost of logging.
+            const logging = await startWorker({ scriptPath: passthroughLogScript, port: PORTS.passthroughLog, bindings: { ORIGIN } });
+            cleanup.push(() => logging.dispose());
+            scenarios.push(repeated('log-line', '/rsa/items/1', tokens.rsa, 200, logging));
+          }
           scenarios.push({ name: 'body-1mib', gateway, spec: { path: '/rsa/upload', method: 'POST', body: Buffer.alloc(1024 * 1024, 97), amount: PROFILE.bodyAmount }, tokens: () => tokens.rsa, expected: 200 });
         }
         // The last filler route, so that a linear scan would have to pass every other route first.
