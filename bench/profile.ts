@@ -2,7 +2,8 @@
  * `npm run bench:profile [-- --distinct] [--seconds N]`: where the gateway's CPU goes under load. Starts the
  * bench's gateway Worker (bundled readable: names kept) in workerd with the V8 inspector on 127.0.0.1,
  * the bench's origin and JWKS on loopback, warms it, then records a CPU profile (50 µs sampling) while
- * autocannon sends one repeated RS256 token (or distinct tokens) through it. Prints the top functions by
+ * autocannon sends one repeated RS256 token (or distinct tokens) through it; `--cold` profiles the
+ * isolate's first request alone. Prints the top functions by
  * self and inclusive time per request and writes bench/.build/profile-<kind>.cpuprofile (open it in Chrome
  * DevTools). The sampler counts wall time on the isolate's thread (a blocked write counts), and the
  * profiler slows the isolate down: use it to rank costs, and `npm run bench` to measure them.
@@ -18,8 +19,8 @@ import { runLoad } from './lib/load.ts';
 import { startJwksServer } from './lib/tokens.ts';
 import { BUILD_DIR, bundleWorker, ROOT, startWorker } from './lib/workers.ts';
 
-const { values: args } = parseArgs({ options: { distinct: { type: 'boolean', default: false }, seconds: { type: 'string', default: '6' } } });
-const kind = args.distinct ? 'distinct' : 'repeated';
+const { values: args } = parseArgs({ options: { distinct: { type: 'boolean', default: false }, cold: { type: 'boolean', default: false }, seconds: { type: 'string', default: '6' } } });
+const kind = args.cold ? 'cold' : args.distinct ? 'distinct' : 'repeated';
 const seconds = Number(args.seconds);
 const PORTS = { origin: 18701, jwks: 18702, gateway: 18711, inspector: 18730 };
 const ORIGIN = `http://127.0.0.1:${PORTS.origin}`;
@@ -122,16 +123,17 @@ try {
     },
   });
   stops.push(() => gateway.dispose());
-  const load = (tokensForRun: string | string[], amount: number) => runLoad(gateway, { path: '/rsa/items/1', tokens: tokensForRun, connections: 8, amount, seconds }, 200);
+  const load = (tokensForRun: string | string[], amount: number) => runLoad(gateway, { path: '/rsa/items/1', tokens: tokensForRun, connections: args.cold ? 1 : 8, amount, seconds }, 200);
   const distinct = args.distinct ? await mintPool(keys.rsa, claimsFor('rsa'), 8000, 'rsa') : null;
-  await load(tokens.rsa, 2000);
+  // --cold profiles the isolate's first request instead (Gateway built, keys fetched and imported, code cold).
+  if (!args.cold) await load(tokens.rsa, 2000);
 
   const cdp = await inspector(PORTS.inspector);
   stops.push(() => cdp.close());
   await cdp.send('Profiler.enable');
-  await cdp.send('Profiler.setSamplingInterval', { interval: 50 });
+  await cdp.send('Profiler.setSamplingInterval', { interval: args.cold ? 20 : 50 });
   await cdp.send('Profiler.start');
-  const measured = await load(distinct ?? tokens.rsa, 8000);
+  const measured = await load(distinct ?? tokens.rsa, args.cold ? 1 : 8000);
   const { profile } = (await cdp.send('Profiler.stop')) as { profile: CpuProfile };
   const out = join(BUILD_DIR, `profile-${kind}.cpuprofile`);
   writeFileSync(out, JSON.stringify(profile));

@@ -69,21 +69,29 @@ export function coloOf(headers: Headers): string | null {
   return ray === null ? null : (RAY_COLO.exec(ray)?.[1] ?? null);
 }
 
-/** The second whose ISO prefix was formatted last ("2026-11-23T12:00:00."), per isolate. */
-let formattedSecond = Number.NaN;
-let formattedPrefix = '';
+const pad = (value: number, width: number) => String(value).padStart(width, '0');
 
 /**
- * new Date(ms).toISOString(), formatting a Date once per second: under load, a Date per request showed as
- * one of the gateway's largest costs in workerd's CPU profile (the record's time field).
+ * new Date(ms).toISOString() for 1970-9999, by arithmetic (H. Hinnant's civil_from_days): no Date at all.
+ * In workerd a Date formatted per request showed as one of the gateway's largest costs under load, and the
+ * isolate's first one as several milliseconds of its cold start (`npm run bench:profile`).
  */
 export function isoTime(ms: number): string {
-  const second = Math.floor(ms / 1000);
-  if (second !== formattedSecond) {
-    formattedPrefix = new Date(second * 1000).toISOString().slice(0, 20);
-    formattedSecond = second;
-  }
-  return `${formattedPrefix}${String(ms - second * 1000).padStart(3, '0')}Z`;
+  const days = Math.floor(ms / 86_400_000);
+  const inDay = ms - days * 86_400_000;
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const mp = Math.floor((5 * dayOfYear + 2) / 153);
+  const day = dayOfYear - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  const hours = Math.floor(inDay / 3_600_000);
+  const minutes = Math.floor((inDay % 3_600_000) / 60_000);
+  const seconds = Math.floor((inDay % 60_000) / 1000);
+  return `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}T${pad(hours, 2)}:${pad(minutes, 2)}:${pad(seconds, 2)}.${pad(inDay % 1000, 3)}Z`;
 }
 
 export function newRecord(request: Request, url: URL, requestId: string, started: number): VerificationRecord {
