@@ -129,7 +129,7 @@ export class Gateway {
     } else {
       const authentication = await authenticate({ headers: request.headers, route, config: this.#config, keys, now, env, tokenCache: this.#tokenCache });
       recordEvidence(record, authentication.evidence);
-      seen.token = authentication.evidence.token ?? null;
+      seen.token = authentication.token ?? null;
       const decision = decide(route, authentication);
       if (decision.kind === 'deny') return this.#deny(record, decision.findings, route, requestId);
       record.outcome = decision.outcome;

@@ -4,9 +4,9 @@
  * it (their names and a SHA-256 over names and values), so a captured assertion is worthless on another
  * path or method, and no identity header can be added, removed or changed without the origin noticing.
  */
+import { base64url } from 'jose';
 import type { CompiledAssertion } from '../config/types.ts';
 import { ASSERTION_TYP, headerBinding, type RequestBinding } from '../origin/binding.ts';
-import { bytesToBase64Url } from '../token/base64url.ts';
 import type { AssertionAlgorithm, AssertionSigner } from './signing-keys.ts';
 
 export interface AssertionInput {
@@ -29,9 +29,6 @@ const SIGN_PARAMS: Record<AssertionAlgorithm, SubtleCryptoSignAlgorithm> = {
   HS256: { name: 'HMAC' },
 };
 
-type ToBase64 = (this: Uint8Array, options: { alphabet: 'base64url'; omitPadding: true }) => string;
-const nativeToBase64 = (Uint8Array.prototype as unknown as { toBase64?: ToBase64 }).toBase64;
-const base64url = (bytes: Uint8Array): string => (nativeToBase64 ? nativeToBase64.call(bytes, { alphabet: 'base64url', omitPadding: true }) : bytesToBase64Url(bytes));
 const utf8 = new TextEncoder();
 
 /** The encoded protected header of each signer: the same for every assertion it signs. */
@@ -41,7 +38,7 @@ function encodedHeaderOf(signer: AssertionSigner): string {
   let encoded = encodedHeaders.get(signer);
   if (encoded === undefined) {
     const header = { alg: signer.alg, typ: ASSERTION_TYP, ...(signer.kid === undefined ? {} : { kid: signer.kid }) };
-    encodedHeaders.set(signer, (encoded = base64url(utf8.encode(JSON.stringify(header)))));
+    encodedHeaders.set(signer, (encoded = base64url.encode(JSON.stringify(header))));
   }
   return encoded;
 }
@@ -64,7 +61,8 @@ export async function mintAssertion(input: AssertionInput, signer: AssertionSign
     exp: input.now + input.settings.ttlSeconds,
     jti: input.requestId,
   };
-  const signingInput = `${encodedHeaderOf(signer)}.${base64url(utf8.encode(JSON.stringify(payload)))}`;
+  // jose's base64url (the runtime's native encoder where there is one), as the header binding uses.
+  const signingInput = `${encodedHeaderOf(signer)}.${base64url.encode(JSON.stringify(payload))}`;
   const signature = await crypto.subtle.sign(SIGN_PARAMS[signer.alg], signer.key, utf8.encode(signingInput));
-  return `${signingInput}.${base64url(new Uint8Array(signature))}`;
+  return `${signingInput}.${base64url.encode(new Uint8Array(signature))}`;
 }

@@ -25,11 +25,10 @@ export interface Evidence {
   sub: string | null;
   /**
    * SHA-256 prefix of the token's bytes (src/log/digest.ts): known on a cache hit and in traces. Otherwise
-   * the log writer computes it from `token` after the answer is decided, so hashing is never on the verify path.
+   * the log writer computes it from the Authentication's `token` after the answer is decided, so hashing is
+   * never on the verify path.
    */
   tokenFingerprint?: string | null;
-  /** The bearer token's text, for the log writer to fingerprint. Never copied into the record. */
-  token?: string | null;
   /** Whether the verified-token cache answered; null when the caller passed no cache (or traces). */
   tokenCache?: 'hit' | 'miss' | null;
 }
@@ -45,9 +44,13 @@ export interface TraceStep {
   evidence: Record<string, unknown>;
 }
 
+/**
+ * `token` is the bearer token's text, once one was found, for the log writer to fingerprint. It sits beside
+ * the evidence, never in it: evidence is what logs and traces show.
+ */
 export type Authentication =
-  | { ok: true; claims: Claims; issuer: CompiledIssuer; evidence: Evidence }
-  | { ok: false; findings: Finding[]; evidence: Evidence };
+  | { ok: true; claims: Claims; issuer: CompiledIssuer; evidence: Evidence; token?: string }
+  | { ok: false; findings: Finding[]; evidence: Evidence; token?: string };
 
 export interface AuthenticateInput {
   headers: Headers;
@@ -67,24 +70,25 @@ const step = (check: CheckName, evidence: Record<string, unknown>): TraceStep =>
 
 export async function authenticate(input: AuthenticateInput): Promise<Authentication> {
   const { headers, route, config, keys, now, env = {}, trace, tokenCache } = input;
-  const evidence: Evidence = { kid: null, alg: null, iss: null, keyLayer: null, aud: null, app: null, sub: null, tokenFingerprint: null, tokenCache: null, token: null };
+  const evidence: Evidence = { kid: null, alg: null, iss: null, keyLayer: null, aud: null, app: null, sub: null, tokenFingerprint: null, tokenCache: null };
   // Which check is running, for the trace of a failure. `trace?.(...)` evaluates its argument only when a
   // trace is given, so the Worker's path allocates nothing for it.
   let check: CheckName = 'token';
+  let token: string | undefined;
   const fail = (...findings: Finding[]): Authentication => {
     trace?.({ check, ok: false, findings, evidence: { ...evidence } });
-    return { ok: false, findings, evidence };
+    return { ok: false, findings, evidence, token };
   };
 
   const extracted = extractBearerToken(headers);
   if (!extracted.ok) return fail(extracted.finding);
+  token = extracted.token;
   // A token accepted before skips shape and signature, never the claim checks. Traces (the operator tools) show every check.
   if (tokenCache && !trace) {
     const cached = await authenticateFromCache(tokenCache, extracted.token, input, evidence);
     if (cached) return cached;
     evidence.tokenCache = 'miss';
   }
-  evidence.token = extracted.token;
   if (trace) {
     evidence.tokenFingerprint = await sha256Prefix(extracted.token);
     trace(step('token', { token_fp: evidence.tokenFingerprint }));
@@ -129,7 +133,7 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
   if (tokenCache) {
     rememberVerified(tokenCache, extracted.token, { header, claims, issuerId: issuer.id, alg, key: key.key, fingerprint: null });
   }
-  return { ok: true, claims, issuer, evidence };
+  return { ok: true, claims, issuer, evidence, token };
 }
 
 /** The issuer's verification key: its Worker secret for HMAC issuers, else the key store. Shared with the cache's hit path. */

@@ -26,10 +26,10 @@ export function normalizeTyp(typ: string): string {
   return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
 }
 
-/** Scopes from the space-delimited `scope` claim (RFC 8693/9068) or the `scp` claim (array or string, Okta/Entra). */
 /** The scopes of each cached (frozen, shared) claim set: a hit reads them three times per request. */
 const scopesOfFrozen = new WeakMap<Claims, ReadonlySet<string>>();
 
+/** Scopes from the space-delimited `scope` claim (RFC 8693/9068) or the `scp` claim (array or string, Okta/Entra). */
 export function grantedScopes(claims: Claims): ReadonlySet<string> {
   if (!Object.isFrozen(claims)) return scopesOf(claims);
   let scopes = scopesOfFrozen.get(claims);

@@ -126,15 +126,14 @@ export async function authenticateFromCache(
   // The token's own iss, as the full path logs it (an issuer may accept several forms).
   evidence.iss = typeof cached.claims.iss === 'string' ? cached.claims.iss : issuer.issuer;
   evidence.tokenFingerprint = cached.fingerprint ?? null;
-  evidence.token = token;
   evidence.keyLayer = key.layer;
   evidence.tokenCache = 'hit';
   noteClaims(evidence, cached.claims, issuer);
   const findings = checkClaims({ header: cached.header, claims: cached.claims, issuer, route, now });
-  if (findings.length === 0) return { ok: true, claims: cached.claims, issuer, evidence };
+  if (findings.length === 0) return { ok: true, claims: cached.claims, issuer, evidence, token };
   // Time only moves forward: an expired token will never be accepted again, so it stops taking room.
   if (findings.some((f) => f.code === 'token_expired')) cache.delete(token);
-  return { ok: false, findings, evidence };
+  return { ok: false, findings, evidence, token };
 }
 
 function deepFreeze(value: unknown): void {

@@ -208,3 +208,20 @@ describe('the cached result', () => {
     expect(() => (first.claims.roles as string[]).push('admin')).toThrow(TypeError);
   });
 });
+
+describe('the token text', () => {
+  it('travels beside the evidence, never in it, on a miss, a hit and a refusal (evidence is what logs and traces show)', async () => {
+    const config = compileOrThrow(JSON.stringify({ issuers: { idp: { issuer: ISS, keys: [k1.publicJwk] } }, routes: { billing: policy.routes.billing } }));
+    const token = await sign(k1, claims(nowSeconds()));
+    const expired = await sign(k1, claims(nowSeconds() - 1000));
+    const keys = new KeyStore({ allowLoopbackHttp: false });
+    const tokenCache = new TokenCache();
+    const run = (text: string) => authenticate({ headers: new Headers(bearer(text)), route: config.routes[0]!, config, keys, now: nowSeconds(), tokenCache });
+    const results = [await run(token), await run(token), await run(expired), await run('not.a.token')];
+    expect(results.map((r) => [r.ok, r.evidence.tokenCache])).toEqual([[true, 'miss'], [true, 'hit'], [false, 'miss'], [false, 'miss']]);
+    for (const [i, result] of results.entries()) {
+      expect(result.token).toBe([token, token, expired, 'not.a.token'][i]);
+      expect(JSON.stringify(result.evidence)).not.toContain(result.token!.slice(0, 20));
+    }
+  });
+});
