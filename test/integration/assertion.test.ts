@@ -114,6 +114,20 @@ describe('the assertion', () => {
     expect(result.identity.headers).toMatchObject({ 'x-verified-tenant': 'acme', 'x-verified-groups': 'a,b%2Cc', 'x-verified-email': 'zo%C3%AB@example.com' });
   });
 
+  it('verifies when a claim starts or ends with a space (HTTP trims header values; the gateway encodes those spaces)', async () => {
+    const response = await sendWith(
+      gatewayFor(policy()),
+      new Request('https://gw.example/orders/42', { headers: bearer(await token({ sub: ' bob ', email: 'zoë@example.com ' })) }),
+      { GATEWAY_SIGNING_KEY: signingKey },
+    );
+    expect(response.status).toBe(200);
+    const result = await verifierWith(await publishedKeys())(received(world.lastOriginRequest()));
+    expect(result.ok, result.ok ? '' : result.error.message).toBe(true);
+    if (!result.ok) return;
+    expect(result.identity.sub).toBe(' bob ');
+    expect(result.identity.headers).toMatchObject({ 'x-verified-sub': '%20bob%20', 'x-verified-email': 'zo%C3%AB@example.com%20' });
+  });
+
   it('is verified through jwksUrl too (the origin fetches and caches the published set)', async () => {
     const keys = await publishedKeys();
     world.serveJwks(GATEWAY_JWKS, { keys });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { headerSafe, identityHeaders } from '../../../src/forward/identity-headers.ts';
+import { encodeForHeader, headerSafe, identityHeaders } from '../../../src/forward/identity-headers.ts';
 import { originUrl } from '../../../src/forward/origin.ts';
 import { sanitizeRequestHeaders } from '../../../src/forward/sanitize.ts';
 
@@ -59,6 +59,43 @@ describe('identityHeaders', () => {
       if (value.length < 100) expect(decodeURIComponent(safe)).toBe(value);
       else expect(safe.length).toBeLessThanOrEqual(2048);
     }
+  });
+});
+
+describe('headerSafe at the edges', () => {
+  it.each([
+    [' lead', '%20lead'],
+    ['trail ', 'trail%20'],
+    ['  both  ', '%20 both %20'],
+    [' ', '%20'],
+    ['in side', 'in side'],
+  ])('encodes a space that would start or end %j (HTTP trims it): %j', (value, expected) => {
+    expect(headerSafe(value)).toBe(expected);
+    expect(decodeURIComponent(expected)).toBe(value);
+    // What the origin receives is what the gateway hashed for the assertion.
+    expect(new Headers({ h: headerSafe(value) }).get('h')).toBe(expected);
+  });
+
+  it.each([
+    ['é x 700 (escapes of two bytes)', 'é'.repeat(700)],
+    ['😀 x 400 (four-byte characters)', '😀'.repeat(400)],
+    ['x 2047 then %', `${'x'.repeat(2047)}%`],
+    ['x 2046 then é', `${'x'.repeat(2046)}é`],
+  ])('cuts an over-long value at a whole character, so it still decodes: %s', (_label, value) => {
+    const safe = headerSafe(value);
+    expect(safe.length).toBeLessThanOrEqual(2048);
+    expect(safe.length).toBeGreaterThan(2048 - 12); // at most one character's escapes short of the cap
+    expect(value.startsWith(decodeURIComponent(safe))).toBe(true);
+  });
+
+  it('replaces a lone surrogate (valid in JSON, not in UTF-8) instead of throwing', () => {
+    expect(headerSafe('a\ud800b')).toBe('a%EF%BF%BDb');
+    expect(encodeForHeader('\udc00', '', 100)).toBe('%EF%BF%BD');
+  });
+
+  it('without cutAtCap, returns past the cap so a claim header can be left out whole', () => {
+    expect(encodeForHeader('x'.repeat(20), '', 10).length).toBeGreaterThan(10);
+    expect(encodeForHeader('x'.repeat(20), '', 10, true)).toBe('x'.repeat(10));
   });
 });
 

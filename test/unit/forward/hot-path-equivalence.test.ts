@@ -8,9 +8,11 @@ import { headerSafe } from '../../../src/forward/identity-headers.ts';
 import { sanitizeRequestHeaders } from '../../../src/forward/sanitize.ts';
 
 describe('headerSafe fast path', () => {
+  // Where the old version was wrong (a space at either end, a cut inside an escape), headers.test.ts states
+  // the new answer; everywhere else both agree.
   const values = [
-    '', 'u1', 'https://idp.example/', 'read write', '1800000000', ' lead', 'trail ', '100%', '%', 'Zoë', '😀', 'a\r\nb', 'tab\there',
-    '\x7f', '~!$&()*+,;=:@', 'x'.repeat(2048), 'x'.repeat(2049), 'é'.repeat(700), `${'x'.repeat(2047)}%`,
+    '', 'u1', 'https://idp.example/', 'read write', '1800000000', 'in side', '100%', '%', 'Zoë', '😀', 'a\r\nb', 'tab\there',
+    '\x7f', '~!$&()*+,;=:@', 'x'.repeat(2048), 'x'.repeat(2049), 'é'.repeat(300),
   ];
   it.each(values.map((v) => [JSON.stringify(v).slice(0, 40), v]))('%s: same as before', (_label, value) => {
     expect(headerSafe(value)).toBe(headerSafeBefore(value));
