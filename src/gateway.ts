@@ -81,10 +81,7 @@ export class Gateway {
       // A bug of ours, never the client's input: fail closed, say nothing of it to the client.
       record.outcome = 'error';
       record.error = `internal: ${error instanceof Error ? error.name : 'unknown'}`;
-      response = new Response(JSON.stringify({ error: 'server_error', request_id: requestId }), {
-        status: 500,
-        headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
-      });
+      response = gatewayFailure(500, requestId);
     }
     record.status = response.status;
     record.latency_ms = Date.now() - started;

@@ -46,8 +46,9 @@ async function importPrivateJwk(name: string, text: string): Promise<{ signer: A
   if (alg === null) return `${name} must be an Ed25519 (OKP) or P-256 (EC) key`;
   if (jwk.alg !== undefined && jwk.alg !== alg) return `${name} says alg ${jwk.alg}, its key type is for ${alg}`;
   const publicPart = Object.fromEntries(Object.entries(jwk).filter(([member]) => !SECRET_MEMBERS.includes(member) && member !== 'key_ops' && member !== 'ext')) as JWK;
-  const kid = jwk.kid ?? (await calculateJwkThumbprint(publicPart));
   try {
+    // Inside the try: a key without its public members (x, y) fails the thumbprint too, and must give this reason.
+    const kid = jwk.kid ?? (await calculateJwkThumbprint(publicPart));
     const key = (await importJWK({ ...jwk, ext: false, key_ops: ['sign'] }, alg)) as CryptoKey;
     return { signer: { alg, kid, key }, publicJwk: { ...publicPart, kid, alg, use: 'sig' } };
   } catch {

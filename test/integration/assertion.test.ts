@@ -159,6 +159,20 @@ describe('the assertion', () => {
     expect(world.originRequests).toHaveLength(0);
     expect(logs.last().error).toBe('assertion: GATEWAY_SIGNING_KEY is not a private JWK');
   });
+
+  it('says why, and imports once, when the signing key lacks its public half (no kid, so a thumbprint is needed)', async () => {
+    const { x: _x, kid: _kid, ...noPublicHalf } = JSON.parse(signingKey) as Record<string, string>;
+    const gateway = gatewayFor(policy());
+    const before = signingKeyImports();
+    for (let i = 0; i < 2; i++) {
+      const response = await sendWith(gateway, new Request('https://gw.example/orders/1', { headers: bearer(await token()) }), { GATEWAY_SIGNING_KEY: JSON.stringify(noPublicHalf) });
+      expect(response.status).toBe(500);
+      expect(await response.json()).toMatchObject({ error: 'server_error', error_description: 'The request could not be processed.' });
+      expect(logs.last().error).toBe('assertion: GATEWAY_SIGNING_KEY could not be imported');
+    }
+    expect(signingKeyImports() - before).toBe(1);
+    expect(world.originRequests).toHaveLength(0);
+  });
 });
 
 describe('the origin module rejects', () => {
