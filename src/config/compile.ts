@@ -123,6 +123,35 @@ class ErrorList {
   }
 }
 
+/** Headers a request id must never be taken from: their values are secrets. */
+const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'cf-access-jwt-assertion', 'x-api-key'];
+
+type TreeNode = NonNullable<ReturnType<typeof parseTree>>;
+
+/**
+ * Keys given twice in one object. A JSON reader keeps the last (a second "billing" route silently replaces
+ * the first, a second "mode" wins): refused, like the same route id in two files.
+ */
+function duplicateKeys(root: TreeNode): { path: string; offset: number; key: string }[] {
+  const found: { path: string; offset: number; key: string }[] = [];
+  const walk = (node: TreeNode, path: (string | number)[]) => {
+    if (node.type === 'object') {
+      const seen = new Set<string>();
+      for (const property of node.children ?? []) {
+        const [keyNode, valueNode] = property.children ?? [];
+        const key = String(keyNode?.value);
+        if (seen.has(key)) found.push({ path: pointer(...path, key), offset: property.offset, key });
+        seen.add(key);
+        if (valueNode) walk(valueNode, [...path, key]);
+      }
+    } else if (node.type === 'array') {
+      (node.children ?? []).forEach((child, i) => walk(child, [...path, i]));
+    }
+  };
+  walk(root, []);
+  return found;
+}
+
 function lineAndColumn(text: string, offset: number): { line: number; column: number } {
   const before = text.slice(0, offset).split('\n');
   return { line: before.length, column: before[before.length - 1]!.length + 1 };
@@ -324,6 +353,11 @@ export function compilePolicies(sources: readonly PolicySource[]): CompileResult
       if (parseErrors.length === 0) errors.add(file, '', 'empty file');
       continue;
     }
+    const duplicates = duplicateKeys(root);
+    for (const { path, offset, key } of duplicates) {
+      errors.add(file, path, `duplicate key "${key}": only one of the two would count, silently`, offset);
+    }
+    if (duplicates.length > 0) continue;
     const value: unknown = getNodeValue(root);
     const result = validator.validate(value);
     if (!result.valid) {
@@ -339,6 +373,10 @@ export function compilePolicies(sources: readonly PolicySource[]): CompileResult
     errors.add(extra.file, '/settings', `settings are already given in ${withSettings[0]!.file}; give them in one file only`);
   }
   const settingsSource = withSettings[0]?.policy.settings ?? {};
+  const requestIdHeader = settingsSource.request_id_header;
+  if (requestIdHeader !== undefined && CREDENTIAL_HEADERS.includes(requestIdHeader)) {
+    errors.add(withSettings[0]!.file, '/settings/request_id_header', `"${requestIdHeader}" carries credentials: its value would be logged, sent to the origin and answered in error bodies`);
+  }
   const settings: CompiledSettings = {
     realm: settingsSource.realm ?? DEFAULT_REALM,
     identityHeaderPrefix: settingsSource.identity_header_prefix ?? DEFAULT_IDENTITY_HEADER_PREFIX,

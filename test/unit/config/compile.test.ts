@@ -68,6 +68,22 @@ describe('compilePolicies', () => {
     expect(compiledDemo.issuers.demo.algorithms).toEqual(['RS256', 'ES256', 'EdDSA']);
   });
 
+  it('refuses a key given twice in one object (a JSON reader would keep one silently), with its line and path', () => {
+    const route = JSON.stringify(ROUTE);
+    const text = `{\n  "issuers": { "idp": ${JSON.stringify(ISSUER)} },\n  "routes": {\n    "api": ${route},\n    "api": { "path": "/api/*", "mode": "public", "origin": "https://o.example" }\n  }\n}`;
+    const result = compilePolicies([{ file: 'policies/dup.jsonc', text }]);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors.map(formatPolicyError)).toEqual(['policies/dup.jsonc:5:5: /routes/api: duplicate key "api": only one of the two would count, silently']);
+    const nested = compilePolicies([{ file: 'p.jsonc', text: JSON.stringify({ issuers: { idp: ISSUER }, routes: { api: ROUTE } }).replace('"path":', '"mode":"public","mode":"enforce","path":') }]);
+    expect(nested.ok ? [] : nested.errors.map((e) => e.path)).toEqual(['/routes/api/mode']);
+  });
+
+  it.each(['authorization', 'cookie', 'proxy-authorization'])('refuses request_id_header "%s": a credential would become the logged request id', (header) => {
+    const result = compilePolicies([{ file: 'p.jsonc', text: JSON.stringify({ settings: { request_id_header: header }, issuers: { idp: ISSUER }, routes: { api: ROUTE } }) }]);
+    expect(result.ok ? [] : result.errors.map((e) => [e.path, e.message])).toEqual([['/settings/request_id_header', `"${header}" carries credentials: its value would be logged, sent to the origin and answered in error bodies`]]);
+  });
+
   it('names the file, line, column and JSON path of a syntax error', () => {
     const result = compilePolicies([{ file: 'policies/bad.jsonc', text: '{\n  "routes": {\n    "a": { "path": "/x" \n  }\n' }]);
     expect(result.ok).toBe(false);
