@@ -103,9 +103,8 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
 
   // The unverified iss only chooses which configured issuer's keys to try; checkClaims checks it again.
   check = 'issuer';
-  const candidates = route.issuers.map((id) => config.issuers[id]!);
-  const issuer = candidates.find((candidate) => typeof payload.iss === 'string' && acceptedIss(candidate).includes(payload.iss));
-  if (!issuer) return fail(finding('issuer_mismatch', { claim: 'iss', actual: payload.iss ?? null, expected: candidates.map((c) => c.issuer) }));
+  const issuer = issuerFor(route, config, payload.iss);
+  if (!issuer) return fail(finding('issuer_mismatch', { claim: 'iss', actual: payload.iss ?? null, expected: route.issuers.map((id) => config.issuers[id]!.issuer) }));
   // The token's own iss: an issuer may accept several forms (Google's two), and the log shows which one came.
   evidence.iss = payload.iss as string;
   trace?.(step('issuer', { issuer: issuer.id, iss: payload.iss }));
@@ -134,6 +133,19 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
     rememberVerified(tokenCache, extracted.token, { header, claims, issuerId: issuer.id, alg, key: key.key, fingerprint: null });
   }
   return { ok: true, claims, issuer, evidence, token };
+}
+
+/**
+ * The route's issuer for a token's iss: the first of the route's issuers that accepts it. Shared with the
+ * cache's hit path, so a hit is judged by the issuer a full verification would choose.
+ */
+export function issuerFor(route: CompiledRoute, config: CompiledConfig, iss: unknown): CompiledIssuer | undefined {
+  if (typeof iss !== 'string') return undefined;
+  for (const id of route.issuers) {
+    const candidate = config.issuers[id]!;
+    if (acceptedIss(candidate).includes(iss)) return candidate;
+  }
+  return undefined;
 }
 
 /** The issuer's verification key: its Worker secret for HMAC issuers, else the key store. Shared with the cache's hit path. */

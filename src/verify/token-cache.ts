@@ -17,7 +17,7 @@
 import { TOKEN_CACHE_MAX_ENTRIES, TOKEN_CACHE_MAX_TOKEN_BYTES } from '../config/constants.ts';
 import type { Algorithm } from '../config/types.ts';
 import type { JoseHeader } from '../token/shape.ts';
-import { noteClaims, resolveKey, type Authentication, type AuthenticateInput, type Evidence } from './authenticate.ts';
+import { issuerFor, noteClaims, resolveKey, type Authentication, type AuthenticateInput, type Evidence } from './authenticate.ts';
 import { checkClaims, type Claims } from './claims.ts';
 
 export interface VerifiedToken {
@@ -112,9 +112,10 @@ export async function authenticateFromCache(
 ): Promise<Authentication | null> {
   const cached = cache.get(token);
   if (!cached) return null;
-  const issuer = config.issuers[cached.issuerId];
-  // A route that does not accept this issuer gets the full path, which says so with the usual finding.
-  if (!issuer || !route.issuers.includes(issuer.id) || !issuer.algorithms.includes(cached.alg)) return null;
+  // The issuer a full verification would choose on this route (two issuers may accept one iss); any other,
+  // or none, and the token goes the full way, which answers with the usual finding.
+  const issuer = issuerFor(route, config, cached.claims.iss);
+  if (!issuer || issuer.id !== cached.issuerId || !issuer.algorithms.includes(cached.alg)) return null;
   const pending = resolveKey(issuer, cached.header.kid, cached.alg, keys, now, env);
   const key = pending instanceof Promise ? await pending : pending;
   if (!key.ok || key.key !== cached.key) {
