@@ -69,7 +69,6 @@ function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | string {
 
 /** The header rules, on the decoded header: the parsed header, or why it is refused. */
 function judgeHeader(segment: string): JoseHeader | string {
-  if (segment.length > Math.ceil((MAX_HEADER_BYTES * 4) / 3)) return 'header too large';
   const header = decodeJsonObject(segment);
   if (typeof header === 'string') return `header: ${header}`;
   for (const name of Object.keys(header)) {
@@ -81,6 +80,12 @@ function judgeHeader(segment: string): JoseHeader | string {
     if (typeof header.kid !== 'string' || header.kid.length > MAX_KID_LENGTH || !VISIBLE_ASCII.test(header.kid)) {
       return 'header: kid is not a short printable string';
     }
+  }
+  // Thumbprints are base64url text (RFC 7515 4.1.7-8); never used, but never anything else either, so the
+  // frozen header holds only strings.
+  for (const name of ['x5t', 'x5t#S256']) {
+    const value = header[name];
+    if (value !== undefined && (typeof value !== 'string' || !SEGMENT.test(value))) return `header: ${name} is not base64url text`;
   }
   return Object.freeze(header) as unknown as JoseHeader;
 }
@@ -95,6 +100,8 @@ function judgeHeader(segment: string): JoseHeader | string {
 const judgedHeaders = new Map<string, JoseHeader | string>();
 
 function headerOf(segment: string): JoseHeader | string {
+  // Checked before the map, so no key in it is longer than a header may be.
+  if (segment.length > Math.ceil((MAX_HEADER_BYTES * 4) / 3)) return 'header too large';
   let judged = judgedHeaders.get(segment);
   if (judged === undefined) {
     judged = judgeHeader(segment);

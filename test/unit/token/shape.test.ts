@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_TOKEN_BYTES } from '../../../src/config/constants.ts';
+import { JUDGED_HEADERS_MAX_ENTRIES, MAX_TOKEN_BYTES } from '../../../src/config/constants.ts';
 import { bytesToBase64Url } from '../../../src/token/base64url.ts';
 import { parseJwsShape, parseTokenShape } from '../../../src/token/shape.ts';
 
@@ -30,8 +30,23 @@ describe('parseTokenShape', () => {
     expect(parseTokenShape(token({ alg: 'ES256', kid: 'shared', jwk: {} })).ok).toBe(false);
   });
 
+  it('keeps at most 128 judged headers: past that it starts over, and a header judged again is equal, frozen, new', () => {
+    const first = parseTokenShape(token({ alg: 'ES256', kid: 'bound-0' }));
+    for (let i = 1; i <= JUDGED_HEADERS_MAX_ENTRIES; i++) expect(parseTokenShape(token({ alg: 'ES256', kid: `bound-${i}` })).ok).toBe(true);
+    const again = parseTokenShape(token({ alg: 'ES256', kid: 'bound-0' }));
+    if (!first.ok || !again.ok) throw new Error('expected both accepted');
+    expect(again.token.header).not.toBe(first.token.header);
+    expect(again.token.header).toEqual(first.token.header);
+    expect(Object.isFrozen(again.token.header)).toBe(true);
+  });
+
   it('accepts the x5t thumbprints Entra ID sends beside kid', () => {
     expect(parseTokenShape(token({ alg: 'RS256', kid: 'k', x5t: 'abc', 'x5t#S256': 'def' })).ok).toBe(true);
+  });
+
+  it.each([{ x5t: { nested: ['x'] } }, { x5t: 7 }, { 'x5t#S256': 'not base64url!' }, { x5t: '' }])('refuses a thumbprint that is not base64url text: %j', (extra) => {
+    const result = parseTokenShape(token({ alg: 'RS256', kid: 'k', ...extra }));
+    expect(result).toMatchObject({ ok: false, finding: { code: 'token_malformed', detail: expect.stringMatching(/^header: x5t(#S256)? is not base64url text$/) } });
   });
 
   it.each([
