@@ -16,6 +16,10 @@ type Responder = (request: Request) => Response | Promise<Response>;
 
 export class OutsideWorld {
   readonly originRequests: OriginRequest[] = [];
+  /** Every URL fetch() was called with, in order, answered or not (kept here: vitest clears mock calls between tests). */
+  readonly fetched: string[] = [];
+  /** Fetches nothing here answers (a host no test serves): counted by fetchCount() too. */
+  #unrouted = 0;
   readonly #issuers = new Map<string, Responder>();
   readonly #fetchCounts = new Map<string, number>();
   readonly #originHosts = new Set<string>();
@@ -62,15 +66,17 @@ export class OutsideWorld {
     return this;
   }
 
+  /** Fetches of `url`; without it, every fetch that did not go to an origin (issuers and unserved hosts alike). */
   fetchCount(url?: string): number {
     if (url !== undefined) return this.#fetchCounts.get(url) ?? 0;
-    return [...this.#fetchCounts.values()].reduce((a, b) => a + b, 0);
+    return [...this.#fetchCounts.values()].reduce((a, b) => a + b, this.#unrouted);
   }
 
   install(): this {
     this.#spy = vi.spyOn(globalThis, 'fetch').mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
       const request = new Request(input, init);
       const url = new URL(request.url);
+      this.fetched.push(url.href);
       const issuer = this.#issuers.get(url.href);
       if (issuer) {
         this.#fetchCounts.set(url.href, (this.#fetchCounts.get(url.href) ?? 0) + 1);
@@ -89,6 +95,7 @@ export class OutsideWorld {
         return Response.json({ method: recorded.method, path: url.pathname, query: url.search, headers: recorded.headers });
       }
       // What fetch does when nothing answers at that address.
+      this.#unrouted++;
       throw new TypeError(`Network connection lost (no test server at ${url.host})`);
     });
     return this;

@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CompiledConfig } from '../../src/config/types.ts';
+import { KEY_REFRESH_AHEAD_FRACTION } from '../../src/config/constants.ts';
 import { KeyStore } from '../../src/keys/key-store.ts';
 import { compileOrThrow } from '../helpers/gateway.ts';
 import { jwksOf, makeKey, nowSeconds, type TestKey } from '../helpers/keys.ts';
@@ -43,7 +44,11 @@ describe('warm key lookups', () => {
     const unknown = store.resolve(config.issuers.fetched!, 'k2', 'ES256', now);
     expect(unknown).toBeInstanceOf(Promise);
     expect(await unknown).toMatchObject({ ok: false, finding: { code: 'kid_unknown' } });
-    // An expired set goes the full way (a refresh due, too: that path starts the refresh ahead).
+    // A refresh due goes the full way, which starts the refresh ahead and still answers from memory.
+    const due = store.resolve(config.issuers.fetched!, 'k1', 'ES256', now + Math.ceil(3600 * KEY_REFRESH_AHEAD_FRACTION) + 1);
+    expect(due).toBeInstanceOf(Promise);
+    expect(await due).toMatchObject({ ok: true, layer: 'memory' });
+    // An expired set goes the full way too.
     const expired = store.resolve(config.issuers.fetched!, 'k1', 'ES256', now + 3700);
     expect(expired).toBeInstanceOf(Promise);
     expect(await expired).toMatchObject({ ok: true, layer: 'network' });
@@ -54,7 +59,9 @@ describe('warm key lookups', () => {
     const first = store.resolve(config.issuers.inline!, 'k1', 'ES256', nowSeconds());
     expect(first).toBeInstanceOf(Promise);
     expect(await first).toMatchObject({ ok: true, layer: 'inline' });
-    expect(store.resolve(config.issuers.inline!, 'k1', 'ES256', nowSeconds())).toMatchObject({ ok: true, layer: 'inline' });
-    expect(store.resolve(config.issuers.inline!, 'k1', 'ES256', nowSeconds())).not.toBeInstanceOf(Promise);
+    const warm = store.resolve(config.issuers.inline!, 'k1', 'ES256', nowSeconds());
+    expect(warm).not.toBeInstanceOf(Promise);
+    expect(warm).toMatchObject({ ok: true, layer: 'inline' });
+    expect((warm as { key: CryptoKey }).key).toBe(((await first) as { key: CryptoKey }).key);
   });
 });

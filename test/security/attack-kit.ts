@@ -2,7 +2,7 @@
  * Shared setup of the attack-catalog tests: one issuer and one route like a real deployment, the outside
  * world behind fetch, and helpers that build hostile tokens byte for byte from keys the tests create.
  */
-import { expect, vi } from 'vitest';
+import { expect } from 'vitest';
 import type { Algorithm } from '../../src/config/types.ts';
 import { bytesToBase64Url } from '../../src/token/base64url.ts';
 import { bearer, gatewayFor, send } from '../helpers/gateway.ts';
@@ -104,6 +104,5 @@ export async function expectRefused(kit: Kit, gateway: ReturnType<typeof newGate
   if (signature.length >= 16) expect(JSON.stringify(kit.logs.last())).not.toContain(signature);
 }
 
-/** Every URL fetch() was called with during the test file (configured issuers and origins only, ever). */
-export const fetchedUrls = (): string[] =>
-  vi.mocked(globalThis.fetch).mock.calls.map(([input]) => new Request(input as RequestInfo).url);
+/** Every URL fetch() was called with since the kit was set up, other than the configured JWKS and origin. */
+export const unexpectedFetches = (kit: Kit): string[] => kit.world.fetched.filter((url) => url !== JWKS && new URL(url).host !== ORIGIN_HOST);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_NUMERIC_DATE } from '../../src/config/constants.ts';
 import { bearer, send } from '../helpers/gateway.ts';
 import { nowSeconds } from '../helpers/keys.ts';
-import { AUD, expectRefused, fetchedUrls, ISS, JWKS, newGateway, setUpKit, signClaims, signRaw, tearDownKit, validClaims, type Kit } from './attack-kit.ts';
+import { AUD, expectRefused, unexpectedFetches, ISS, JWKS, newGateway, setUpKit, signClaims, signRaw, tearDownKit, validClaims, type Kit } from './attack-kit.ts';
 
 let kit: Kit;
 let gateway: ReturnType<typeof newGateway>;
@@ -16,7 +16,7 @@ beforeAll(async () => {
   gateway = newGateway();
 });
 afterAll(() => {
-  expect(fetchedUrls().filter((url) => url !== JWKS)).toEqual([]);
+  expect(unexpectedFetches(kit)).toEqual([]);
   tearDownKit(kit);
 });
 

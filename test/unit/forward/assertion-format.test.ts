@@ -4,7 +4,7 @@
  * what jose's SignJWT makes from the same claims; ECDSA's are not, so that one is verified with jose.
  */
 import { describe, expect, it } from 'vitest';
-import { compactVerify, generateKeyPair, SignJWT } from 'jose';
+import { compactVerify, decodeJwt, generateKeyPair, SignJWT } from 'jose';
 import { mintAssertion, type AssertionInput } from '../../../src/forward/assertion.ts';
 import type { AssertionSigner } from '../../../src/forward/signing-keys.ts';
 import { ASSERTION_TYP, headerBinding } from '../../../src/origin/binding.ts';
@@ -31,6 +31,17 @@ async function joseAssertion(signer: AssertionSigner): Promise<string> {
     .setJti(input.requestId)
     .sign(signer.key);
 }
+
+describe('the header binding inside it', () => {
+  it('is SHA-256 over the sorted "name:value\\n" lines and the sorted names, computed here independently', async () => {
+    const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    const payload = decodeJwt(await mintAssertion(input, { alg: 'EdDSA', kid: 'gw-1', key: privateKey }));
+    const canonical = 'x-verified-groups:a,b%2Cc\nx-verified-route:orders\nx-verified-sub:user-7\n';
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonical)));
+    const sha256 = btoa(String.fromCharCode(...digest)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    expect(payload.hdr).toEqual({ names: ['x-verified-groups', 'x-verified-route', 'x-verified-sub'], sha256 });
+  });
+});
 
 describe('the hand-written assertion is the JWS jose would write', () => {
   it('EdDSA: byte-identical', async () => {
