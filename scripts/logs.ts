@@ -13,19 +13,20 @@ const args = process.argv.slice(2);
 const fromStdin = args.includes('--stdin');
 const split = jsonStreamSplitter();
 
-function print(chunk: Buffer | string): void {
-  for (const event of split(chunk.toString())) for (const line of linesOfTailEvent(event)) process.stdout.write(line + '\n');
+// Streams decode UTF-8 themselves (setEncoding): a character split across two chunks stays whole.
+function print(chunk: string): void {
+  for (const event of split(chunk)) for (const line of linesOfTailEvent(event)) process.stdout.write(line + '\n');
 }
 
 if (fromStdin) {
-  process.stdin.on('data', print);
+  process.stdin.setEncoding('utf8').on('data', print);
 } else {
   const wrangler = spawn('wrangler', ['tail', '--format', 'json', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
   });
-  wrangler.stdout.on('data', print);
+  wrangler.stdout.setEncoding('utf8').on('data', print);
   wrangler.on('exit', (code) => (process.exitCode = code ?? 0));
   process.on('SIGINT', () => wrangler.kill('SIGINT'));
 }
