@@ -9,13 +9,9 @@ interface PassthroughEnv {
   ORIGIN: string;
 }
 
-let requests = 0;
-
 export default {
   async fetch(request, env, ctx): Promise<Response> {
     const url = new URL(request.url);
-    if (url.pathname === '/__bench/stats') return Response.json({ requests, key_imports: 0 });
-    requests++;
     const started = Date.now();
     const response = await fetch(env.ORIGIN + url.pathname + url.search, request);
     const record = {
