@@ -24,6 +24,48 @@ const CLOSE_ARRAY = 0x5d;
 const COMMA = 0x2c;
 
 /**
+ * The same answer as findStrictJsonProblem, for text JSON.parse turned into `value`, cheaper when there is
+ * nothing to find. Every member name in the text ends with a quote, optional whitespace and a colon, and the
+ * only other place a colon can follow a quote is inside a string, after an escaped quote. So counting colons
+ * that follow a quote gives at least as many as the text has member names, and the parsed value holds at
+ * most that many (a duplicate collapses into one). When the count equals the parsed value's members and
+ * the value nests no deeper than allowed, there is no duplicate and nothing too deep; any other count is
+ * settled by the full scan.
+ */
+export function strictJsonProblemOf(text: string, value: unknown, maxDepth = MAX_JSON_DEPTH): StrictJsonProblem | null {
+  const members = countMembers(value, 1, maxDepth);
+  if (members >= 0 && members === countColonsAfterQuote(text)) return null;
+  return findStrictJsonProblem(text, maxDepth);
+}
+
+/** Members of every object in `value`, or -1 when a container sits deeper than maxDepth. */
+function countMembers(value: unknown, depth: number, maxDepth: number): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  if (depth > maxDepth) return -1;
+  const items = Array.isArray(value) ? (value as unknown[]) : Object.values(value);
+  let count = Array.isArray(value) ? 0 : items.length;
+  for (const item of items) {
+    if (typeof item !== 'object' || item === null) continue;
+    const inner = countMembers(item, depth + 1, maxDepth);
+    if (inner < 0) return -1;
+    count += inner;
+  }
+  return count;
+}
+
+function countColonsAfterQuote(text: string): number {
+  let count = 0;
+  for (let at = text.indexOf(':'); at !== -1; at = text.indexOf(':', at + 1)) {
+    let before = at - 1;
+    while (before >= 0 && isJsonWhitespace(text.charCodeAt(before))) before--;
+    if (before >= 0 && text.charCodeAt(before) === QUOTE) count++;
+  }
+  return count;
+}
+
+const isJsonWhitespace = (code: number) => code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
+
+/**
  * null when `text` (valid JSON) has no duplicate member name in any object and nests at most MAX_JSON_DEPTH
  * containers deep. Names are compared after unescaping, so "a" and "\u0061" are the same name.
  */

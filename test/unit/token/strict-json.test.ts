@@ -2,11 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH } from '../../../src/config/constants.ts';
 import { bytesToBase64Url } from '../../../src/token/base64url.ts';
 import { parseTokenShape } from '../../../src/token/shape.ts';
-import { findStrictJsonProblem } from '../../../src/token/strict-json.ts';
+import { findStrictJsonProblem, strictJsonProblemOf } from '../../../src/token/strict-json.ts';
 
 const nest = (depth: number, open = '[', close = ']') => `{"a":${open.repeat(depth - 1)}1${close.repeat(depth - 1)}}`;
 
-describe('findStrictJsonProblem', () => {
+// The full scan, and the counting shortcut the gate calls (it falls back to the scan): one table, both answers.
+const implementations = [
+  ['findStrictJsonProblem', (text: string) => findStrictJsonProblem(text)],
+  ['strictJsonProblemOf', (text: string) => strictJsonProblemOf(text, JSON.parse(text))],
+] as const;
+
+describe.each(implementations)('%s', (_impl, findStrictJsonProblem) => {
   it.each([
     ['flat object', '{"a":1,"b":2}'],
     ['equal names in sibling objects', '{"a":{"x":1},"b":{"x":2}}'],
@@ -48,6 +54,41 @@ describe('findStrictJsonProblem', () => {
     expect(findStrictJsonProblem(nest(MAX_JSON_DEPTH + 1))).toBe('nested too deeply');
     expect(findStrictJsonProblem(nest(MAX_JSON_DEPTH + 1, '{"b":', '}'))).toBe('nested too deeply');
     expect(findStrictJsonProblem(`{"a":${'['.repeat(3000)}${']'.repeat(3000)}}`)).toBe('nested too deeply');
+  });
+});
+
+describe('the counting shortcut agrees with the full scan', () => {
+  // A small seeded generator of JSON texts, many of them with duplicate names, escaped quotes and colons in
+  // strings, whitespace and nesting: the shortcut must answer exactly as the scan does for every one.
+  let seed = 0x2545f491;
+  const random = (n: number) => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) % n;
+  };
+  const pick = <T>(items: readonly T[]) => items[random(items.length)]!;
+  const NAMES = ['a', 'b', '\\u0061', 'a\\"', 'a\\\\', ':', '\\":', ''];
+  const STRINGS = ['"x"', '"\\":"', '"a\\" : b"', '"{\\"a\\":1}"', '":"', '"\\\\"'];
+  const space = () => pick(['', ' ', '\n', ' \t ']);
+  const value = (depth: number): string => {
+    const kind = depth > 18 ? random(2) : random(5);
+    if (kind === 0) return pick(['1', 'true', 'null', '-2.5e3']);
+    if (kind === 1) return pick(STRINGS);
+    if (kind === 2) return `[${Array.from({ length: random(3) }, () => space() + value(depth + 1) + space()).join(',')}]`;
+    return `{${Array.from({ length: random(4) }, () => `${space()}"${pick(NAMES)}"${space()}:${space()}${value(depth + 1)}`).join(',')}}`;
+  };
+
+  it('on 5,000 generated texts, with and without duplicates or deep nesting', () => {
+    const answers = new Map<string | null, number>();
+    for (let i = 0; i < 5000; i++) {
+      const text = `{"root":${value(1)}}`;
+      const full = findStrictJsonProblem(text);
+      expect(strictJsonProblemOf(text, JSON.parse(text)), text).toBe(full);
+      answers.set(full, (answers.get(full) ?? 0) + 1);
+    }
+    // The generator reaches all three answers, so the comparison covers each.
+    expect([...answers.keys()].sort()).toEqual(['duplicate member name', 'nested too deeply', null].sort());
   });
 });
 
