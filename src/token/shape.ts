@@ -4,8 +4,8 @@
  */
 import { JUDGED_HEADERS_MAX_ENTRIES, MAX_HEADER_BYTES, MAX_KID_LENGTH, MAX_TOKEN_BYTES } from '../config/constants.ts';
 import { finding, type Finding } from '../findings.ts';
-import { base64UrlToBytes } from './base64url.ts';
-import { findStrictJsonProblem } from './strict-json.ts';
+import { ALPHABET_CHECKED, base64UrlToBytes } from './base64url.ts';
+import { strictJsonProblemOf } from './strict-json.ts';
 
 export interface JoseHeader {
   alg: string;
@@ -40,7 +40,7 @@ const malformed = (detail: string): { ok: false; finding: Finding } => ({ ok: fa
 
 /** Base64url -> fatal UTF-8 -> JSON object without duplicate names or deep nesting, or why not. */
 function decodeJsonObject(segment: string): Record<string, unknown> | string {
-  const bytes = base64UrlToBytes(segment);
+  const bytes = base64UrlToBytes(segment, ALPHABET_CHECKED);
   if (bytes === null) return 'not canonical base64url';
   return parseJsonObject(bytes);
 }
@@ -62,7 +62,7 @@ function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | string {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
   // JSON.parse keeps the last of two equal names; another reader may keep the first: refuse both.
-  const problem = findStrictJsonProblem(text);
+  const problem = strictJsonProblemOf(text, value);
   if (problem !== null) return problem;
   return value as Record<string, unknown>;
 }
@@ -126,7 +126,7 @@ export type JwsShapeResult = { ok: true; jws: ParsedJws } | { ok: false; finding
 export function parseJwsShape(raw: string): JwsShapeResult {
   const parsed = parseSegments(raw);
   if (typeof parsed === 'string') return malformed(parsed);
-  const payloadBytes = base64UrlToBytes(parsed.payloadSegment);
+  const payloadBytes = base64UrlToBytes(parsed.payloadSegment, ALPHABET_CHECKED);
   if (payloadBytes === null) return malformed('payload: not canonical base64url');
   return { ok: true, jws: { raw, signingInput: parsed.signingInput, signature: parsed.signature, header: parsed.header, payloadBytes } };
 }
@@ -138,20 +138,24 @@ interface Segments {
   payloadSegment: string;
 }
 
+/** Exactly three non-empty segments of the base64url alphabet, checked in one pass over the token. */
+const THREE_SEGMENTS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
 /** Size, three segments, the base64url alphabet, the signature's encoding and the header: everything but the payload. */
 function parseSegments(raw: string): Segments | string {
   if (raw.length > MAX_TOKEN_BYTES) return 'token too large';
-  const parts = raw.split('.');
-  if (parts.length !== 3) return parts.length === 5 ? 'JWE (5 segments) is not accepted' : 'not three segments';
-  const [headerSegment, payloadSegment, signatureSegment] = parts as [string, string, string];
-  if (!SEGMENT.test(headerSegment) || !SEGMENT.test(payloadSegment) || !SEGMENT.test(signatureSegment)) {
-    return 'empty segment or character outside base64url';
+  const firstDot = raw.indexOf('.');
+  const secondDot = firstDot === -1 ? -1 : raw.indexOf('.', firstDot + 1);
+  if (secondDot === -1 || raw.indexOf('.', secondDot + 1) !== -1) {
+    return raw.split('.').length === 5 ? 'JWE (5 segments) is not accepted' : 'not three segments';
   }
-  const header = headerOf(headerSegment);
+  if (!THREE_SEGMENTS.test(raw)) return 'empty segment or character outside base64url';
+  const header = headerOf(raw.slice(0, firstDot));
   if (typeof header === 'string') return header;
-  const signature = base64UrlToBytes(signatureSegment);
+  // The alphabet was checked above: the decoder need not check it again.
+  const signature = base64UrlToBytes(raw.slice(secondDot + 1), ALPHABET_CHECKED);
   if (signature === null) return 'signature: not canonical base64url';
-  return { signingInput: raw.slice(0, headerSegment.length + 1 + payloadSegment.length), signature, header, payloadSegment };
+  return { signingInput: raw.slice(0, secondDot), signature, header, payloadSegment: raw.slice(firstDot + 1, secondDot) };
 }
 
 /** The whole gate: a JWS whose payload is a JWT claim set (a JSON object, strictly parsed). */

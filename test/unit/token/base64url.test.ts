@@ -46,11 +46,19 @@ describe.each([
   it.each([
     ['AA'.repeat(100) + 'A', 'length 1 mod 4, long'],
     ['A'.repeat(200) + 'AB', 'non-zero trailing bits, long'],
+    ['A'.repeat(200) + 'AAF', 'non-zero trailing bits, long, 3 mod 4'],
     ['A'.repeat(100) + ' ' + 'A'.repeat(99), 'whitespace inside long text'],
     ['A'.repeat(200) + '==', 'padding, long'],
     ['A'.repeat(199) + '+', 'standard alphabet, long'],
   ])('refuses long text the native decoder sees: %#, %s', (text) => {
     expect(base64UrlToBytes(text)).toBeNull();
+  });
+
+  it('judges every last character of long text as the plain-JavaScript decoder does (trailing bits)', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    for (const stem of ['A'.repeat(200) + 'A', 'A'.repeat(200) + 'AA']) {
+      for (const last of alphabet) expect(base64UrlToBytes(stem + last)).toEqual(base64UrlToBytesInJs(stem + last));
+    }
   });
 
   it('round-trips every length up to 300 bytes (both sides of the native threshold)', () => {
