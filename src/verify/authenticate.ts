@@ -10,7 +10,7 @@ import { resolveSecretKey } from '../keys/secret-key.ts';
 import { extractBearerToken } from '../token/extract.ts';
 import { parseTokenShape } from '../token/shape.ts';
 import { sha256Prefix } from '../log/digest.ts';
-import { acceptedIss, checkClaims, readClaim, type Claims } from './claims.ts';
+import { acceptsIss, checkClaims, readClaim, type Claims } from './claims.ts';
 import { verifyTokenSignature } from './signature.ts';
 import { authenticateFromCache, rememberVerified, type TokenCache } from './token-cache.ts';
 
@@ -140,10 +140,9 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
  * cache's hit path, so a hit is judged by the issuer a full verification would choose.
  */
 export function issuerFor(route: CompiledRoute, config: CompiledConfig, iss: unknown): CompiledIssuer | undefined {
-  if (typeof iss !== 'string') return undefined;
   for (const id of route.issuers) {
     const candidate = config.issuers[id]!;
-    if (acceptedIss(candidate).includes(iss)) return candidate;
+    if (acceptsIss(candidate, iss)) return candidate;
   }
   return undefined;
 }

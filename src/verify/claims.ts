@@ -13,8 +13,9 @@ export { readClaim, type Claims };
 
 const AUD: readonly string[] = ['aud'];
 
-/** The `iss` values an issuer signs with: its own, and the aliases a preset knows (Google's two forms). */
-export const acceptedIss = (issuer: CompiledIssuer): readonly string[] => (issuer.issAliases ? [issuer.issuer, ...issuer.issAliases] : [issuer.issuer]);
+/** Whether `iss` is a value the issuer signs with: its own, or an alias a preset knows (Google's two forms). */
+export const acceptsIss = (issuer: CompiledIssuer, iss: unknown): boolean =>
+  typeof iss === 'string' && (iss === issuer.issuer || (issuer.issAliases?.includes(iss) ?? false));
 
 /** RFC 7519 NumericDate, bounded: a finite number of seconds between 1970 and 9999. */
 const isNumericDate = (value: unknown): value is number =>
@@ -39,11 +40,17 @@ export function grantedScopes(claims: Claims): ReadonlySet<string> {
 
 function scopesOf(claims: Claims): ReadonlySet<string> {
   const scopes = new Set<string>();
-  for (const value of [claims.scope, claims.scp]) {
-    if (typeof value === 'string') for (const s of value.split(' ')) if (s) scopes.add(s);
-    if (Array.isArray(value)) for (const s of value) if (typeof s === 'string' && s) scopes.add(s);
-  }
+  addScopes(scopes, claims.scope);
+  addScopes(scopes, claims.scp);
   return scopes;
+}
+
+function addScopes(scopes: Set<string>, value: unknown): void {
+  if (typeof value === 'string') {
+    for (const s of value.split(' ')) if (s) scopes.add(s);
+  } else if (Array.isArray(value)) {
+    for (const s of value) if (typeof s === 'string' && s) scopes.add(s);
+  }
 }
 
 function checkTimes(claims: Claims, issuer: CompiledIssuer, now: number, findings: Finding[]): void {
@@ -107,7 +114,7 @@ export function checkClaims({ header, claims, issuer, route, now }: ClaimCheckIn
     const typ = typeof header.typ === 'string' ? normalizeTyp(header.typ) : undefined;
     if (typ !== issuer.typ) findings.push(finding('typ_mismatch', { actual: header.typ ?? null, expected: issuer.typ }));
   }
-  if (typeof claims.iss !== 'string' || !acceptedIss(issuer).includes(claims.iss)) {
+  if (!acceptsIss(issuer, claims.iss)) {
     findings.push(finding('issuer_mismatch', { claim: 'iss', actual: claims.iss, expected: issuer.issuer }));
   }
   checkTimes(claims, issuer, now, findings);
