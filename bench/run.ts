@@ -230,7 +230,7 @@ async function micro(gateway: WorkerInstance): Promise<Micro> {
     if (args.breakdown) {
       const stages: Record<string, number[]> = {
         extract: [], fingerprint: [], shape: [], resolve: [], signature: [], claims: [],
-        'shape-regex': [], 'shape-b64-signature': [], 'shape-b64-signature-js': [], 'shape-b64-payload': [], 'shape-json-payload': [],
+        'floor-gateway-key': [], 'signature-floor-key': [], 'shape-regex': [], 'shape-b64-signature': [], 'shape-b64-signature-js': [], 'shape-b64-payload': [], 'shape-json-payload': [],
       };
       for (let r = 0; r < PROFILE.microRounds; r++) {
         const noop = await call(alg, 'noop', n);
@@ -283,7 +283,7 @@ async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
   if (args.breakdown) {
     const stages = [
       'stage-noop', 'stage-url', 'stage-uuid', 'stage-route', 'stage-sanitize', 'stage-sanitize-before', 'stage-identity',
-      'stage-headersafe', 'stage-headersafe-before', 'stage-mint', 'stage-sign-raw', 'stage-digest', 'stage-record', 'stage-log', 'stage-log-json', 'handle-jsonlog',
+      'stage-headersafe', 'stage-headersafe-before', 'stage-mint', 'stage-sign-raw', 'stage-digest', 'stage-record', 'stage-log', 'stage-log-json', 'stage-log-inspect', 'handle-jsonlog',
       'handle-noassert', 'handle-noassert-nolog', 'fetch', 'fetch-headers', 'fetch-manual', 'fetch-signal', 'fetch-rewrap', 'fetch-waituntil', 'fetch-bigheaders', 'fetch-log-obj', 'fetch-log-str', 'fetch-log-obj-wait',
     ];
     const perStage: Record<string, number[]> = Object.fromEntries(stages.map((v) => [v, []]));

@@ -145,6 +145,12 @@ function stageOf(variant: string, config: ReturnType<typeof loadCompiledConfig>,
       return () => newRecord(request, url, 'id', Date.now());
     case 'stage-log':
       return () => writeRecord(newRecord(request, url, 'id', Date.now()), { format: 'json', subject: 'plain', analytics: undefined });
+    case 'stage-log-inspect':
+      return () => {
+        const record = newRecord(request, url, 'id', Date.now());
+        Object.defineProperty(record, Symbol.for('nodejs.util.inspect.custom'), { value: () => JSON.stringify(record), enumerable: false });
+        console.log(record);
+      };
     case 'stage-log-json':
       return () => console.log(JSON.stringify(newRecord(request, url, 'id', Date.now())));
     default:
