@@ -36,6 +36,7 @@ export function formatRecord(record: VerificationRecord): string {
     ['key', record.key_layer],
     ['fp', record.token_fp],
     ['origin', record.origin_status],
+    ['omitted', record.omitted_headers],
     ['colo', record.colo],
     ['req', record.request_id],
   ];

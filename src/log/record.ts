@@ -55,6 +55,8 @@ export interface VerificationRecord {
   colo: string | null;
   /** Why the gateway itself could not answer as planned (origin unreachable, an internal fault); never client detail. */
   error: string | null;
+  /** Claim headers of the route left out of the forwarded request because their value was over the size cap; null when none. */
+  omitted_headers: string[] | null;
 }
 
 /**
@@ -123,6 +125,7 @@ export function newRecord(request: Request, url: URL, requestId: string, started
     origin_status: null,
     colo: coloOf(request.headers),
     error: null,
+    omitted_headers: null,
   };
 }
 

@@ -116,6 +116,8 @@ describe('claim headers', () => {
       'x-verified-groups-json': '["x","y z"]', 'x-verified-roles': '{"admin":true}',
     });
     expect(headers['x-verified-big']).toBeUndefined();
+    // The operator is told: the record names the header that was left out.
+    expect(logs.last()).toMatchObject({ outcome: 'allowed', omitted_headers: ['x-verified-big'] });
   });
 });
 

@@ -62,6 +62,7 @@ const base = {
   latency_ms: 0,
   colo: 'AMS',
   error: null,
+  omitted_headers: null,
 };
 
 const ordersRoute = { route: 'orders', policy: 'policies/shop.jsonc', path: '/orders/7', mode: 'enforce' };
