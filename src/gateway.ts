@@ -1,6 +1,6 @@
 /**
  * The request's path through the gateway, top to bottom:
- *   route -> sanitize -> token -> issuer & algorithm -> key -> signature -> claims -> decide -> forward -> log
+ *   route -> token -> issuer & algorithm -> key -> signature -> claims -> decide -> sanitize -> forward -> log
  * (forward = origin, identity headers and the signed assertion; the gateway's own key set is answered
  * before route matching).
  * This is the only place where the stages meet. Each stage is a pure function of its inputs (the clock
@@ -113,12 +113,6 @@ export class Gateway {
     record.policy = route.file;
     record.mode = route.mode;
 
-    const headers = sanitizeRequestHeaders(request.headers, {
-      identityHeaderPrefix: prefix,
-      forwardAuthorization: route.forwardAuthorization,
-      assertionHeader: assertion?.header,
-    });
-
     let verified: { claims: Claims; issuer: CompiledIssuer } | null = null;
     const admission = admit(route, request.method, request.headers);
     if (admission !== 'authenticate') {
@@ -134,6 +128,12 @@ export class Gateway {
       verified = decision.verified;
     }
 
+    // Copied only for a request that goes on: a denied one costs no header copy.
+    const headers = sanitizeRequestHeaders(request.headers, {
+      identityHeaderPrefix: prefix,
+      forwardAuthorization: route.forwardAuthorization,
+      assertionHeader: assertion?.header,
+    });
     const resolved = resolveOrigin(route.forward.origin, url, env);
     if (!resolved.ok) return this.#failure(record, 502, resolved.reason, requestId);
     const target = { method: request.method, host: resolved.origin.url.host, path: resolved.origin.url.pathname };
