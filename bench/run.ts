@@ -5,10 +5,11 @@
  * request comes from each workerd process's own CPU time. Prints a table, writes bench/results/latest.json.
  *
  * Options: --quick, --rounds <n>, --only <name,name>, --note "<machine load>", --out <file>,
+ *   --harness workerd|miniflare (how each Worker runs: bench/lib/workers.ts; default workerd),
  *   --breakdown (micro: CPU of each stage of the verify path, printed only).
  * Ports: 127.0.0.1:18701-18721 only. Everything started here is stopped here, by handle or pid.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { spawn, execSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,9 +22,10 @@ import { runLoad, type LoadResult, type LoadSpec } from './lib/load.ts';
 import { rssBytes } from './lib/proc-cpu.ts';
 import { median, round, table } from './lib/stats.ts';
 import { startJwksServer } from './lib/tokens.ts';
-import { bundleWorker, ROOT, startWorker, type WorkerInstance } from './lib/workers.ts';
+import { bundleWorker, ROOT, startWorker, startWorkerDirect, type StartOptions, type WorkerInstance } from './lib/workers.ts';
 
 /** The gateway's assertion signing key for this run (a Worker secret in production). */
+const ASSERTION_SECRET = randomBytes(32).toString('base64url');
 const SIGNING_KEY = JSON.stringify({ ...generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }), kid: 'bench' });
 
 const PORTS = { origin: 18701, jwks: 18702, passthrough: 18710, gateway: 18711, gatewayNoCache: 18712, passthroughLog: 18713, coldGateway: 18720, coldPassthrough: 18721 };
@@ -38,8 +40,12 @@ const { values: args } = parseArgs({
     breakdown: { type: 'boolean', default: false },
     note: { type: 'string' },
     out: { type: 'string' },
+    harness: { type: 'string', default: 'workerd' },
   },
 });
+if (args.harness !== 'workerd' && args.harness !== 'miniflare') throw new Error('--harness is workerd (the default) or miniflare');
+/** workerd serve with the Worker alone (default), or Miniflare's entry Worker in front of it (bench/lib/workers.ts). */
+const start: (options: StartOptions) => Promise<WorkerInstance> = args.harness === 'miniflare' ? startWorker : startWorkerDirect;
 
 /** How long each run lasts and how many there are; --quick keeps the whole command under 2 minutes. */
 const PROFILE = args.quick
@@ -165,7 +171,7 @@ async function measure(scenario: Scenario, passthrough: WorkerInstance): Promise
 /** A fresh workerd per round: the first request's latency and CPU (Gateway construction, JWKS fetch, key import, verify). */
 async function coldStart(gatewayScript: string, passthroughScript: string, bindings: Record<string, unknown>, token: string): Promise<ScenarioResult> {
   const first = async (script: string, port: number, extra: Record<string, unknown>) => {
-    const worker = await startWorker({ scriptPath: script, port, bindings: extra });
+    const worker = await start({ scriptPath: script, port, bindings: extra });
     try {
       const cpu = worker.cpuNs();
       const t0 = performance.now();
@@ -259,7 +265,7 @@ type RequestCost = Record<string, number | null>;
 
 /** CPU per whole request inside the isolate: Gateway.handle against a plain fetch of the origin (what the pass-through does). */
 async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
-  const variants = ['fetch', 'handle', 'handle-nocache', 'handle-nolog', 'handle-routes-10', 'handle-routes-1000'];
+  const variants = ['fetch', 'handle', 'handle-nocache', 'handle-nolog', 'handle-noassert', 'handle-hmac', 'handle-routes-10', 'handle-routes-1000'];
   const call = async (variant: string, n: number) => {
     const cpu = gateway.cpuNs();
     const response = await fetch(`${gateway.url}/__bench/request?variant=${variant}&n=${n}`);
@@ -280,6 +286,9 @@ async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
   cost.gateway_added_us = added('handle');
   cost.gateway_added_nocache_us = added('handle-nocache');
   cost.gateway_added_nolog_us = added('handle-nolog');
+  // What the assertion costs: none at all, and HMAC mode (HS256) instead of the default signed mode (EdDSA).
+  cost.gateway_added_noassert_us = added('handle-noassert');
+  cost.gateway_added_hmac_us = added('handle-hmac');
   // 1,000 against 10 routes, the same request to each policy's last route, measured in the same rounds of one isolate.
   cost.routes_1000_over_10 = round(median(samples['handle-routes-1000']!.map((x, i) => x / samples['handle-routes-10']![i]!)), 3);
   cost.routes_1000_over_10_gateway_added = round(median(samples['handle-routes-1000']!.map((x, i) => (x - samples.fetch![i]!) / (samples['handle-routes-10']![i]! - samples.fetch![i]!))), 3);
@@ -287,7 +296,7 @@ async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
     const stages = [
       'stage-noop', 'stage-url', 'stage-uuid', 'stage-route', 'stage-sanitize', 'stage-sanitize-before', 'stage-identity',
       'stage-headersafe', 'stage-headersafe-before', 'stage-mint', 'stage-sign-raw', 'stage-digest', 'stage-record', 'stage-log', 'stage-log-json', 'stage-log-inspect', 'handle-jsonlog',
-      'handle-noassert', 'handle-noassert-nolog', 'fetch', 'fetch-headers', 'fetch-manual', 'fetch-signal', 'fetch-rewrap', 'fetch-waituntil', 'fetch-bigheaders', 'fetch-log-obj', 'fetch-log-str', 'fetch-log-obj-wait',
+      'handle-noassert', 'handle-noassert-nolog', 'fetch', 'fetch-headers', 'fetch-manual', 'fetch-signal', 'fetch-rewrap', 'fetch-waituntil', 'fetch-timeout', 'fetch-onebig', 'fetch-smalls', 'fetch-set8', 'fetch-array8', 'fetch-init8', 'fetch-bigheaders', 'fetch-log-obj', 'fetch-log-str', 'fetch-log-obj-wait',
     ];
     const perStage: Record<string, number[]> = Object.fromEntries(stages.map((v) => [v, []]));
     for (let r = 0; r < PROFILE.microRounds; r++) for (const stage of stages) perStage[stage]!.push(await call(stage, stage.startsWith('stage-') ? PROFILE.microN : PROFILE.requestN));
@@ -295,7 +304,10 @@ async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
     const net = (s: string) => (s.startsWith('stage-') ? round(median(perStage[s]!.map((v, i) => v - perStage['stage-noop']![i]!)), 2) : round(median(perStage[s]!), 1));
     log(`  breakdown request: ${stages.slice(1).map((s) => `${s} ${net(s)} us`).join(', ')}`);
   }
-  log(`  ${elapsed()} request cost: fetch ${cost.fetch_us} us, gateway adds ${cost.gateway_added_us} us (cache hit), ${cost.gateway_added_nocache_us} us (no cache), ${cost.gateway_added_nolog_us} us (hit, no log)`);
+  log(
+    `  ${elapsed()} request cost: fetch ${cost.fetch_us} us, gateway adds ${cost.gateway_added_us} us (cache hit), ${cost.gateway_added_nocache_us} us (no cache), ` +
+      `${cost.gateway_added_nolog_us} us (hit, no log), ${cost.gateway_added_noassert_us} us (hit, no assertion), ${cost.gateway_added_hmac_us} us (hit, HMAC assertion)`,
+  );
   log(`  ${elapsed()} routes: 1,000 routes cost ${cost.routes_1000_over_10}x the per-request CPU of 10 (${cost['handle-routes-1000_us']} vs ${cost['handle-routes-10_us']} us; gateway's own share ${cost.routes_1000_over_10_gateway_added}x)`);
   return cost;
 }
@@ -362,7 +374,7 @@ async function main(): Promise<void> {
     cleanup.push(origin.stop);
     const jwks = await startJwksServer(PORTS.jwks, jwksSets(keys));
     cleanup.push(() => jwks.close());
-    const passthrough = await startWorker({ scriptPath: passthroughScript, port: PORTS.passthrough, bindings: { ORIGIN } });
+    const passthrough = await start({ scriptPath: passthroughScript, port: PORTS.passthrough, bindings: { ORIGIN } });
     cleanup.push(() => passthrough.dispose());
     await runLoad(passthrough, { path: '/warm', connections: CONNECTIONS, amount: PROFILE.warmAmount * 2, seconds: PROFILE.seconds * 2 }, 200);
 
@@ -379,15 +391,17 @@ async function main(): Promise<void> {
         ALLOW_LOOPBACK_HTTP: 'true',
         // Every forwarded request carries the signed assertion (EdDSA), as in production.
         GATEWAY_SIGNING_KEY: SIGNING_KEY,
+        // For the request-cost variant that signs in HMAC mode instead.
+        GATEWAY_ASSERTION_SECRET: ASSERTION_SECRET,
       };
-      const gateway = await startWorker({ scriptPath: gatewayScript, port: PORTS.gateway, bindings });
+      const gateway = await start({ scriptPath: gatewayScript, port: PORTS.gateway, bindings });
       try {
         const scenarios: Scenario[] = [];
         const repeated = (name: string, path: string, token: string, expected = 200, on = gateway): Scenario => ({ name, gateway: on, spec: { path }, tokens: () => token, expected });
         if (routes === 10) {
           scenarios.push(repeated('rs256-repeated', '/rsa/items/1', tokens.rsa));
           if (wanted('rs256-repeated-nocache')) {
-            const noCache = await startWorker({ scriptPath: gatewayScript, port: PORTS.gatewayNoCache, bindings: { ...bindings, TOKEN_CACHE: 'off' } });
+            const noCache = await start({ scriptPath: gatewayScript, port: PORTS.gatewayNoCache, bindings: { ...bindings, TOKEN_CACHE: 'off' } });
             cleanup.push(() => noCache.dispose());
             scenarios.push(repeated('rs256-repeated-nocache', '/rsa/items/1', tokens.rsa, 200, noCache));
           }
@@ -400,7 +414,7 @@ async function main(): Promise<void> {
           scenarios.push(repeated('rejected', '/rsa/items/1', tokens.rejected, 401));
           if (wanted('log-line')) {
             // Not the gateway: the pass-through plus one log line per request, to size the runtime's cost of logging.
-            const logging = await startWorker({ scriptPath: passthroughLogScript, port: PORTS.passthroughLog, bindings: { ORIGIN } });
+            const logging = await start({ scriptPath: passthroughLogScript, port: PORTS.passthroughLog, bindings: { ORIGIN } });
             cleanup.push(() => logging.dispose());
             scenarios.push({ ...repeated('log-line', '/rsa/items/1', tokens.rsa, 200, logging), isGateway: false });
           }
@@ -439,6 +453,7 @@ async function main(): Promise<void> {
       memory_gib: round(totalmem() / 2 ** 30, 1),
       node: process.version,
       workerd: JSON.parse(readFileSync(join(ROOT, 'node_modules', 'workerd', 'package.json'), 'utf8')).version as string,
+      harness: args.harness === 'miniflare' ? 'miniflare (entry Worker in front of each Worker)' : 'workerd serve (each Worker alone)',
       load_average_before: loadBefore.map((l) => round(l, 2)),
       load_average_after: loadavg().map((l) => round(l, 2)),
       note: args.note ?? null,

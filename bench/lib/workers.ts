@@ -1,14 +1,23 @@
 /**
- * The two Workers under test, bundled with esbuild (the bundler wrangler uses) and run in workerd through
- * Miniflare's API: one workerd process per instance, so each one's CPU time is its own.
+ * The Workers under test, bundled with esbuild (the bundler wrangler uses) and run in workerd: one workerd
+ * process per instance, so each one's CPU time is its own. Two ways to run one:
+ *   startWorkerDirect: `workerd serve` on a config written here, the Worker alone in the process. What
+ *     the benchmark measures by default: the CPU of the Worker and the runtime serving it, nothing else.
+ *   startWorker: through Miniflare's API, as `wrangler dev` and the tests run Workers. Miniflare puts its
+ *     own entry Worker in front of every request and reads structured logs from the process: about
+ *     470 µs of CPU per request on this machine, paid by both sides of a comparison, which dilutes every
+ *     ratio (`npm run bench -- --harness miniflare` shows it). The profiler uses it for its inspector.
  */
-import { mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
 import { cpuNs, workerdChildren } from './proc-cpu.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
+const WORKERD = join(ROOT, 'node_modules', 'workerd', 'bin', 'workerd');
 export const BUILD_DIR = join(ROOT, 'bench', '.build');
 const COMPATIBILITY_DATE = '2026-10-01';
 
@@ -81,4 +90,71 @@ export async function startWorker({ scriptPath, port, bindings, inspectorPort }:
   }
   const pid = started[0]!;
   return { url: `http://127.0.0.1:${port}`, pid, cpuNs: () => cpuNs(pid), dispose: () => mf.dispose() };
+}
+
+/**
+ * Starts one Worker on 127.0.0.1:<port> in its own `workerd serve`, configured here: the bundle as its one
+ * module, each binding as text (strings) or JSON (anything else), outbound fetches allowed to loopback
+ * (the origin and JWKS are there). No KV namespace is bound: the key layers skip KV when it is absent, and
+ * in steady state a request never reads it (keys come from isolate memory). Records go to stdout, which
+ * workerd writes to /dev/null here: the Worker pays for console.log, nothing reads it.
+ */
+export async function startWorkerDirect({ scriptPath, port, bindings }: StartOptions): Promise<WorkerInstance> {
+  const dir = join(BUILD_DIR, `workerd-${port}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'worker.js'), readFileSync(scriptPath));
+  const lines: string[] = [];
+  for (const [name, value] of Object.entries(bindings)) {
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(name)) throw new Error(`binding name ${name} is not an upper-case identifier`);
+    const isText = typeof value === 'string';
+    writeFileSync(join(dir, `${name}.binding`), isText ? value : JSON.stringify(value));
+    lines.push(`(name = "${name}", ${isText ? 'text' : 'json'} = embed "${name}.binding")`);
+  }
+  writeFileSync(
+    join(dir, 'config.capnp'),
+    `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = (
+      modules = [(name = "worker.js", esModule = embed "worker.js")],
+      compatibilityDate = "${COMPATIBILITY_DATE}",
+      bindings = [${lines.join(', ')}],
+      globalOutbound = "loopback",
+    )),
+    (name = "loopback", network = (allow = ["local", "private", "public"])),
+  ],
+  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
+);
+`,
+  );
+  const child = spawn(WORKERD, ['serve', '--experimental', join(dir, 'config.capnp')], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  // Ready when the socket accepts a connection; a workerd that exits or never listens fails the start.
+  const deadline = Date.now() + 15_000;
+  while (!(await accepts(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`workerd did not start on ${port}: ${stderr.trim() || 'no output'}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid!, cpuNs: () => cpuNs(child.pid!), dispose: stop };
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
