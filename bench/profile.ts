@@ -3,7 +3,8 @@
  * bench's gateway Worker (bundled readable: names kept) in workerd with the V8 inspector on 127.0.0.1,
  * the bench's origin and JWKS on loopback, warms it, then records a CPU profile (50 µs sampling) while
  * autocannon sends one repeated RS256 token (or distinct tokens) through it; `--cold` profiles the
- * isolate's first request alone; `--micro verify` (or floor, cached) the RS256 verify path of bench/worker/micro.ts. Prints the top functions by
+ * isolate's first request alone; `--micro verify` (or floor, cached) the RS256 verify path of bench/worker/micro.ts; `--request handle` (or any request-cost variant) whole
+ * requests inside one isolate, without the HTTP server. Prints the top functions by
  * self and inclusive time per request and writes bench/.build/profile-<kind>.cpuprofile (open it in Chrome
  * DevTools). The sampler counts wall time on the isolate's thread (a blocked write counts), and the
  * profiler slows the isolate down: use it to rank costs, and `npm run bench` to measure them.
@@ -20,9 +21,9 @@ import { startJwksServer } from './lib/tokens.ts';
 import { BUILD_DIR, bundleWorker, ROOT, startWorker } from './lib/workers.ts';
 
 const { values: args } = parseArgs({
-  options: { distinct: { type: 'boolean', default: false }, cold: { type: 'boolean', default: false }, micro: { type: 'string' }, seconds: { type: 'string', default: '6' } },
+  options: { distinct: { type: 'boolean', default: false }, cold: { type: 'boolean', default: false }, micro: { type: 'string' }, request: { type: 'string' }, seconds: { type: 'string', default: '6' } },
 });
-const kind = args.micro ? `micro-${args.micro}` : args.cold ? 'cold' : args.distinct ? 'distinct' : 'repeated';
+const kind = args.request ? `request-${args.request}` : args.micro ? `micro-${args.micro}` : args.cold ? 'cold' : args.distinct ? 'distinct' : 'repeated';
 const seconds = Number(args.seconds);
 const PORTS = { origin: 18701, jwks: 18702, gateway: 18711, inspector: 18730 };
 const ORIGIN = `http://127.0.0.1:${PORTS.origin}`;
@@ -113,6 +114,17 @@ async function microLoad(url: string, variant: string): Promise<{ rps: number; c
   return { rps: 0, cpu_us_per_request: 0, requests: 20 * n };
 }
 
+/** --request <variant>: whole requests through Gateway.handle inside one isolate (bench/worker/request-cost.ts), 20 calls of 200. */
+async function requestLoad(url: string, variant: string): Promise<{ rps: number; cpu_us_per_request: number; requests: number }> {
+  const n = 200;
+  for (let i = 0; i < 20; i++) {
+    const response = await fetch(`${url}/__bench/request?variant=${encodeURIComponent(variant)}&n=${n}`);
+    if (!response.ok) throw new Error(`request ${variant}: ${response.status}`);
+    await response.arrayBuffer();
+  }
+  return { rps: 0, cpu_us_per_request: 0, requests: 20 * n };
+}
+
 const stops: (() => unknown)[] = [];
 try {
   const script = await bundleWorker('gateway', ROOT, true);
@@ -147,7 +159,7 @@ try {
   await cdp.send('Profiler.setSamplingInterval', { interval: args.cold ? 20 : 50 });
   await cdp.send('Profiler.start');
   // --micro <variant>: the verify path alone (bench/worker/micro.ts, RS256), 20 calls of 2,000 iterations; "requests" are iterations.
-  const measured = args.micro ? await microLoad(gateway.url, args.micro) : await load(distinct ?? tokens.rsa, args.cold ? 1 : 8000);
+  const measured = args.request ? await requestLoad(gateway.url, args.request) : args.micro ? await microLoad(gateway.url, args.micro) : await load(distinct ?? tokens.rsa, args.cold ? 1 : 8000);
   const { profile } = (await cdp.send('Profiler.stop')) as { profile: CpuProfile };
   const out = join(BUILD_DIR, `profile-${kind}.cpuprofile`);
   writeFileSync(out, JSON.stringify(profile));

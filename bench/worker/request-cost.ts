@@ -30,12 +30,16 @@ export interface RequestCostFixture {
 
 const gateways = new Map<string, Gateway>();
 
-function gatewayFor(config: unknown, cache: boolean, assertion = true, name = 'routes-10'): Gateway {
-  const id = `${name}-${cache ? 'cache' : 'nocache'}-${assertion ? 'assertion' : 'plain'}`;
+/** true: the policy's assertion (signed mode, EdDSA); 'hmac': the same in HMAC mode (HS256); false: none. */
+type AssertionVariant = boolean | 'hmac';
+
+function gatewayFor(config: unknown, cache: boolean, assertion: AssertionVariant = true, name = 'routes-10'): Gateway {
+  const id = `${name}-${cache ? 'cache' : 'nocache'}-${assertion === 'hmac' ? 'hmac' : assertion ? 'assertion' : 'plain'}`;
   let gateway = gateways.get(id);
   if (!gateway) {
     const compiled = loadCompiledConfig(config);
-    const settings = assertion ? compiled.settings : { ...compiled.settings, assertion: null };
+    const signed = compiled.settings.assertion;
+    const settings = assertion === 'hmac' && signed ? { ...compiled.settings, assertion: { ...signed, mode: 'hmac' as const } } : assertion ? compiled.settings : { ...compiled.settings, assertion: null };
     gateway = new Gateway({ ...compiled, settings }, { allowLoopbackHttp: true, ...(cache ? {} : { tokenCacheLimits: { maxEntries: 0, maxTokenBytes: 0 } }) });
     gateways.set(id, gateway);
   }
@@ -63,12 +67,32 @@ export async function runRequestCost(config: unknown, fixture: RequestCostFixtur
   else if (variant === 'fetch-log-str') run = async () => { const r = request(); const res = await fetch(target, r); console.log(JSON.stringify(newRecord(r, new URL(r.url), 'id', Date.now()))); return res; };
   else if (variant === 'fetch-log-obj-wait') run = async () => { const r = request(); const res = await fetch(target, r); ctx.waitUntil((async () => console.log(newRecord(r, new URL(r.url), 'id', Date.now())))()); return res; };
   else if (variant === 'fetch-waituntil') run = () => { ctx.waitUntil(Promise.resolve()); return fetch(target, request()); };
+  else if (variant === 'fetch-onebig') run = () => { const r = request(); const h = new Headers(r.headers); h.set('x-verified-assertion', 'v'.repeat(700)); return fetch(target, { method: r.method, headers: h }); };
+  else if (variant === 'fetch-smalls') run = () => { const r = request(); const h = new Headers(r.headers); for (let i = 0; i < 7; i++) h.set(`x-verified-h${i}`, 'v'.repeat(30)); return fetch(target, { method: r.method, headers: h }); };
+  else if (variant === 'fetch-timeout') run = () => { const r = request(); return fetch(target, { method: r.method, headers: new Headers(r.headers), redirect: 'manual', signal: AbortSignal.timeout(30000) }); };
+  else if (variant === 'fetch-set8' || variant === 'fetch-array8' || variant === 'fetch-init8') {
+    const added: [string, string][] = Array.from({ length: 7 }, (_, i) => [`x-verified-h${i}`, 'v'.repeat(30)]);
+    added.push(['x-verified-assertion', 'v'.repeat(700)]);
+    run = () => {
+      const r = request();
+      if (variant === 'fetch-set8') {
+        const h = new Headers(r.headers);
+        for (const [name, value] of added) h.set(name, value);
+        return fetch(target, { method: r.method, headers: h });
+      }
+      const entries: [string, string][] = [];
+      for (const entry of r.headers) entries.push(entry);
+      for (const entry of added) entries.push(entry);
+      return fetch(target, { method: r.method, headers: variant === 'fetch-array8' ? entries : new Headers(entries) });
+    };
+  }
   else if (variant === 'fetch-bigheaders') run = () => { const r = request(); const h = new Headers(r.headers); for (let i = 0; i < 8; i++) h.set(`x-verified-h${i}`, 'v'.repeat(i === 7 ? 600 : 30)); return fetch(target, { method: r.method, headers: h }); };
   else if (variant === 'handle' || variant === 'handle-nolog') run = () => gatewayFor(config, true).handle(request(), env, ctx);
   else if (variant === 'handle-nocache') run = () => gatewayFor(config, false).handle(request(), env, ctx);
   else if (variant === 'handle-routes-10') run = () => gatewayFor(config, true).handle(new Request(`https://gateway.example${fixture.lastRoute10}`, { headers }), env, ctx);
   else if (variant === 'handle-routes-1000') run = () => gatewayFor(fixture.config1000, true, true, 'routes-1000').handle(new Request(`https://gateway.example${fixture.lastRoute1000}`, { headers }), env, ctx);
   else if (variant === 'handle-noassert' || variant === 'handle-noassert-nolog') run = () => gatewayFor(config, true, false).handle(request(), env, ctx);
+  else if (variant === 'handle-hmac') run = () => gatewayFor(config, true, 'hmac').handle(request(), env, ctx);
   else if (variant === 'handle-jsonlog') run = () => gatewayFor(config, true).handle(request(), env, ctx);
   else {
     const stage = stageOf(variant, loadCompiledConfig(config), request(), fixture, env);
