@@ -10,7 +10,7 @@ import {
 import type { ClaimHeader, CompiledAssertion, OriginTarget, RouteForwarding } from '../config/types.ts';
 import { STANDARD_IDENTITY_HEADERS } from './identity-headers.ts';
 
-export const DEFAULT_ASSERTION_ISSUER = 'edge-jwt-gateway';
+const DEFAULT_ASSERTION_ISSUER = 'edge-jwt-gateway';
 
 export type OriginSource =
   | string
@@ -68,7 +68,7 @@ export interface ForwardingContext {
   assertionHeader: string | null;
 }
 
-export function compileClaimHeaders(source: ForwardingSource['claim_headers'], context: ForwardingContext, report: Report): ClaimHeader[] {
+function compileClaimHeaders(source: ForwardingSource['claim_headers'], context: ForwardingContext, report: Report): ClaimHeader[] {
   const out: ClaimHeader[] = [];
   for (const [name, spec] of Object.entries(source ?? {})) {
     const header = `${context.prefix}${name}`;

@@ -14,7 +14,6 @@ export interface JoseHeader {
 }
 
 export interface ParsedToken {
-  raw: string;
   /** The signed text: header and payload segments with the dot between them. */
   signingInput: string;
   signature: Uint8Array;
@@ -128,7 +127,7 @@ export function parseJwsShape(raw: string): JwsShapeResult {
   if (typeof parsed === 'string') return malformed(parsed);
   const payloadBytes = base64UrlToBytes(parsed.payloadSegment, ALPHABET_CHECKED);
   if (payloadBytes === null) return malformed('payload: not canonical base64url');
-  return { ok: true, jws: { raw, signingInput: parsed.signingInput, signature: parsed.signature, header: parsed.header, payloadBytes } };
+  return { ok: true, jws: { signingInput: parsed.signingInput, signature: parsed.signature, header: parsed.header, payloadBytes } };
 }
 
 interface Segments {
@@ -165,5 +164,5 @@ export function parseTokenShape(raw: string): ShapeResult {
   const payload = decodeJsonObject(parsed.payloadSegment);
   if (typeof payload === 'string') return malformed(`payload: ${payload}`);
   // Built field by field: object rest/spread here cost more than the rest of the gate's bookkeeping.
-  return { ok: true, token: { raw, signingInput: parsed.signingInput, signature: parsed.signature, header: parsed.header, payload } };
+  return { ok: true, token: { signingInput: parsed.signingInput, signature: parsed.signature, header: parsed.header, payload } };
 }
