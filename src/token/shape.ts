@@ -4,7 +4,7 @@
  */
 import { JUDGED_HEADERS_MAX_ENTRIES, MAX_HEADER_BYTES, MAX_KID_LENGTH, MAX_TOKEN_BYTES } from '../config/constants.ts';
 import { finding, type Finding } from '../findings.ts';
-import { ALPHABET_CHECKED, base64UrlToBytes } from './base64url.ts';
+import { ALPHABET_CHECKED, base64UrlToBytes, isBase64UrlText } from './base64url.ts';
 import { strictJsonProblemOf } from './strict-json.ts';
 
 export interface JoseHeader {
@@ -29,7 +29,6 @@ export interface ParsedToken {
  */
 const ALLOWED_HEADER_PARAMETERS = new Set(['alg', 'typ', 'kid', 'x5t', 'x5t#S256']);
 
-const SEGMENT = /^[A-Za-z0-9_-]+$/;
 const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -84,7 +83,7 @@ function judgeHeader(segment: string): JoseHeader | string {
   // frozen header holds only strings.
   for (const name of ['x5t', 'x5t#S256']) {
     const value = header[name];
-    if (value !== undefined && (typeof value !== 'string' || !SEGMENT.test(value))) return `header: ${name} is not base64url text`;
+    if (value !== undefined && !isBase64UrlText(value)) return `header: ${name} is not base64url text`;
   }
   return Object.freeze(header) as unknown as JoseHeader;
 }
