@@ -24,6 +24,7 @@ import { DEFAULT_KEY_CACHE_POLICY } from '../keys/key-cache-policy.ts';
 import { judgeJwk } from '../keys/validate-jwk.ts';
 import { normalizeTyp } from '../verify/claims.ts';
 import { compileAssertion, compileForwarding, compileOrigin, type AssertionSource, type ForwardingSource, type OriginSource } from '../forward/compile-forward.ts';
+import { CREDENTIAL_HEADERS } from '../forward/reserved-headers.ts';
 import { compileClaimRules, toClaimPath, type ClaimRuleSource } from './compile-claims.ts';
 import { expandIssuerPreset, type PresetName, type PresetParams } from './presets.ts';
 
@@ -122,9 +123,6 @@ class ErrorList {
     this.errors.push({ file, path, line, column, message });
   }
 }
-
-/** Headers a request id must never be taken from: their values are secrets. */
-const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'cf-access-jwt-assertion', 'x-api-key'];
 
 type TreeNode = NonNullable<ReturnType<typeof parseTree>>;
 
@@ -373,15 +371,18 @@ export function compilePolicies(sources: readonly PolicySource[]): CompileResult
     errors.add(extra.file, '/settings', `settings are already given in ${withSettings[0]!.file}; give them in one file only`);
   }
   const settingsSource = withSettings[0]?.policy.settings ?? {};
-  const requestIdHeader = settingsSource.request_id_header;
-  if (requestIdHeader !== undefined && CREDENTIAL_HEADERS.includes(requestIdHeader)) {
-    errors.add(withSettings[0]!.file, '/settings/request_id_header', `"${requestIdHeader}" carries credentials: its value would be logged, sent to the origin and answered in error bodies`);
+  // Only reached with a settings block: the defaults alone have nothing to report.
+  const reportSetting = (path: (string | number)[], message: string) => errors.add(withSettings[0]!.file, pointer('settings', ...path), message);
+  const requestIdHeader = settingsSource.request_id_header ?? null;
+  if (requestIdHeader !== null && CREDENTIAL_HEADERS.includes(requestIdHeader)) {
+    reportSetting(['request_id_header'], `"${requestIdHeader}" carries credentials: its value would be logged, sent to the origin and answered in error bodies`);
   }
+  const identityHeaderPrefix = settingsSource.identity_header_prefix ?? DEFAULT_IDENTITY_HEADER_PREFIX;
   const settings: CompiledSettings = {
     realm: settingsSource.realm ?? DEFAULT_REALM,
-    identityHeaderPrefix: settingsSource.identity_header_prefix ?? DEFAULT_IDENTITY_HEADER_PREFIX,
-    assertion: compileAssertion(settingsSource.assertion, settingsSource.identity_header_prefix ?? DEFAULT_IDENTITY_HEADER_PREFIX),
-    requestIdHeader: settingsSource.request_id_header ?? null,
+    identityHeaderPrefix,
+    assertion: compileAssertion(settingsSource.assertion, { prefix: identityHeaderPrefix, requestIdHeader }, (path, message) => reportSetting(['assertion', ...path], message)),
+    requestIdHeader,
     // Only when set, so a policy without it compiles exactly as before; the log reads a missing mode as "plain".
     ...(settingsSource.log_subject !== undefined && { logSubject: settingsSource.log_subject }),
   };
