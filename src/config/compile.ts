@@ -3,11 +3,12 @@
  * wrangler build command, `npm run check`) and in tests; never per request. Pure: file texts in, a
  * config or a list of errors out, each naming the file, the JSON path inside it and what is wrong.
  */
-import { Validator, type OutputUnit } from '@cfworker/json-schema';
+import { Validator } from '@cfworker/json-schema';
 import type { JWK } from 'jose';
 import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_IDENTITY_HEADER_PREFIX, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, DEFAULT_REALM } from './constants.ts';
 import schema from './policy.schema.json' with { type: 'json' };
+import { schemaErrors } from './schema-errors.ts';
 import {
   COMPILED_CONFIG_VERSION,
   type Algorithm,
@@ -82,23 +83,6 @@ interface PolicyFile {
 }
 
 const validator = new Validator(schema as object, '2020-12', false);
-
-/** Summaries that only say "a child failed": the child's own error is the useful one. */
-const SUMMARY_KEYWORDS = new Set(['properties', 'additionalProperties', 'items', 'prefixItems', '$ref', 'allOf']);
-
-function schemaErrors(units: OutputUnit[]): { path: string; message: string }[] {
-  const out: { path: string; message: string }[] = [];
-  for (const unit of units) {
-    if (SUMMARY_KEYWORDS.has(unit.keyword)) continue;
-    const path = decodeURIComponent(unit.instanceLocation.replace(/^#/, ''));
-    if (unit.keyword === 'false') {
-      out.push({ path, message: `unknown field "${path.split('/').pop()}"` });
-    } else {
-      out.push({ path, message: unit.error.replace(/^Instance /, 'value ') });
-    }
-  }
-  return out;
-}
 
 class ErrorList {
   readonly errors: PolicyError[] = [];
@@ -359,7 +343,7 @@ export function compilePolicies(sources: readonly PolicySource[]): CompileResult
     const value: unknown = getNodeValue(root);
     const result = validator.validate(value);
     if (!result.valid) {
-      for (const e of schemaErrors(result.errors)) errors.add(file, e.path, e.message);
+      for (const e of schemaErrors(result.errors, schema, value)) errors.add(file, e.path, e.message);
       continue;
     }
     files.push({ file, policy: value as PolicyFile });

@@ -111,6 +111,27 @@ describe('compilePolicies', () => {
     expect(errorsOf(policy(value))).toContainEqual({ file: 'policies/p0.jsonc', path: expected.path, message: expected.message instanceof RegExp ? expect.stringMatching(expected.message) : expected.message });
   });
 
+  // The validator complains once per form a value is not; the author meant one form: one error, not a pile.
+  const ORIGIN_FORMS = 'value fits none of the accepted forms: a string, an object with "url", an object with "same_url" or an object with "service"';
+  const CLAIM_HEADER_FORMS = 'value fits none of the accepted forms: a string, an array or an object with "claim"';
+  it.each<[string, object, { path: string; message: string }]>([
+    ['an origin of no accepted type', { origin: 42 }, { path: '/routes/api/origin', message: ORIGIN_FORMS }],
+    ['an origin object with none of the forms\' fields', { origin: {} }, { path: '/routes/api/origin', message: ORIGIN_FORMS }],
+    ['an origin object with the fields of two forms', { origin: { url: 'https://o.example', same_url: true } }, { path: '/routes/api/origin', message: ORIGIN_FORMS }],
+    ['an origin URL object with an unknown field', { origin: { url: 'https://o.example', junk: 1 } }, { path: '/routes/api/origin/junk', message: 'unknown field "junk"' }],
+    ['same_url false', { origin: { same_url: false } }, { path: '/routes/api/origin/same_url', message: 'value does not match true.' }],
+    ['a claim header of no accepted type', { claim_headers: { email: 5 } }, { path: '/routes/api/claim_headers/email', message: CLAIM_HEADER_FORMS }],
+    ['a claim header object without its claim', { claim_headers: { email: { format: 'json' } } }, { path: '/routes/api/claim_headers/email', message: CLAIM_HEADER_FORMS }],
+    ['a claim header format that does not exist', { claim_headers: { email: { claim: 'email', format: 'csv' } } }, { path: '/routes/api/claim_headers/email/format', message: 'value does not match any of ["join","json"].' }],
+    ['a claim path of numbers', { claim_headers: { email: [1] } }, { path: '/routes/api/claim_headers/email/0', message: 'value type "number" is invalid. Expected "string".' }],
+  ])('refuses %s with one error, from the form it was meant to be', (_name, route, expected) => {
+    expect(errorsOf(policy({ issuers: { idp: ISSUER }, routes: { api: { ...ROUTE, ...route } } }))).toEqual([{ file: 'policies/p0.jsonc', ...expected }]);
+  });
+
+  it('refuses a default_origin of no accepted form with one error', () => {
+    expect(errorsOf(policy({ settings: { default_origin: true } }))).toEqual([{ file: 'policies/p0.jsonc', path: '/settings/default_origin', message: ORIGIN_FORMS }]);
+  });
+
   it('refuses two routes that match exactly the same requests, across files', () => {
     const a = policy({ issuers: { idp: ISSUER }, routes: { one: ROUTE } });
     const b = policy({ routes: { two: { ...ROUTE, methods: ['GET'] }, three: { ...ROUTE, methods: ['POST'] } } });
