@@ -29,15 +29,17 @@ export function schemaErrors(units: readonly OutputUnit[], schema: Schema, insta
       out.push(...alternativesErrors(unit, units.slice(i + 1, end), schema, instance));
       i = end - 1;
     } else if (!SUMMARY_KEYWORDS.has(unit.keyword)) {
-      out.push(errorOf(unit));
+      out.push(errorOf(unit, schema));
     }
   }
   return out;
 }
 
-function errorOf(unit: OutputUnit): SchemaError {
+function errorOf(unit: OutputUnit, schema: Schema): SchemaError {
   const path = pointerOf(unit.instanceLocation);
   if (unit.keyword === 'false') return { path, message: `unknown field "${path.split('/').pop()}"` };
+  // The validator says only "String does not match pattern.": the pattern is what tells the author what to write.
+  if (unit.keyword === 'pattern') return { path, message: `value does not match pattern ${String(schemaAt(schema, unit.keywordLocation))}` };
   return { path, message: unit.error.replace(/^Instance /, 'value ') };
 }
 
@@ -73,7 +75,7 @@ function alternativesErrors(unit: OutputUnit, failures: readonly OutputUnit[], s
     byForm.set(form, [...(byForm.get(form) ?? []), failure]);
   }
   // A oneOf that more than one form matched: the validator's own sentence says so.
-  if (byForm.size < forms.length) return [errorOf(unit)];
+  if (byForm.size < forms.length) return [errorOf(unit, schema)];
   const value = segmentsOf(unit.instanceLocation).reduce<unknown>((node, key) => (node as Record<string, unknown>)?.[key], instance);
   const fitting = forms.flatMap((f, i) => (fits(schema, f, value) ? [i] : []));
   if (fitting.length === 1) return schemaErrors(byForm.get(fitting[0]!) ?? [], schema, instance);
