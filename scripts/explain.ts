@@ -9,15 +9,13 @@
  *   --allow-loopback-http  fetch keys from an issuer on 127.0.0.1 over http, as `npm start` allows
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { JWK } from 'jose';
 import { loadCompiledConfig } from '../src/config/load.ts';
 import type { CompiledConfig } from '../src/config/types.ts';
 import { KeyStore } from '../src/keys/key-store.ts';
 import { explain } from '../src/log/explain.ts';
-
-const ROOT = join(import.meta.dirname, '..');
+import { COMPILED_PATH } from './compile-policies.ts';
 
 function usage(message: string): never {
   console.error(`explain: ${message}`);
@@ -30,7 +28,7 @@ const { values } = parseArgs({
     method: { type: 'string', default: 'GET' },
     token: { type: 'string' },
     jwks: { type: 'string' },
-    config: { type: 'string', default: join(ROOT, '.generated', 'policies.json') },
+    config: { type: 'string', default: COMPILED_PATH },
     'allow-loopback-http': { type: 'boolean', default: false },
   },
   strict: true,

@@ -3,11 +3,12 @@
  * wrangler build command, `npm run check`) and in tests; never per request. Pure: file texts in, a
  * config or a list of errors out, each naming the file, the JSON path inside it and what is wrong.
  */
-import { Validator, type OutputUnit } from '@cfworker/json-schema';
+import { Validator } from '@cfworker/json-schema';
 import type { JWK } from 'jose';
 import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_IDENTITY_HEADER_PREFIX, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, DEFAULT_REALM } from './constants.ts';
 import schema from './policy.schema.json' with { type: 'json' };
+import { schemaErrors } from './schema-errors.ts';
 import {
   COMPILED_CONFIG_VERSION,
   type Algorithm,
@@ -24,6 +25,7 @@ import { DEFAULT_KEY_CACHE_POLICY } from '../keys/key-cache-policy.ts';
 import { judgeJwk } from '../keys/validate-jwk.ts';
 import { normalizeTyp } from '../verify/claims.ts';
 import { compileAssertion, compileForwarding, compileOrigin, type AssertionSource, type ForwardingSource, type OriginSource } from '../forward/compile-forward.ts';
+import { CREDENTIAL_HEADERS } from '../forward/reserved-headers.ts';
 import { compileClaimRules, toClaimPath, type ClaimRuleSource } from './compile-claims.ts';
 import { expandIssuerPreset, type PresetName, type PresetParams } from './presets.ts';
 
@@ -82,23 +84,6 @@ interface PolicyFile {
 
 const validator = new Validator(schema as object, '2020-12', false);
 
-/** Summaries that only say "a child failed": the child's own error is the useful one. */
-const SUMMARY_KEYWORDS = new Set(['properties', 'additionalProperties', 'items', 'prefixItems', '$ref', 'allOf']);
-
-function schemaErrors(units: OutputUnit[]): { path: string; message: string }[] {
-  const out: { path: string; message: string }[] = [];
-  for (const unit of units) {
-    if (SUMMARY_KEYWORDS.has(unit.keyword)) continue;
-    const path = decodeURIComponent(unit.instanceLocation.replace(/^#/, ''));
-    if (unit.keyword === 'false') {
-      out.push({ path, message: `unknown field "${path.split('/').pop()}"` });
-    } else {
-      out.push({ path, message: unit.error.replace(/^Instance /, 'value ') });
-    }
-  }
-  return out;
-}
-
 class ErrorList {
   readonly errors: PolicyError[] = [];
   readonly #trees = new Map<string, { text: string; root: ReturnType<typeof parseTree> }>();
@@ -122,9 +107,6 @@ class ErrorList {
     this.errors.push({ file, path, line, column, message });
   }
 }
-
-/** Headers a request id must never be taken from: their values are secrets. */
-const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'cf-access-jwt-assertion', 'x-api-key'];
 
 type TreeNode = NonNullable<ReturnType<typeof parseTree>>;
 
@@ -361,7 +343,7 @@ export function compilePolicies(sources: readonly PolicySource[]): CompileResult
     const value: unknown = getNodeValue(root);
     const result = validator.validate(value);
     if (!result.valid) {
-      for (const e of schemaErrors(result.errors)) errors.add(file, e.path, e.message);
+      for (const e of schemaErrors(result.errors, schema, value)) errors.add(file, e.path, e.message);
       continue;
     }
     files.push({ file, policy: value as PolicyFile });
@@ -373,15 +355,18 @@ export function compilePolicies(sources: readonly PolicySource[]): CompileResult
     errors.add(extra.file, '/settings', `settings are already given in ${withSettings[0]!.file}; give them in one file only`);
   }
   const settingsSource = withSettings[0]?.policy.settings ?? {};
-  const requestIdHeader = settingsSource.request_id_header;
-  if (requestIdHeader !== undefined && CREDENTIAL_HEADERS.includes(requestIdHeader)) {
-    errors.add(withSettings[0]!.file, '/settings/request_id_header', `"${requestIdHeader}" carries credentials: its value would be logged, sent to the origin and answered in error bodies`);
+  // Only reached with a settings block: the defaults alone have nothing to report.
+  const reportSetting = (path: (string | number)[], message: string) => errors.add(withSettings[0]!.file, pointer('settings', ...path), message);
+  const requestIdHeader = settingsSource.request_id_header ?? null;
+  if (requestIdHeader !== null && CREDENTIAL_HEADERS.includes(requestIdHeader)) {
+    reportSetting(['request_id_header'], `"${requestIdHeader}" carries credentials: its value would be logged, sent to the origin and answered in error bodies`);
   }
+  const identityHeaderPrefix = settingsSource.identity_header_prefix ?? DEFAULT_IDENTITY_HEADER_PREFIX;
   const settings: CompiledSettings = {
     realm: settingsSource.realm ?? DEFAULT_REALM,
-    identityHeaderPrefix: settingsSource.identity_header_prefix ?? DEFAULT_IDENTITY_HEADER_PREFIX,
-    assertion: compileAssertion(settingsSource.assertion, settingsSource.identity_header_prefix ?? DEFAULT_IDENTITY_HEADER_PREFIX),
-    requestIdHeader: settingsSource.request_id_header ?? null,
+    identityHeaderPrefix,
+    assertion: compileAssertion(settingsSource.assertion, { prefix: identityHeaderPrefix, requestIdHeader }, (path, message) => reportSetting(['assertion', ...path], message)),
+    requestIdHeader,
     // Only when set, so a policy without it compiles exactly as before; the log reads a missing mode as "plain".
     ...(settingsSource.log_subject !== undefined && { logSubject: settingsSource.log_subject }),
   };

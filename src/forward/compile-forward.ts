@@ -1,6 +1,7 @@
 /**
  * The forwarding part of a route policy -> RouteForwarding, at compile time: origin form, timeout, claim
- * headers and the assertion's audience. Called by src/config/compile.ts; errors go to its error list.
+ * headers and the assertion's audience; and the assertion settings. Called by src/config/compile.ts;
+ * errors go to its error list.
  */
 import {
   DEFAULT_ASSERTION_TTL_SECONDS,
@@ -9,8 +10,9 @@ import {
 } from '../config/constants.ts';
 import type { ClaimHeader, CompiledAssertion, OriginTarget, RouteForwarding } from '../config/types.ts';
 import { STANDARD_IDENTITY_HEADERS } from './identity-headers.ts';
+import { assertionHeaderProblem } from './reserved-headers.ts';
 
-export const DEFAULT_ASSERTION_ISSUER = 'edge-jwt-gateway';
+const DEFAULT_ASSERTION_ISSUER = 'edge-jwt-gateway';
 
 export type OriginSource =
   | string
@@ -38,6 +40,12 @@ export interface AssertionSource {
 export type Report = (path: (string | number)[], message: string) => void;
 
 const toPath = (claim: ClaimPathSource) => (typeof claim === 'string' ? [claim] : claim);
+
+/** The gateway sets the standard identity headers on every forwarded request: no other header of its own may take their names. */
+function identityHeaderProblem(header: string, prefix: string): string | null {
+  const clashes = STANDARD_IDENTITY_HEADERS.some((name) => header === `${prefix}${name}`);
+  return clashes ? `"${header}" is one of the standard identity headers; choose another name` : null;
+}
 
 /** checkUrl is the compiler's URL rule (no query, fragment or credentials), shared with jwks_uri. */
 export function compileOrigin(
@@ -68,12 +76,13 @@ export interface ForwardingContext {
   assertionHeader: string | null;
 }
 
-export function compileClaimHeaders(source: ForwardingSource['claim_headers'], context: ForwardingContext, report: Report): ClaimHeader[] {
+function compileClaimHeaders(source: ForwardingSource['claim_headers'], context: ForwardingContext, report: Report): ClaimHeader[] {
   const out: ClaimHeader[] = [];
   for (const [name, spec] of Object.entries(source ?? {})) {
     const header = `${context.prefix}${name}`;
-    if ((STANDARD_IDENTITY_HEADERS as readonly string[]).includes(name)) {
-      report(['claim_headers', name], `"${header}" is one of the standard identity headers; choose another name`);
+    const identityClash = identityHeaderProblem(header, context.prefix);
+    if (identityClash) {
+      report(['claim_headers', name], identityClash);
     } else if (header === context.assertionHeader) {
       report(['claim_headers', name], `"${header}" is the assertion header`);
     }
@@ -103,11 +112,26 @@ export function compileForwarding(
   };
 }
 
-export function compileAssertion(source: AssertionSource | undefined, prefix: string): CompiledAssertion | null {
+export interface AssertionContext {
+  prefix: string;
+  requestIdHeader: string | null;
+}
+
+/**
+ * The gateway removes the client's header of the assertion's name and sends the assertion in it: a name the
+ * origin reads for something else (Host, Cookie, a standard identity header, the request id) is refused.
+ */
+export function compileAssertion(source: AssertionSource | undefined, context: AssertionContext, report: Report): CompiledAssertion | null {
   if (source === undefined) return null;
+  // "x-verified-assertion" with the default prefix: inside the namespace, so stripping covers it twice over.
+  const header = source.header ?? `${context.prefix}assertion`;
+  const problem =
+    assertionHeaderProblem(header) ??
+    identityHeaderProblem(header, context.prefix) ??
+    (header === context.requestIdHeader ? `"${header}" is also the request_id_header: the origin would get the assertion in place of the client's request id` : null);
+  if (problem) report(['header'], problem);
   return {
-    // "x-verified-assertion" with the default prefix: inside the namespace, so stripping covers it twice over.
-    header: source.header ?? `${prefix}assertion`,
+    header,
     issuer: source.issuer ?? DEFAULT_ASSERTION_ISSUER,
     mode: source.mode ?? 'signed',
     jwksPath: source.jwks_path ?? DEFAULT_GATEWAY_JWKS_PATH,

@@ -5,6 +5,7 @@
  */
 import { KV_MIN_EXPIRATION_TTL_SECONDS } from '../config/constants.ts';
 import { parseStoredDoc, type DocKind, type DocNames, type StoredDoc } from './stored-doc.ts';
+import { warn } from './warn.ts';
 
 export type SharedLayer = 'cache' | 'kv';
 
@@ -13,8 +14,6 @@ export interface LayerBindings {
   cache: Cache | undefined;
   waitUntil: (promise: Promise<unknown>) => void;
 }
-
-const warn = (event: string, fields: object) => console.warn(JSON.stringify({ event, ...fields }));
 
 export class KeyLayers {
   private readonly bindings: LayerBindings;

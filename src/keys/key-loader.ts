@@ -11,6 +11,7 @@ import { fetchJwks } from './jwks-fetch.ts';
 import type { KeyLayers, SharedLayer } from './key-layers.ts';
 import type { IssuerKeyState } from './key-memory.ts';
 import { docNames, STORED_DOC_VERSION, type DocNames, type StoredDoc, type StoredJwks } from './stored-doc.ts';
+import { warn } from './warn.ts';
 
 export interface LoadIo {
   layers: KeyLayers;
@@ -34,8 +35,6 @@ export function mayAttempt(state: IssuerKeyState, now: number): boolean {
 }
 
 const isNewer = (doc: StoredDoc, than: StoredDoc | undefined) => than === undefined || doc.fetchedAt > than.fetchedAt;
-
-const warn = (event: string, fields: object) => console.warn(JSON.stringify({ event, ...fields }));
 
 async function namesOf(issuer: CompiledIssuer, state: IssuerKeyState) {
   state.names ??= { jwks: await docNames('jwks', issuer), discovery: await docNames('discovery', issuer) };

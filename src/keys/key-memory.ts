@@ -71,8 +71,4 @@ export class KeyMemory {
   rememberUnknownKid(issuerId: string, kid: string | undefined, set: StoredJwks | undefined, now: number): void {
     if (set) this.#unknownKids.set(`${issuerId}\n${kid ?? ''}`, { setFetchedAt: set.fetchedAt, until: now + NEGATIVE_KID_TTL_SECONDS });
   }
-
-  get importedCount(): number {
-    return this.#imported.size;
-  }
 }

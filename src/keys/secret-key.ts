@@ -7,6 +7,7 @@ import { MIN_HMAC_SECRET_BYTES } from '../config/constants.ts';
 import type { Algorithm, HmacAlgorithm } from '../config/types.ts';
 import { finding } from '../findings.ts';
 import type { KeyLookup } from './key-store.ts';
+import { warn } from './warn.ts';
 
 const HASH_OF: Record<HmacAlgorithm, string> = { HS256: 'SHA-256', HS384: 'SHA-384', HS512: 'SHA-512' };
 
@@ -19,7 +20,7 @@ export async function resolveSecretKey(binding: string, alg: Algorithm, env: obj
   if (!isHmac(alg)) return { ok: false, finding: finding('kid_unknown', { detail: `a secret key cannot verify ${alg}` }) };
   const secret: unknown = (env as Record<string, unknown>)[binding];
   if (typeof secret !== 'string' || secret.length === 0) {
-    console.warn(JSON.stringify({ event: 'hmac_secret_missing', binding }));
+    warn('hmac_secret_missing', { binding });
     return { ok: false, finding: finding('keys_unavailable', { detail: `Worker secret ${binding} is not set` }) };
   }
   // The steady state: this secret was imported before. Nothing to encode or check again.
@@ -28,7 +29,7 @@ export async function resolveSecretKey(binding: string, alg: Algorithm, env: obj
   if (cached && cached.secret === secret) return { ok: true, key: cached.key, layer: 'inline' };
   const bytes = new TextEncoder().encode(secret);
   if (bytes.byteLength < MIN_HMAC_SECRET_BYTES[alg]) {
-    console.warn(JSON.stringify({ event: 'hmac_secret_too_short', binding, alg }));
+    warn('hmac_secret_too_short', { binding, alg });
     return { ok: false, finding: finding('keys_unavailable', { detail: `Worker secret ${binding} is shorter than ${MIN_HMAC_SECRET_BYTES[alg]} bytes` }) };
   }
   const key = await crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: HASH_OF[alg] }, false, ['verify']);

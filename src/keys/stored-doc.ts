@@ -6,6 +6,7 @@
 import type { JWK } from 'jose';
 import { DOC_NAME_HASH_HEX_DIGITS, KEY_CACHE_URL_BASE } from '../config/constants.ts';
 import type { CompiledIssuer } from '../config/types.ts';
+import { sha256Prefix } from '../log/digest.ts';
 import { judgeJwks } from './validate-jwk.ts';
 
 /** Bump when the stored shape changes: old entries are then simply not found. */
@@ -38,16 +39,15 @@ export interface DocNames {
   cache: string;
 }
 
-const hex = (bytes: ArrayBuffer) => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, '0')).join('');
-
 /**
  * `keys:v1:<kind>:<issuer id>:<hash>`; the hash (SHA-256 of issuer and key source, 16 hex digits) changes
  * when the policy points the issuer elsewhere, so an entry of the old source is never read for the new one.
  */
 export async function docNames(kind: DocKind, issuer: CompiledIssuer): Promise<DocNames> {
   const source = 'url' in issuer.keySource ? issuer.keySource.url : issuer.keySource.kind;
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${issuer.issuer}\n${source}`));
-  const hash = hex(digest).slice(0, DOC_NAME_HASH_HEX_DIGITS);
+  // The log's SHA-256 prefix, cut to the names' own length: a longer log prefix leaves the stored names as they
+  // are (a shorter one would fail the known-answer test in test/unit/keys/stored-doc.test.ts).
+  const hash = (await sha256Prefix(`${issuer.issuer}\n${source}`)).slice(0, DOC_NAME_HASH_HEX_DIGITS);
   return {
     kv: `keys:v${STORED_DOC_VERSION}:${kind}:${issuer.id}:${hash}`,
     cache: `${KEY_CACHE_URL_BASE}/v${STORED_DOC_VERSION}/${kind}/${issuer.id}/${hash}`,

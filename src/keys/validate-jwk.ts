@@ -5,7 +5,7 @@
 import type { JWK } from 'jose';
 import type { Algorithm } from '../config/types.ts';
 import { MAX_JWKS_KEYS, MAX_KID_LENGTH, MIN_RSA_MODULUS_BITS, REQUIRED_RSA_EXPONENT } from '../config/constants.ts';
-import { base64UrlToBytes } from '../token/base64url.ts';
+import { base64UrlToBytes, isBase64UrlText } from '../token/base64url.ts';
 import { hasRocaFingerprint } from './roca.ts';
 
 /** Members that only a private or symmetric key has: their presence means the issuer leaks secrets, or the set is hostile. */
@@ -33,8 +33,6 @@ export function keyAllowsAlgorithm(jwk: JWK, alg: Algorithm): boolean {
   if (CURVE_OF_ALG[alg] && jwk.crv !== CURVE_OF_ALG[alg]) return false;
   return algorithmsForKey(jwk).includes(alg);
 }
-
-const isBase64Url = (value: unknown): value is string => typeof value === 'string' && /^[A-Za-z0-9_-]+$/.test(value);
 
 function rsaModulusBits(bytes: Uint8Array): number {
   let i = 0;
@@ -72,7 +70,7 @@ export function judgeJwk(value: unknown): JwkVerdict {
   }
   switch (jwk.kty) {
     case 'RSA': {
-      if (!isBase64Url(jwk.n) || !isBase64Url(jwk.e)) return { kind: 'refused', reason: 'RSA key without n and e' };
+      if (!isBase64UrlText(jwk.n) || !isBase64UrlText(jwk.e)) return { kind: 'refused', reason: 'RSA key without n and e' };
       if (jwk.e !== REQUIRED_RSA_EXPONENT) return { kind: 'refused', reason: 'RSA exponent is not 65537' };
       const modulus = base64UrlToBytes(jwk.n);
       if (!modulus || rsaModulusBits(modulus) < MIN_RSA_MODULUS_BITS) return { kind: 'refused', reason: `RSA modulus under ${MIN_RSA_MODULUS_BITS} bits` };
@@ -80,10 +78,10 @@ export function judgeJwk(value: unknown): JwkVerdict {
       return { kind: 'accepted' };
     }
     case 'EC':
-      if (!isBase64Url(jwk.x) || !isBase64Url(jwk.y)) return { kind: 'refused', reason: 'EC key without x and y' };
+      if (!isBase64UrlText(jwk.x) || !isBase64UrlText(jwk.y)) return { kind: 'refused', reason: 'EC key without x and y' };
       return { kind: 'accepted' };
     default:
-      if (!isBase64Url(jwk.x)) return { kind: 'refused', reason: 'OKP key without x' };
+      if (!isBase64UrlText(jwk.x)) return { kind: 'refused', reason: 'OKP key without x' };
       return { kind: 'accepted' };
   }
 }

@@ -10,6 +10,7 @@ for (let i = 0; i < ALPHABET.length; i++) VALUE[ALPHABET.charCodeAt(i)] = i;
 type FromBase64 = (text: string, options: { readonly alphabet: 'base64url'; readonly lastChunkHandling: 'loose' }) => Uint8Array;
 /** The runtime's own decoder (workerd has it; Node 22, which runs the operator tools, does not). */
 const nativeFromBase64 = (Uint8Array as unknown as { fromBase64?: FromBase64 }).fromBase64;
+/** Nothing but the base64url alphabet; empty text too, as it encodes zero bytes. */
 const BASE64URL_TEXT = /^[A-Za-z0-9_-]*$/;
 /** By length mod 4: the bits of the last character that encode no byte (1 never decodes). */
 const UNUSED_BITS = [0, 0, 0b1111, 0b11] as const;
@@ -17,6 +18,12 @@ const LOOSE = Object.freeze({ alphabet: 'base64url', lastChunkHandling: 'loose' 
 
 /** Below this length the JS loop wins (measured: an 86-character ES256 signature 0.4 us in JS, 1-1.5 us natively). */
 const NATIVE_FROM_LENGTH = 128;
+
+/**
+ * Non-empty text of the base64url alphabet alone: what a JWK's n, e, x and y and a header's x5t must be.
+ * Says nothing of canonical form; the decoder judges that where the bytes are needed.
+ */
+export const isBase64UrlText = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && BASE64URL_TEXT.test(value);
 
 /** Says the caller has already matched the text against the base64url alphabet (the shape gate does, once per token). */
 export const ALPHABET_CHECKED = true;

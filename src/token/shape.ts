@@ -4,7 +4,7 @@
  */
 import { JUDGED_HEADERS_MAX_ENTRIES, MAX_HEADER_BYTES, MAX_KID_LENGTH, MAX_TOKEN_BYTES } from '../config/constants.ts';
 import { finding, type Finding } from '../findings.ts';
-import { ALPHABET_CHECKED, base64UrlToBytes } from './base64url.ts';
+import { ALPHABET_CHECKED, base64UrlToBytes, isBase64UrlText } from './base64url.ts';
 import { strictJsonProblemOf } from './strict-json.ts';
 
 export interface JoseHeader {
@@ -14,7 +14,6 @@ export interface JoseHeader {
 }
 
 export interface ParsedToken {
-  raw: string;
   /** The signed text: header and payload segments with the dot between them. */
   signingInput: string;
   signature: Uint8Array;
@@ -30,7 +29,6 @@ export interface ParsedToken {
  */
 const ALLOWED_HEADER_PARAMETERS = new Set(['alg', 'typ', 'kid', 'x5t', 'x5t#S256']);
 
-const SEGMENT = /^[A-Za-z0-9_-]+$/;
 const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -85,7 +83,7 @@ function judgeHeader(segment: string): JoseHeader | string {
   // frozen header holds only strings.
   for (const name of ['x5t', 'x5t#S256']) {
     const value = header[name];
-    if (value !== undefined && (typeof value !== 'string' || !SEGMENT.test(value))) return `header: ${name} is not base64url text`;
+    if (value !== undefined && !isBase64UrlText(value)) return `header: ${name} is not base64url text`;
   }
   return Object.freeze(header) as unknown as JoseHeader;
 }
@@ -128,7 +126,7 @@ export function parseJwsShape(raw: string): JwsShapeResult {
   if (typeof parsed === 'string') return malformed(parsed);
   const payloadBytes = base64UrlToBytes(parsed.payloadSegment, ALPHABET_CHECKED);
   if (payloadBytes === null) return malformed('payload: not canonical base64url');
-  return { ok: true, jws: { raw, signingInput: parsed.signingInput, signature: parsed.signature, header: parsed.header, payloadBytes } };
+  return { ok: true, jws: { signingInput: parsed.signingInput, signature: parsed.signature, header: parsed.header, payloadBytes } };
 }
 
 interface Segments {
@@ -165,5 +163,5 @@ export function parseTokenShape(raw: string): ShapeResult {
   const payload = decodeJsonObject(parsed.payloadSegment);
   if (typeof payload === 'string') return malformed(`payload: ${payload}`);
   // Built field by field: object rest/spread here cost more than the rest of the gate's bookkeeping.
-  return { ok: true, token: { raw, signingInput: parsed.signingInput, signature: parsed.signature, header: parsed.header, payload } };
+  return { ok: true, token: { signingInput: parsed.signingInput, signature: parsed.signature, header: parsed.header, payload } };
 }

@@ -17,7 +17,9 @@ import { compileAssertion } from '../../src/forward/compile-forward.ts';
 import { signingSetup, type SigningSetup } from '../../src/forward/signing-keys.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const settings = compileAssertion({}, 'x-verified-')!;
+const settings = compileAssertion({}, { prefix: 'x-verified-', requestIdHeader: null }, (path, message) => {
+  throw new Error(`assertion/${path.join('/')}: ${message}`);
+})!;
 let setup: SigningSetup;
 let jwksServer: Server;
 let echo: Server;

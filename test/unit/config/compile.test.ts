@@ -95,7 +95,7 @@ describe('compilePolicies', () => {
     ['an unknown route field', { issuers: { idp: ISSUER }, routes: { api: { ...ROUTE, audience: 'x' } } }, { path: '/routes/api/audience', message: 'unknown field "audience"' }],
     ['alg none', { issuers: { idp: { ...ISSUER, algorithms: ['none'] } } }, { path: '/issuers/idp/algorithms/0', message: /does not match any of/ }],
     ['HS256 with a JWKS', { issuers: { idp: { ...ISSUER, algorithms: ['HS256'] } } }, { path: '/issuers/idp/algorithms/0', message: /HS256 needs the secret from a Worker secret/ }],
-    ['a path without a leading slash', { issuers: { idp: ISSUER }, routes: { api: { ...ROUTE, path: 'api/*' } } }, { path: '/routes/api/path', message: /does not match pattern/ }],
+    ['a path without a leading slash', { issuers: { idp: ISSUER }, routes: { api: { ...ROUTE, path: 'api/*' } } }, { path: '/routes/api/path', message: 'value does not match pattern ^/' }],
     ['a wildcard inside a path', { issuers: { idp: ISSUER }, routes: { api: { ...ROUTE, path: '/a/*/b' } } }, { path: '/routes/api/path', message: '"*" may only end a path, as "/prefix/*"' }],
     ['a dot segment', { issuers: { idp: ISSUER }, routes: { api: { ...ROUTE, path: '/a/../b' } } }, { path: '/routes/api/path', message: /normalized URL path/ }],
     ['an unknown issuer', { issuers: { idp: ISSUER }, routes: { api: { ...ROUTE, issuers: ['other'] } } }, { path: '/routes/api/issuers/0', message: 'no issuer "other" is defined in policies/' }],
@@ -106,9 +106,33 @@ describe('compilePolicies', () => {
     ['both jwks_uri and keys', { issuers: { idp: { ...ISSUER, keys: [{ kty: 'RSA' }] } } }, { path: '/issuers/idp', message: 'give exactly one of "jwks_uri" and "keys"' }],
     ['an inline private key', { issuers: { idp: { issuer: 'i', keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'AA', d: 'AA' }] } } }, { path: '/issuers/idp/keys/0', message: 'key carries private or secret member "d"' }],
     ['a bad host', { issuers: { idp: ISSUER }, routes: { api: { ...ROUTE, host: 'api.example.com:443' } } }, { path: '/routes/api/host', message: 'not a host name or "*.domain"' }],
-    ['a lower-case method', { issuers: { idp: ISSUER }, routes: { api: { ...ROUTE, methods: ['get'] } } }, { path: '/routes/api/methods/0', message: /does not match pattern/ }],
+    ['a lower-case method', { issuers: { idp: ISSUER }, routes: { api: { ...ROUTE, methods: ['get'] } } }, { path: '/routes/api/methods/0', message: 'value does not match pattern ^[A-Z]{1,16}$' }],
   ])('refuses %s with the path inside the file', (_name, value, expected) => {
     expect(errorsOf(policy(value))).toContainEqual({ file: 'policies/p0.jsonc', path: expected.path, message: expected.message instanceof RegExp ? expect.stringMatching(expected.message) : expected.message });
+  });
+
+  // The validator complains once per form a value is not; the author meant one form: one error, not a pile.
+  const ORIGIN_FORMS = 'value fits none of the accepted forms: a string, an object with "url", an object with "same_url" or an object with "service"';
+  const CLAIM_HEADER_FORMS = 'value fits none of the accepted forms: a string, an array or an object with "claim"';
+  it.each<[string, object, { path: string; message: string }]>([
+    ['an origin of no accepted type', { origin: 42 }, { path: '/routes/api/origin', message: ORIGIN_FORMS }],
+    ['an origin object with none of the forms\' fields', { origin: {} }, { path: '/routes/api/origin', message: ORIGIN_FORMS }],
+    ['an origin object with the fields of two forms', { origin: { url: 'https://o.example', same_url: true } }, { path: '/routes/api/origin', message: ORIGIN_FORMS }],
+    ['an origin URL object with an unknown field', { origin: { url: 'https://o.example', junk: 1 } }, { path: '/routes/api/origin/junk', message: 'unknown field "junk"' }],
+    ['an origin that is not an http(s) URL', { origin: 'ftp://o.example' }, { path: '/routes/api/origin', message: 'value does not match pattern ^https?://' }],
+    ['an origin URL object that is not an http(s) URL', { origin: { url: 'ftp://o.example' } }, { path: '/routes/api/origin/url', message: 'value does not match pattern ^https?://' }],
+    ['a service binding name with a dash', { origin: { service: 'orders-api' } }, { path: '/routes/api/origin/service', message: 'value does not match pattern ^[A-Za-z_][A-Za-z0-9_]{0,63}$' }],
+    ['same_url false', { origin: { same_url: false } }, { path: '/routes/api/origin/same_url', message: 'value does not match true.' }],
+    ['a claim header of no accepted type', { claim_headers: { email: 5 } }, { path: '/routes/api/claim_headers/email', message: CLAIM_HEADER_FORMS }],
+    ['a claim header object without its claim', { claim_headers: { email: { format: 'json' } } }, { path: '/routes/api/claim_headers/email', message: CLAIM_HEADER_FORMS }],
+    ['a claim header format that does not exist', { claim_headers: { email: { claim: 'email', format: 'csv' } } }, { path: '/routes/api/claim_headers/email/format', message: 'value does not match any of ["join","json"].' }],
+    ['a claim path of numbers', { claim_headers: { email: [1] } }, { path: '/routes/api/claim_headers/email/0', message: 'value type "number" is invalid. Expected "string".' }],
+  ])('refuses %s with one error, from the form it was meant to be', (_name, route, expected) => {
+    expect(errorsOf(policy({ issuers: { idp: ISSUER }, routes: { api: { ...ROUTE, ...route } } }))).toEqual([{ file: 'policies/p0.jsonc', ...expected }]);
+  });
+
+  it('refuses a default_origin of no accepted form with one error', () => {
+    expect(errorsOf(policy({ settings: { default_origin: true } }))).toEqual([{ file: 'policies/p0.jsonc', path: '/settings/default_origin', message: ORIGIN_FORMS }]);
   });
 
   it('refuses two routes that match exactly the same requests, across files', () => {

@@ -1,6 +1,6 @@
 /** The forwarding fields of a policy through the real compiler: defaults, origin forms and refusals. */
 import { describe, expect, it } from 'vitest';
-import { compilePolicies } from '../../../src/config/compile.ts';
+import { compilePolicies, formatPolicyError } from '../../../src/config/compile.ts';
 
 const compile = (settings: object, route: object) => compilePolicies([{ file: 'p.jsonc', text: JSON.stringify({ settings, routes: { r: { path: '/*', mode: 'public', ...route } } }) }]);
 
@@ -34,6 +34,54 @@ describe('forwarding in policies', () => {
   it('the assertion header follows a configured prefix', () => {
     const result = compile({ identity_header_prefix: 'x-auth-', assertion: {} }, { origin: 'https://o.example' });
     expect(result.ok && result.config.settings.assertion?.header).toBe('x-auth-assertion');
+  });
+
+  const credentials = (name: string) => `"${name}" carries credentials: the client's would be removed and the assertion sent in its place`;
+  const hopByHop = (name: string) => `"${name}" is a hop-by-hop header (RFC 9110 section 7.6.1): the next hop acts on it or drops it, so the assertion would not reach the origin`;
+  const standard = (name: string) => `"${name}" is a standard request header: the origin would get the assertion in place of the client's`;
+  const namespace = (name: string, prefix: string, setBy: string) => `"${name}" is in the "${prefix}" namespace ${setBy}: the origin would get the assertion in place of their header`;
+  it.each([
+    ['authorization', {}, credentials('authorization')],
+    ['proxy-authorization', {}, credentials('proxy-authorization')],
+    ['cookie', {}, credentials('cookie')],
+    ['x-api-key', {}, credentials('x-api-key')],
+    ['cf-access-jwt-assertion', {}, credentials('cf-access-jwt-assertion')],
+    ['connection', {}, hopByHop('connection')],
+    ['te', {}, hopByHop('te')],
+    ['transfer-encoding', {}, hopByHop('transfer-encoding')],
+    ['upgrade', {}, hopByHop('upgrade')],
+    ['keep-alive', {}, hopByHop('keep-alive')],
+    ['host', {}, standard('host')],
+    ['content-type', {}, standard('content-type')],
+    ['content-length', {}, standard('content-length')],
+    ['forwarded', {}, standard('forwarded')],
+    ['user-agent', {}, standard('user-agent')],
+    ['x-real-ip', {}, standard('x-real-ip')],
+    ['x-forwarded-for', {}, namespace('x-forwarded-for', 'x-forwarded-', 'proxies set')],
+    ['x-forwarded-proto', {}, namespace('x-forwarded-proto', 'x-forwarded-', 'proxies set')],
+    ['cf-connecting-ip', {}, namespace('cf-connecting-ip', 'cf-', 'Cloudflare sets')],
+    ['cf-ray', {}, namespace('cf-ray', 'cf-', 'Cloudflare sets')],
+    ['sec-fetch-site', {}, namespace('sec-fetch-site', 'sec-', 'browsers set')],
+    ['proxy-status', {}, namespace('proxy-status', 'proxy-', 'proxies set')],
+    ['x-verified-sub', {}, '"x-verified-sub" is one of the standard identity headers; choose another name'],
+    ['x-auth-request-id', { identity_header_prefix: 'x-auth-' }, '"x-auth-request-id" is one of the standard identity headers; choose another name'],
+    ['x-request-id', { request_id_header: 'x-request-id' }, '"x-request-id" is also the request_id_header: the origin would get the assertion in place of the client\'s request id'],
+  ])('refuses the assertion header "%s" %j', (header, settings, message) => {
+    const text = JSON.stringify({ settings: { ...settings, assertion: { header } } });
+    const result = compilePolicies([{ file: 'policies/settings.jsonc', text }]);
+    const column = text.indexOf('"header"') + 1;
+    expect(result.ok ? [] : result.errors.map(formatPolicyError)).toEqual([`policies/settings.jsonc:1:${column}: /settings/assertion/header: ${message}`]);
+  });
+
+  it.each([
+    ['x-gateway-assertion', {}],
+    ['x-verified-assertion', {}],
+    ['x-request-id', {}],
+    ['x-verified-sub', { identity_header_prefix: 'x-auth-' }],
+    ['x-access-token-assertion', {}],
+  ])('accepts the assertion header "%s" %j', (header, settings) => {
+    const result = compilePolicies([{ file: 'p.jsonc', text: JSON.stringify({ settings: { ...settings, assertion: { header } } }) }]);
+    expect(result.ok ? result.config.settings.assertion?.header : result.errors).toBe(header);
   });
 
   it.each([

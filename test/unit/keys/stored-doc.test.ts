@@ -36,4 +36,12 @@ describe('docNames', () => {
     expect(b.kv).not.toBe(a.kv);
     expect((await docNames('discovery', issuer(`${ISS}/jwks`))).kv).toMatch(/^keys:v1:discovery:idp:/);
   });
+
+  it('keep their documented form: entries stored by a deployed gateway stay found after an upgrade', async () => {
+    // printf '%s' $'https://idp.example\nhttps://idp.example/jwks' | sha256sum | cut -c1-16
+    expect(await docNames('jwks', issuer(`${ISS}/jwks`))).toEqual({
+      kv: 'keys:v1:jwks:idp:b17fa563ccc10a58',
+      cache: 'https://keys.edge-jwt-gateway.invalid/v1/jwks/idp/b17fa563ccc10a58',
+    });
+  });
 });

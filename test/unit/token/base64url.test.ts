@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { base64UrlToBytes, base64UrlToBytesInJs, base64UrlToBytesNative, bytesToBase64Url } from '../../../src/token/base64url.ts';
+import { base64UrlToBytes, base64UrlToBytesInJs, base64UrlToBytesNative, bytesToBase64Url, isBase64UrlText } from '../../../src/token/base64url.ts';
 
 const bytes = (...b: number[]) => new Uint8Array(b);
 
@@ -67,4 +67,9 @@ describe.each([
       expect(base64UrlToBytes(bytesToBase64Url(data))).toEqual(data);
     }
   });
+});
+
+describe('isBase64UrlText (a JWK member or a thumbprint: the alphabet alone, not yet decoded)', () => {
+  it.each(['A', 'AB', '-_', 'AQID'])('accepts %j, canonical or not', (text) => expect(isBase64UrlText(text)).toBe(true));
+  it.each(['', 'AA==', 'AQ+D', 'AQ D', 'AQ\n', 'é', 7, null, undefined, ['AA']])('refuses %j', (value) => expect(isBase64UrlText(value)).toBe(false));
 });
