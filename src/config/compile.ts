@@ -25,7 +25,7 @@ import { DEFAULT_KEY_CACHE_POLICY } from '../keys/key-cache-policy.ts';
 import { judgeJwk } from '../keys/validate-jwk.ts';
 import { normalizeTyp } from '../verify/claims.ts';
 import { compileAssertion, compileForwarding, compileOrigin, type AssertionSource, type ForwardingSource, type OriginSource } from '../forward/compile-forward.ts';
-import { CREDENTIAL_HEADERS } from '../forward/reserved-headers.ts';
+import { CREDENTIAL_HEADERS, identityPrefixProblem } from '../forward/reserved-headers.ts';
 import { compileClaimRules, toClaimPath, type ClaimRuleSource } from './compile-claims.ts';
 import { expandIssuerPreset, type PresetName, type PresetParams } from './presets.ts';
 
@@ -362,6 +362,8 @@ export function compilePolicies(sources: readonly PolicySource[]): CompileResult
     reportSetting(['request_id_header'], `"${requestIdHeader}" carries credentials: its value would be logged, sent to the origin and answered in error bodies`);
   }
   const identityHeaderPrefix = settingsSource.identity_header_prefix ?? DEFAULT_IDENTITY_HEADER_PREFIX;
+  const prefixProblem = identityPrefixProblem(identityHeaderPrefix);
+  if (prefixProblem !== null) reportSetting(['identity_header_prefix'], prefixProblem);
   const settings: CompiledSettings = {
     realm: settingsSource.realm ?? DEFAULT_REALM,
     identityHeaderPrefix,

@@ -30,6 +30,20 @@ const RESERVED_PREFIXES: readonly (readonly [prefix: string, setBy: string])[] =
   ['x-forwarded-', 'proxies set'],
 ];
 
+/**
+ * Why `prefix` may not be the identity header prefix, or null when it may. The gateway removes every client
+ * header that starts with the prefix, on every forwarded request: a prefix that a standard header starts
+ * with ("content-", "accept-", "x-") would strip the client's own headers, and one that overlaps a namespace
+ * others fill ("cf-", "x-forwarded-") would strip theirs.
+ */
+export function identityPrefixProblem(prefix: string): string | null {
+  const taken = [...CREDENTIAL_HEADERS, ...HOP_BY_HOP_HEADERS, ...STANDARD_REQUEST_HEADERS].find((name) => name.startsWith(prefix));
+  if (taken) return `"${prefix}" would remove the client's "${taken}" header from every forwarded request: the gateway removes every header with the identity prefix`;
+  const reserved = RESERVED_PREFIXES.find(([namespace]) => prefix.startsWith(namespace) || namespace.startsWith(prefix));
+  if (reserved) return `"${prefix}" overlaps the "${reserved[0]}" namespace ${reserved[1]}: the gateway would remove their headers from every forwarded request`;
+  return null;
+}
+
 /** Why the gateway may not send its assertion in the (lower-case) header `name`, or null when it may. */
 export function assertionHeaderProblem(name: string): string | null {
   if (CREDENTIAL_HEADERS.includes(name)) return `"${name}" carries credentials: the client's would be removed and the assertion sent in its place`;

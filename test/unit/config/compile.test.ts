@@ -84,6 +84,24 @@ describe('compilePolicies', () => {
     expect(result.ok ? [] : result.errors.map((e) => [e.path, e.message])).toEqual([['/settings/request_id_header', `"${header}" carries credentials: its value would be logged, sent to the origin and answered in error bodies`]]);
   });
 
+  it.each([
+    ['content-', '"content-" would remove the client\'s "content-encoding" header from every forwarded request: the gateway removes every header with the identity prefix'],
+    ['x-real-', '"x-real-" would remove the client\'s "x-real-ip" header from every forwarded request: the gateway removes every header with the identity prefix'],
+    ['if-', '"if-" would remove the client\'s "if-match" header from every forwarded request: the gateway removes every header with the identity prefix'],
+    ['cf-', '"cf-" would remove the client\'s "cf-access-jwt-assertion" header from every forwarded request: the gateway removes every header with the identity prefix'],
+    ['cf-auth-', '"cf-auth-" overlaps the "cf-" namespace Cloudflare sets: the gateway would remove their headers from every forwarded request'],
+    ['x-forwarded-user-', '"x-forwarded-user-" overlaps the "x-forwarded-" namespace proxies set: the gateway would remove their headers from every forwarded request'],
+    ['sec-id-', '"sec-id-" overlaps the "sec-" namespace browsers set: the gateway would remove their headers from every forwarded request'],
+  ])('refuses identity_header_prefix "%s": it would strip headers that are not the gateway\'s', (prefix, message) => {
+    const result = compilePolicies([{ file: 'p.jsonc', text: JSON.stringify({ settings: { identity_header_prefix: prefix }, issuers: { idp: ISSUER }, routes: { api: ROUTE } }) }]);
+    expect(result.ok ? [] : result.errors.map((e) => [e.path, e.message])).toEqual([['/settings/identity_header_prefix', message]]);
+  });
+
+  it.each(['x-verified-', 'x-auth-', 'x-gw-', 'gateway-'])('accepts identity_header_prefix "%s"', (prefix) => {
+    const result = compilePolicies([{ file: 'p.jsonc', text: JSON.stringify({ settings: { identity_header_prefix: prefix }, issuers: { idp: ISSUER }, routes: { api: ROUTE } }) }]);
+    expect(result.ok).toBe(true);
+  });
+
   it('names the file, line, column and JSON path of a syntax error', () => {
     const result = compilePolicies([{ file: 'policies/bad.jsonc', text: '{\n  "routes": {\n    "a": { "path": "/x" \n  }\n' }]);
     expect(result.ok).toBe(false);
