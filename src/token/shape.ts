@@ -137,7 +137,7 @@ interface Segments {
 }
 
 /** Exactly three non-empty segments of the base64url alphabet, checked in one pass over the token. */
-const THREE_SEGMENTS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+export const THREE_SEGMENTS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** Size, three segments, the base64url alphabet, the signature's encoding and the header: everything but the payload. */
 function parseSegments(raw: string): Segments | string {
