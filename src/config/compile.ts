@@ -343,7 +343,10 @@ export function compilePolicies(sources: readonly PolicySource[]): CompileResult
     const value: unknown = getNodeValue(root);
     const result = validator.validate(value);
     if (!result.valid) {
-      for (const e of schemaErrors(result.errors, schema, value)) errors.add(file, e.path, e.message);
+      const found = schemaErrors(result.errors, schema, value);
+      for (const e of found) errors.add(file, e.path, e.message);
+      // Fail closed: a file the schema refused is never left out silently, even if no error could be shaped.
+      if (found.length === 0) errors.add(file, '', 'does not match the policy schema');
       continue;
     }
     files.push({ file, policy: value as PolicyFile });
@@ -364,6 +367,9 @@ export function compilePolicies(sources: readonly PolicySource[]): CompileResult
   const identityHeaderPrefix = settingsSource.identity_header_prefix ?? DEFAULT_IDENTITY_HEADER_PREFIX;
   const prefixProblem = identityPrefixProblem(identityHeaderPrefix);
   if (prefixProblem !== null) reportSetting(['identity_header_prefix'], prefixProblem);
+  if (requestIdHeader !== null && requestIdHeader.startsWith(identityHeaderPrefix)) {
+    reportSetting(['request_id_header'], `"${requestIdHeader}" is in the identity namespace "${identityHeaderPrefix}": the gateway removes it from every request as forged, so the origin would never see the client's id`);
+  }
   const settings: CompiledSettings = {
     realm: settingsSource.realm ?? DEFAULT_REALM,
     identityHeaderPrefix,

@@ -5,7 +5,10 @@
  */
 
 /** Their values are secrets: never a request id (it is logged and sent on), never replaced by the assertion. */
-export const CREDENTIAL_HEADERS: readonly string[] = ['authorization', 'proxy-authorization', 'cookie', 'cf-access-jwt-assertion', 'x-api-key'];
+export const CREDENTIAL_HEADERS: readonly string[] = [
+  'authorization', 'proxy-authorization', 'cookie', 'cf-access-jwt-assertion', 'x-api-key', 'api-key', 'x-auth-token', 'x-access-token',
+  'x-csrf-token', 'x-xsrf-token', 'x-amz-security-token', 'x-goog-api-key', 'ocp-apim-subscription-key', 'x-functions-key',
+];
 
 /** RFC 9110 section 7.6.1 (and the older keep-alive forms): the next hop acts on them or drops them. */
 const HOP_BY_HOP_HEADERS: readonly string[] = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
@@ -20,6 +23,10 @@ const STANDARD_REQUEST_HEADERS: readonly string[] = [
   'cookie2', 'date', 'dnt', 'expect', 'forwarded', 'from', 'host', 'if-match', 'if-modified-since', 'if-none-match', 'if-range',
   'if-unmodified-since', 'max-forwards', 'origin', 'pragma', 'priority', 'range', 'referer', 'set-cookie', 'true-client-ip', 'user-agent',
   'via', 'x-real-ip',
+  // Identity, client address and routing headers other proxies and platforms set, and tracing context.
+  'remote-user', 'x-remote-user', 'x-auth-request-user', 'x-ms-client-principal', 'x-amzn-oidc-data', 'x-goog-iap-jwt-assertion',
+  'client-ip', 'x-client-ip', 'x-original-url', 'x-rewrite-url', 'x-http-method-override', 'x-request-id', 'x-correlation-id',
+  'traceparent', 'tracestate',
 ];
 
 /** Namespaces others fill: Cloudflare (cf-connecting-ip, cf-ray...), browsers (sec-fetch-*) and proxies. */

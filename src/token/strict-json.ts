@@ -25,9 +25,9 @@ const COMMA = 0x2c;
 
 /**
  * The same answer as findStrictJsonProblem, for text JSON.parse turned into `value`, cheaper when there is
- * nothing to find. Every member name in the text ends with a quote, optional whitespace and a colon, and the
- * only other place a colon can follow a quote is inside a string, after an escaped quote. So counting colons
- * that follow a quote gives at least as many as the text has member names, and the parsed value holds at
+ * nothing to find. Every member name in the text ends with a quote, optional whitespace and a colon; any
+ * other colon that follows a quote is inside a string (after its opening quote, as in ":", or after an
+ * escaped quote). So counting colons that follow a quote gives at least as many as the text has member names, and the parsed value holds at
  * most that many (a duplicate collapses into one). When the count equals the parsed value's members and
  * the value nests no deeper than allowed, there is no duplicate and nothing too deep; any other count is
  * settled by the full scan.

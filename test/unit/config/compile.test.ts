@@ -79,7 +79,7 @@ describe('compilePolicies', () => {
     expect(nested.ok ? [] : nested.errors.map((e) => e.path)).toEqual(['/routes/api/mode']);
   });
 
-  it.each(['authorization', 'cookie', 'proxy-authorization'])('refuses request_id_header "%s": a credential would become the logged request id', (header) => {
+  it.each(['authorization', 'cookie', 'proxy-authorization', 'x-auth-token', 'x-amz-security-token', 'api-key'])('refuses request_id_header "%s": a credential would become the logged request id', (header) => {
     const result = compilePolicies([{ file: 'p.jsonc', text: JSON.stringify({ settings: { request_id_header: header }, issuers: { idp: ISSUER }, routes: { api: ROUTE } }) }]);
     expect(result.ok ? [] : result.errors.map((e) => [e.path, e.message])).toEqual([['/settings/request_id_header', `"${header}" carries credentials: its value would be logged, sent to the origin and answered in error bodies`]]);
   });
@@ -97,7 +97,20 @@ describe('compilePolicies', () => {
     expect(result.ok ? [] : result.errors.map((e) => [e.path, e.message])).toEqual([['/settings/identity_header_prefix', message]]);
   });
 
-  it.each(['x-verified-', 'x-auth-', 'x-gw-', 'gateway-'])('accepts identity_header_prefix "%s"', (prefix) => {
+  it.each([
+    [{ request_id_header: 'x-verified-id' }, '"x-verified-id" is in the identity namespace "x-verified-": the gateway removes it from every request as forged, so the origin would never see the client\'s id'],
+    [{ request_id_header: 'x-gw-trace', identity_header_prefix: 'x-gw-' }, '"x-gw-trace" is in the identity namespace "x-gw-": the gateway removes it from every request as forged, so the origin would never see the client\'s id'],
+  ])('refuses a request_id_header inside the identity namespace %j', (settings, message) => {
+    const result = compilePolicies([{ file: 'p.jsonc', text: JSON.stringify({ settings, issuers: { idp: ISSUER }, routes: { api: ROUTE } }) }]);
+    expect(result.ok ? [] : result.errors.map((e) => [e.path, e.message])).toEqual([['/settings/request_id_header', message]]);
+  });
+
+  it.each(['x-request-', 'x-amz-', 'x-csrf-', 'x-auth-', 'remote-'])('refuses identity_header_prefix "%s", which covers a header platforms or clients send', (prefix) => {
+    const result = compilePolicies([{ file: 'p.jsonc', text: JSON.stringify({ settings: { identity_header_prefix: prefix }, issuers: { idp: ISSUER }, routes: { api: ROUTE } }) }]);
+    expect(result.ok ? [] : result.errors.map((e) => e.path)).toEqual(['/settings/identity_header_prefix']);
+  });
+
+  it.each(['x-verified-', 'x-gw-', 'x-identity-', 'gateway-'])('accepts identity_header_prefix "%s"', (prefix) => {
     const result = compilePolicies([{ file: 'p.jsonc', text: JSON.stringify({ settings: { identity_header_prefix: prefix }, issuers: { idp: ISSUER }, routes: { api: ROUTE } }) }]);
     expect(result.ok).toBe(true);
   });

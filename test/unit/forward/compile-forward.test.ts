@@ -32,8 +32,8 @@ describe('forwarding in policies', () => {
   });
 
   it('the assertion header follows a configured prefix', () => {
-    const result = compile({ identity_header_prefix: 'x-auth-', assertion: {} }, { origin: 'https://o.example' });
-    expect(result.ok && result.config.settings.assertion?.header).toBe('x-auth-assertion');
+    const result = compile({ identity_header_prefix: 'x-gw-', assertion: {} }, { origin: 'https://o.example' });
+    expect(result.ok && result.config.settings.assertion?.header).toBe('x-gw-assertion');
   });
 
   const credentials = (name: string) => `"${name}" carries credentials: the client's would be removed and the assertion sent in its place`;
@@ -64,8 +64,12 @@ describe('forwarding in policies', () => {
     ['sec-fetch-site', {}, namespace('sec-fetch-site', 'sec-', 'browsers set')],
     ['proxy-status', {}, namespace('proxy-status', 'proxy-', 'proxies set')],
     ['x-verified-sub', {}, '"x-verified-sub" is one of the standard identity headers; choose another name'],
-    ['x-auth-request-id', { identity_header_prefix: 'x-auth-' }, '"x-auth-request-id" is one of the standard identity headers; choose another name'],
-    ['x-request-id', { request_id_header: 'x-request-id' }, '"x-request-id" is also the request_id_header: the origin would get the assertion in place of the client\'s request id'],
+    ['x-gw-request-id', { identity_header_prefix: 'x-gw-' }, '"x-gw-request-id" is one of the standard identity headers; choose another name'],
+    ['x-trace-id', { request_id_header: 'x-trace-id' }, '"x-trace-id" is also the request_id_header: the origin would get the assertion in place of the client\'s request id'],
+    ['x-auth-token', {}, credentials('x-auth-token')],
+    ['x-request-id', {}, standard('x-request-id')],
+    ['traceparent', {}, standard('traceparent')],
+    ['x-goog-iap-jwt-assertion', {}, standard('x-goog-iap-jwt-assertion')],
   ])('refuses the assertion header "%s" %j', (header, settings, message) => {
     const text = JSON.stringify({ settings: { ...settings, assertion: { header } } });
     const result = compilePolicies([{ file: 'policies/settings.jsonc', text }]);
@@ -76,8 +80,8 @@ describe('forwarding in policies', () => {
   it.each([
     ['x-gateway-assertion', {}],
     ['x-verified-assertion', {}],
-    ['x-request-id', {}],
-    ['x-verified-sub', { identity_header_prefix: 'x-auth-' }],
+    ['x-gw-assertion', {}],
+    ['x-verified-sub', { identity_header_prefix: 'x-gw-' }],
     ['x-access-token-assertion', {}],
   ])('accepts the assertion header "%s" %j', (header, settings) => {
     const result = compilePolicies([{ file: 'p.jsonc', text: JSON.stringify({ settings: { ...settings, assertion: { header } } }) }]);
