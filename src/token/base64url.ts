@@ -47,7 +47,12 @@ export function base64UrlToBytes(text: string, alphabetChecked = false): Uint8Ar
 export function base64UrlToBytesNative(text: string, alphabetChecked = false): Uint8Array | null {
   const partial = text.length % 4;
   if (partial === 1 || (!alphabetChecked && !BASE64URL_TEXT.test(text))) return null;
-  if (partial !== 0 && (VALUE[text.charCodeAt(text.length - 1)]! & UNUSED_BITS[partial]!) !== 0) return null;
+  if (partial !== 0) {
+    // The last character's value, or -1 outside the alphabet (never here after the check, but never trusted either).
+    const code = text.charCodeAt(text.length - 1);
+    const last = code < 128 ? VALUE[code]! : -1;
+    if (last < 0 || (last & UNUSED_BITS[partial]!) !== 0) return null;
+  }
   try {
     return nativeFromBase64!(text, LOOSE);
   } catch {
