@@ -10,15 +10,14 @@
  * profiler slows the isolate down: use it to rank costs, and `npm run bench` to measure them.
  * Ports: 18701 (origin), 18702 (JWKS), 18711 (gateway), 18730 (inspector), all 127.0.0.1.
  */
-import { spawn } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchConfig, claimsFor, jwksSets, makeBenchKeys, microFixtures, mintPool, repeatedTokens } from './lib/fixtures.ts';
+import { claimsFor, jwksSets, makeBenchKeys, microFixtures, mintPool, repeatedTokens } from './lib/fixtures.ts';
 import { runLoad } from './lib/load.ts';
+import { gatewayBindings, gatewaySecrets, startOrigin } from './lib/setup.ts';
 import { startJwksServer } from './lib/tokens.ts';
-import { BUILD_DIR, bundleWorker, ROOT, startWorker } from './lib/workers.ts';
+import { BUILD_DIR, bundleWorker, startWorker } from './lib/workers.ts';
 
 const { values: args } = parseArgs({
   options: { distinct: { type: 'boolean', default: false }, cold: { type: 'boolean', default: false }, micro: { type: 'string' }, request: { type: 'string' }, seconds: { type: 'string', default: '6' } },
@@ -103,34 +102,30 @@ function summarize(profile: CpuProfile, requests: number): string {
   return [`sampled ${(total / requests).toFixed(1)} µs per request over ${requests} requests`, '-- self', top(self, 30), '-- inclusive', top(inclusive, 30)].join('\n');
 }
 
-async function microLoad(url: string, variant: string): Promise<{ rps: number; cpu_us_per_request: number; requests: number }> {
-  const n = 2000;
-  await fetch(`${url}/__bench/micro?alg=RS256&variant=${variant}&n=100`);
+/**
+ * --micro <variant> (bench/worker/micro.ts, RS256: 20 calls of 2,000 iterations) or --request <variant>
+ * (bench/worker/request-cost.ts, whole requests inside one isolate: 20 calls of 200). A request variant
+ * whose requests were not all answered 200 fails the profile: it would profile the wrong path.
+ */
+async function endpointLoad(url: string, endpoint: 'micro' | 'request', variant: string): Promise<number> {
+  const n = endpoint === 'micro' ? 2000 : 200;
+  const query = `${endpoint === 'micro' ? 'alg=RS256&' : ''}variant=${encodeURIComponent(variant)}`;
   for (let i = 0; i < 20; i++) {
-    const response = await fetch(`${url}/__bench/micro?alg=RS256&variant=${encodeURIComponent(variant)}&n=${n}`);
-    if (!response.ok) throw new Error(`micro ${variant}: ${response.status}`);
-    await response.arrayBuffer();
+    const response = await fetch(`${url}/__bench/${endpoint}?${query}&n=${n}`);
+    const body = (await response.json()) as { statuses?: number[] };
+    if (!response.ok) throw new Error(`${endpoint} ${variant}: ${response.status} ${JSON.stringify(body)}`);
+    if (endpoint === 'request' && !variant.startsWith('stage-') && body.statuses?.join() !== '200') {
+      throw new Error(`request ${variant}: the gateway answered ${JSON.stringify(body.statuses)}, not 200`);
+    }
   }
-  return { rps: 0, cpu_us_per_request: 0, requests: 20 * n };
-}
-
-/** --request <variant>: whole requests through Gateway.handle inside one isolate (bench/worker/request-cost.ts), 20 calls of 200. */
-async function requestLoad(url: string, variant: string): Promise<{ rps: number; cpu_us_per_request: number; requests: number }> {
-  const n = 200;
-  for (let i = 0; i < 20; i++) {
-    const response = await fetch(`${url}/__bench/request?variant=${encodeURIComponent(variant)}&n=${n}`);
-    if (!response.ok) throw new Error(`request ${variant}: ${response.status}`);
-    await response.arrayBuffer();
-  }
-  return { rps: 0, cpu_us_per_request: 0, requests: 20 * n };
+  return 20 * n;
 }
 
 const stops: (() => unknown)[] = [];
 try {
-  const script = await bundleWorker('gateway', ROOT, true);
-  const origin = spawn(process.execPath, [join(ROOT, 'bench', 'lib', 'origin.ts'), String(PORTS.origin)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  stops.push(() => origin.exitCode === null && origin.kill('SIGTERM'));
-  await new Promise((resolve) => origin.stdout!.once('data', resolve));
+  const script = await bundleWorker('gateway', { readable: true });
+  const origin = await startOrigin(PORTS.origin);
+  stops.push(origin.stop);
   const keys = await makeBenchKeys();
   const tokens = await repeatedTokens(keys);
   const jwks = await startJwksServer(PORTS.jwks, jwksSets(keys));
@@ -139,13 +134,7 @@ try {
     scriptPath: script,
     port: PORTS.gateway,
     inspectorPort: PORTS.inspector,
-    bindings: {
-      CONFIG: benchConfig(10, JWKS, ORIGIN),
-      MICRO: await microFixtures(keys),
-      REQUEST_COST: { path: '/rsa/items/1', token: tokens.rsa, origin: ORIGIN, config1000: null, lastRoute10: '', lastRoute1000: '' },
-      ALLOW_LOOPBACK_HTTP: 'true',
-      GATEWAY_SIGNING_KEY: JSON.stringify({ ...generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }), kid: 'bench' }),
-    },
+    bindings: gatewayBindings({ routes: 10, jwks: JWKS, origin: ORIGIN, tokens, micro: await microFixtures(keys), secrets: gatewaySecrets() }),
   });
   stops.push(() => gateway.dispose());
   const load = (tokensForRun: string | string[], amount: number) => runLoad(gateway, { path: '/rsa/items/1', tokens: tokensForRun, connections: args.cold ? 1 : 8, amount, seconds }, 200);
@@ -158,13 +147,19 @@ try {
   await cdp.send('Profiler.enable');
   await cdp.send('Profiler.setSamplingInterval', { interval: args.cold ? 20 : 50 });
   await cdp.send('Profiler.start');
-  // --micro <variant>: the verify path alone (bench/worker/micro.ts, RS256), 20 calls of 2,000 iterations; "requests" are iterations.
-  const measured = args.request ? await requestLoad(gateway.url, args.request) : args.micro ? await microLoad(gateway.url, args.micro) : await load(distinct ?? tokens.rsa, args.cold ? 1 : 8000);
+  // Under --micro and --request, "requests" are the endpoint's iterations: no load, so no throughput to print.
+  const endpoint: { name: 'micro' | 'request'; variant: string } | null = args.request
+    ? { name: 'request', variant: args.request }
+    : args.micro
+      ? { name: 'micro', variant: args.micro }
+      : null;
+  const measured = endpoint ? null : await load(distinct ?? tokens.rsa, args.cold ? 1 : 8000);
+  const requests = endpoint ? await endpointLoad(gateway.url, endpoint.name, endpoint.variant) : measured!.requests;
   const { profile } = (await cdp.send('Profiler.stop')) as { profile: CpuProfile };
   const out = join(BUILD_DIR, `profile-${kind}.cpuprofile`);
   writeFileSync(out, JSON.stringify(profile));
-  console.log(`${kind} RS256 token: ${Math.round(measured.rps)} rps, ${Math.round(measured.cpu_us_per_request)} µs CPU per request (profiler on)`);
-  console.log(summarize(profile, measured.requests));
+  if (measured) console.log(`${kind} RS256 token: ${Math.round(measured.rps)} rps, ${Math.round(measured.cpu_us_per_request)} µs CPU per request (profiler on)`);
+  console.log(summarize(profile, requests));
   console.log(`wrote ${out}`);
 } finally {
   for (const stop of stops.reverse()) await stop();

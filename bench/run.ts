@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (about 9 minutes) and `npm run bench -- --quick` (under 2 minutes): the gateway Worker
+ * `npm run bench` (about 8 minutes) and `npm run bench -- --quick` (under 2 minutes): the gateway Worker
  * against a no-op pass-through Worker, both in workerd, in front of the same origin, on loopback.
  * Every scenario alternates pass-through and gateway runs and reports medians of the rounds; CPU per
  * request comes from each workerd process's own CPU time. Prints a table, writes bench/results/latest.json.
@@ -9,8 +9,7 @@
  *   --breakdown (micro: CPU of each stage of the verify path, printed only).
  * Ports: 127.0.0.1:18701-18721 only. Everything started here is stopped here, by handle or pid.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { spawn, execSync } from 'node:child_process';
+import { execSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,12 +20,12 @@ import { benchConfig, claimsFor, jwksSets, makeBenchKeys, microFixtures, mintPoo
 import { runLoad, type LoadResult, type LoadSpec } from './lib/load.ts';
 import { rssBytes } from './lib/proc-cpu.ts';
 import { median, round, table } from './lib/stats.ts';
+import { gatewaySecrets, gatewayBindings, startOrigin } from './lib/setup.ts';
 import { startJwksServer } from './lib/tokens.ts';
 import { bundleWorker, ROOT, startWorker, startWorkerDirect, type StartOptions, type WorkerInstance } from './lib/workers.ts';
 
 /** The gateway's assertion signing key for this run (a Worker secret in production). */
-const ASSERTION_SECRET = randomBytes(32).toString('base64url');
-const SIGNING_KEY = JSON.stringify({ ...generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }), kid: 'bench' });
+const SECRETS = gatewaySecrets();
 
 const PORTS = { origin: 18701, jwks: 18702, passthrough: 18710, gateway: 18711, gatewayNoCache: 18712, passthroughLog: 18713, coldGateway: 18720, coldPassthrough: 18721 };
 const ORIGIN = `http://127.0.0.1:${PORTS.origin}`;
@@ -239,7 +238,7 @@ async function micro(gateway: WorkerInstance): Promise<Micro> {
     if (args.breakdown) {
       const stages: Record<string, number[]> = {
         extract: [], fingerprint: [], shape: [], resolve: [], signature: [], claims: [],
-        'floor-gateway-key': [], 'signature-floor-key': [], 'shape-regex': [], 'shape-b64-signature': [], 'shape-b64-signature-js': [], 'shape-b64-payload': [], 'shape-json-payload': [],
+        'shape-regex': [], 'shape-b64-signature': [], 'shape-b64-signature-js': [], 'shape-b64-payload': [], 'shape-json-payload': [],
       };
       for (let r = 0; r < PROFILE.microRounds; r++) {
         const noop = await call(alg, 'noop', n);
@@ -295,12 +294,12 @@ async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
   if (args.breakdown) {
     const stages = [
       'stage-noop', 'stage-url', 'stage-uuid', 'stage-route', 'stage-sanitize', 'stage-sanitize-before', 'stage-identity',
-      'stage-headersafe', 'stage-headersafe-before', 'stage-mint', 'stage-sign-raw', 'stage-digest', 'stage-record', 'stage-log', 'stage-log-json', 'stage-log-inspect', 'handle-jsonlog',
-      'handle-noassert', 'handle-noassert-nolog', 'fetch', 'fetch-headers', 'fetch-manual', 'fetch-signal', 'fetch-rewrap', 'fetch-waituntil', 'fetch-timeout', 'fetch-onebig', 'fetch-smalls', 'fetch-set8', 'fetch-array8', 'fetch-init8', 'fetch-bigheaders', 'fetch-log-obj', 'fetch-log-str', 'fetch-log-obj-wait',
+      'stage-headersafe', 'stage-headersafe-before', 'stage-mint', 'stage-sign-raw', 'stage-record', 'stage-log', 'stage-log-json', 'stage-log-inspect',
+      'fetch', 'fetch-headers', 'fetch-manual', 'fetch-signal', 'fetch-rewrap', 'fetch-timeout', 'fetch-set8', 'fetch-array8', 'fetch-init8',
     ];
     const perStage: Record<string, number[]> = Object.fromEntries(stages.map((v) => [v, []]));
     for (let r = 0; r < PROFILE.microRounds; r++) for (const stage of stages) perStage[stage]!.push(await call(stage, stage.startsWith('stage-') ? PROFILE.microN : PROFILE.requestN));
-    // Each stage's figure is net of stage-noop (the loop, one await and the call's share); handle-jsonlog is a whole request.
+    // Each stage's figure is net of stage-noop (the loop, one await and the call's share); fetch-* are whole requests.
     const net = (s: string) => (s.startsWith('stage-') ? round(median(perStage[s]!.map((v, i) => v - perStage['stage-noop']![i]!)), 2) : round(median(perStage[s]!), 1));
     log(`  breakdown request: ${stages.slice(1).map((s) => `${s} ${net(s)} us`).join(', ')}`);
   }
@@ -339,15 +338,6 @@ function gitCommit(): string {
   }
 }
 
-async function startOrigin(): Promise<{ pid: number; stop: () => void }> {
-  const child = spawn(process.execPath, [join(ROOT, 'bench', 'lib', 'origin.ts'), String(PORTS.origin)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`origin exited with ${code}`)));
-    child.stdout!.once('data', () => resolve());
-  });
-  return { pid: child.pid!, stop: () => child.exitCode === null && child.kill('SIGTERM') };
-}
-
 async function main(): Promise<void> {
   const loadBefore = loadavg();
   log(`bench: ${args.quick ? 'quick' : 'full'} profile, ${ROUNDS} rounds of ${PROFILE.seconds}s per side per scenario`);
@@ -370,7 +360,7 @@ async function main(): Promise<void> {
   let gatewayRss = 0;
   let passthroughRss = 0;
   try {
-    const origin = await startOrigin();
+    const origin = await startOrigin(PORTS.origin);
     cleanup.push(origin.stop);
     const jwks = await startJwksServer(PORTS.jwks, jwksSets(keys));
     cleanup.push(() => jwks.close());
@@ -384,16 +374,7 @@ async function main(): Promise<void> {
         : [`routes-${routes}`];
       // (request-cost runs on the 10-route gateway too)
       if (!names.some(wanted)) continue;
-      const bindings = {
-        CONFIG: benchConfig(routes, JWKS, ORIGIN),
-        MICRO: fixtures,
-        REQUEST_COST: { path: '/rsa/items/1', token: tokens.rsa, origin: ORIGIN, config1000: routes === 10 ? benchConfig(1000, JWKS, ORIGIN) : null, lastRoute10: '/svc9/items/1', lastRoute1000: '/svc999/items/1' },
-        ALLOW_LOOPBACK_HTTP: 'true',
-        // Every forwarded request carries the signed assertion (EdDSA), as in production.
-        GATEWAY_SIGNING_KEY: SIGNING_KEY,
-        // For the request-cost variant that signs in HMAC mode instead.
-        GATEWAY_ASSERTION_SECRET: ASSERTION_SECRET,
-      };
+      const bindings = gatewayBindings({ routes, jwks: JWKS, origin: ORIGIN, tokens, micro: fixtures, secrets: SECRETS });
       const gateway = await start({ scriptPath: gatewayScript, port: PORTS.gateway, bindings });
       try {
         const scenarios: Scenario[] = [];
@@ -436,7 +417,7 @@ async function main(): Promise<void> {
       }
     }
     if (wanted('cold-first-request')) {
-      const coldBindings = { CONFIG: benchConfig(10, JWKS, ORIGIN), MICRO: fixtures, ALLOW_LOOPBACK_HTTP: 'true', GATEWAY_SIGNING_KEY: SIGNING_KEY };
+      const coldBindings = { CONFIG: benchConfig(10, JWKS, ORIGIN), MICRO: fixtures, ALLOW_LOOPBACK_HTTP: 'true', GATEWAY_SIGNING_KEY: SECRETS.GATEWAY_SIGNING_KEY };
       results.push((await attempt('cold-first-request', () => coldStart(gatewayScript, passthroughScript, coldBindings, tokens.rsa))) ?? emptyResult('cold-first-request'));
     }
   } finally {

@@ -25,12 +25,11 @@ const COMPATIBILITY_DATE = '2026-10-01';
  * Bundles bench/worker/<name>.ts (and the src/ it imports) into bench/.build/<name>.js, minified as wrangler
  * does; `readable` keeps names and layout for a CPU profile (bench/profile.ts) and writes <name>.readable.js.
  */
-export async function bundleWorker(name: 'gateway' | 'passthrough' | 'passthrough-log', root = ROOT, readable = false): Promise<string> {
-  const outdir = join(root, 'bench', '.build');
-  mkdirSync(outdir, { recursive: true });
-  const outfile = join(outdir, readable ? `${name}.readable.js` : `${name}.js`);
+export async function bundleWorker(name: 'gateway' | 'passthrough' | 'passthrough-log', { readable = false } = {}): Promise<string> {
+  mkdirSync(BUILD_DIR, { recursive: true });
+  const outfile = join(BUILD_DIR, readable ? `${name}.readable.js` : `${name}.js`);
   await build({
-    entryPoints: [join(root, 'bench', 'worker', `${name}.ts`)],
+    entryPoints: [join(ROOT, 'bench', 'worker', `${name}.ts`)],
     outfile,
     bundle: true,
     format: 'esm',

@@ -52,9 +52,6 @@ interface Prepared {
   'shape-b64-payload': () => Promise<unknown>;
   'shape-json-payload': () => Promise<unknown>;
   'shape-regex': () => Promise<unknown>;
-  /** The floor's call with the gateway's key, and the gateway's call with the floor's key: which side the signature stage's extra cost is on. */
-  'floor-gateway-key': () => Promise<unknown>;
-  'signature-floor-key': () => Promise<unknown>;
   /** The log's token fingerprint (SHA-256 prefix), computed on the full path since issue 6. */
   fingerprint: () => Promise<unknown>;
 }
@@ -107,8 +104,6 @@ async function prepare(algName: string, fixture: MicroFixture): Promise<Prepared
     'shape-b64-payload': async () => base64UrlToBytes(body),
     'shape-json-payload': async () => JSON.parse(utf8.decode(payloadBytes)),
     fingerprint: () => sha256Prefix(token),
-    'floor-gateway-key': () => crypto.subtle.verify(params.verify, gatewayKey, signature, data),
-    'signature-floor-key': () => verifySignatureBytes(alg, floorKey, parsed.signature, new TextEncoder().encode(parsed.signingInput)),
     'shape-regex': async () => THREE_SEGMENTS.test(token) && token.indexOf('.', token.indexOf('.') + 1),
   };
 }

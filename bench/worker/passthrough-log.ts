@@ -1,10 +1,13 @@
 /**
- * The pass-through plus one log line per request: a record of the gateway's shape (27 fields, as
- * src/log/record.ts writes it), logged the way the gateway logs it (console.log of an object, after the
- * answer, in ctx.waitUntil). Against the plain pass-through it shows what one structured log line per
- * request costs in this runtime, apart from everything else the gateway does (scenario "log-line"). Its
- * time field is the epoch number rather than an ISO string: a Date formatted per request costs on its own.
+ * The pass-through plus one log line per request: a verification record built and written by the gateway's
+ * own code (src/log/record.ts, src/log/write.ts), filled as a cache hit fills it, and logged the way the
+ * gateway logs it (after the answer, in ctx.waitUntil). Against the plain pass-through it shows what one
+ * structured log line per request costs in this runtime, apart from everything else the gateway does
+ * (scenario "log-line").
  */
+import { newRecord } from '../../src/log/record.ts';
+import { writeRecord } from '../../src/log/write.ts';
+
 interface PassthroughEnv {
   ORIGIN: string;
 }
@@ -14,14 +17,13 @@ export default {
     const url = new URL(request.url);
     const started = Date.now();
     const response = await fetch(env.ORIGIN + url.pathname + url.search, request);
-    const record = {
-      v: 1, time: String(started), request_id: request.headers.get('cf-ray') ?? crypto.randomUUID(), route: 'rsa', policy: 'bench',
-      method: request.method, host: url.hostname, path: url.pathname, mode: 'enforce', outcome: 'allowed', status: response.status,
-      findings: [], finding: null, codes: '', iss: 'https://rsa.bench.example', aud: 'https://bench-api.example', app: 'bench', sub: 'bench-user',
-      kid: 'bench-rsa', alg: 'RS256', key_layer: 'memory', token_fp: '0123456789abcdef', token_cache: 'hit', latency_ms: Date.now() - started,
-      origin_status: response.status, colo: null, error: null,
-    };
-    ctx.waitUntil(Promise.resolve().then(() => console.log(record)));
+    const record = newRecord(request, url, request.headers.get('cf-ray') ?? crypto.randomUUID(), started);
+    Object.assign(record, {
+      route: 'rsa', policy: 'bench', mode: 'enforce', outcome: 'allowed', status: response.status, iss: 'https://rsa.bench.example',
+      aud: 'https://bench-api.example', app: 'bench', sub: 'bench-user', kid: 'bench-rsa', alg: 'RS256', key_layer: 'memory',
+      token_fp: '0123456789abcdef', token_cache: 'hit', latency_ms: Date.now() - started, origin_status: response.status,
+    });
+    ctx.waitUntil(writeRecord(record, { format: 'json', subject: 'plain', analytics: undefined }));
     return response;
   },
 } satisfies ExportedHandler<PassthroughEnv>;

@@ -63,12 +63,6 @@ export async function runRequestCost(config: unknown, fixture: RequestCostFixtur
     try { return await fetch(target, { method: r.method, headers: new Headers(r.headers), redirect: 'manual', signal: abort.signal }); } finally { clearTimeout(timer); }
   };
   else if (variant === 'fetch-rewrap') run = async () => { const r = request(); const res = await fetch(target, { method: r.method, headers: new Headers(r.headers), redirect: 'manual' }); return new Response(res.body, res); };
-  else if (variant === 'fetch-log-obj') run = async () => { const r = request(); const res = await fetch(target, r); console.log(newRecord(r, new URL(r.url), 'id', Date.now())); return res; };
-  else if (variant === 'fetch-log-str') run = async () => { const r = request(); const res = await fetch(target, r); console.log(JSON.stringify(newRecord(r, new URL(r.url), 'id', Date.now()))); return res; };
-  else if (variant === 'fetch-log-obj-wait') run = async () => { const r = request(); const res = await fetch(target, r); ctx.waitUntil((async () => console.log(newRecord(r, new URL(r.url), 'id', Date.now())))()); return res; };
-  else if (variant === 'fetch-waituntil') run = () => { ctx.waitUntil(Promise.resolve()); return fetch(target, request()); };
-  else if (variant === 'fetch-onebig') run = () => { const r = request(); const h = new Headers(r.headers); h.set('x-verified-assertion', 'v'.repeat(700)); return fetch(target, { method: r.method, headers: h }); };
-  else if (variant === 'fetch-smalls') run = () => { const r = request(); const h = new Headers(r.headers); for (let i = 0; i < 7; i++) h.set(`x-verified-h${i}`, 'v'.repeat(30)); return fetch(target, { method: r.method, headers: h }); };
   else if (variant === 'fetch-timeout') run = () => { const r = request(); return fetch(target, { method: r.method, headers: new Headers(r.headers), redirect: 'manual', signal: AbortSignal.timeout(30000) }); };
   else if (variant === 'fetch-set8' || variant === 'fetch-array8' || variant === 'fetch-init8') {
     const added: [string, string][] = Array.from({ length: 7 }, (_, i) => [`x-verified-h${i}`, 'v'.repeat(30)]);
@@ -86,14 +80,12 @@ export async function runRequestCost(config: unknown, fixture: RequestCostFixtur
       return fetch(target, { method: r.method, headers: variant === 'fetch-array8' ? entries : new Headers(entries) });
     };
   }
-  else if (variant === 'fetch-bigheaders') run = () => { const r = request(); const h = new Headers(r.headers); for (let i = 0; i < 8; i++) h.set(`x-verified-h${i}`, 'v'.repeat(i === 7 ? 600 : 30)); return fetch(target, { method: r.method, headers: h }); };
   else if (variant === 'handle' || variant === 'handle-nolog') run = () => gatewayFor(config, true).handle(request(), env, ctx);
   else if (variant === 'handle-nocache') run = () => gatewayFor(config, false).handle(request(), env, ctx);
   else if (variant === 'handle-routes-10') run = () => gatewayFor(config, true).handle(new Request(`https://gateway.example${fixture.lastRoute10}`, { headers }), env, ctx);
   else if (variant === 'handle-routes-1000') run = () => gatewayFor(fixture.config1000, true, true, 'routes-1000').handle(new Request(`https://gateway.example${fixture.lastRoute1000}`, { headers }), env, ctx);
-  else if (variant === 'handle-noassert' || variant === 'handle-noassert-nolog') run = () => gatewayFor(config, true, false).handle(request(), env, ctx);
+  else if (variant === 'handle-noassert') run = () => gatewayFor(config, true, false).handle(request(), env, ctx);
   else if (variant === 'handle-hmac') run = () => gatewayFor(config, true, 'hmac').handle(request(), env, ctx);
-  else if (variant === 'handle-jsonlog') run = () => gatewayFor(config, true).handle(request(), env, ctx);
   else {
     const stage = stageOf(variant, loadCompiledConfig(config), request(), fixture, env);
     run = async () => {
@@ -102,9 +94,7 @@ export async function runRequestCost(config: unknown, fixture: RequestCostFixtur
     };
   }
   const log = console.log;
-  if (variant === 'handle-nolog' || variant === 'handle-noassert-nolog') console.log = () => {};
-  // What the record would cost written as one JSON string instead of an object.
-  if (variant === 'handle-jsonlog') console.log = (value: unknown) => log(JSON.stringify(value));
+  if (variant === 'handle-nolog') console.log = () => {};
   try {
     const statuses = new Set<number>();
     for (let i = 0; i < n; i++) {
@@ -141,8 +131,6 @@ function stageOf(variant: string, config: ReturnType<typeof loadCompiledConfig>,
         if (!keys.ok) throw new Error(keys.reason);
         return crypto.subtle.sign('Ed25519', keys.setup.signer.key, SIGN_INPUT);
       };
-    case 'stage-digest':
-      return () => crypto.subtle.digest('SHA-256', SIGN_INPUT.subarray(0, 300));
     case 'stage-noop':
       return () => undefined;
     case 'stage-url':
