@@ -140,7 +140,7 @@ export class Gateway {
     const identity = await identityFor({ route, prefix, assertion, requestId, verified, target, env, now });
     if (!identity.ok) return this.#failure(record, 500, identity.reason, requestId);
     for (const [name, value] of identity.headers) headers.set(name, value);
-    // The origin gets no header for such a claim (a cut value would read as another valid value); the log says which.
+    // The origin gets no header for a value over the cap (a cut value would read as another valid value); the log says which.
     if (identity.omitted.length > 0) record.omitted_headers = identity.omitted;
     const forwarded = await forwardToOrigin(request, resolved.origin, headers, route.forward.timeoutMs);
     if (!forwarded.ok) return this.#failure(record, forwarded.kind === 'timeout' ? 504 : 502, `origin ${forwarded.kind}: ${forwarded.reason}`, requestId);

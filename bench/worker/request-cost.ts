@@ -7,7 +7,7 @@
  */
 import { loadCompiledConfig } from '../../src/config/load.ts';
 import type { Env } from '../../src/env.ts';
-import { headerSafe, identityHeaders } from '../../src/forward/identity-headers.ts';
+import { headerValue, identityHeaders } from '../../src/forward/identity-headers.ts';
 import { sanitizeRequestHeaders } from '../../src/forward/sanitize.ts';
 import { Gateway } from '../../src/gateway.ts';
 import { mintAssertion } from '../../src/forward/assertion.ts';
@@ -146,11 +146,11 @@ function stageOf(variant: string, config: ReturnType<typeof loadCompiledConfig>,
     case 'stage-identity':
       return () => {
         const headers = new Headers();
-        for (const [name, value] of identityHeaders(prefix, { routeId: route.id, requestId: 'a'.repeat(36), verified: { claims, appClaim: ['app_id'] } })) headers.set(name, value);
+        for (const [name, value] of identityHeaders(prefix, { routeId: route.id, requestId: 'a'.repeat(36), verified: { claims, appClaim: ['app_id'] } }).headers) headers.set(name, value);
         return headers;
       };
     case 'stage-headersafe':
-      return () => [claims.sub, claims.iss, claims.app_id, claims.scope, String(claims.exp), route.id].map(headerSafe);
+      return () => [claims.sub, claims.iss, claims.app_id, claims.scope, String(claims.exp), route.id].map(headerValue);
     case 'stage-headersafe-before':
       return () => [claims.sub, claims.iss, claims.app_id, claims.scope, String(claims.exp), route.id].map(headerSafeBefore);
     case 'stage-record':

@@ -7,6 +7,7 @@
  */
 import { MAX_IDENTITY_HEADER_VALUE_BYTES } from '../config/constants.ts';
 import type { ClaimHeader } from '../config/types.ts';
+import { isScalar } from '../verify/claim-rules.ts';
 import { readClaim, type Claims } from '../verify/claims.ts';
 import { encodeForHeader } from './identity-headers.ts';
 
@@ -18,17 +19,12 @@ export interface ClaimHeaderResult {
   values: Record<string, unknown>;
 }
 
-const isScalar = (value: unknown): value is string | number | boolean => ['string', 'number', 'boolean'].includes(typeof value);
-
 function render(value: unknown, format: ClaimHeader['format']): string | null {
   if (value === undefined || value === null) return null;
-  if (format === 'json') return encodeForHeader(JSON.stringify(value), '', MAX_IDENTITY_HEADER_VALUE_BYTES);
-  if (isScalar(value)) return encodeForHeader(String(value), '', MAX_IDENTITY_HEADER_VALUE_BYTES);
-  if (Array.isArray(value) && value.every(isScalar)) {
-    return value.map((element) => encodeForHeader(String(element), ',', MAX_IDENTITY_HEADER_VALUE_BYTES)).join(',');
-  }
-  // An object, or an array holding objects: only JSON says it without loss.
-  return encodeForHeader(JSON.stringify(value), '', MAX_IDENTITY_HEADER_VALUE_BYTES);
+  if (format !== 'json' && isScalar(value)) return encodeForHeader(String(value));
+  if (format !== 'json' && Array.isArray(value) && value.every(isScalar)) return value.map((element) => encodeForHeader(String(element), ',')).join(',');
+  // JSON asked for, or an object or an array holding objects: only JSON says it without loss.
+  return encodeForHeader(JSON.stringify(value));
 }
 
 export function claimHeaders(claims: Claims, mapping: readonly ClaimHeader[]): ClaimHeaderResult {

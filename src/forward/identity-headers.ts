@@ -3,30 +3,23 @@ import { MAX_IDENTITY_HEADER_VALUE_BYTES } from '../config/constants.ts';
 import type { ClaimPath } from '../config/types.ts';
 import { grantedScopes, readClaim, type Claims } from '../verify/claims.ts';
 
-/** Visible ASCII (and space) without `%`, not starting or ending with a space: what headerSafe keeps as it is. */
+/** Visible ASCII (and space) without `%`, not starting or ending with a space: what encodeForHeader keeps as it is. */
 const SAFE_AS_IS = /^(?:[\x21-\x24\x26-\x7e](?:[\x20-\x24\x26-\x7e]*[\x21-\x24\x26-\x7e])?)?$/;
-
-/**
- * Header values must be visible ASCII: anything else (non-ASCII names, CR/LF an issuer let through) is
- * percent-encoded, and `%` too so the encoding is reversible with decodeURIComponent. A space that would
- * start or end the value is encoded as well: HTTP trims it on the wire, and the origin would get (and hash
- * for the assertion) another value. Capped in length, cut at a whole character.
- */
-export function headerSafe(value: string): string {
-  // Nearly every value (sub, iss, app, scope, exp) is short visible ASCII: pass it through without a per-character loop.
-  if (value.length <= MAX_IDENTITY_HEADER_VALUE_BYTES && SAFE_AS_IS.test(value)) return value;
-  return encodeForHeader(value, '', MAX_IDENTITY_HEADER_VALUE_BYTES, true);
-}
 
 /** U+FFFD, for a lone surrogate (valid in JSON text, not encodable as UTF-8). */
 const REPLACEMENT = '%EF%BF%BD';
 
 /**
- * As headerSafe, also encoding `alsoEncode`. Past `cap` it stops: with `cutAtCap` it returns what fits,
- * ending on a whole character; without, the first piece over the cap, so the caller sees the value was too
- * long (claim headers leave such a value out rather than cut it).
+ * Header values must be visible ASCII: anything else (non-ASCII names, CR/LF an issuer let through) is
+ * percent-encoded, and `%` too so the encoding is reversible with decodeURIComponent, and the characters of
+ * `alsoEncode` (a list's separator). A space that would start or end the value is encoded as well: HTTP
+ * trims it on the wire, and the origin would get (and hash for the assertion) another value. Once past
+ * MAX_IDENTITY_HEADER_VALUE_BYTES it stops and returns what it has, longer than the cap: the caller leaves
+ * such a value out (headerValue).
  */
-export function encodeForHeader(value: string, alsoEncode: string, cap: number, cutAtCap = false): string {
+export function encodeForHeader(value: string, alsoEncode = ''): string {
+  // Nearly every value (sub, iss, app, scope, exp, a role) is short visible ASCII: pass it through without a per-character loop.
+  if (value.length <= MAX_IDENTITY_HEADER_VALUE_BYTES && SAFE_AS_IS.test(value) && !hasAny(value, alsoEncode)) return value;
   let out = '';
   for (let i = 0; i < value.length; ) {
     const code = value.codePointAt(i)!;
@@ -34,11 +27,23 @@ export function encodeForHeader(value: string, alsoEncode: string, cap: number, 
     const atEdge = i === 0 || i + char.length === value.length;
     const keep = code >= 0x20 && code <= 0x7e && char !== '%' && !alsoEncode.includes(char) && !(code === 0x20 && atEdge);
     const piece = keep ? char : code >= 0xd800 && code <= 0xdfff ? REPLACEMENT : encodeURIComponent(char);
-    if (out.length + piece.length > cap) return cutAtCap ? out : out + piece;
     out += piece;
+    if (out.length > MAX_IDENTITY_HEADER_VALUE_BYTES) return out;
     i += char.length;
   }
   return out;
+}
+
+const hasAny = (value: string, chars: string) => chars !== '' && [...chars].some((char) => value.includes(char));
+
+/**
+ * The header value for `value`, or null when it is over the cap once encoded. Such a value is left out,
+ * never cut: a cut subject or list of scopes would read as another valid value, and the signed assertion,
+ * which covers the headers as sent, would vouch for it.
+ */
+export function headerValue(value: string): string | null {
+  const encoded = encodeForHeader(value);
+  return encoded.length > MAX_IDENTITY_HEADER_VALUE_BYTES ? null : encoded;
 }
 
 /** The names (after the prefix) of the standard set; claim_headers may not reuse them. */
@@ -51,21 +56,28 @@ export interface IdentityInput {
   verified: { claims: Claims; appClaim: ClaimPath } | null;
 }
 
+export interface IdentityHeaders {
+  headers: [string, string][];
+  /** Header names whose value was over the cap and was not sent (the record's omitted_headers). */
+  omitted: string[];
+}
+
 /** The standard set: route and request id always; sub, iss, app, scope and exp of a verified token. */
-export function identityHeaders(prefix: string, input: IdentityInput): [string, string][] {
-  const headers: [string, string][] = [
-    [`${prefix}route`, input.routeId],
-    [`${prefix}request-id`, headerSafe(input.requestId)],
-  ];
-  if (input.verified === null) return headers;
-  const { claims, appClaim } = input.verified;
+export function identityHeaders(prefix: string, input: IdentityInput): IdentityHeaders {
+  const result: IdentityHeaders = { headers: [[`${prefix}route`, input.routeId]], omitted: [] };
   const add = (name: string, value: unknown) => {
-    if (typeof value === 'string' || typeof value === 'number') headers.push([`${prefix}${name}`, headerSafe(String(value))]);
+    if (typeof value !== 'string' && typeof value !== 'number') return;
+    const safe = headerValue(String(value));
+    if (safe === null) result.omitted.push(`${prefix}${name}`);
+    else result.headers.push([`${prefix}${name}`, safe]);
   };
+  add('request-id', input.requestId);
+  if (input.verified === null) return result;
+  const { claims, appClaim } = input.verified;
   add('sub', claims.sub);
   add('iss', claims.iss);
   add('app', readClaim(claims, appClaim));
   add('scope', [...grantedScopes(claims)].join(' ') || undefined);
   add('exp', claims.exp);
-  return headers;
+  return result;
 }

@@ -44,15 +44,16 @@ function assertedIdentity(claims: Claims, issuer: CompiledIssuer, routeId: strin
 
 export async function identityFor(input: IdentityRequest): Promise<IdentityResult> {
   const { route, prefix, verified } = input;
-  const headers = identityHeaders(prefix, {
+  const { headers, omitted } = identityHeaders(prefix, {
     routeId: route.id,
     requestId: input.requestId,
     verified: verified && { claims: verified.claims, appClaim: verified.issuer.appClaim },
   });
-  if (verified === null) return { ok: true, headers, omitted: [] };
+  if (verified === null) return { ok: true, headers, omitted };
   const mapped = claimHeaders(verified.claims, route.forward.claimHeaders);
   headers.push(...mapped.headers);
-  if (input.assertion === null) return { ok: true, headers, omitted: mapped.omitted };
+  omitted.push(...mapped.omitted);
+  if (input.assertion === null) return { ok: true, headers, omitted };
 
   const keys = await signingSetup(input.assertion, input.env);
   if (!keys.ok) return { ok: false, reason: `assertion: ${keys.reason}` };
@@ -70,5 +71,5 @@ export async function identityFor(input: IdentityRequest): Promise<IdentityResul
     keys.setup.signer,
   );
   headers.push([input.assertion.header, assertion]);
-  return { ok: true, headers, omitted: mapped.omitted };
+  return { ok: true, headers, omitted };
 }

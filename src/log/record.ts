@@ -55,7 +55,7 @@ export interface VerificationRecord {
   colo: string | null;
   /** Why the gateway itself could not answer as planned (origin unreachable, an internal fault); never client detail. */
   error: string | null;
-  /** Claim headers of the route left out of the forwarded request because their value was over the size cap; null when none. */
+  /** Identity headers (standard or claim headers) left out of the forwarded request because their value was over the size cap; null when none. */
   omitted_headers: string[] | null;
 }
 

@@ -21,7 +21,7 @@ export function readClaim(claims: Claims, path: ClaimPath): unknown {
 /** How a claim path is named in findings: nested names joined by "." (a one-element path is its name as written). */
 export const claimName = (path: ClaimPath) => path.join('.');
 
-const isScalar = (value: unknown): value is ClaimScalar => typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+export const isScalar = (value: unknown): value is ClaimScalar => typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
 
 /** null when the rule holds, else the one finding that says why. */
 export function checkClaimRule(claims: Claims, rule: ClaimRule): Finding | null {

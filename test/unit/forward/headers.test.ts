@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeForHeader, headerSafe, identityHeaders } from '../../../src/forward/identity-headers.ts';
+import { encodeForHeader, headerValue, identityHeaders } from '../../../src/forward/identity-headers.ts';
 import { originUrl } from '../../../src/forward/origin.ts';
 import { sanitizeRequestHeaders } from '../../../src/forward/sanitize.ts';
 
@@ -33,7 +33,7 @@ describe('sanitizeRequestHeaders', () => {
 describe('identityHeaders', () => {
   it('states the verified identity', () => {
     const claims = { sub: 'u1', iss: 'https://idp/', app_id: 'billing', scope: 'a b', scp: ['c'], exp: 1800000000 };
-    expect(identityHeaders('x-verified-', { routeId: 'r', requestId: 'id-1', verified: { claims, appClaim: ['app_id'] } })).toEqual([
+    expect(identityHeaders('x-verified-', { routeId: 'r', requestId: 'id-1', verified: { claims, appClaim: ['app_id'] } }).headers).toEqual([
       ['x-verified-route', 'r'],
       ['x-verified-request-id', 'id-1'],
       ['x-verified-sub', 'u1'],
@@ -45,24 +45,34 @@ describe('identityHeaders', () => {
   });
 
   it('states only the route and request id on public routes', () => {
-    expect(identityHeaders('x-verified-', { routeId: 'p', requestId: 'id', verified: null })).toEqual([
-      ['x-verified-route', 'p'],
-      ['x-verified-request-id', 'id'],
-    ]);
+    expect(identityHeaders('x-verified-', { routeId: 'p', requestId: 'id', verified: null })).toEqual({
+      headers: [
+        ['x-verified-route', 'p'],
+        ['x-verified-request-id', 'id'],
+      ],
+      omitted: [],
+    });
+  });
+
+  it('leaves a value over the cap out and names it, never cuts it (a cut scope list would read as another list)', () => {
+    const scope = `${'s'.repeat(2042)} admin.readonly`;
+    const claims = { sub: 'é'.repeat(400), iss: 'https://idp/', scope, exp: 1800000000 };
+    const result = identityHeaders('x-verified-', { routeId: 'r', requestId: 'id-1', verified: { claims, appClaim: ['app_id'] } });
+    expect(result.omitted).toEqual(['x-verified-sub', 'x-verified-scope']);
+    expect(result.headers.map(([name]) => name)).toEqual(['x-verified-route', 'x-verified-request-id', 'x-verified-iss', 'x-verified-exp']);
   });
 
   it('makes any claim value header-safe and reversible', () => {
-    for (const value of ['Zoë', 'a\r\nx-verified-sub: admin', '100%', '😀', 'x'.repeat(5000)]) {
-      const safe = headerSafe(value);
+    for (const value of ['Zoë', 'a\r\nx-verified-sub: admin', '100%', '😀', 'x'.repeat(2048)]) {
+      const safe = headerValue(value)!;
       expect(() => new Headers({ h: safe })).not.toThrow();
       expect(safe).toMatch(/^[\x20-\x7e]*$/);
-      if (value.length < 100) expect(decodeURIComponent(safe)).toBe(value);
-      else expect(safe.length).toBeLessThanOrEqual(2048);
+      expect(decodeURIComponent(safe)).toBe(value);
     }
   });
 });
 
-describe('headerSafe at the edges', () => {
+describe('headerValue at the edges', () => {
   it.each([
     [' lead', '%20lead'],
     ['trail ', 'trail%20'],
@@ -70,10 +80,10 @@ describe('headerSafe at the edges', () => {
     [' ', '%20'],
     ['in side', 'in side'],
   ])('encodes a space that would start or end %j (HTTP trims it): %j', (value, expected) => {
-    expect(headerSafe(value)).toBe(expected);
+    expect(headerValue(value)).toBe(expected);
     expect(decodeURIComponent(expected)).toBe(value);
     // What the origin receives is what the gateway hashed for the assertion.
-    expect(new Headers({ h: headerSafe(value) }).get('h')).toBe(expected);
+    expect(new Headers({ h: headerValue(value)! }).get('h')).toBe(expected);
   });
 
   it.each([
@@ -81,21 +91,32 @@ describe('headerSafe at the edges', () => {
     ['😀 x 400 (four-byte characters)', '😀'.repeat(400)],
     ['x 2047 then %', `${'x'.repeat(2047)}%`],
     ['x 2046 then é', `${'x'.repeat(2046)}é`],
-  ])('cuts an over-long value at a whole character, so it still decodes: %s', (_label, value) => {
-    const safe = headerSafe(value);
-    expect(safe.length).toBeLessThanOrEqual(2048);
-    expect(safe.length).toBeGreaterThan(2048 - 12); // at most one character's escapes short of the cap
-    expect(value.startsWith(decodeURIComponent(safe))).toBe(true);
+    ['x 4000', 'x'.repeat(4000)],
+  ])('leaves a value out (null) when its encoding is over the cap, never a cut of it: %s', (_label, value) => {
+    expect(headerValue(value)).toBeNull();
+  });
+
+  it.each([
+    ['x 2048', 'x'.repeat(2048)],
+    ['x 2045 then %', `${'x'.repeat(2045)}%`],
+    ['x 2042 then é', `${'x'.repeat(2042)}é`],
+  ])('keeps a value whose encoding is exactly at the cap: %s', (_label, value) => {
+    expect(headerValue(value)!.length).toBe(2048);
+    expect(decodeURIComponent(headerValue(value)!)).toBe(value);
   });
 
   it('replaces a lone surrogate (valid in JSON, not in UTF-8) instead of throwing', () => {
-    expect(headerSafe('a\ud800b')).toBe('a%EF%BF%BDb');
-    expect(encodeForHeader('\udc00', '', 100)).toBe('%EF%BF%BD');
+    expect(headerValue('a\ud800b')).toBe('a%EF%BF%BDb');
+    expect(encodeForHeader('\udc00')).toBe('%EF%BF%BD');
   });
 
-  it('without cutAtCap, returns past the cap so a claim header can be left out whole', () => {
-    expect(encodeForHeader('x'.repeat(20), '', 10).length).toBeGreaterThan(10);
-    expect(encodeForHeader('x'.repeat(20), '', 10, true)).toBe('x'.repeat(10));
+  it('encodeForHeader stops once past the cap, so a long value costs no more than the cap to judge', () => {
+    expect(encodeForHeader('é'.repeat(100_000)).length).toBe(2052);
+  });
+
+  it('encodes the separator of a list element, in the fast path too', () => {
+    expect(encodeForHeader('a,b', ',')).toBe('a%2Cb');
+    expect(encodeForHeader('a,b')).toBe('a,b');
   });
 });
 
