@@ -2,10 +2,11 @@
  * Shared setup of the attack-catalog tests: one issuer and one route like a real deployment, the outside
  * world behind fetch, and helpers that build hostile tokens byte for byte from keys the tests create.
  */
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
 import type { Algorithm } from '../../src/config/types.ts';
 import { bytesToBase64Url } from '../../src/token/base64url.ts';
 import { bearer, gatewayFor, send } from '../helpers/gateway.ts';
+import { spyKvReads } from '../helpers/key-scenario.ts';
 import { jwksOf, makeKey, nowSeconds, type TestKey } from '../helpers/keys.ts';
 import { OutsideWorld } from '../helpers/outside-world.ts';
 import { RecordCapture } from '../helpers/records.ts';
@@ -86,11 +87,27 @@ export interface Expectation {
   atMostFetches?: number;
 }
 
-/** Sends `token` to a route and asserts a clean refusal: never 200, never 5xx, nothing at the origin. */
+/**
+ * Sends `token` to a route and asserts a clean refusal: never 200, never 5xx, nothing at the origin. With
+ * `fetches: 0` the token must not reach the key lookup at all: no fetch, and no read of the Cache API or KV
+ * either (earlier tests of a file leave the key set there, so a lookup would cost no fetch and go unseen).
+ */
 export async function expectRefused(kit: Kit, gateway: ReturnType<typeof newGateway>, token: string, expected: Expectation = {}): Promise<void> {
   const fetchesBefore = kit.world.fetchCount();
   const originBefore = kit.world.originRequests.length;
-  const response = await send(gateway, new Request('https://gw.example/billing/x', { headers: bearer(token) }));
+  const cacheSpy = vi.spyOn(caches.default, 'match');
+  const kvSpy = spyKvReads();
+  let response: Response;
+  // Counted before the spies are restored: restoring clears their calls.
+  let layerReads: { cache: number; kv: number };
+  try {
+    response = await send(gateway, new Request('https://gw.example/billing/x', { headers: bearer(token) }));
+  } finally {
+    layerReads = { cache: cacheSpy.mock.calls.length, kv: kvSpy.mock.calls.length };
+    cacheSpy.mockRestore();
+    kvSpy.mockRestore();
+  }
+  if (expected.fetches === 0) expect(layerReads).toEqual({ cache: 0, kv: 0 });
   expect(response.status).not.toBe(200);
   expect(response.status).toBeLessThan(500);
   expect(response.status).toBe(expected.status ?? 401);
