@@ -112,6 +112,20 @@ describe('tokens refused before the key step', () => {
     expect(kvReads).not.toHaveBeenCalled();
   });
 
+  it('a known kid whose key does not fit the token\'s alg (an RSA kid under ES256, both allowed) is refused from memory, even past the cooldown', async () => {
+    expect((await t.s.call(t.s.token())).status).toBe(200);
+    expect(t.s.fetches()).toBe(1);
+    t.s.clock.advance(31);
+    const [, payload] = (await t.s.token()).split('.');
+    const header = bytesToBase64Url(new TextEncoder().encode(JSON.stringify({ alg: 'ES256', kid: 'k1' })));
+    const kvReads = spyKvReads();
+    const response = await t.s.call(`${header}.${payload}.${bytesToBase64Url(new Uint8Array(64))}`);
+    expect(response.status).toBe(401);
+    expect(t.logs.last().findings[0]).toMatchObject({ code: 'kid_unknown', actual: 'k1' });
+    expect(t.s.fetches()).toBe(1);
+    expect(kvReads).not.toHaveBeenCalled();
+  });
+
   it('an algorithm outside the issuer policy (PS256) costs no fetch', async () => {
     const ps = await makeKey('PS256', 'k1');
     expect((await t.s.call(t.s.token(ps))).status).toBe(401);
