@@ -20,7 +20,7 @@ import {
   type LogSubjectMode,
   type PathPattern,
 } from './types.ts';
-import { isLoopbackHost } from '../keys/jwks-fetch.ts';
+import { isAllowedKeyUrl } from '../keys/jwks-fetch.ts';
 import { DEFAULT_KEY_CACHE_POLICY } from '../keys/key-cache-policy.ts';
 import { judgeJwk } from '../keys/validate-jwk.ts';
 import { normalizeTyp } from '../verify/claims.ts';
@@ -179,7 +179,8 @@ function keyUrl(value: string, what: string, path: string, file: string, errors:
     return null;
   }
   const url = new URL(value);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+  // The runtime's rule with loopback allowed: whether a deployment allows it is decided when the Worker runs.
+  if (!isAllowedKeyUrl(url, true)) {
     errors.add(file, path, 'must be https (plain http is allowed for loopback in local development only)');
     return null;
   }

@@ -52,8 +52,6 @@ export const KEY_REFRESH_AHEAD_FRACTION = 0.8;
  * is still valid, while a key the issuer retired (perhaps compromised) must not verify for much longer.
  */
 export const DEFAULT_STALE_IF_ERROR_SECONDS = 60 * 60;
-/** The longest stale window an issuer policy may set: a day of outage is the most we tolerate unverifiable rotation. */
-export const MAX_STALE_IF_ERROR_SECONDS = 24 * 60 * 60;
 /** Imported CryptoKeys kept per isolate (LRU): ~1 KiB each, far below the 128 MB isolate limit, far above real key counts. */
 export const MAX_IMPORTED_KEYS = 512;
 /** Unknown kids remembered per isolate (LRU), so the same bogus kid never triggers a refresh twice for one key set. */
@@ -80,16 +78,12 @@ export const REQUIRED_RSA_EXPONENT = 'AQAB';
 
 /** An origin that has not sent response headers in 30 s is down for this request (Cloudflare's own proxy waits 100 s; APIs answer far sooner). */
 export const DEFAULT_ORIGIN_TIMEOUT_MS = 30_000;
-/** The signed assertion lives 60 s at most (the cap, like AWS Verified Access's 120 s halved): long enough for clock skew, short for replay. */
-export const MAX_ASSERTION_TTL_SECONDS = 60;
 export const DEFAULT_ASSERTION_TTL_SECONDS = 60;
 export const DEFAULT_GATEWAY_JWKS_PATH = '/.well-known/gateway-jwks.json';
 /** Origins cache the gateway's key set this long; a new "next" key must be published at least this long before it signs. */
 export const GATEWAY_JWKS_MAX_AGE_SECONDS = 300;
 /** A client-sent request id is used only if it is this short and visible ASCII: it goes into headers, logs and jti. */
 export const MAX_REQUEST_ID_LENGTH = 128;
-/** Claim headers per route: each is a header the origin gets; 32 stays far below header-count limits of proxies. */
-export const MAX_CLAIM_HEADERS = 32;
 /** RFC 7518 section 3.2: an HMAC key must be at least as long as the hash output; shorter Worker secrets are refused at runtime. */
 export const MIN_HMAC_SECRET_BYTES = { HS256: 32, HS384: 48, HS512: 64 } as const;
 

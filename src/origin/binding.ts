@@ -26,9 +26,14 @@ export interface HeaderBinding {
  * gateway's header-safe ASCII, so no line can smuggle a second one.
  */
 export function canonicalHeaders(entries: readonly (readonly [string, string])[]): string {
-  return sortedByName(entries)
-    .map(([name, value]) => `${name}:${value}\n`)
-    .join('');
+  return canonicalOf(sortedByName(entries));
+}
+
+/** The canonical text of entries already sorted by name: what headerBinding hashes and canonicalHeaders returns. */
+function canonicalOf(sorted: readonly (readonly [string, string])[]): string {
+  let canonical = '';
+  for (const [name, value] of sorted) canonical += `${name}:${value}\n`;
+  return canonical;
 }
 
 /** Names lower-cased, sorted by name (a stable sort keeps the order of a repeated name). */
@@ -41,8 +46,6 @@ const utf8 = new TextEncoder();
 export async function headerBinding(entries: readonly (readonly [string, string])[]): Promise<HeaderBinding> {
   // Sorted once for both halves: the gateway mints one binding per forwarded request.
   const sorted = sortedByName(entries);
-  let canonical = '';
-  for (const [name, value] of sorted) canonical += `${name}:${value}\n`;
-  const digest = await crypto.subtle.digest('SHA-256', utf8.encode(canonical));
+  const digest = await crypto.subtle.digest('SHA-256', utf8.encode(canonicalOf(sorted)));
   return { names: sorted.map(([name]) => name), sha256: base64url.encode(new Uint8Array(digest)) };
 }

@@ -11,7 +11,7 @@
  *   public             no token is looked at.
  * CORS preflight pass-through (`cors_preflight: true`) lets OPTIONS requests that carry Origin and
  * Access-Control-Request-Method through without a token, on any mode. Client-sent identity headers are
- * stripped in every case by the gateway, before this module is asked.
+ * stripped in every case by the gateway, from the copy of the request it forwards (after the decision).
  */
 import type { CompiledIssuer, CompiledRoute } from '../config/types.ts';
 import type { Finding } from '../findings.ts';
