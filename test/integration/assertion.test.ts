@@ -6,8 +6,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt, decodeProtectedHeader, type JWK } from 'jose';
 import { signingKeyImports } from '../../src/forward/signing-keys.ts';
 import { createGatewayVerifier, type ReceivedRequest } from '../../src/origin/index.ts';
-import { bearer, gatewayFor } from '../helpers/gateway.ts';
-import { gatewaySigningKey, sendWith } from '../helpers/gateway-keys.ts';
+import { bearer, gatewayFor, send } from '../helpers/gateway.ts';
+import { gatewaySigningKey } from '../helpers/gateway-keys.ts';
 import { makeKey, nowSeconds, sign, type TestKey } from '../helpers/keys.ts';
 import { OutsideWorld, type OriginRequest } from '../helpers/outside-world.ts';
 import { RecordCapture } from '../helpers/records.ts';
@@ -59,7 +59,7 @@ async function token(extra: Record<string, unknown> = {}) {
 
 /** Sends through the gateway and returns what reached the origin, as the origin module sees it. */
 async function through(gateway = gatewayFor(policy()), path = '/orders/42?x=1', init: RequestInit = {}, secrets: Record<string, string> = { GATEWAY_SIGNING_KEY: signingKey }) {
-  const response = await sendWith(gateway, new Request(`https://gw.example${path}`, { ...init, headers: { ...bearer(await token()), ...(init.headers as object) } }), secrets);
+  const response = await send(gateway, new Request(`https://gw.example${path}`, { ...init, headers: { ...bearer(await token()), ...(init.headers as object) } }), secrets);
   expect(response.status).toBe(200);
   return received(world.lastOriginRequest());
 }
@@ -70,7 +70,7 @@ function received(seen: OriginRequest): ReceivedRequest {
 }
 
 async function publishedKeys(gateway = gatewayFor(policy()), secrets: Record<string, string> = { GATEWAY_SIGNING_KEY: signingKey }): Promise<JWK[]> {
-  const response = await sendWith(gateway, new Request(GATEWAY_JWKS), secrets);
+  const response = await send(gateway, new Request(GATEWAY_JWKS), secrets);
   expect(response.status).toBe(200);
   expect(response.headers.get('cache-control')).toBe('public, max-age=300');
   return ((await response.json()) as { keys: JWK[] }).keys;
@@ -88,7 +88,7 @@ describe('the gateway JWKS endpoint', () => {
   });
 
   it('answers 500 with a generic body and logs why when the signing secret is missing', async () => {
-    const response = await sendWith(gatewayFor(policy()), new Request(GATEWAY_JWKS), { GATEWAY_SIGNING_KEY: undefined });
+    const response = await send(gatewayFor(policy()), new Request(GATEWAY_JWKS), { GATEWAY_SIGNING_KEY: undefined });
     expect(response.status).toBe(500);
     expect(await response.json()).toMatchObject({ error: 'server_error' });
     expect(logs.last().error).toBe('assertion: GATEWAY_SIGNING_KEY is not set');
@@ -115,7 +115,7 @@ describe('the assertion', () => {
   });
 
   it('verifies when a claim starts or ends with a space (HTTP trims header values; the gateway encodes those spaces)', async () => {
-    const response = await sendWith(
+    const response = await send(
       gatewayFor(policy()),
       new Request('https://gw.example/orders/42', { headers: bearer(await token({ sub: ' bob ', email: 'zoë@example.com ' })) }),
       { GATEWAY_SIGNING_KEY: signingKey },
@@ -146,7 +146,7 @@ describe('the assertion', () => {
   });
 
   it('is not minted on public routes: there is no verified identity to assert', async () => {
-    const response = await sendWith(gatewayFor(policy()), new Request('https://gw.example/open/x'), { GATEWAY_SIGNING_KEY: signingKey });
+    const response = await send(gatewayFor(policy()), new Request('https://gw.example/open/x'), { GATEWAY_SIGNING_KEY: signingKey });
     expect(response.status).toBe(200);
     expect(world.lastOriginRequest().headers['x-verified-assertion']).toBeUndefined();
     const result = await verifierWith(await publishedKeys())(received(world.lastOriginRequest()));
@@ -154,7 +154,7 @@ describe('the assertion', () => {
   });
 
   it('fails closed (500, nothing forwarded) when the gateway cannot sign', async () => {
-    const response = await sendWith(gatewayFor(policy()), new Request('https://gw.example/orders/1', { headers: bearer(await token()) }), { GATEWAY_SIGNING_KEY: '{"kty":"RSA"}' });
+    const response = await send(gatewayFor(policy()), new Request('https://gw.example/orders/1', { headers: bearer(await token()) }), { GATEWAY_SIGNING_KEY: '{"kty":"RSA"}' });
     expect(response.status).toBe(500);
     expect(world.originRequests).toHaveLength(0);
     expect(logs.last().error).toBe('assertion: GATEWAY_SIGNING_KEY is not a private JWK');
@@ -165,7 +165,7 @@ describe('the assertion', () => {
     const gateway = gatewayFor(policy());
     const before = signingKeyImports();
     for (let i = 0; i < 2; i++) {
-      const response = await sendWith(gateway, new Request('https://gw.example/orders/1', { headers: bearer(await token()) }), { GATEWAY_SIGNING_KEY: JSON.stringify(noPublicHalf) });
+      const response = await send(gateway, new Request('https://gw.example/orders/1', { headers: bearer(await token()) }), { GATEWAY_SIGNING_KEY: JSON.stringify(noPublicHalf) });
       expect(response.status).toBe(500);
       expect(await response.json()).toMatchObject({ error: 'server_error', error_description: 'The request could not be processed.' });
       expect(logs.last().error).toBe('assertion: GATEWAY_SIGNING_KEY could not be imported');
@@ -274,9 +274,9 @@ describe('hmac mode', () => {
   });
 
   it('publishes no key set and refuses a short secret', async () => {
-    const jwks = await sendWith(gatewayFor(hmacPolicy()), new Request(GATEWAY_JWKS), { GATEWAY_ASSERTION_SECRET: secret });
+    const jwks = await send(gatewayFor(hmacPolicy()), new Request(GATEWAY_JWKS), { GATEWAY_ASSERTION_SECRET: secret });
     expect(jwks.status).toBe(404);
-    const response = await sendWith(gatewayFor(hmacPolicy()), new Request('https://gw.example/orders/1', { headers: bearer(await token()) }), { GATEWAY_ASSERTION_SECRET: 'short' });
+    const response = await send(gatewayFor(hmacPolicy()), new Request('https://gw.example/orders/1', { headers: bearer(await token()) }), { GATEWAY_ASSERTION_SECRET: 'short' });
     expect(response.status).toBe(500);
     expect(logs.last().error).toBe('assertion: GATEWAY_ASSERTION_SECRET is shorter than 32 bytes');
   });

@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { JWK } from 'jose';
 import { makeApp } from '../../examples/hono-origin.ts';
-import { bearer, gatewayFor } from '../helpers/gateway.ts';
-import { gatewaySigningKey, sendWith } from '../helpers/gateway-keys.ts';
+import { bearer, gatewayFor, send } from '../helpers/gateway.ts';
+import { gatewaySigningKey } from '../helpers/gateway-keys.ts';
 import { makeKey, nowSeconds, sign, type TestKey } from '../helpers/keys.ts';
 import { OutsideWorld } from '../helpers/outside-world.ts';
 import { RecordCapture } from '../helpers/records.ts';
@@ -34,8 +34,8 @@ it('the Hono middleware accepts what the gateway forwarded and refuses a tampere
   const secrets = { GATEWAY_SIGNING_KEY: signingKey };
   const now = nowSeconds();
   const token = await sign(idpKey, { iss: IDP, aud: 'api', sub: 'u-1', app_id: 'shop', tid: 'acme', scope: 'orders:read', iat: now, exp: now + 60 });
-  expect((await sendWith(gateway, new Request('https://gw.example/orders/7', { headers: bearer(token) }), secrets)).status).toBe(200);
-  const jwks = (await (await sendWith(gateway, new Request('https://gw.example/.well-known/gateway-jwks.json'), secrets)).json()) as { keys: JWK[] };
+  expect((await send(gateway, new Request('https://gw.example/orders/7', { headers: bearer(token) }), secrets)).status).toBe(200);
+  const jwks = (await (await send(gateway, new Request('https://gw.example/.well-known/gateway-jwks.json'), secrets)).json()) as { keys: JWK[] };
 
   const app = makeApp({ issuer: 'edge-jwt-gateway', audience: 'shop', keys: jwks.keys });
   const seen = world.lastOriginRequest();
