@@ -217,11 +217,13 @@ describe('the request id', () => {
     expect(logs.last().request_id).toBe('client-2');
     await send(gateway, new Request('https://gw.example/x', { headers: { 'cf-ray': 'ray-3', 'x-request-id': 'has space' } }));
     expect(logs.last().request_id).toBe('ray-3');
+    expect(world.lastOriginRequest().headers['x-verified-request-id']).toBe('ray-3');
   });
 
   it('is in the body of an error answer', async () => {
     const gateway = gatewayFor({ ...policy('x-request-id'), routes: { r: { path: '/only', mode: 'public', origin: 'https://origin.example' } } });
     const response = await send(gateway, new Request('https://gw.example/other', { headers: { 'x-request-id': 'client-404' } }));
+    expect(response.status).toBe(404);
     expect(await response.json()).toMatchObject({ request_id: 'client-404' });
   });
 });

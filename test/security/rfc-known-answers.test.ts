@@ -48,7 +48,7 @@ describe('RFC 7515 Appendix A', () => {
   it.each(['RFC7515-A.2', 'RFC7515-A.3'])('%s verifies at the pinned clock; as an access token it lacks only aud and sub; after exp it is also expired', async (id) => {
     const example = (await appendix()).get(id)!;
     const before = await authenticateAt(example.compact, 'joe', example.jwk_public, example.alg, BEFORE_EXP);
-    // The signature verified (evidence is filled in only after it does) and nothing about time is wrong.
+    // The signature verified: only a verified token gets as far as the claim checks, whose findings these are; and nothing about time is wrong.
     expect(before.evidence.keyLayer).toBe('inline');
     expect(codes(before)).toEqual(['claim_missing:aud', 'claim_missing:sub']);
     const after = await authenticateAt(example.compact, 'joe', example.jwk_public, example.alg, EXP + 61);
@@ -62,7 +62,7 @@ describe('RFC 7515 Appendix A', () => {
     expect(configurationFor([c44.input.key]).unconfigurable).toMatch(/not UTF-8/);
   });
 
-  it('A.1 (HS256), A.4 (ES512) and A.5 (alg none) are refused by an RSA/EC/EdDSA issuer before any key is looked up', async () => {
+  it('A.1 (HS256), A.4 (ES512) and A.5 (alg none) are refused by an RSA/EC/EdDSA issuer at the algorithm stage (attacks-token.test.ts holds the order in the gateway itself)', async () => {
     const cases = await appendix();
     for (const id of ['RFC7515-A.1', 'RFC7515-A.4', 'RFC7515-A.5']) {
       const example = cases.get(id)!;

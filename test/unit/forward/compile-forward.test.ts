@@ -91,16 +91,16 @@ describe('forwarding in policies', () => {
   it.each([
     ['a claim header that reuses a standard name', {}, { claim_headers: { sub: 'email' } }, '/routes/r/claim_headers/sub', /standard identity headers/],
     ['a claim header named like the assertion header', { assertion: {} }, { claim_headers: { assertion: 'x' } }, '/routes/r/claim_headers/assertion', /is the assertion header/],
-    ['an upper-case claim header name', {}, { claim_headers: { Email: 'email' } }, '/routes/r/claim_headers/Email', /pattern|value/],
+    ['an upper-case claim header name', {}, { claim_headers: { Email: 'email' } }, '/routes/r/claim_headers/Email', /^value does not match pattern \^\[a-z0-9\]/],
     ['an origin URL with a query', {}, { origin: { url: 'https://o.example/?a=1' } }, '/routes/r/origin/url', /query/],
-    ['a strip prefix with a trailing slash', {}, { origin: { url: 'https://o.example', strip_path_prefix: '/api/' } }, '/routes/r/origin', /./],
-    ['an assertion lifetime over 60 s', { assertion: { ttl_seconds: 61 } }, {}, '/settings/assertion/ttl_seconds', /./],
+    ['a strip prefix with a trailing slash', {}, { origin: { url: 'https://o.example', strip_path_prefix: '/api/' } }, '/routes/r/origin/strip_path_prefix', /^value does not match pattern/],
+    ['an assertion lifetime over 60 s', { assertion: { ttl_seconds: 61 } }, {}, '/settings/assertion/ttl_seconds', /^61 is greater than 60/],
     ['claim headers on a public route', {}, { claim_headers: { email: 'email' } }, '/routes/r/claim_headers', /public route verifies no token/],
-    ['an origin timeout of 0', {}, { origin_timeout_ms: 0 }, '/routes/r/origin_timeout_ms', /./],
+    ['an origin timeout of 0', {}, { origin_timeout_ms: 0 }, '/routes/r/origin_timeout_ms', /^0 is less than 10/],
   ])('refuses %s', (_name, settings, route, path, message) => {
     const result = compile(settings, { origin: 'https://o.example', ...route });
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.errors.some((e) => e.path.startsWith(path) && message.test(e.message)), JSON.stringify(result.errors)).toBe(true);
+    expect(result.errors.some((e) => e.path === path && message.test(e.message)), JSON.stringify(result.errors)).toBe(true);
   });
 });

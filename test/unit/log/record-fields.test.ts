@@ -35,7 +35,8 @@ describe('the record\'s time', () => {
     for (let i = 0; i < 20_000; i++) {
       // 1970-01-01 to 9999-12-31, the range a record's time can have.
       const ms = Math.floor(Math.random() * 253_402_300_800_000);
-      expect(isoTime(ms)).toBe(new Date(ms).toISOString());
+      // The input in the message: a failure of a random case can be reproduced.
+      expect(isoTime(ms), String(ms)).toBe(new Date(ms).toISOString());
     }
   });
 });
