@@ -3,7 +3,8 @@
  * requests, an echo origin that records what reached it, and an unreachable network for anything else.
  * Only fetch is replaced; KV, the Cache API and the runtime are workerd's own.
  */
-import { vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, vi } from 'vitest';
+import { RecordCapture } from './records.ts';
 
 export interface OriginRequest {
   method: string;
@@ -110,4 +111,30 @@ export class OutsideWorld {
     if (!last) throw new Error('no request reached the origin');
     return last;
   }
+}
+
+export interface WorldHooks {
+  world: OutsideWorld;
+  logs: RecordCapture;
+}
+
+/**
+ * The usual file-level setup: the world `build` returns, installed before the file's tests (after the
+ * beforeAll hooks registered before this call, so it may use their keys), a record capture beside it,
+ * the origin's requests cleared after each test, and both restored after the file.
+ */
+export function useOutsideWorld(build: () => OutsideWorld | Promise<OutsideWorld>): WorldHooks {
+  const hooks = {} as WorldHooks;
+  beforeAll(async () => {
+    hooks.world = (await build()).install();
+    hooks.logs = new RecordCapture();
+  });
+  afterEach(() => {
+    hooks.world.originRequests.length = 0;
+  });
+  afterAll(() => {
+    hooks.world?.restore();
+    hooks.logs?.restore();
+  });
+  return hooks;
 }

@@ -2,20 +2,17 @@
  * The signed assertion, end to end: minted by the gateway in workerd for the request the origin receives,
  * checked by the origin module (src/origin) exactly as an origin would, with the keys the gateway publishes.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt, decodeProtectedHeader, type JWK } from 'jose';
 import { signingKeyImports } from '../../src/forward/signing-keys.ts';
 import { createGatewayVerifier, type ReceivedRequest } from '../../src/origin/index.ts';
 import { bearer, gatewayFor, send } from '../helpers/gateway.ts';
 import { gatewaySigningKey } from '../helpers/gateway-keys.ts';
 import { makeKey, nowSeconds, sign, type TestKey } from '../helpers/keys.ts';
-import { OutsideWorld, type OriginRequest } from '../helpers/outside-world.ts';
-import { RecordCapture } from '../helpers/records.ts';
+import { type OriginRequest, OutsideWorld, useOutsideWorld } from '../helpers/outside-world.ts';
 
 const IDP = 'https://idp.example/';
 const GATEWAY_JWKS = 'https://gw.example/.well-known/gateway-jwks.json';
-let world: OutsideWorld;
-let logs: RecordCapture;
 let idpKey: TestKey;
 let signingKey: string;
 
@@ -38,16 +35,8 @@ const policy = (assertion: object = {}) => ({
 beforeAll(async () => {
   idpKey = await makeKey('ES256', 'idp-1');
   signingKey = await gatewaySigningKey('EdDSA', 'gw-2026-11');
-  world = new OutsideWorld().origin('origin.example').install();
-  logs = new RecordCapture();
 });
-afterAll(() => {
-  world.restore();
-  logs.restore();
-});
-afterEach(() => {
-  world.originRequests.length = 0;
-});
+const scene = useOutsideWorld(() => new OutsideWorld().origin('origin.example'));
 
 async function token(extra: Record<string, unknown> = {}) {
   const now = nowSeconds();
@@ -61,7 +50,7 @@ async function token(extra: Record<string, unknown> = {}) {
 async function through(gateway = gatewayFor(policy()), path = '/orders/42?x=1', init: RequestInit = {}, secrets: Record<string, string> = { GATEWAY_SIGNING_KEY: signingKey }) {
   const response = await send(gateway, new Request(`https://gw.example${path}`, { ...init, headers: { ...bearer(await token()), ...(init.headers as object) } }), secrets);
   expect(response.status).toBe(200);
-  return received(world.lastOriginRequest());
+  return received(scene.world.lastOriginRequest());
 }
 
 function received(seen: OriginRequest): ReceivedRequest {
@@ -84,14 +73,14 @@ describe('the gateway JWKS endpoint', () => {
     expect(keys).toHaveLength(1);
     expect(keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', kid: 'gw-2026-11', alg: 'EdDSA', use: 'sig' });
     expect(keys[0]).not.toHaveProperty('d');
-    expect(logs.last()).toMatchObject({ route: null, outcome: 'public', status: 200 });
+    expect(scene.logs.last()).toMatchObject({ route: null, outcome: 'public', status: 200 });
   });
 
   it('answers 500 with a generic body and logs why when the signing secret is missing', async () => {
     const response = await send(gatewayFor(policy()), new Request(GATEWAY_JWKS), { GATEWAY_SIGNING_KEY: undefined });
     expect(response.status).toBe(500);
     expect(await response.json()).toMatchObject({ error: 'server_error' });
-    expect(logs.last().error).toBe('assertion: GATEWAY_SIGNING_KEY is not set');
+    expect(scene.logs.last().error).toBe('assertion: GATEWAY_SIGNING_KEY is not set');
   });
 });
 
@@ -121,7 +110,7 @@ describe('the assertion', () => {
       { GATEWAY_SIGNING_KEY: signingKey },
     );
     expect(response.status).toBe(200);
-    const result = await verifierWith(await publishedKeys())(received(world.lastOriginRequest()));
+    const result = await verifierWith(await publishedKeys())(received(scene.world.lastOriginRequest()));
     expect(result.ok, result.ok ? '' : result.error.message).toBe(true);
     if (!result.ok) return;
     expect(result.identity.sub).toBe(' bob ');
@@ -130,11 +119,11 @@ describe('the assertion', () => {
 
   it('is verified through jwksUrl too (the origin fetches and caches the published set)', async () => {
     const keys = await publishedKeys();
-    world.serveJwks(GATEWAY_JWKS, { keys });
+    scene.world.serveJwks(GATEWAY_JWKS, { keys });
     const verify = createGatewayVerifier({ issuer: 'https://gw.example', audience: 'shop', jwksUrl: GATEWAY_JWKS });
     expect((await verify(await through())).ok).toBe(true);
     expect((await verify(await through())).ok).toBe(true);
-    expect(world.fetchCount(GATEWAY_JWKS)).toBe(1);
+    expect(scene.world.fetchCount(GATEWAY_JWKS)).toBe(1);
   });
 
   it('imports the signing key once per isolate, not per request', async () => {
@@ -148,16 +137,16 @@ describe('the assertion', () => {
   it('is not minted on public routes: there is no verified identity to assert', async () => {
     const response = await send(gatewayFor(policy()), new Request('https://gw.example/open/x'), { GATEWAY_SIGNING_KEY: signingKey });
     expect(response.status).toBe(200);
-    expect(world.lastOriginRequest().headers['x-verified-assertion']).toBeUndefined();
-    const result = await verifierWith(await publishedKeys())(received(world.lastOriginRequest()));
+    expect(scene.world.lastOriginRequest().headers['x-verified-assertion']).toBeUndefined();
+    const result = await verifierWith(await publishedKeys())(received(scene.world.lastOriginRequest()));
     expect(result.ok ? null : result.error.code).toBe('assertion_missing');
   });
 
   it('fails closed (500, nothing forwarded) when the gateway cannot sign', async () => {
     const response = await send(gatewayFor(policy()), new Request('https://gw.example/orders/1', { headers: bearer(await token()) }), { GATEWAY_SIGNING_KEY: '{"kty":"RSA"}' });
     expect(response.status).toBe(500);
-    expect(world.originRequests).toHaveLength(0);
-    expect(logs.last().error).toBe('assertion: GATEWAY_SIGNING_KEY is not a private JWK');
+    expect(scene.world.originRequests).toHaveLength(0);
+    expect(scene.logs.last().error).toBe('assertion: GATEWAY_SIGNING_KEY is not a private JWK');
   });
 
   it('says why, and imports once, when the signing key lacks its public half (no kid, so a thumbprint is needed)', async () => {
@@ -168,10 +157,10 @@ describe('the assertion', () => {
       const response = await send(gateway, new Request('https://gw.example/orders/1', { headers: bearer(await token()) }), { GATEWAY_SIGNING_KEY: JSON.stringify(noPublicHalf) });
       expect(response.status).toBe(500);
       expect(await response.json()).toMatchObject({ error: 'server_error', error_description: 'The request could not be processed.' });
-      expect(logs.last().error).toBe('assertion: GATEWAY_SIGNING_KEY could not be imported');
+      expect(scene.logs.last().error).toBe('assertion: GATEWAY_SIGNING_KEY could not be imported');
     }
     expect(signingKeyImports() - before).toBe(1);
-    expect(world.originRequests).toHaveLength(0);
+    expect(scene.world.originRequests).toHaveLength(0);
   });
 });
 
@@ -278,6 +267,6 @@ describe('hmac mode', () => {
     expect(jwks.status).toBe(404);
     const response = await send(gatewayFor(hmacPolicy()), new Request('https://gw.example/orders/1', { headers: bearer(await token()) }), { GATEWAY_ASSERTION_SECRET: 'short' });
     expect(response.status).toBe(500);
-    expect(logs.last().error).toBe('assertion: GATEWAY_ASSERTION_SECRET is shorter than 32 bytes');
+    expect(scene.logs.last().error).toBe('assertion: GATEWAY_ASSERTION_SECRET is shorter than 32 bytes');
   });
 });

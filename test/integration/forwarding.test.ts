@@ -3,42 +3,32 @@
  * origin forms, redirects and upgrades passed back, and 502/504 when the origin fails.
  */
 import { env } from 'cloudflare:test';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import schema from '../../src/config/policy.schema.json' with { type: 'json' };
 import { bearer, gatewayFor, send } from '../helpers/gateway.ts';
 import { makeKey, nowSeconds, sign, type TestKey } from '../helpers/keys.ts';
-import { OutsideWorld } from '../helpers/outside-world.ts';
-import { RecordCapture } from '../helpers/records.ts';
+import { OutsideWorld, useOutsideWorld } from '../helpers/outside-world.ts';
 
 const IDP = 'https://idp.example/';
-let world: OutsideWorld;
-let logs: RecordCapture;
 let idpKey: TestKey;
 
 beforeAll(async () => {
   idpKey = await makeKey('ES256', 'idp-1');
-  world = new OutsideWorld()
+});
+const scene = useOutsideWorld(() =>
+  new OutsideWorld()
     .origin('origin.example')
     .origin('gw.example')
     .originHandler('redirecting.example', () => new Response(null, { status: 302, headers: { location: 'https://elsewhere.example/login' } }))
     // A hung origin: it answers only when the gateway gives up, as fetch does when its signal aborts.
     .originHandler('slow.example', (request) => new Promise((_, reject) => request.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')))))
     .originHandler('ws.example', (request) => {
-      if (request.headers.get('upgrade') !== 'websocket') return new Response('upgrade required', { status: 426 });
-      const [client, server] = Object.values(new WebSocketPair());
-      server!.accept();
-      return new Response(null, { status: 101, webSocket: client! });
-    })
-    .install();
-  logs = new RecordCapture();
-});
-afterAll(() => {
-  world.restore();
-  logs.restore();
-});
-afterEach(() => {
-  world.originRequests.length = 0;
-});
+        if (request.headers.get('upgrade') !== 'websocket') return new Response('upgrade required', { status: 426 });
+        const [client, server] = Object.values(new WebSocketPair());
+        server!.accept();
+        return new Response(null, { status: 101, webSocket: client! });
+      }),
+);
 
 const issuers = () => ({ idp: { issuer: IDP, keys: [idpKey.publicJwk], algorithms: ['ES256'] } });
 const guarded = { issuers: ['idp'], audiences: ['api'] };
@@ -72,8 +62,8 @@ describe('forged identity headers never reach the origin', () => {
     for (const auth of credentials) {
       await send(gateway, new Request('https://gw.example/x', { headers: { ...FORGED, ...auth } }));
     }
-    expect(world.originRequests).toHaveLength(FORWARDED[mode] ?? -1);
-    world.originRequests.forEach((seen, index) => {
+    expect(scene.world.originRequests).toHaveLength(FORWARDED[mode] ?? -1);
+    scene.world.originRequests.forEach((seen, index) => {
       const verifiedToken = mode !== 'public' && index === 0;
       expect(seen.headers['x-verified-sub']).toBe(verifiedToken ? 'user-1' : undefined);
       expect(seen.headers['x-verified-app']).toBeUndefined();
@@ -90,7 +80,7 @@ describe('forged identity headers never reach the origin', () => {
     const gateway = gatewayFor({ issuers: issuers(), routes: { r: { path: '/*', origin: 'https://origin.example', forward_authorization: true, ...guarded } } });
     const auth = bearer(await token());
     await send(gateway, new Request('https://gw.example/x', { headers: auth }));
-    expect(world.lastOriginRequest().headers.authorization).toBe(auth.authorization);
+    expect(scene.world.lastOriginRequest().headers.authorization).toBe(auth.authorization);
   });
 });
 
@@ -110,14 +100,14 @@ describe('claim headers', () => {
     });
     const claims = { org: { id: 'acme' }, 'a.b': 'literal', 'https://example.com/groups': ['x', 'y z'], roles: { admin: true }, big: 'b'.repeat(3000) };
     expect((await send(gateway, new Request('https://gw.example/x', { headers: bearer(await token(claims)) }))).status).toBe(200);
-    const headers = world.lastOriginRequest().headers;
+    const headers = scene.world.lastOriginRequest().headers;
     expect(headers).toMatchObject({
       'x-verified-tenant': 'acme', 'x-verified-dotted-name': 'literal', 'x-verified-groups': 'x,y z',
       'x-verified-groups-json': '["x","y z"]', 'x-verified-roles': '{"admin":true}',
     });
     expect(headers['x-verified-big']).toBeUndefined();
     // The operator is told: the record names the header that was left out.
-    expect(logs.last()).toMatchObject({ outcome: 'allowed', omitted_headers: ['x-verified-big'] });
+    expect(scene.logs.last()).toMatchObject({ outcome: 'allowed', omitted_headers: ['x-verified-big'] });
   });
 });
 
@@ -125,19 +115,19 @@ describe('origins', () => {
   it('URL origin with a path prefix rewrite: method, query and body preserved', async () => {
     const gateway = gatewayFor({ routes: { r: { path: '/api/*', mode: 'public', origin: { url: 'https://origin.example/v2', strip_path_prefix: '/api' } } } });
     await send(gateway, new Request('https://gw.example/api/items?a=1&a=2', { method: 'PUT', body: 'payload' }));
-    expect(world.lastOriginRequest()).toMatchObject({ method: 'PUT', url: 'https://origin.example/v2/items?a=1&a=2', body: 'payload' });
+    expect(scene.world.lastOriginRequest()).toMatchObject({ method: 'PUT', url: 'https://origin.example/v2/items?a=1&a=2', body: 'payload' });
   });
 
   it('same-url passes through to the URL the client called (a Worker on a zone route)', async () => {
     const gateway = gatewayFor({ routes: { r: { path: '/*', host: 'gw.example', mode: 'public', origin: { same_url: true } } } });
     await send(gateway, new Request('https://gw.example/p?q=1', { method: 'POST', body: 'b' }));
-    expect(world.lastOriginRequest()).toMatchObject({ method: 'POST', url: 'https://gw.example/p?q=1', body: 'b' });
+    expect(scene.world.lastOriginRequest()).toMatchObject({ method: 'POST', url: 'https://gw.example/p?q=1', body: 'b' });
   });
 
   it('the request cannot choose its origin: Host and forwarding headers are ignored', async () => {
     const gateway = gatewayFor({ routes: { r: { path: '/*', mode: 'public', origin: 'https://origin.example' } } });
     await send(gateway, new Request('https://gw.example/p', { headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example' } }));
-    expect(new URL(world.lastOriginRequest().url).host).toBe('origin.example');
+    expect(new URL(scene.world.lastOriginRequest().url).host).toBe('origin.example');
   });
 
   it('a service binding, with the assertion bound to the URL it receives', async () => {
@@ -158,7 +148,7 @@ describe('origins', () => {
     const gateway = gatewayFor({ routes: { r: { path: '/*', mode: 'public', origin: { service: 'NOT_BOUND' } } } });
     const response = await send(gateway, new Request('https://gw.example/x'));
     expect(response.status).toBe(502);
-    expect(logs.last().error).toBe('service binding NOT_BOUND is not bound');
+    expect(scene.logs.last().error).toBe('service binding NOT_BOUND is not bound');
   });
 
   it('returns a redirect from the origin instead of following it', async () => {
@@ -166,7 +156,7 @@ describe('origins', () => {
     const response = await send(gateway, new Request('https://gw.example/x'));
     expect(response.status).toBe(302);
     expect(response.headers.get('location')).toBe('https://elsewhere.example/login');
-    expect(logs.last().origin_status).toBe(302);
+    expect(scene.logs.last().origin_status).toBe(302);
   });
 
   it('passes a WebSocket upgrade once the token is verified, and refuses it without a token', async () => {
@@ -186,7 +176,7 @@ describe('origin failures', () => {
     const response = await send(gateway, new Request('https://gw.example/x', { headers: { 'cf-ray': 'ray-502' } }));
     expect(response.status).toBe(502);
     expect(await response.json()).toEqual({ error: 'bad_gateway', error_description: 'The origin could not be reached.', request_id: 'ray-502' });
-    expect(logs.last()).toMatchObject({ status: 502, origin_status: null, error: 'origin unreachable: TypeError', request_id: 'ray-502' });
+    expect(scene.logs.last()).toMatchObject({ status: 502, origin_status: null, error: 'origin unreachable: TypeError', request_id: 'ray-502' });
   });
 
   it('an origin that does not answer within origin_timeout_ms is a 504', async () => {
@@ -194,7 +184,7 @@ describe('origin failures', () => {
     const response = await send(gateway, new Request('https://gw.example/x'));
     expect(response.status).toBe(504);
     expect(await response.json()).toMatchObject({ error: 'gateway_timeout', error_description: 'The origin did not answer in time.' });
-    expect(logs.last()).toMatchObject({ status: 504, error: 'origin timeout: no response in 50 ms' });
+    expect(scene.logs.last()).toMatchObject({ status: 504, error: 'origin timeout: no response in 50 ms' });
   });
 });
 
@@ -206,18 +196,18 @@ describe('the request id', () => {
 
   it('comes from cf-ray and reaches the origin and the log', async () => {
     await send(gatewayFor(policy()), new Request('https://gw.example/x', { headers: { 'cf-ray': 'ray-1', 'x-request-id': 'client-1' } }));
-    expect(world.lastOriginRequest().headers['x-verified-request-id']).toBe('ray-1');
-    expect(logs.last().request_id).toBe('ray-1');
+    expect(scene.world.lastOriginRequest().headers['x-verified-request-id']).toBe('ray-1');
+    expect(scene.logs.last().request_id).toBe('ray-1');
   });
 
   it('comes from the configured header when its value is sane, else from cf-ray', async () => {
     const gateway = gatewayFor(policy('x-request-id'));
     await send(gateway, new Request('https://gw.example/x', { headers: { 'cf-ray': 'ray-2', 'x-request-id': 'client-2' } }));
-    expect(world.lastOriginRequest().headers['x-verified-request-id']).toBe('client-2');
-    expect(logs.last().request_id).toBe('client-2');
+    expect(scene.world.lastOriginRequest().headers['x-verified-request-id']).toBe('client-2');
+    expect(scene.logs.last().request_id).toBe('client-2');
     await send(gateway, new Request('https://gw.example/x', { headers: { 'cf-ray': 'ray-3', 'x-request-id': 'has space' } }));
-    expect(logs.last().request_id).toBe('ray-3');
-    expect(world.lastOriginRequest().headers['x-verified-request-id']).toBe('ray-3');
+    expect(scene.logs.last().request_id).toBe('ray-3');
+    expect(scene.world.lastOriginRequest().headers['x-verified-request-id']).toBe('ray-3');
   });
 
   it('is in the body of an error answer', async () => {

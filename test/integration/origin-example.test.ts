@@ -1,29 +1,21 @@
 /** examples/hono-origin.ts, fed the requests the gateway forwarded: accepts the genuine one, refuses a tampered copy. */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import type { JWK } from 'jose';
 import { makeApp } from '../../examples/hono-origin.ts';
 import { bearer, gatewayFor, send } from '../helpers/gateway.ts';
 import { gatewaySigningKey } from '../helpers/gateway-keys.ts';
 import { makeKey, nowSeconds, sign, type TestKey } from '../helpers/keys.ts';
-import { OutsideWorld } from '../helpers/outside-world.ts';
-import { RecordCapture } from '../helpers/records.ts';
+import { OutsideWorld, useOutsideWorld } from '../helpers/outside-world.ts';
 
 const IDP = 'https://idp.example/';
-let world: OutsideWorld;
-let logs: RecordCapture;
 let idpKey: TestKey;
 let signingKey: string;
 
 beforeAll(async () => {
   idpKey = await makeKey('ES256', 'idp-1');
   signingKey = await gatewaySigningKey('ES256', 'gw-es');
-  world = new OutsideWorld().origin('origin.example').install();
-  logs = new RecordCapture();
 });
-afterAll(() => {
-  world.restore();
-  logs.restore();
-});
+const scene = useOutsideWorld(() => new OutsideWorld().origin('origin.example'));
 
 it('the Hono middleware accepts what the gateway forwarded and refuses a tampered or replayed copy', async () => {
   const gateway = gatewayFor({
@@ -38,7 +30,7 @@ it('the Hono middleware accepts what the gateway forwarded and refuses a tampere
   const jwks = (await (await send(gateway, new Request('https://gw.example/.well-known/gateway-jwks.json'), secrets)).json()) as { keys: JWK[] };
 
   const app = makeApp({ issuer: 'edge-jwt-gateway', audience: 'shop', keys: jwks.keys });
-  const seen = world.lastOriginRequest();
+  const seen = scene.world.lastOriginRequest();
   const genuine = await app.fetch(new Request(seen.url, { headers: seen.headers }));
   expect(genuine.status).toBe(200);
   expect(await genuine.json()).toEqual({ order: '7', user: 'u-1', app: 'shop', scope: 'orders:read', tenant: 'acme' });
