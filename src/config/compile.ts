@@ -207,7 +207,7 @@ function compileIssuer(id: string, source: IssuerSource, file: string, errors: E
   const sourceCount = [source.jwks_uri, source.keys, source.discovery].filter((v) => v !== undefined).length;
   if (source.issuer === undefined) errors.add(file, at(), 'give "issuer" (the exact iss) or a "preset"');
   if (source.secret_binding !== undefined) {
-    if (sourceCount > 0) errors.add(file, at('secret_binding'), 'an HMAC secret is the only key of its issuer: no "jwks_uri", "keys" or "preset" with it');
+    if (sourceCount > 0) errors.add(file, at('secret_binding'), 'an HMAC secret is the only key of its issuer: no "jwks_uri", "keys", "discovery" or "preset" with it');
     if (hmac.length === 0 || hmac.length !== source.algorithms!.length) errors.add(file, at('algorithms'), 'an issuer with "secret_binding" needs "algorithms" of HS256, HS384 or HS512 only');
     keySource = { kind: 'secret', binding: source.secret_binding };
   } else if (hmac.length > 0) {
@@ -230,6 +230,10 @@ function compileIssuer(id: string, source: IssuerSource, file: string, errors: E
   // Only when the policy sets it: the key store applies the defaults otherwise, and the compiled output stays as it was.
   const keyCache = source.key_cache && compileKeyCache(source.key_cache);
   if (keyCache && keyCache.minSeconds > keyCache.maxSeconds) errors.add(file, at('key_cache'), 'min_seconds is larger than max_seconds');
+  // A setting that would do nothing is refused, not ignored: only fetched key sets are cached.
+  if (keyCache && (keySource?.kind === 'inline' || keySource?.kind === 'secret')) {
+    errors.add(file, at('key_cache'), `"key_cache" applies to keys fetched from "jwks_uri" or "discovery"; this issuer's keys are ${keySource.kind === 'inline' ? 'inline ("keys")' : 'a Worker secret'}`);
+  }
   if (errors.errors.length > before || keySource === null || source.issuer === undefined) return null;
   const typ = source.typ ?? preset?.typ;
   return {

@@ -13,17 +13,23 @@ export const SECRET_MEMBERS: readonly string[] = ['d', 'p', 'q', 'dp', 'dq', 'qi
 
 const CURVE_OF_ALG: Partial<Record<Algorithm, string>> = { ES256: 'P-256', ES384: 'P-384', EdDSA: 'Ed25519' };
 
-/** Which algorithms a key can verify, from its type and curve alone. */
-export function algorithmsForKey(jwk: JWK): Algorithm[] {
+const RSA_ALGORITHMS: readonly Algorithm[] = Object.freeze(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']);
+const ES256_ONLY: readonly Algorithm[] = Object.freeze(['ES256']);
+const ES384_ONLY: readonly Algorithm[] = Object.freeze(['ES384']);
+const EDDSA_ONLY: readonly Algorithm[] = Object.freeze(['EdDSA']);
+const NONE: readonly Algorithm[] = Object.freeze([]);
+
+/** Which algorithms a key can verify, from its type and curve alone (shared frozen lists: a warm key lookup asks on every request). */
+export function algorithmsForKey(jwk: JWK): readonly Algorithm[] {
   switch (jwk.kty) {
     case 'RSA':
-      return ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+      return RSA_ALGORITHMS;
     case 'EC':
-      return jwk.crv === 'P-256' ? ['ES256'] : jwk.crv === 'P-384' ? ['ES384'] : [];
+      return jwk.crv === 'P-256' ? ES256_ONLY : jwk.crv === 'P-384' ? ES384_ONLY : NONE;
     case 'OKP':
-      return jwk.crv === 'Ed25519' ? ['EdDSA'] : [];
+      return jwk.crv === 'Ed25519' ? EDDSA_ONLY : NONE;
     default:
-      return [];
+      return NONE;
   }
 }
 

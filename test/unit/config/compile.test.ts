@@ -115,6 +115,17 @@ describe('compilePolicies', () => {
     expect(result.ok).toBe(true);
   });
 
+  it.each([
+    ['inline keys', { keys: [{ kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo', kid: 'k' }], algorithms: ['EdDSA'] }, 'inline ("keys")'],
+    ['a Worker secret', { secret_binding: 'IDP_SECRET', algorithms: ['HS256'] }, 'a Worker secret'],
+  ])('refuses key_cache on an issuer whose keys are %s: it would do nothing', (_name, keys, what) => {
+    const issuer = { issuer: 'https://idp.example/', ...keys, key_cache: { max_seconds: 600 } };
+    const result = compilePolicies([{ file: 'p.jsonc', text: JSON.stringify({ issuers: { idp: issuer }, routes: { api: ROUTE } }) }]);
+    expect(result.ok ? [] : result.errors.map((e) => [e.path, e.message])).toEqual([
+      ['/issuers/idp/key_cache', `"key_cache" applies to keys fetched from "jwks_uri" or "discovery"; this issuer's keys are ${what}`],
+    ]);
+  });
+
   it('names the file, line, column and JSON path of a syntax error', () => {
     const result = compilePolicies([{ file: 'policies/bad.jsonc', text: '{\n  "routes": {\n    "a": { "path": "/x" \n  }\n' }]);
     expect(result.ok).toBe(false);
