@@ -85,7 +85,9 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
   token = extracted.token;
   // A token accepted before skips shape and signature, never the claim checks. Traces (the operator tools) show every check.
   if (tokenCache && !trace) {
-    const cached = await authenticateFromCache(tokenCache, extracted.token, input, evidence);
+    // Looked up here, so a token the cache has never seen (every distinct token) costs no await.
+    const entry = tokenCache.get(extracted.token);
+    const cached = entry && (await authenticateFromCache(tokenCache, extracted.token, entry, input, evidence));
     if (cached) return cached;
     evidence.tokenCache = 'miss';
   }

@@ -100,18 +100,17 @@ export function rememberVerified(cache: TokenCache, token: string, verified: Ver
 }
 
 /**
- * The hit path: the answer for a token verified before, or null when the cache cannot answer (not there,
- * another issuer's route, the key rotated) and the token must go the full way. A hit skips the shape gate
+ * The hit path, for the cache's entry of this token: the answer, or null when the cache cannot answer
+ * (another issuer's route, the key rotated) and the token must go the full way. A hit skips the shape gate
  * and the signature, never the claim checks: they run against this route and this clock, every time.
  */
 export async function authenticateFromCache(
   cache: TokenCache,
   token: string,
+  cached: VerifiedToken,
   { route, config, keys, now, env }: AuthenticateInput,
   evidence: Evidence,
 ): Promise<Authentication | null> {
-  const cached = cache.get(token);
-  if (!cached) return null;
   // The issuer a full verification would choose on this route (two issuers may accept one iss); any other,
   // or none, and the token goes the full way, which answers with the usual finding.
   const issuer = issuerFor(route, config, cached.claims.iss);
