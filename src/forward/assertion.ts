@@ -7,7 +7,8 @@
 import { base64url } from 'jose';
 import type { CompiledAssertion } from '../config/types.ts';
 import { ASSERTION_TYP, headerBinding, type RequestBinding } from '../origin/binding.ts';
-import type { AssertionAlgorithm, AssertionSigner } from './signing-keys.ts';
+import { WEBCRYPTO_PARAMS } from '../verify/signature.ts';
+import type { AssertionSigner } from './signing-keys.ts';
 
 export interface AssertionInput {
   settings: CompiledAssertion;
@@ -22,12 +23,6 @@ export interface AssertionInput {
   now: number;
 }
 
-/** WebCrypto's parameters per JWS alg (RFC 7518); WebCrypto's ECDSA signature is already JWS's r || s. */
-const SIGN_PARAMS: Record<AssertionAlgorithm, SubtleCryptoSignAlgorithm> = {
-  EdDSA: { name: 'Ed25519' },
-  ES256: { name: 'ECDSA', hash: 'SHA-256' },
-  HS256: { name: 'HMAC' },
-};
 
 const utf8 = new TextEncoder();
 
@@ -63,6 +58,6 @@ export async function mintAssertion(input: AssertionInput, signer: AssertionSign
   };
   // jose's base64url (the runtime's native encoder where there is one), as the header binding uses.
   const signingInput = `${encodedHeaderOf(signer)}.${base64url.encode(JSON.stringify(payload))}`;
-  const signature = await crypto.subtle.sign(SIGN_PARAMS[signer.alg], signer.key, utf8.encode(signingInput));
+  const signature = await crypto.subtle.sign(WEBCRYPTO_PARAMS[signer.alg], signer.key, utf8.encode(signingInput));
   return `${signingInput}.${base64url.encode(new Uint8Array(signature))}`;
 }

@@ -24,7 +24,7 @@ export function sanitizeRequestHeaders(incoming: Headers, options: SanitizeOptio
 function mustRemove(name: string, options: SanitizeOptions): boolean {
   // Headers yields lower-case names, so one prefix test catches every casing a client tries. CGI, WSGI and
   // nginx (underscores_in_headers) read "_" as "-", so x-verified_sub would reach the app as x-verified-sub.
-  const canonical = name.replace(/_/g, '-');
+  const canonical = name.includes('_') ? name.replace(/_/g, '-') : name;
   if (canonical.startsWith(options.identityHeaderPrefix) || canonical === options.assertionHeader) return true;
   return name === 'authorization' && !options.forwardAuthorization;
 }

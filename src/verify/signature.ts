@@ -6,8 +6,11 @@
 import type { Algorithm } from '../config/types.ts';
 import type { ParsedToken } from '../token/shape.ts';
 
-/** WebCrypto parameters per JWS alg (RFC 7518 section 3); the hash of RSA keys is bound when they are imported. */
-const VERIFY_PARAMS: Record<Algorithm, SubtleCryptoSignAlgorithm> = {
+/**
+ * WebCrypto parameters per JWS alg (RFC 7518 section 3), for verify and sign alike (the assertion signs with
+ * them); the hash of RSA and HMAC keys is bound when they are imported.
+ */
+export const WEBCRYPTO_PARAMS: Record<Algorithm, SubtleCryptoSignAlgorithm> = {
   RS256: { name: 'RSASSA-PKCS1-v1_5' },
   RS384: { name: 'RSASSA-PKCS1-v1_5' },
   RS512: { name: 'RSASSA-PKCS1-v1_5' },
@@ -31,7 +34,7 @@ export async function verifySignatureBytes(alg: Algorithm, key: CryptoKey, signa
   const width = ECDSA_SIGNATURE_BYTES[alg];
   if (width !== undefined && signature.byteLength !== width) return false;
   try {
-    return await crypto.subtle.verify(VERIFY_PARAMS[alg], key, signature, data);
+    return await crypto.subtle.verify(WEBCRYPTO_PARAMS[alg], key, signature, data);
   } catch {
     return false;
   }
