@@ -9,3 +9,6 @@ export const DEFAULT_KEY_CACHE_POLICY: KeyCachePolicy = {
 };
 
 export const keyCachePolicy = (issuer: CompiledIssuer): KeyCachePolicy => issuer.keyCache ?? DEFAULT_KEY_CACHE_POLICY;
+
+/** Until when a stored document (a key set, a discovery document) may still serve while its issuer is down. */
+export const staleUntil = (doc: { expiresAt: number }, issuer: CompiledIssuer): number => doc.expiresAt + keyCachePolicy(issuer).staleIfErrorSeconds;

@@ -5,7 +5,7 @@
  */
 import { UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS } from '../config/constants.ts';
 import type { CompiledIssuer } from '../config/types.ts';
-import { keyCachePolicy } from './key-cache-policy.ts';
+import { keyCachePolicy, staleUntil } from './key-cache-policy.ts';
 import { fetchDiscovery } from './discovery.ts';
 import { fetchJwks } from './jwks-fetch.ts';
 import type { KeyLayers, SharedLayer } from './key-layers.ts';
@@ -80,7 +80,7 @@ export async function loadKeySet(
       keys: fetched.keys,
     };
     state.set = set;
-    io.layers.write(SHARED_LAYERS, names, set, set.expiresAt + policy.staleIfErrorSeconds, now);
+    io.layers.write(SHARED_LAYERS, names, set, staleUntil(set, issuer), now);
     return { set, layer: 'network' };
   } finally {
     state.busySince = undefined;
@@ -104,7 +104,7 @@ async function fromSharedLayers(
     const doc = await io.layers.read(layer, 'jwks', names, issuer.issuer);
     if (doc?.kind !== 'jwks' || !isNewer(doc, state.set)) continue;
     state.set = doc;
-    if (layer === 'kv') io.layers.write(['cache'], names, doc, doc.expiresAt + keyCachePolicy(issuer).staleIfErrorSeconds, now);
+    if (layer === 'kv') io.layers.write(['cache'], names, doc, staleUntil(doc, issuer), now);
     if (want(doc)) return { set: doc, layer };
   }
   const triedAt = await io.layers.lastAttempt(names);
@@ -131,7 +131,7 @@ async function jwksUrlFor(io: LoadIo, issuer: CompiledIssuer, state: IssuerKeySt
       const doc = await io.layers.read(layer, 'discovery', names, issuer.issuer);
       if (doc?.kind !== 'discovery' || !isNewer(doc, state.discovery)) continue;
       state.discovery = doc;
-      if (layer === 'kv') io.layers.write(['cache'], names, doc, doc.expiresAt + policy.staleIfErrorSeconds, now);
+      if (layer === 'kv') io.layers.write(['cache'], names, doc, staleUntil(doc, issuer), now);
       if (fresh()) break;
     }
   }
@@ -147,11 +147,11 @@ async function jwksUrlFor(io: LoadIo, issuer: CompiledIssuer, state: IssuerKeySt
       expiresAt: now + fetched.maxAgeSeconds,
       jwksUri: fetched.jwksUri,
     };
-    io.layers.write(SHARED_LAYERS, names, state.discovery, state.discovery.expiresAt + policy.staleIfErrorSeconds, now);
+    io.layers.write(SHARED_LAYERS, names, state.discovery, staleUntil(state.discovery, issuer), now);
     return { ok: true, url: fetched.jwksUri };
   }
   // Stale-if-error for the document too: a down or hostile discovery endpoint keeps the last good jwks_uri for a while.
-  if (state.discovery && now < state.discovery.expiresAt + policy.staleIfErrorSeconds) {
+  if (state.discovery && now < staleUntil(state.discovery, issuer)) {
     warn('jwks_fetch_failed', { issuer: issuer.id, reason: fetched.reason, kept_discovery_fetched_at: state.discovery.fetchedAt });
     return { ok: true, url: state.discovery.jwksUri };
   }

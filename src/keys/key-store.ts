@@ -12,7 +12,7 @@ import type { Algorithm, CompiledIssuer } from '../config/types.ts';
 import type { Env } from '../env.ts';
 import { finding, type Finding } from '../findings.ts';
 import { KeyLayers } from './key-layers.ts';
-import { keyCachePolicy } from './key-cache-policy.ts';
+import { staleUntil } from './key-cache-policy.ts';
 import { loadKeySet, mayAttempt, type LoadIo } from './key-loader.ts';
 import { KeyMemory, type IssuerKeyState } from './key-memory.ts';
 import type { StoredJwks } from './stored-doc.ts';
@@ -115,11 +115,11 @@ export class KeyStore {
     if (!isFetched(issuer)) return { ok: false, finding: finding('keys_unavailable', { detail: 'issuer has no public keys' }) };
     const state = this.#memory.state(issuer.id);
     let found: Found | null = fresh(state.set, now) ? { set: state.set, layer: 'memory' } : null;
-    const staleUntil = () => (state.set?.expiresAt ?? -Infinity) + keyCachePolicy(issuer).staleIfErrorSeconds;
+    const servableUntil = () => (state.set ? staleUntil(state.set, issuer) : -Infinity);
     // With a usable stale set, a request never waits for a peer's load: an issuer that hangs stalls one request, not all.
-    if (!found) found = await this.#load(io, issuer, state, now, (set) => fresh(set, now), now >= staleUntil());
+    if (!found) found = await this.#load(io, issuer, state, now, (set) => fresh(set, now), now >= servableUntil());
     if (!found) {
-      if (!state.set || now >= staleUntil()) {
+      if (!state.set || now >= servableUntil()) {
         return { ok: false, finding: finding('keys_unavailable', { detail: state.set ? 'key set expired past its stale window' : 'no key set could be loaded' }) };
       }
       found = { set: state.set, layer: 'stale' };

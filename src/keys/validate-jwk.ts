@@ -6,10 +6,14 @@ import type { JWK } from 'jose';
 import type { Algorithm } from '../config/types.ts';
 import { MAX_JWKS_KEYS, MAX_KID_LENGTH, MIN_RSA_MODULUS_BITS, REQUIRED_RSA_EXPONENT } from '../config/constants.ts';
 import { base64UrlToBytes, isBase64UrlText } from '../token/base64url.ts';
+import { boundString } from '../log/bound.ts';
 import { hasRocaFingerprint } from './roca.ts';
 
 /** Members that only a private or symmetric key has: their presence means the issuer leaks secrets, or the set is hostile. */
 export const SECRET_MEMBERS: readonly string[] = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+/** A member of the issuer's document, as a reason shows it: bounded like every logged value (a hostile set may hold KiB-long strings). */
+const shown = (value: unknown) => boundString(String(value));
 
 const CURVE_OF_ALG: Partial<Record<Algorithm, string>> = { ES256: 'P-256', ES384: 'P-384', EdDSA: 'Ed25519' };
 
@@ -64,15 +68,15 @@ export function judgeJwk(value: unknown): JwkVerdict {
   if (jwk.kid !== undefined && (typeof jwk.kid !== 'string' || jwk.kid.length === 0 || jwk.kid.length > MAX_KID_LENGTH)) {
     return { kind: 'refused', reason: 'kid is not a string of 1..256 characters' };
   }
-  if (jwk.use !== undefined && jwk.use !== 'sig') return { kind: 'skipped', reason: `use is "${String(jwk.use)}", not "sig"` };
+  if (jwk.use !== undefined && jwk.use !== 'sig') return { kind: 'skipped', reason: `use is "${shown(jwk.use)}", not "sig"` };
   if (jwk.key_ops !== undefined) {
     if (!Array.isArray(jwk.key_ops)) return { kind: 'refused', reason: 'key_ops is not an array' };
     if (!jwk.key_ops.includes('verify')) return { kind: 'skipped', reason: 'key_ops does not include "verify"' };
   }
   const supported = algorithmsForKey(jwk);
-  if (supported.length === 0) return { kind: 'skipped', reason: `unsupported key type ${String(jwk.kty)}/${String(jwk.crv)}` };
+  if (supported.length === 0) return { kind: 'skipped', reason: `unsupported key type ${shown(jwk.kty)}/${shown(jwk.crv)}` };
   if (jwk.alg !== undefined && !supported.some((alg) => keyAllowsAlgorithm(jwk, alg))) {
-    return { kind: 'refused', reason: `alg "${String(jwk.alg)}" does not fit a ${jwk.kty} key` };
+    return { kind: 'refused', reason: `alg "${shown(jwk.alg)}" does not fit a ${jwk.kty} key` };
   }
   switch (jwk.kty) {
     case 'RSA': {

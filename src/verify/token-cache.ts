@@ -124,7 +124,7 @@ export async function authenticateFromCache(
   evidence.kid = cached.header.kid ?? null;
   evidence.alg = cached.alg;
   // The token's own iss, as the full path logs it (an issuer may accept several forms).
-  evidence.iss = typeof cached.claims.iss === 'string' ? cached.claims.iss : issuer.issuer;
+  evidence.iss = cached.claims.iss as string; // a string: issuerFor accepted it
   evidence.tokenFingerprint = cached.fingerprint ?? null;
   evidence.keyLayer = key.layer;
   evidence.tokenCache = 'hit';

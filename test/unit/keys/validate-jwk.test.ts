@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { judgeJwk, judgeJwks, keyAllowsAlgorithm } from '../../../src/keys/validate-jwk.ts';
+import { MAX_LOG_VALUE_CHARS } from '../../../src/config/constants.ts';
 import { makeKey } from '../../helpers/keys.ts';
 
 const rsa = (await makeKey('RS256', 'r')).publicJwk;
@@ -19,6 +20,7 @@ describe('judgeJwk', () => {
     ['RSA-1024', { ...rsa, n: weakN }, 'RSA modulus under 2048 bits'],
     ['e = 3', { ...rsa, e: 'Aw' }, 'RSA exponent is not 65537'],
     ['e = 1', { ...rsa, e: 'AQ' }, 'RSA exponent is not 65537'],
+    ['an issuer-supplied alg of 10,000 characters (shown bounded)', { ...rsa, alg: 'X'.repeat(10_000) }, `alg "${'X'.repeat(MAX_LOG_VALUE_CHARS)}…" does not fit a RSA key`],
     ['alg not fitting the key type', { ...rsa, alg: 'ES256' }, 'alg "ES256" does not fit a RSA key'],
     ['alg HS256 on an RSA key', { ...rsa, alg: 'HS256' }, 'alg "HS256" does not fit a RSA key'],
     ['P-256 labelled ES384', { ...ec, alg: 'ES384' }, 'alg "ES384" does not fit a EC key'],
