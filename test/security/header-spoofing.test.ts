@@ -4,6 +4,7 @@
  * report-only...) is one more row here.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import schema from '../../src/config/policy.schema.json' with { type: 'json' };
 import type { RouteMode } from '../../src/config/types.ts';
 import { gatewayFor, send } from '../helpers/gateway.ts';
 import { ORIGIN_HOST, setUpKit, signClaims, tearDownKit, validClaims, AUD, ISS, JWKS, type Kit } from './attack-kit.ts';
@@ -18,6 +19,11 @@ const MODES: [RouteMode, 'valid' | 'none' | 'forged'][] = [
   ['report-only', 'valid'],
   ['report-only', 'forged'],
 ];
+
+it('the table covers every mode the policy schema knows', () => {
+  const modes = (schema as { $defs: { route: { properties: { mode: { enum: string[] } } } } }).$defs.route.properties.mode.enum;
+  expect(new Set(MODES.map(([mode]) => mode))).toEqual(new Set(modes));
+});
 
 const PREFIXES = ['x-verified-', 'x-gw-id-'];
 
