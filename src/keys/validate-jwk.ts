@@ -6,7 +6,7 @@ import type { JWK } from 'jose';
 import type { Algorithm } from '../config/types.ts';
 import { MAX_JWKS_KEYS, MAX_KID_LENGTH, MIN_RSA_MODULUS_BITS, REQUIRED_RSA_EXPONENT } from '../config/constants.ts';
 import { base64UrlToBytes, isBase64UrlText } from '../token/base64url.ts';
-import { boundString } from '../log/bound.ts';
+import { boundString } from '../log/bound-string.ts';
 import { hasRocaFingerprint } from './roca.ts';
 
 /** Members that only a private or symmetric key has: their presence means the issuer leaks secrets, or the set is hostile. */

@@ -3,15 +3,12 @@
  * verified claims too (a sub of several KiB is legal). Strings are cut, arrays shortened, nesting flattened,
  * so one hostile token cannot write a huge or deeply nested log line.
  */
-import { MAX_LOG_ARRAY_ITEMS, MAX_LOG_VALUE_CHARS } from '../config/constants.ts';
+import { MAX_LOG_ARRAY_ITEMS } from '../config/constants.ts';
 import type { Finding } from '../findings.ts';
+import { boundString, TRUNCATION_MARK } from './bound-string.ts';
 import type { VerificationRecord } from './record.ts';
 
-export const TRUNCATION_MARK = '…';
-
-export function boundString(value: string): string {
-  return value.length <= MAX_LOG_VALUE_CHARS ? value : value.slice(0, MAX_LOG_VALUE_CHARS) + TRUNCATION_MARK;
-}
+export { boundString, TRUNCATION_MARK };
 
 export function boundValue(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return boundString(value);
