@@ -18,6 +18,7 @@ import { TOKEN_CACHE_MAX_ENTRIES, TOKEN_CACHE_MAX_TOKEN_BYTES } from '../config/
 import type { Algorithm } from '../config/types.ts';
 import type { JoseHeader } from '../token/shape.ts';
 import { issuerFor, noteClaims, resolveKey, type Authentication, type AuthenticateInput, type Evidence } from './authenticate.ts';
+import { BoundedMap } from './bounded-map.ts';
 import { checkClaims, type Claims } from './claims.ts';
 
 export interface VerifiedToken {
@@ -45,17 +46,12 @@ export const DEFAULT_TOKEN_CACHE_LIMITS: TokenCacheLimits = {
   maxTokenBytes: TOKEN_CACHE_MAX_TOKEN_BYTES,
 };
 
-/**
- * A size-capped Map, oldest insertion evicted first. Not LRU on purpose: a hit then costs one Map read and
- * no reordering; a hot token pushed out is verified once more and re-inserted, one verify per turnover.
- */
+/** The verified tokens, kept in a BoundedMap whose size is the tokens' text (tokens are ASCII: a byte a character). */
 export class TokenCache {
-  readonly #entries = new Map<string, VerifiedToken>();
-  readonly #limits: TokenCacheLimits;
-  #tokenBytes = 0;
+  readonly #entries: BoundedMap<VerifiedToken>;
 
   constructor(limits: TokenCacheLimits = DEFAULT_TOKEN_CACHE_LIMITS) {
-    this.#limits = limits;
+    this.#entries = new BoundedMap({ maxEntries: limits.maxEntries, maxSize: limits.maxTokenBytes }, (token) => token.length);
   }
 
   get(token: string): VerifiedToken | undefined {
@@ -63,14 +59,7 @@ export class TokenCache {
   }
 
   set(token: string, verified: VerifiedToken): void {
-    if (token.length > this.#limits.maxTokenBytes || this.#limits.maxEntries === 0) return;
-    this.delete(token);
     this.#entries.set(token, verified);
-    this.#tokenBytes += token.length;
-    for (const oldest of this.#entries.keys()) {
-      if (this.#entries.size <= this.#limits.maxEntries && this.#tokenBytes <= this.#limits.maxTokenBytes) break;
-      this.delete(oldest);
-    }
   }
 
   /** The log writer hashed this token: keep the result with the entry, if it is (still) cached. */
@@ -80,15 +69,15 @@ export class TokenCache {
   }
 
   delete(token: string): void {
-    if (this.#entries.delete(token)) this.#tokenBytes -= token.length;
+    this.#entries.delete(token);
   }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#entries.entries;
   }
 
   get tokenBytes(): number {
-    return this.#tokenBytes;
+    return this.#entries.size;
   }
 }
 

@@ -1,0 +1,57 @@
+/**
+ * A Map capped by its number of entries and by a size the caller measures (the length of the texts it
+ * holds), oldest insertion evicted first. Not LRU on purpose: a hit costs one Map read and no reordering;
+ * a hot entry pushed out is rebuilt once per turnover. Serves the verified-token cache and the reused
+ * assertions, whose keys are client-chosen and whose sizes vary by kilobytes.
+ */
+export interface BoundedMapLimits {
+  maxEntries: number;
+  /** The most the sizes of all entries (sizeOf) may add up to. */
+  maxSize: number;
+}
+
+export class BoundedMap<V> {
+  readonly #entries = new Map<string, V>();
+  readonly #limits: BoundedMapLimits;
+  /** An entry's size; called again on removal, so it must give the same figure for the same entry. */
+  readonly #sizeOf: (key: string, value: V) => number;
+  #size = 0;
+
+  constructor(limits: BoundedMapLimits, sizeOf: (key: string, value: V) => number) {
+    this.#limits = limits;
+    this.#sizeOf = sizeOf;
+  }
+
+  get(key: string): V | undefined {
+    return this.#entries.get(key);
+  }
+
+  /** Keeps the entry, unless it alone is over the size cap (or the map may hold nothing): then it is not kept. */
+  set(key: string, value: V): void {
+    const size = this.#sizeOf(key, value);
+    if (size > this.#limits.maxSize || this.#limits.maxEntries === 0) return;
+    this.delete(key);
+    this.#entries.set(key, value);
+    this.#size += size;
+    for (const [oldest] of this.#entries) {
+      if (this.#entries.size <= this.#limits.maxEntries && this.#size <= this.#limits.maxSize) break;
+      this.delete(oldest);
+    }
+  }
+
+  delete(key: string): void {
+    const value = this.#entries.get(key);
+    if (value === undefined) return;
+    this.#entries.delete(key);
+    this.#size -= this.#sizeOf(key, value);
+  }
+
+  get entries(): number {
+    return this.#entries.size;
+  }
+
+  /** The sum of the kept entries' sizes. */
+  get size(): number {
+    return this.#size;
+  }
+}
