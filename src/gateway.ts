@@ -11,6 +11,7 @@ import type { CompiledConfig, CompiledIssuer, CompiledRoute } from './config/typ
 import type { Env } from './env.ts';
 import { answerFor, finding, type Finding } from './findings.ts';
 import { gatewayJwks, isGatewayJwksRequest } from './forward/gateway-jwks.ts';
+import { newAssertionCache, type AssertionCache } from './forward/assertion-cache.ts';
 import { identityFor } from './forward/identity.ts';
 import { forwardToOrigin, gatewayFailure, resolveOrigin } from './forward/origin.ts';
 import { requestIdOf } from './forward/request-id.ts';
@@ -23,6 +24,7 @@ import { writeRecord, type LogFormat, type LogSink } from './log/write.ts';
 import { admit, decide } from './route/mode.ts';
 import { RouteTable } from './route/route-table.ts';
 import { authenticate } from './verify/authenticate.ts';
+import type { BoundedMapLimits } from './verify/bounded-map.ts';
 import type { Claims } from './verify/claims.ts';
 import { TokenCache, type TokenCacheLimits } from './verify/token-cache.ts';
 
@@ -37,6 +39,8 @@ export interface GatewayOptions {
   now?: () => number;
   /** Bounds of the verified-token cache (constants.ts by default); maxEntries 0 turns it off (the benchmark compares). */
   tokenCacheLimits?: TokenCacheLimits;
+  /** Bounds of the reused assertions (constants.ts by default); maxEntries 0 turns reuse off. */
+  assertionCacheLimits?: BoundedMapLimits;
 }
 
 /** The bearer token a request carried, kept beside the record (never in it) for the log writer to fingerprint. */
@@ -51,6 +55,7 @@ export class Gateway {
   readonly #options: GatewayOptions;
   readonly #clock: () => number;
   readonly #tokenCache: TokenCache;
+  readonly #assertions: AssertionCache;
 
   constructor(config: CompiledConfig, options: GatewayOptions) {
     this.#config = config;
@@ -58,6 +63,7 @@ export class Gateway {
     this.#routes = new RouteTable(config.routes);
     this.#keys = new KeyStore({ allowLoopbackHttp: options.allowLoopbackHttp });
     this.#tokenCache = new TokenCache(options.tokenCacheLimits);
+    this.#assertions = newAssertionCache(options.assertionCacheLimits);
     this.#clock = options.now ?? Date.now;
   }
 
@@ -137,8 +143,9 @@ export class Gateway {
     const resolved = resolveOrigin(route.forward.origin, url, env);
     if (!resolved.ok) return this.#failure(record, 502, resolved.reason, requestId);
     const target = { method: request.method, host: resolved.origin.url.host, path: resolved.origin.url.pathname };
-    const identity = await identityFor({ route, prefix, assertion, requestId, verified, target, env, now });
+    const identity = await identityFor({ route, prefix, assertion, requestId, verified, token: seen.token, target, assertions: this.#assertions, env, now });
     if (!identity.ok) return this.#failure(record, 500, identity.reason, requestId);
+    record.assertion = identity.assertion;
     for (const [name, value] of identity.headers) headers.set(name, value);
     // The origin gets no header for a value over the cap (a cut value would read as another valid value); the log says which.
     if (identity.omitted.length > 0) record.omitted_headers = identity.omitted;

@@ -127,6 +127,8 @@ export interface CompiledAssertion {
   mode: 'signed' | 'hmac';
   jwksPath: string;
   ttlSeconds: number;
+  /** How long an assertion is reused for identical requests of one token; 0: one per request. At most ttlSeconds / 2. */
+  reuseSeconds: number;
 }
 
 /** How the verification log shows `sub` (docs/logging.md). */

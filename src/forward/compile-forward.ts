@@ -34,6 +34,7 @@ export interface AssertionSource {
   mode?: 'signed' | 'hmac';
   jwks_path?: string;
   ttl_seconds?: number;
+  reuse_seconds?: number;
 }
 
 /** Reports one problem at a JSON path relative to the route (or settings). */
@@ -130,11 +131,17 @@ export function compileAssertion(source: AssertionSource | undefined, context: A
     identityHeaderProblem(header, context.prefix) ??
     (header === context.requestIdHeader ? `"${header}" is also the request_id_header: the origin would get the assertion in place of the client's request id` : null);
   if (problem) report(['header'], problem);
+  const ttlSeconds = source.ttl_seconds ?? DEFAULT_ASSERTION_TTL_SECONDS;
+  const reuseSeconds = source.reuse_seconds ?? Math.floor(ttlSeconds / 2);
+  if (reuseSeconds * 2 > ttlSeconds) {
+    report(['reuse_seconds'], `${reuseSeconds} is more than half of ttl_seconds (${ttlSeconds}): a reused assertion must reach the origin with at least half its lifetime left`);
+  }
   return {
     header,
     issuer: source.issuer ?? DEFAULT_ASSERTION_ISSUER,
     mode: source.mode ?? 'signed',
     jwksPath: source.jwks_path ?? DEFAULT_GATEWAY_JWKS_PATH,
-    ttlSeconds: source.ttl_seconds ?? DEFAULT_ASSERTION_TTL_SECONDS,
+    ttlSeconds,
+    reuseSeconds,
   };
 }

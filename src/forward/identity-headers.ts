@@ -51,7 +51,8 @@ export const STANDARD_IDENTITY_HEADERS = ['route', 'request-id', 'sub', 'iss', '
 
 export interface IdentityInput {
   routeId: string;
-  requestId: string;
+  /** Null: left out, for the headers an assertion covers (a reused assertion serves requests with other ids). */
+  requestId: string | null;
   /** Null on public routes: only the route and request id are stated. */
   verified: { claims: Claims; appClaim: ClaimPath } | null;
 }
@@ -62,22 +63,31 @@ export interface IdentityHeaders {
   omitted: string[];
 }
 
-/** The standard set: route and request id always; sub, iss, app, scope and exp of a verified token. */
+/** Adds `prefix + name: value` for a string or number, or names it in omitted when over the cap. */
+function addHeader(into: IdentityHeaders, prefix: string, name: string, value: unknown): void {
+  if (typeof value !== 'string' && typeof value !== 'number') return;
+  const safe = headerValue(String(value));
+  if (safe === null) into.omitted.push(`${prefix}${name}`);
+  else into.headers.push([`${prefix}${name}`, safe]);
+}
+
+/** The standard set: the route always; the request id unless null; sub, iss, app, scope and exp of a verified token. */
 export function identityHeaders(prefix: string, input: IdentityInput): IdentityHeaders {
   const result: IdentityHeaders = { headers: [[`${prefix}route`, input.routeId]], omitted: [] };
-  const add = (name: string, value: unknown) => {
-    if (typeof value !== 'string' && typeof value !== 'number') return;
-    const safe = headerValue(String(value));
-    if (safe === null) result.omitted.push(`${prefix}${name}`);
-    else result.headers.push([`${prefix}${name}`, safe]);
-  };
-  add('request-id', input.requestId);
+  if (input.requestId !== null) addHeader(result, prefix, 'request-id', input.requestId);
   if (input.verified === null) return result;
   const { claims, appClaim } = input.verified;
-  add('sub', claims.sub);
-  add('iss', claims.iss);
-  add('app', readClaim(claims, appClaim));
-  add('scope', [...grantedScopes(claims)].join(' ') || undefined);
-  add('exp', claims.exp);
+  addHeader(result, prefix, 'sub', claims.sub);
+  addHeader(result, prefix, 'iss', claims.iss);
+  addHeader(result, prefix, 'app', readClaim(claims, appClaim));
+  addHeader(result, prefix, 'scope', [...grantedScopes(claims)].join(' ') || undefined);
+  addHeader(result, prefix, 'exp', claims.exp);
+  return result;
+}
+
+/** The request id alone: the one header of the gateway's own that differs per request, so no assertion covers it. */
+export function requestIdHeader(prefix: string, requestId: string): IdentityHeaders {
+  const result: IdentityHeaders = { headers: [], omitted: [] };
+  addHeader(result, prefix, 'request-id', requestId);
   return result;
 }

@@ -7,8 +7,9 @@ import type { Env } from '../env.ts';
 import type { RequestBinding } from '../origin/binding.ts';
 import { grantedScopes, readClaim, type Claims } from '../verify/claims.ts';
 import { mintAssertion } from './assertion.ts';
+import { reuseKey, textBytes, type AssertionCache } from './assertion-cache.ts';
 import { claimHeaders } from './claim-headers.ts';
-import { identityHeaders } from './identity-headers.ts';
+import { identityHeaders, requestIdHeader } from './identity-headers.ts';
 import { signingSetup } from './signing-keys.ts';
 
 export interface IdentityRequest {
@@ -17,14 +18,24 @@ export interface IdentityRequest {
   assertion: CompiledAssertion | null;
   requestId: string;
   verified: { claims: Claims; issuer: CompiledIssuer } | null;
+  /** The verified token's exact text (null without one): with route and target, what a reused assertion is kept by. */
+  token: string | null;
   /** What the origin will receive, for the assertion's binding. */
   target: RequestBinding;
+  /** Assertions kept for reuse (settings.assertion.reuse_seconds), per isolate. */
+  assertions: AssertionCache;
   env: Env;
   now: number;
 }
 
 export type IdentityResult =
-  | { ok: true; headers: [string, string][]; omitted: string[] }
+  | {
+      ok: true;
+      headers: readonly (readonly [string, string])[];
+      omitted: readonly string[];
+      /** Whether an assertion was sent, and whether it was minted for this request or reused: the record's `assertion`. */
+      assertion: 'minted' | 'reused' | null;
+    }
   /** The gateway cannot sign: a deploy problem (a missing or broken secret), never the client's. */
   | { ok: false; reason: string };
 
@@ -43,23 +54,36 @@ function assertedIdentity(claims: Claims, issuer: CompiledIssuer, routeId: strin
 }
 
 export async function identityFor(input: IdentityRequest): Promise<IdentityResult> {
-  const { route, prefix, verified } = input;
-  const { headers, omitted } = identityHeaders(prefix, {
-    routeId: route.id,
-    requestId: input.requestId,
-    verified: verified && { claims: verified.claims, appClaim: verified.issuer.appClaim },
-  });
-  if (verified === null) return { ok: true, headers, omitted };
+  const { route, prefix, verified, assertion } = input;
+  const verifiedIdentity = verified && { claims: verified.claims, appClaim: verified.issuer.appClaim };
+  if (verified === null || assertion === null) {
+    const { headers, omitted } = identityHeaders(prefix, { routeId: route.id, requestId: input.requestId, verified: verifiedIdentity });
+    if (verified !== null) {
+      const mapped = claimHeaders(verified.claims, route.forward.claimHeaders);
+      headers.push(...mapped.headers);
+      omitted.push(...mapped.omitted);
+    }
+    return { ok: true, headers, omitted, assertion: null };
+  }
+
+  const keys = await signingSetup(assertion, input.env);
+  if (!keys.ok) return { ok: false, reason: `assertion: ${keys.reason}` };
+  const { signer } = keys.setup;
+  // The one header of the gateway's own that differs on every request: sent, never covered by the assertion.
+  const requestId = requestIdHeader(prefix, input.requestId);
+  const key = assertion.reuseSeconds > 0 && input.token !== null ? reuseKey(route.id, input.target, input.token) : null;
+  const kept = key === null ? undefined : input.assertions.get(key);
+  if (kept !== undefined && kept.signer === signer && input.now >= kept.mintedAt && input.now < kept.mintedAt + assertion.reuseSeconds) {
+    return { ok: true, headers: [...requestId.headers, ...kept.headers], omitted: [...requestId.omitted, ...kept.omitted], assertion: 'reused' };
+  }
+
+  const { headers, omitted } = identityHeaders(prefix, { routeId: route.id, requestId: null, verified: verifiedIdentity });
   const mapped = claimHeaders(verified.claims, route.forward.claimHeaders);
   headers.push(...mapped.headers);
   omitted.push(...mapped.omitted);
-  if (input.assertion === null) return { ok: true, headers, omitted };
-
-  const keys = await signingSetup(input.assertion, input.env);
-  if (!keys.ok) return { ok: false, reason: `assertion: ${keys.reason}` };
-  const assertion = await mintAssertion(
+  const jws = await mintAssertion(
     {
-      settings: input.assertion,
+      settings: assertion,
       audience: route.forward.assertionAudience,
       subject: verified.claims.sub as string,
       requestId: input.requestId,
@@ -68,8 +92,9 @@ export async function identityFor(input: IdentityRequest): Promise<IdentityResul
       identity: assertedIdentity(verified.claims, verified.issuer, route.id, mapped.values),
       now: input.now,
     },
-    keys.setup.signer,
+    signer,
   );
-  headers.push([input.assertion.header, assertion]);
-  return { ok: true, headers, omitted };
+  headers.push([assertion.header, jws]);
+  if (key !== null) input.assertions.set(key, { headers, omitted, signer, mintedAt: input.now, bytes: textBytes(headers, omitted) });
+  return { ok: true, headers: [...requestId.headers, ...headers], omitted: [...requestId.omitted, ...omitted], assertion: 'minted' };
 }

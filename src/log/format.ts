@@ -35,6 +35,7 @@ export function formatRecord(record: VerificationRecord): string {
     ['alg', record.alg],
     ['key', record.key_layer],
     ['fp', record.token_fp],
+    ['assertion', record.assertion],
     ['origin', record.origin_status],
     ['omitted', record.omitted_headers],
     ['colo', record.colo],

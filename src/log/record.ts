@@ -49,6 +49,8 @@ export interface VerificationRecord {
   token_fp: string | null;
   /** Whether the verified-token cache answered ("hit": no signature was verified for this request). */
   token_cache: 'hit' | 'miss' | null;
+  /** The signed assertion sent to the origin: minted for this request, reused from an identical earlier one, or null (none sent). */
+  assertion: 'minted' | 'reused' | null;
   latency_ms: number;
   origin_status: number | null;
   /** The Cloudflare data centre: the IATA code that ends the request's cf-ray; null without one (tests, local development). */
@@ -56,7 +58,7 @@ export interface VerificationRecord {
   /** Why the gateway itself could not answer as planned (origin unreachable, an internal fault); never client detail. */
   error: string | null;
   /** Identity headers (standard or claim headers) left out of the forwarded request because their value was over the size cap; null when none. */
-  omitted_headers: string[] | null;
+  omitted_headers: readonly string[] | null;
 }
 
 /**
@@ -121,6 +123,7 @@ export function newRecord(request: Request, url: URL, requestId: string, started
     key_layer: null,
     token_fp: null,
     token_cache: null,
+    assertion: null,
     latency_ms: 0,
     origin_status: null,
     colo: coloOf(request.headers),

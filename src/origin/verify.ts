@@ -66,11 +66,17 @@ export interface VerifiedIdentity {
   app?: unknown;
   scope?: string;
   route: string;
-  /** The gateway's request id (the assertion's jti). */
-  requestId: string;
+  /**
+   * The gateway's request id, from its header: for correlating logs. Not covered by the assertion, which
+   * may serve several identical requests (settings.assertion.reuse_seconds); with reuse_seconds 0 it
+   * equals assertionId.
+   */
+  requestId: string | undefined;
+  /** The assertion's jti: the request id of the request it was minted for. */
+  assertionId: string;
   /** The route's claim_headers values with their JSON types, by header name. */
   claims: Record<string, unknown>;
-  /** The verified identity headers as received, by name. */
+  /** The verified identity headers as received, by name (the request id is not one of them). */
   headers: Record<string, string>;
   payload: JWTPayload;
 }
@@ -116,6 +122,7 @@ export function createGatewayVerifier(options: GatewayVerifierOptions): (request
   if (sources.length !== 1) throw new Error('give exactly one of jwksUrl, keys and secrets');
   const prefix = (options.headerPrefix ?? 'x-verified-').toLowerCase();
   const assertionHeader = (options.assertionHeader ?? `${prefix}assertion`).toLowerCase();
+  const requestIdHeader = `${prefix}request-id`;
   const tolerance = options.clockToleranceSeconds ?? 5;
   const keySets: (JWTVerifyGetKey | Uint8Array)[] = options.secrets
     ? options.secrets.map((s) => new TextEncoder().encode(s))
@@ -159,7 +166,7 @@ export function createGatewayVerifier(options: GatewayVerifierOptions): (request
     if (!sameRequest(payload.req as Partial<RequestBinding> | undefined, request)) {
       return fail('request_mismatch', 'the assertion was minted for another method, host or path');
     }
-    const identityHeaders = entries.filter(([name]) => name.startsWith(prefix) && name !== assertionHeader);
+    const identityHeaders = entries.filter(([name]) => name.startsWith(prefix) && name !== assertionHeader && name !== requestIdHeader);
     const bound = payload.hdr as Partial<HeaderBinding> | undefined;
     const actual = await headerBinding(identityHeaders);
     if (!Array.isArray(bound?.names) || bound.names.join('\n') !== actual.names.join('\n') || bound.sha256 !== actual.sha256) {
@@ -173,7 +180,8 @@ export function createGatewayVerifier(options: GatewayVerifierOptions): (request
         app: payload.app,
         scope: typeof payload.scope === 'string' ? payload.scope : undefined,
         route: String(payload.route),
-        requestId: payload.jti!,
+        requestId: entries.find(([name]) => name === requestIdHeader)?.[1],
+        assertionId: payload.jti!,
         claims: (payload.claims as Record<string, unknown> | undefined) ?? {},
         headers: Object.fromEntries(identityHeaders),
         payload,

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt, decodeProtectedHeader, type JWK } from 'jose';
 import { signingKeyImports } from '../../src/forward/signing-keys.ts';
 import { createGatewayVerifier, type ReceivedRequest } from '../../src/origin/index.ts';
+import type { Gateway } from '../../src/gateway.ts';
 import { bearer, gatewayFor, send } from '../helpers/gateway.ts';
 import { gatewaySigningKey } from '../helpers/gateway-keys.ts';
 import { makeKey, nowSeconds, sign, type TestKey } from '../helpers/keys.ts';
@@ -161,6 +162,96 @@ describe('the assertion', () => {
     }
     expect(signingKeyImports() - before).toBe(1);
     expect(scene.world.originRequests).toHaveLength(0);
+  });
+});
+
+describe('reuse (settings.assertion.reuse_seconds)', () => {
+  /** A gateway on a clock the test moves, in seconds. */
+  const clocked = (assertion: object = {}) => {
+    const clock = { seconds: nowSeconds() };
+    return { clock, gateway: gatewayFor(policy(assertion), { allowLoopbackHttp: false, now: () => clock.seconds * 1000 }) };
+  };
+  const forwardedWith = async (gateway: Gateway, jwt: string, path = '/orders/42', secrets: Record<string, string> = { GATEWAY_SIGNING_KEY: signingKey }) => {
+    const response = await send(gateway, new Request(`https://gw.example${path}`, { headers: bearer(jwt) }), secrets);
+    expect(response.status).toBe(200);
+    const request = received(scene.world.lastOriginRequest());
+    return { request, assertion: (request.headers as Record<string, string>)['x-verified-assertion']!, record: scene.logs.last() };
+  };
+
+  it('serves the identical requests of one token with one assertion; the origin verifies each, with its own request id', async () => {
+    const { gateway } = clocked();
+    const jwt = await token();
+    const first = await forwardedWith(gateway, jwt);
+    const second = await forwardedWith(gateway, jwt);
+    expect([first.record.assertion, second.record.assertion]).toEqual(['minted', 'reused']);
+    expect(second.assertion).toBe(first.assertion);
+    const ids = [first, second].map(({ request }) => (request.headers as Record<string, string>)['x-verified-request-id']);
+    expect(ids[0]).not.toBe(ids[1]);
+    const verify = verifierWith(await publishedKeys());
+    for (const [i, { request }] of [first, second].entries()) {
+      const result = await verify(request);
+      expect(result.ok, result.ok ? '' : result.error.message).toBe(true);
+      if (!result.ok) return;
+      expect(result.identity.requestId).toBe(ids[i]);
+      expect(result.identity.assertionId).toBe(ids[0]);
+      expect(result.identity.headers).not.toHaveProperty('x-verified-request-id');
+    }
+  });
+
+  it('mints anew for another path, another token, and once reuse_seconds have passed', async () => {
+    const { clock, gateway } = clocked({ ttl_seconds: 20 });
+    const jwt = await token();
+    expect((await forwardedWith(gateway, jwt)).record.assertion).toBe('minted');
+    expect((await forwardedWith(gateway, jwt, '/orders/43')).record.assertion).toBe('minted');
+    expect((await forwardedWith(gateway, await token())).record.assertion).toBe('minted');
+    clock.seconds += 9; // reuse_seconds defaults to half of ttl_seconds: 10
+    const kept = await forwardedWith(gateway, jwt);
+    expect(kept.record.assertion).toBe('reused');
+    clock.seconds += 1;
+    const renewed = await forwardedWith(gateway, jwt);
+    expect(renewed.record.assertion).toBe('minted');
+    expect(renewed.assertion).not.toBe(kept.assertion);
+    // What the origin gets always has at least ttl_seconds - reuse_seconds left.
+    const verify = verifierWith(await publishedKeys(), { clockToleranceSeconds: 0, currentDate: () => new Date((clock.seconds + 9) * 1000) });
+    expect((await verify(kept.request)).ok).toBe(true);
+  });
+
+  it('with reuse_seconds 0 mints for every request, its jti the request id', async () => {
+    const { gateway } = clocked({ reuse_seconds: 0 });
+    const jwt = await token();
+    const first = await forwardedWith(gateway, jwt);
+    const second = await forwardedWith(gateway, jwt);
+    expect([first.record.assertion, second.record.assertion]).toEqual(['minted', 'minted']);
+    for (const { request, assertion } of [first, second]) expect(decodeJwt(assertion).jti).toBe((request.headers as Record<string, string>)['x-verified-request-id']);
+  });
+
+  it('never hands a kept assertion to a token that expired since', async () => {
+    const { clock, gateway } = clocked();
+    // Accepted for 10 s more: exp is 50 s past, inside the 60 s clock-skew allowance.
+    const jwt = await token({ iat: clock.seconds - 100, exp: clock.seconds - 50 });
+    expect((await forwardedWith(gateway, jwt)).record.assertion).toBe('minted');
+    clock.seconds += 11; // well inside the 30 s reuse window
+    const response = await send(gateway, new Request('https://gw.example/orders/42', { headers: bearer(jwt) }), { GATEWAY_SIGNING_KEY: signingKey });
+    expect(response.status).toBe(401);
+    expect(scene.logs.last()).toMatchObject({ outcome: 'denied', finding: 'token_expired', assertion: null });
+  });
+
+  it('is not reused once the signing key changed: the new key signs at once', async () => {
+    const { gateway } = clocked();
+    const jwt = await token();
+    const before = await forwardedWith(gateway, jwt);
+    const next = await gatewaySigningKey('ES256', 'gw-2027-01');
+    const after = await forwardedWith(gateway, jwt, '/orders/42', { GATEWAY_SIGNING_KEY: next });
+    expect(after.record.assertion).toBe('minted');
+    expect(decodeProtectedHeader(before.assertion).kid).toBe('gw-2026-11');
+    expect(decodeProtectedHeader(after.assertion).kid).toBe('gw-2027-01');
+  });
+
+  it('keeps nothing when its bounds say so (maxEntries 0)', async () => {
+    const gateway = gatewayFor(policy(), { allowLoopbackHttp: false, assertionCacheLimits: { maxEntries: 0, maxSize: 1 << 20 } });
+    const jwt = await token();
+    expect((await forwardedWith(gateway, jwt)).record.assertion).toBe('minted');
+    expect((await forwardedWith(gateway, jwt)).record.assertion).toBe('minted');
   });
 });
 

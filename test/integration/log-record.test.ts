@@ -88,6 +88,7 @@ describe('the verification record', () => {
       sub: 'user-42',
       token_fp: await sha16(token),
       token_cache: 'miss',
+      assertion: null,
       origin_status: 200,
     });
   });
@@ -115,6 +116,7 @@ describe('the verification record', () => {
       sub: 'user-42',
       token_fp: await sha16(token),
       token_cache: 'miss',
+      assertion: null,
       origin_status: null,
     });
   });
@@ -142,6 +144,7 @@ describe('the verification record', () => {
       key_layer: null,
       token_fp: null,
       token_cache: null,
+      assertion: null,
       origin_status: 200,
     });
   });
@@ -171,6 +174,7 @@ describe('the verification record', () => {
       sub: 'user-42',
       token_fp: await sha16(token),
       token_cache: 'miss',
+      assertion: null,
       origin_status: 200,
     });
   });

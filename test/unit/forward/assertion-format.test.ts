@@ -10,7 +10,7 @@ import type { AssertionSigner } from '../../../src/forward/signing-keys.ts';
 import { ASSERTION_TYP, headerBinding } from '../../../src/origin/binding.ts';
 
 const input: AssertionInput = {
-  settings: { issuer: 'https://gw.example', mode: 'signed', header: 'x-verified-assertion', jwksPath: '/.well-known/gateway-jwks.json', ttlSeconds: 60 },
+  settings: { issuer: 'https://gw.example', mode: 'signed', header: 'x-verified-assertion', jwksPath: '/.well-known/gateway-jwks.json', ttlSeconds: 60, reuseSeconds: 30 },
   audience: 'orders',
   subject: 'user-7',
   requestId: '8c2f1d7e6a5b4c3d-AMS',

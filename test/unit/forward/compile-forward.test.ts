@@ -9,7 +9,7 @@ describe('forwarding in policies', () => {
     const result = compile({ assertion: {} }, { origin: 'https://o.example' });
     if (!result.ok) throw new Error(JSON.stringify(result.errors));
     expect(result.config.settings).toMatchObject({
-      assertion: { header: 'x-verified-assertion', issuer: 'edge-jwt-gateway', mode: 'signed', jwksPath: '/.well-known/gateway-jwks.json', ttlSeconds: 60 },
+      assertion: { header: 'x-verified-assertion', issuer: 'edge-jwt-gateway', mode: 'signed', jwksPath: '/.well-known/gateway-jwks.json', ttlSeconds: 60, reuseSeconds: 30 },
       requestIdHeader: null,
     });
     expect(result.config.routes[0]!.forward).toEqual({
@@ -89,12 +89,25 @@ describe('forwarding in policies', () => {
   });
 
   it.each([
+    [{}, 30],
+    [{ ttl_seconds: 15 }, 7],
+    [{ ttl_seconds: 1 }, 0],
+    [{ ttl_seconds: 20, reuse_seconds: 10 }, 10],
+    [{ reuse_seconds: 0 }, 0],
+  ])('reuses an assertion for half its lifetime unless told otherwise: %j -> %i s', (assertion, reuseSeconds) => {
+    const result = compile({ assertion }, { origin: 'https://o.example' });
+    expect(result.ok ? result.config.settings.assertion?.reuseSeconds : result.errors).toBe(reuseSeconds);
+  });
+
+  it.each([
     ['a claim header that reuses a standard name', {}, { claim_headers: { sub: 'email' } }, '/routes/r/claim_headers/sub', /standard identity headers/],
     ['a claim header named like the assertion header', { assertion: {} }, { claim_headers: { assertion: 'x' } }, '/routes/r/claim_headers/assertion', /is the assertion header/],
     ['an upper-case claim header name', {}, { claim_headers: { Email: 'email' } }, '/routes/r/claim_headers/Email', /^value does not match pattern \^\[a-z0-9\]/],
     ['an origin URL with a query', {}, { origin: { url: 'https://o.example/?a=1' } }, '/routes/r/origin/url', /query/],
     ['a strip prefix with a trailing slash', {}, { origin: { url: 'https://o.example', strip_path_prefix: '/api/' } }, '/routes/r/origin/strip_path_prefix', /^value does not match pattern/],
     ['an assertion lifetime over 60 s', { assertion: { ttl_seconds: 61 } }, {}, '/settings/assertion/ttl_seconds', /^61 is greater than 60/],
+    ['reuse over half the lifetime', { assertion: { ttl_seconds: 40, reuse_seconds: 21 } }, {}, '/settings/assertion/reuse_seconds', /^21 is more than half of ttl_seconds \(40\): a reused assertion must reach the origin with at least half its lifetime left$/],
+    ['reuse over 30 s', { assertion: { reuse_seconds: 31 } }, {}, '/settings/assertion/reuse_seconds', /^31 is greater than 30/],
     ['claim headers on a public route', {}, { claim_headers: { email: 'email' } }, '/routes/r/claim_headers', /public route verifies no token/],
     ['an origin timeout of 0', {}, { origin_timeout_ms: 0 }, '/routes/r/origin_timeout_ms', /^0 is less than 10/],
   ])('refuses %s', (_name, settings, route, path, message) => {
