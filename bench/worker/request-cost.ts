@@ -163,6 +163,12 @@ function stageOf(variant: string, config: ReturnType<typeof loadCompiledConfig>,
         Object.defineProperty(record, Symbol.for('nodejs.util.inspect.custom'), { value: () => JSON.stringify(record), enumerable: false });
         console.log(record);
       };
+    case 'stage-log-sparse':
+      return () => {
+        const record: Record<string, unknown> = newRecord(request, url, 'id', Date.now());
+        for (const name of Object.keys(record)) if (record[name] === null) delete record[name];
+        console.log(record);
+      };
     case 'stage-log-json':
       return () => console.log(JSON.stringify(newRecord(request, url, 'id', Date.now())));
     default:
