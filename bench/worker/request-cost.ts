@@ -165,7 +165,7 @@ function stageOf(variant: string, config: ReturnType<typeof loadCompiledConfig>,
       };
     case 'stage-log-sparse':
       return () => {
-        const record: Record<string, unknown> = newRecord(request, url, 'id', Date.now());
+        const record = newRecord(request, url, 'id', Date.now()) as unknown as Record<string, unknown>;
         for (const name of Object.keys(record)) if (record[name] === null) delete record[name];
         console.log(record);
       };
