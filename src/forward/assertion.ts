@@ -1,8 +1,10 @@
 /**
- * The signed assertion: one compact JWS per forwarded request that carries a verified identity.
+ * The signed assertion: a compact JWS for each forwarded request that carries a verified identity (reused
+ * for the identical requests of one token within reuse_seconds: assertion-cache.ts).
  * Bound to the request the origin receives (method, Host, path) and to the plain identity headers beside
  * it (their names and a SHA-256 over names and values), so a captured assertion is worthless on another
- * path or method, and no identity header can be added, removed or changed without the origin noticing.
+ * path or method, and no covered identity header can be added, removed or changed without the origin
+ * noticing. The request id header is covered only when assertions are not reused (reuse_seconds 0).
  */
 import { base64url } from 'jose';
 import type { CompiledAssertion } from '../config/types.ts';
@@ -16,7 +18,7 @@ export interface AssertionInput {
   subject: string;
   requestId: string;
   request: RequestBinding;
-  /** Every identity header the origin will get (the assertion header excluded), as sent. */
+  /** The identity headers it covers, as sent: every one but the assertion header, and but the request id when reused. */
   identityHeaders: readonly (readonly [string, string])[];
   /** Forwarded claims with their JSON types: the standard set and the route's claim headers. */
   identity: Record<string, unknown>;

@@ -69,15 +69,17 @@ export async function identityFor(input: IdentityRequest): Promise<IdentityResul
   const keys = await signingSetup(assertion, input.env);
   if (!keys.ok) return { ok: false, reason: `assertion: ${keys.reason}` };
   const { signer } = keys.setup;
-  // The one header of the gateway's own that differs on every request: sent, never covered by the assertion.
-  const requestId = requestIdHeader(prefix, input.requestId);
-  const key = assertion.reuseSeconds > 0 && input.token !== null ? reuseKey(route.id, input.target, input.token) : null;
+  const reuse = assertion.reuseSeconds > 0;
+  // The one header of the gateway's own that differs on every request: covered only by an assertion minted
+  // for this request alone (reuse_seconds 0); a reused one serves requests with other ids.
+  const requestId = reuse ? requestIdHeader(prefix, input.requestId) : { headers: [], omitted: [] };
+  const key = reuse && input.token !== null ? reuseKey(route.id, input.target, input.token) : null;
   const kept = key === null ? undefined : input.assertions.get(key);
   if (kept !== undefined && kept.signer === signer && input.now >= kept.mintedAt && input.now < kept.mintedAt + assertion.reuseSeconds) {
     return { ok: true, headers: [...requestId.headers, ...kept.headers], omitted: [...requestId.omitted, ...kept.omitted], assertion: 'reused' };
   }
 
-  const { headers, omitted } = identityHeaders(prefix, { routeId: route.id, requestId: null, verified: verifiedIdentity });
+  const { headers, omitted } = identityHeaders(prefix, { routeId: route.id, requestId: reuse ? null : input.requestId, verified: verifiedIdentity });
   const mapped = claimHeaders(verified.claims, route.forward.claimHeaders);
   headers.push(...mapped.headers);
   omitted.push(...mapped.omitted);
@@ -95,6 +97,10 @@ export async function identityFor(input: IdentityRequest): Promise<IdentityResul
     signer,
   );
   headers.push([assertion.header, jws]);
-  if (key !== null) input.assertions.set(key, { headers, omitted, signer, mintedAt: input.now, bytes: textBytes(headers, omitted) });
+  if (key !== null) {
+    // Frozen: every request that reuses the entry shares these arrays.
+    for (const header of headers) Object.freeze(header);
+    input.assertions.set(key, Object.freeze({ headers: Object.freeze(headers), omitted: Object.freeze(omitted), signer, mintedAt: input.now, bytes: textBytes(headers, omitted) }));
+  }
   return { ok: true, headers: [...requestId.headers, ...headers], omitted: [...requestId.omitted, ...omitted], assertion: 'minted' };
 }

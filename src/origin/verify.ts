@@ -67,12 +67,12 @@ export interface VerifiedIdentity {
   scope?: string;
   route: string;
   /**
-   * The gateway's request id, from its header: for correlating logs. Not covered by the assertion, which
-   * may serve several identical requests (settings.assertion.reuse_seconds); with reuse_seconds 0 it
-   * equals assertionId.
+   * The x-verified-request-id header as received, for correlating logs. Signed only when the assertion
+   * covers it (a gateway with reuse_seconds 0; it is then also in `headers`); otherwise anyone who can
+   * reach the origin could set it. Never a replay key.
    */
-  requestId: string | undefined;
-  /** The assertion's jti: the request id of the request it was minted for. */
+  forwardedRequestId: string | undefined;
+  /** The assertion's jti (signed): the request id of the request it was minted for, shared by the requests that reuse it. */
   assertionId: string;
   /** The route's claim_headers values with their JSON types, by header name. */
   claims: Record<string, unknown>;
@@ -166,8 +166,10 @@ export function createGatewayVerifier(options: GatewayVerifierOptions): (request
     if (!sameRequest(payload.req as Partial<RequestBinding> | undefined, request)) {
       return fail('request_mismatch', 'the assertion was minted for another method, host or path');
     }
-    const identityHeaders = entries.filter(([name]) => name.startsWith(prefix) && name !== assertionHeader && name !== requestIdHeader);
     const bound = payload.hdr as Partial<HeaderBinding> | undefined;
+    // The request id is covered when the signed list names it (reuse_seconds 0), and left out otherwise.
+    const requestIdCovered = Array.isArray(bound?.names) && bound.names.includes(requestIdHeader);
+    const identityHeaders = entries.filter(([name]) => name.startsWith(prefix) && name !== assertionHeader && (requestIdCovered || name !== requestIdHeader));
     const actual = await headerBinding(identityHeaders);
     if (!Array.isArray(bound?.names) || bound.names.join('\n') !== actual.names.join('\n') || bound.sha256 !== actual.sha256) {
       return fail('headers_mismatch', 'the identity headers are not the ones the gateway sent');
@@ -180,7 +182,7 @@ export function createGatewayVerifier(options: GatewayVerifierOptions): (request
         app: payload.app,
         scope: typeof payload.scope === 'string' ? payload.scope : undefined,
         route: String(payload.route),
-        requestId: entries.find(([name]) => name === requestIdHeader)?.[1],
+        forwardedRequestId: entries.find(([name]) => name === requestIdHeader)?.[1],
         assertionId: payload.jti!,
         claims: (payload.claims as Record<string, unknown> | undefined) ?? {},
         headers: Object.fromEntries(identityHeaders),

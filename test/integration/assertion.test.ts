@@ -192,17 +192,23 @@ describe('reuse (settings.assertion.reuse_seconds)', () => {
       const result = await verify(request);
       expect(result.ok, result.ok ? '' : result.error.message).toBe(true);
       if (!result.ok) return;
-      expect(result.identity.requestId).toBe(ids[i]);
+      expect(result.identity.forwardedRequestId).toBe(ids[i]);
       expect(result.identity.assertionId).toBe(ids[0]);
       expect(result.identity.headers).not.toHaveProperty('x-verified-request-id');
     }
+    // Not covered, so not checked: a log-correlation value only (docs/origin.md, "Reuse").
+    const relabelled = { ...second.request, headers: { ...(second.request.headers as Record<string, string>), 'x-verified-request-id': 'other' } };
+    const result = await verify(relabelled);
+    expect(result.ok ? result.identity.forwardedRequestId : result.error.code).toBe('other');
   });
 
-  it('mints anew for another path, another token, and once reuse_seconds have passed', async () => {
+  it('mints anew for another path, another method, another token, and once reuse_seconds have passed', async () => {
     const { clock, gateway } = clocked({ ttl_seconds: 20 });
     const jwt = await token();
     expect((await forwardedWith(gateway, jwt)).record.assertion).toBe('minted');
     expect((await forwardedWith(gateway, jwt, '/orders/43')).record.assertion).toBe('minted');
+    const posted = await send(gateway, new Request('https://gw.example/orders/42', { method: 'POST', headers: bearer(jwt) }), { GATEWAY_SIGNING_KEY: signingKey });
+    expect([posted.status, scene.logs.last().assertion]).toEqual([200, 'minted']);
     expect((await forwardedWith(gateway, await token())).record.assertion).toBe('minted');
     clock.seconds += 9; // reuse_seconds defaults to half of ttl_seconds: 10
     const kept = await forwardedWith(gateway, jwt);
@@ -216,16 +222,22 @@ describe('reuse (settings.assertion.reuse_seconds)', () => {
     expect((await verify(kept.request)).ok).toBe(true);
   });
 
-  it('with reuse_seconds 0 mints for every request, its jti the request id', async () => {
+  it('with reuse_seconds 0 mints for every request, its jti the request id, and covers the request id header', async () => {
     const { gateway } = clocked({ reuse_seconds: 0 });
     const jwt = await token();
     const first = await forwardedWith(gateway, jwt);
     const second = await forwardedWith(gateway, jwt);
     expect([first.record.assertion, second.record.assertion]).toEqual(['minted', 'minted']);
     for (const { request, assertion } of [first, second]) expect(decodeJwt(assertion).jti).toBe((request.headers as Record<string, string>)['x-verified-request-id']);
+    const verify = verifierWith(await publishedKeys());
+    const result = await verify(second.request);
+    expect(result.ok ? result.identity.headers['x-verified-request-id'] : result.error.code).toBe(decodeJwt(second.assertion).jti);
+    const relabelled = { ...second.request, headers: { ...(second.request.headers as Record<string, string>), 'x-verified-request-id': 'other' } };
+    const refused = await verify(relabelled);
+    expect(refused.ok ? 'ok' : refused.error.code).toBe('headers_mismatch');
   });
 
-  it('never hands a kept assertion to a token that expired since', async () => {
+  it('refuses a token that expired since, so its kept assertion is never sent (the token checks run before the reuse lookup)', async () => {
     const { clock, gateway } = clocked();
     // Accepted for 10 s more: exp is 50 s past, inside the 60 s clock-skew allowance.
     const jwt = await token({ iat: clock.seconds - 100, exp: clock.seconds - 50 });
@@ -245,6 +257,19 @@ describe('reuse (settings.assertion.reuse_seconds)', () => {
     expect(after.record.assertion).toBe('minted');
     expect(decodeProtectedHeader(before.assertion).kid).toBe('gw-2026-11');
     expect(decodeProtectedHeader(after.assertion).kid).toBe('gw-2027-01');
+  });
+
+  it('is not reused once the hmac secret changed', async () => {
+    const gateway = gatewayFor(policy({ mode: 'hmac' }));
+    const jwt = await token();
+    const old = { GATEWAY_ASSERTION_SECRET: 'a shared secret of at least thirty-two bytes' };
+    const next = { GATEWAY_ASSERTION_SECRET: 'the next shared secret, also at least 32 bytes' };
+    expect((await forwardedWith(gateway, jwt, '/orders/42', old)).record.assertion).toBe('minted');
+    expect((await forwardedWith(gateway, jwt, '/orders/42', old)).record.assertion).toBe('reused');
+    const after = await forwardedWith(gateway, jwt, '/orders/42', next);
+    expect(after.record.assertion).toBe('minted');
+    const verify = createGatewayVerifier({ issuer: 'https://gw.example', audience: 'shop', secrets: [next.GATEWAY_ASSERTION_SECRET] });
+    expect((await verify(after.request)).ok).toBe(true);
   });
 
   it('keeps nothing when its bounds say so (maxEntries 0)', async () => {

@@ -170,7 +170,7 @@ async function send(gateway: MiniflareGateway, path: string, token: string, extr
 function expectAccepted(sent: Sent, layer: 'network' | 'memory' | 'stale', step: string): void {
   expect(sent.status, step).toBe(200);
   expect(sent.record.key_layer, step).toBe(layer);
-  expect(sent.forwarded?.identity?.requestId, step).toBe(sent.record.request_id);
+  expect(sent.forwarded?.identity?.forwardedRequestId, step).toBe(sent.record.request_id);
 }
 
 /** A 503 for want of keys: fail closed, with Retry-After, nothing forwarded. */
@@ -245,7 +245,7 @@ describe('a real OpenID provider in front of the gateway', () => {
     expect(headers.authorization).toBeUndefined();
     // The origin module verified the assertion with the gateway's published key; what it vouches for is the provider's token.
     const identity = sent.forwarded!.identity!;
-    expect(identity).toMatchObject({ sub: claims.sub, idp: claims.iss, app: claims.client_id, scope: claims.scope, route: 'api', requestId: sent.record.request_id });
+    expect(identity).toMatchObject({ sub: claims.sub, idp: claims.iss, app: claims.client_id, scope: claims.scope, route: 'api', forwardedRequestId: sent.record.request_id });
     expect([identity.sub, identity.app, identity.scope]).toEqual([clientIdFor(alg), clientIdFor(alg), 'api:read']);
     expect(identity.payload).toMatchObject({ iss: assertionIssuerFor(PORTS.gateway), aud: ASSERTION_AUDIENCE, token_exp: claims.exp });
     expect(decodePart(String(headers['x-verified-assertion']), 0)).toMatchObject({ alg: 'EdDSA', typ: 'gateway-assertion+jwt', kid: `interop-gw-${PORTS.gateway}` });
