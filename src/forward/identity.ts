@@ -53,16 +53,20 @@ function assertedIdentity(claims: Claims, issuer: CompiledIssuer, routeId: strin
   };
 }
 
+/** The standard identity headers and the route's claim headers, with the claim values typed for the assertion; `requestId` null leaves it out. */
+function plainHeaders({ route, prefix, verified }: IdentityRequest, requestId: string | null) {
+  const result = identityHeaders(prefix, { routeId: route.id, requestId, verified: verified && { claims: verified.claims, appClaim: verified.issuer.appClaim } });
+  if (verified === null) return { ...result, values: {} };
+  const mapped = claimHeaders(verified.claims, route.forward.claimHeaders);
+  result.headers.push(...mapped.headers);
+  result.omitted.push(...mapped.omitted);
+  return { ...result, values: mapped.values };
+}
+
 export async function identityFor(input: IdentityRequest): Promise<IdentityResult> {
   const { route, prefix, verified, assertion } = input;
-  const verifiedIdentity = verified && { claims: verified.claims, appClaim: verified.issuer.appClaim };
   if (verified === null || assertion === null) {
-    const { headers, omitted } = identityHeaders(prefix, { routeId: route.id, requestId: input.requestId, verified: verifiedIdentity });
-    if (verified !== null) {
-      const mapped = claimHeaders(verified.claims, route.forward.claimHeaders);
-      headers.push(...mapped.headers);
-      omitted.push(...mapped.omitted);
-    }
+    const { headers, omitted } = plainHeaders(input, input.requestId);
     return { ok: true, headers, omitted, assertion: null };
   }
 
@@ -79,10 +83,7 @@ export async function identityFor(input: IdentityRequest): Promise<IdentityResul
     return { ok: true, headers: [...requestId.headers, ...kept.headers], omitted: [...requestId.omitted, ...kept.omitted], assertion: 'reused' };
   }
 
-  const { headers, omitted } = identityHeaders(prefix, { routeId: route.id, requestId: reuse ? null : input.requestId, verified: verifiedIdentity });
-  const mapped = claimHeaders(verified.claims, route.forward.claimHeaders);
-  headers.push(...mapped.headers);
-  omitted.push(...mapped.omitted);
+  const { headers, omitted, values } = plainHeaders(input, reuse ? null : input.requestId);
   const jws = await mintAssertion(
     {
       settings: assertion,
@@ -91,7 +92,7 @@ export async function identityFor(input: IdentityRequest): Promise<IdentityResul
       requestId: input.requestId,
       request: input.target,
       identityHeaders: headers,
-      identity: assertedIdentity(verified.claims, verified.issuer, route.id, mapped.values),
+      identity: assertedIdentity(verified.claims, verified.issuer, route.id, values),
       now: input.now,
     },
     signer,

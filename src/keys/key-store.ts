@@ -130,8 +130,8 @@ export class KeyStore {
 
     const has = (set: StoredJwks) => findJwk(set.keys, kid, alg) !== undefined;
     // A kid the set holds, for a key that does not fit the token's alg, is no rotation: refused from memory.
-    const named = kid !== undefined && found.set.keys.some((k) => k.kid === kid);
-    if (!has(found.set) && !named && found.layer !== 'stale' && !this.#memory.isUnknownKid(issuer.id, kid, found.set, now)) {
+    const named = (set: StoredJwks) => kid !== undefined && set.keys.some((k) => k.kid === kid);
+    if (!has(found.set) && !named(found.set) && found.layer !== 'stale' && !this.#memory.isUnknownKid(issuer.id, kid, found.set, now)) {
       // An unknown kid may be a rotation: at most one look beyond memory per issuer per cooldown.
       const attemptBefore = state.lastAttempt;
       const again = await this.#load(io, issuer, state, now, (set) => fresh(set, now) && has(set), true);

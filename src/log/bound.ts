@@ -8,8 +8,6 @@ import type { Finding } from '../findings.ts';
 import { boundString, TRUNCATION_MARK } from './bound-string.ts';
 import type { VerificationRecord } from './record.ts';
 
-export { boundString, TRUNCATION_MARK };
-
 export function boundValue(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return boundString(value);
   if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
