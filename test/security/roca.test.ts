@@ -1,6 +1,7 @@
 /** ROCA-weak RSA moduli (CVE-2017-15361) are refused where keys enter the gateway; ordinary keys are not. */
 import { describe, expect, it } from 'vitest';
 import type { JWK } from 'jose';
+import { inGeneratedSubgroup, orderOf65537 } from '../../src/keys/roca.ts';
 import { judgeJwk } from '../../src/keys/validate-jwk.ts';
 import { makeKey } from '../helpers/keys.ts';
 import { corpusJson } from './corpora.ts';
@@ -21,3 +22,20 @@ describe('the ROCA fingerprint', () => {
     for (let i = 0; i < 8; i++) expect(judgeJwk((await makeKey('RS256', `fresh-${i}`)).publicJwk)).toEqual({ kind: 'accepted' });
   });
 });
+
+describe('subgroup membership by order', () => {
+  it('agrees with the listed subgroup of 65537 for every residue mod every prime below 170', () => {
+    for (let prime = 3; prime < 170; prime += 2) {
+      if (!isPrime(prime)) continue;
+      const listed = new Set<number>();
+      for (let value = 1; !listed.has(value); value = (value * (65537 % prime)) % prime) listed.add(value);
+      expect(orderOf65537(prime)).toBe(listed.size);
+      for (let residue = 0; residue < prime; residue++) expect(inGeneratedSubgroup(residue, prime), `${residue} mod ${prime}`).toBe(listed.has(residue));
+    }
+  });
+});
+
+function isPrime(n: number): boolean {
+  for (let d = 2; d * d <= n; d++) if (n % d === 0) return false;
+  return n > 1;
+}
