@@ -1,6 +1,7 @@
 /**
  * `npm run bench:profile [-- --distinct] [--seconds N]`: where the gateway's CPU goes under load. Starts the
- * bench's gateway Worker (bundled readable: names kept) in workerd with the V8 inspector on 127.0.0.1,
+ * bench's gateway Worker (bundled readable: names kept) alone in `workerd serve`, as the benchmark runs it,
+ * with the V8 inspector on 127.0.0.1,
  * the bench's origin and JWKS on loopback, warms it, then records a CPU profile (50 µs sampling) while
  * autocannon sends one repeated RS256 token (or distinct tokens) through it; `--cold` profiles the
  * isolate's first request alone; `--micro verify` (or floor, cached) the RS256 verify path of bench/worker/micro.ts; `--request handle` (or any request-cost variant) whole
@@ -17,7 +18,7 @@ import { claimsFor, jwksSets, makeBenchKeys, microFixtures, mintPool, repeatedTo
 import { runLoad } from './lib/load.ts';
 import { gatewayBindings, gatewaySecrets, startOrigin } from './lib/setup.ts';
 import { startJwksServer } from './lib/tokens.ts';
-import { BUILD_DIR, bundleWorker, startWorker } from './lib/workers.ts';
+import { BUILD_DIR, bundleWorker, startWorkerDirect } from './lib/workers.ts';
 
 const { values: args } = parseArgs({
   options: { distinct: { type: 'boolean', default: false }, cold: { type: 'boolean', default: false }, micro: { type: 'string' }, request: { type: 'string' }, seconds: { type: 'string', default: '6' } },
@@ -130,7 +131,7 @@ try {
   const tokens = await repeatedTokens(keys);
   const jwks = await startJwksServer(PORTS.jwks, jwksSets(keys));
   stops.push(() => jwks.close());
-  const gateway = await startWorker({
+  const gateway = await startWorkerDirect({
     scriptPath: script,
     port: PORTS.gateway,
     inspectorPort: PORTS.inspector,

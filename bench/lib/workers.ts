@@ -2,11 +2,11 @@
  * The Workers under test, bundled with esbuild (the bundler wrangler uses) and run in workerd: one workerd
  * process per instance, so each one's CPU time is its own. Two ways to run one:
  *   startWorkerDirect: `workerd serve` on a config written here, the Worker alone in the process. What
- *     the benchmark measures by default: the CPU of the Worker and the runtime serving it, nothing else.
+ *     the benchmark and the profiler use: the CPU of the Worker and the runtime serving it, nothing else.
  *   startWorker: through Miniflare's API, as `wrangler dev` and the tests run Workers. Miniflare puts its
  *     own entry Worker in front of every request and reads structured logs from the process: about
  *     470 µs of CPU per request on this machine, paid by both sides of a comparison, which dilutes every
- *     ratio (`npm run bench -- --harness miniflare` shows it). The profiler uses it for its inspector.
+ *     ratio (`npm run bench -- --harness miniflare` shows it).
  */
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
@@ -98,7 +98,7 @@ export async function startWorker({ scriptPath, port, bindings, inspectorPort }:
  * in steady state a request never reads it (keys come from isolate memory). Records go to stdout, which
  * workerd writes to /dev/null here: the Worker pays for console.log, nothing reads it.
  */
-export async function startWorkerDirect({ scriptPath, port, bindings }: StartOptions): Promise<WorkerInstance> {
+export async function startWorkerDirect({ scriptPath, port, bindings, inspectorPort }: StartOptions): Promise<WorkerInstance> {
   const dir = join(BUILD_DIR, `workerd-${port}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'worker.js'), readFileSync(scriptPath));
@@ -126,7 +126,8 @@ const config :Workerd.Config = (
 );
 `,
   );
-  const child = spawn(WORKERD, ['serve', '--experimental', join(dir, 'config.capnp')], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const inspect = inspectorPort === undefined ? [] : [`--inspector-addr=127.0.0.1:${inspectorPort}`];
+  const child = spawn(WORKERD, ['serve', '--experimental', ...inspect, join(dir, 'config.capnp')], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
