@@ -9,7 +9,7 @@ import { createGatewayVerifier, type ReceivedRequest } from '../../src/origin/in
 import type { Gateway } from '../../src/gateway.ts';
 import { bearer, gatewayFor, send } from '../helpers/gateway.ts';
 import { gatewaySigningKey } from '../helpers/gateway-keys.ts';
-import { makeKey, nowSeconds, sign, type TestKey } from '../helpers/keys.ts';
+import { jwksOf, makeKey, nowSeconds, sign, type TestKey } from '../helpers/keys.ts';
 import { type OriginRequest, OutsideWorld, useOutsideWorld } from '../helpers/outside-world.ts';
 
 const IDP = 'https://idp.example/';
@@ -246,6 +246,33 @@ describe('reuse (settings.assertion.reuse_seconds)', () => {
     const response = await send(gateway, new Request('https://gw.example/orders/42', { headers: bearer(jwt) }), { GATEWAY_SIGNING_KEY: signingKey });
     expect(response.status).toBe(401);
     expect(scene.logs.last()).toMatchObject({ outcome: 'denied', finding: 'token_expired', assertion: null });
+  });
+
+  it("is never sent once the token's key left the issuer's JWKS: the token is refused as kid_unknown inside the reuse window", async () => {
+    const clock = { seconds: nowSeconds() };
+    // Its own JWKS URL: key sets live in the Cache API and KV too, shared by every gateway of this file.
+    const jwks = `https://idp.example/jwks-${crypto.randomUUID()}.json`;
+    scene.world.serveJwks(jwks, jwksOf(idpKey), 600);
+    const rotating = { ...policy(), issuers: { idp: { issuer: IDP, jwks_uri: jwks, algorithms: ['ES256'] } } };
+    const gateway = gatewayFor(rotating, { allowLoopbackHttp: false, now: () => clock.seconds * 1000 });
+    const jwt = await token();
+    // The key set is first fetched 20 s before the assertion is kept, so the refresh below is past its 30 s cooldown.
+    await forwardedWith(gateway, jwt, '/orders/1');
+    clock.seconds += 20;
+    expect((await forwardedWith(gateway, jwt)).record.assertion).toBe('minted');
+    expect((await forwardedWith(gateway, jwt)).record.assertion).toBe('reused');
+    // The issuer rotates and withdraws idp-1; the first token under the new kid makes the gateway fetch the set again.
+    const next = await makeKey('ES256', 'idp-2');
+    scene.world.serveJwks(jwks, jwksOf(next), 600);
+    clock.seconds += 11;
+    const now = clock.seconds;
+    const newer = await sign(next, { iss: IDP, aud: 'orders-api', sub: 'user-8', app_id: 'shop', iat: now, exp: now + 300, scope: 'orders:read' });
+    expect((await forwardedWith(gateway, newer, '/orders/2')).record.key_layer).toBe('network');
+    const sent = scene.world.originRequests.length;
+    const response = await send(gateway, new Request('https://gw.example/orders/42', { headers: bearer(jwt) }), { GATEWAY_SIGNING_KEY: signingKey });
+    expect(response.status).toBe(401);
+    expect(scene.logs.last()).toMatchObject({ outcome: 'denied', finding: 'kid_unknown', assertion: null });
+    expect(scene.world.originRequests).toHaveLength(sent);
   });
 
   it('is not reused once the signing key changed: the new key signs at once', async () => {
