@@ -70,7 +70,8 @@ export async function identityFor(input: IdentityRequest): Promise<IdentityResul
     return { ok: true, headers, omitted, assertion: null };
   }
 
-  const keys = await signingSetup(assertion, input.env);
+  const pending = signingSetup(assertion, input.env);
+  const keys = pending instanceof Promise ? await pending : pending;
   if (!keys.ok) return { ok: false, reason: `assertion: ${keys.reason}` };
   const { signer } = keys.setup;
   const reuse = assertion.reuseSeconds > 0;

@@ -86,9 +86,14 @@ async function loadHmac(env: Env): Promise<SigningResult> {
 let cached: { mode: CompiledAssertion['mode']; secrets: (string | undefined)[]; result: SigningResult } | undefined;
 let imports = 0;
 
-export async function signingSetup(assertion: CompiledAssertion, env: Env): Promise<SigningResult> {
+/** Synchronous once the secrets are imported (every request but an isolate's first), so the caller need not await. */
+export function signingSetup(assertion: CompiledAssertion, env: Env): SigningResult | Promise<SigningResult> {
   const secrets = [env.GATEWAY_SIGNING_KEY, env.GATEWAY_NEXT_SIGNING_KEY, env.GATEWAY_ASSERTION_SECRET];
   if (cached?.mode === assertion.mode && cached.secrets.every((value, i) => value === secrets[i])) return cached.result;
+  return importSigningKeys(assertion, env, secrets);
+}
+
+async function importSigningKeys(assertion: CompiledAssertion, env: Env, secrets: (string | undefined)[]): Promise<SigningResult> {
   imports++;
   const result = assertion.mode === 'hmac' ? await loadHmac(env) : await loadSigned(env);
   cached = { mode: assertion.mode, secrets, result };
