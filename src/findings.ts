@@ -1,6 +1,7 @@
 /**
  * Finding codes are stable API: they appear in the verification log, the docs (docs/findings.md) and the
- * tests. Clients never see them; they see one generic RFC 6750 answer, chosen here and only here.
+ * tests. Clients never see them; they see one generic RFC 6750 answer, chosen here and only here. The
+ * answers the gateway gives when it cannot hand a request on (500, 502, 504) are written here too.
  */
 
 export const FINDING_CODES = [
@@ -111,7 +112,7 @@ export function answerFor(findings: readonly Finding[], context: AnswerContext):
   const kinds = new Set(findings.map((f) => ANSWER_KIND[f.code]));
   const kind = KIND_PRECEDENCE.find((k) => kinds.has(k)) ?? 'invalid_token';
   const { status, error, challenge } = ANSWERS[kind];
-  const headers = new Headers({ 'content-type': 'application/json', 'cache-control': 'no-store' });
+  const headers = new Headers();
   if (challenge !== 'none') {
     const parts = [`Bearer realm=${quoted(context.realm)}`];
     if (challenge === 'error') parts.push(`error="${error}"`, `error_description=${quoted(DESCRIPTIONS[kind])}`);
@@ -119,6 +120,24 @@ export function answerFor(findings: readonly Finding[], context: AnswerContext):
     headers.set('www-authenticate', parts.join(', '));
   }
   if (kind === 'unavailable') headers.set('retry-after', String(context.retryAfterSeconds));
-  const body = JSON.stringify({ error, error_description: DESCRIPTIONS[kind], request_id: context.requestId });
-  return new Response(body, { status, headers });
+  return jsonAnswer(status, error, DESCRIPTIONS[kind], context.requestId, headers);
+}
+
+const FAILURES = {
+  500: ['server_error', 'The request could not be processed.'],
+  502: ['bad_gateway', 'The origin could not be reached.'],
+  504: ['gateway_timeout', 'The origin did not answer in time.'],
+} as const;
+
+/** What the client sees when the gateway cannot hand the request on: generic, like every gateway answer; the reason is for the log. */
+export function gatewayFailure(status: keyof typeof FAILURES, requestId: string): Response {
+  const [error, description] = FAILURES[status];
+  return jsonAnswer(status, error, description, requestId);
+}
+
+/** Every answer the gateway writes itself: a JSON body with the request id, never cached. */
+function jsonAnswer(status: number, error: string, description: string, requestId: string, headers = new Headers()): Response {
+  headers.set('content-type', 'application/json');
+  headers.set('cache-control', 'no-store');
+  return new Response(JSON.stringify({ error, error_description: description, request_id: requestId }), { status, headers });
 }

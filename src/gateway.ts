@@ -9,11 +9,11 @@
 import { KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS } from './config/constants.ts';
 import type { CompiledConfig, CompiledIssuer, CompiledRoute } from './config/types.ts';
 import type { Env } from './env.ts';
-import { answerFor, finding, type Finding } from './findings.ts';
+import { answerFor, finding, gatewayFailure, type Finding } from './findings.ts';
 import { gatewayJwks, isGatewayJwksRequest } from './forward/gateway-jwks.ts';
 import { newAssertionCache, type AssertionCache } from './forward/assertion-cache.ts';
 import { identityFor } from './forward/identity.ts';
-import { forwardToOrigin, gatewayFailure, resolveOrigin } from './forward/origin.ts';
+import { forwardToOrigin, resolveOrigin } from './forward/origin.ts';
 import { requestIdOf } from './forward/request-id.ts';
 import { sanitizeRequestHeaders } from './forward/sanitize.ts';
 import { KeyStore, type KeyResolver, type RefreshReport } from './keys/key-store.ts';

@@ -63,18 +63,3 @@ export async function forwardToOrigin(request: Request, origin: ResolvedOrigin, 
     return { ok: false, kind: 'unreachable', reason: error instanceof Error ? error.name : 'fetch failed' };
   }
 }
-
-const FAILURES = {
-  500: ['server_error', 'The request could not be processed.'],
-  502: ['bad_gateway', 'The origin could not be reached.'],
-  504: ['gateway_timeout', 'The origin did not answer in time.'],
-} as const;
-
-/** What the client sees when the gateway cannot hand the request on: generic, like every gateway answer. */
-export function gatewayFailure(status: keyof typeof FAILURES, requestId: string): Response {
-  const [error, description] = FAILURES[status];
-  return new Response(JSON.stringify({ error, error_description: description, request_id: requestId }), {
-    status,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
-  });
-}
