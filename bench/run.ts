@@ -49,7 +49,7 @@ const start: (options: StartOptions) => Promise<WorkerInstance> = args.harness =
 /** How long each run lasts and how many there are; --quick keeps the whole command under 2 minutes. */
 const PROFILE = args.quick
   ? { rounds: 3, seconds: 0.5, amount: 6000, distinctPerRun: 600, bodyAmount: 60, warmAmount: 150, microN: 400, microRounds: 4, coldRounds: 2, requestN: 100 }
-  : { rounds: 5, seconds: 3, amount: 30000, distinctPerRun: 6000, bodyAmount: 500, warmAmount: 1000, microN: 2000, microRounds: 9, coldRounds: 5, requestN: 400 };
+  : { rounds: 5, seconds: 3, amount: 30000, distinctPerRun: 6000, bodyAmount: 500, warmAmount: 1000, microN: 2000, microRounds: 9, coldRounds: 9, requestN: 400 };
 const ROUNDS = args.rounds ? Number(args.rounds) : PROFILE.rounds;
 const CONNECTIONS = 8;
 const only = args.only ? new Set(args.only.split(',')) : null;

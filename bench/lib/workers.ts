@@ -57,6 +57,8 @@ export interface StartOptions {
   bindings: Record<string, unknown>;
   /** Opens the V8 inspector on 127.0.0.1:<inspectorPort> (bench/profile.ts). */
   inspectorPort?: number;
+  /** V8 flags for this workerd (startWorkerDirect only; bench/cold.ts --v8-flags), e.g. --no-lazy. Diagnosis only. */
+  v8Flags?: string[];
 }
 
 /** Starts one Worker on 127.0.0.1:<port> in its own workerd process. Its logs are dropped (the bench prints its own). */
@@ -98,7 +100,7 @@ export async function startWorker({ scriptPath, port, bindings, inspectorPort }:
  * in steady state a request never reads it (keys come from isolate memory). Records go to stdout, which
  * workerd writes to /dev/null here: the Worker pays for console.log, nothing reads it.
  */
-export async function startWorkerDirect({ scriptPath, port, bindings, inspectorPort }: StartOptions): Promise<WorkerInstance> {
+export async function startWorkerDirect({ scriptPath, port, bindings, inspectorPort, v8Flags = [] }: StartOptions): Promise<WorkerInstance> {
   const dir = join(BUILD_DIR, `workerd-${port}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'worker.js'), readFileSync(scriptPath));
@@ -122,6 +124,7 @@ const config :Workerd.Config = (
     )),
     (name = "loopback", network = (allow = ["local", "private", "public"])),
   ],
+  v8Flags = [${v8Flags.map((flag) => JSON.stringify(flag)).join(', ')}],
   sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
 );
 `,

@@ -1,0 +1,80 @@
+/**
+ * `npm run bench:cold [-- --rounds N] [--v8-flags "--no-lazy"]`: where a cold isolate's first request goes.
+ * Each round starts a fresh `workerd serve` per variant (as `npm run bench`'s cold-first-request does) and
+ * reads the process's CPU time around each request:
+ *   passthrough        the no-op Worker's first request (the runtime's own cold cost)
+ *   passthrough-log    the same plus one record-sized console.log (workerd's log formatting, cold)
+ *   gateway-401        the gateway's first request without a token: its code on the refusal path, and the record
+ *   gateway-first      the gateway's first request with a valid token: Gateway built, JWKS fetched, key imported,
+ *                      token verified, assertion signed, origin fetched, record written
+ *   gateway-second     the same token again right after: the same code, compiled now but not yet optimized
+ * `--v8-flags --no-lazy` compiles every function when the script loads instead of on its first call: the
+ * difference in gateway-first says how much of a first request is V8 compiling the gateway's code. A
+ * diagnosis only; a deployed Worker cannot set V8 flags.
+ * Ports: 127.0.0.1:18701 (origin), 18702 (JWKS), 18720 (the Worker under test).
+ */
+import { parseArgs } from 'node:util';
+import { benchConfig, jwksSets, makeBenchKeys, repeatedTokens } from './lib/fixtures.ts';
+import { gatewaySecrets, startOrigin } from './lib/setup.ts';
+import { median, round, table } from './lib/stats.ts';
+import { startJwksServer } from './lib/tokens.ts';
+import { bundleWorker, startWorkerDirect } from './lib/workers.ts';
+
+const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '9' }, 'v8-flags': { type: 'string', default: '' } } });
+const rounds = Number(args.rounds);
+const v8Flags = args['v8-flags'].split(' ').filter(Boolean);
+const ORIGIN = 'http://127.0.0.1:18701';
+const JWKS = 'http://127.0.0.1:18702';
+
+const [gateway, passthrough, passthroughLog] = await Promise.all([bundleWorker('gateway'), bundleWorker('passthrough'), bundleWorker('passthrough-log')]);
+const keys = await makeBenchKeys();
+const tokens = await repeatedTokens(keys);
+const gatewayEnv = { CONFIG: benchConfig(10, JWKS, ORIGIN), MICRO: {}, ALLOW_LOOPBACK_HTTP: 'true', GATEWAY_SIGNING_KEY: gatewaySecrets().GATEWAY_SIGNING_KEY };
+
+/** One variant: a Worker and the requests sent to a fresh instance of it, in order; each request's figures are kept. */
+const variants: { name: string; script: string; env: Record<string, unknown>; requests: (string | null)[] }[] = [
+  { name: 'passthrough', script: passthrough, env: { ORIGIN }, requests: [null] },
+  { name: 'passthrough-log', script: passthroughLog, env: { ORIGIN }, requests: [null] },
+  { name: 'gateway-401', script: gateway, env: gatewayEnv, requests: [null] },
+  { name: 'gateway-first', script: gateway, env: gatewayEnv, requests: [tokens.rsa, tokens.rsa] },
+];
+const seen = new Map<string, { cpuUs: number; ms: number }[]>();
+const record = (name: string, figures: { cpuUs: number; ms: number }) => seen.set(name, [...(seen.get(name) ?? []), figures]);
+
+const origin = await startOrigin(18701);
+const jwks = await startJwksServer(18702, jwksSets(keys));
+try {
+  for (let r = 0; r < rounds; r++) {
+    for (const variant of variants) {
+      const worker = await startWorkerDirect({ scriptPath: variant.script, port: 18720, bindings: variant.env, v8Flags });
+      try {
+        for (const [i, token] of variant.requests.entries()) {
+          const cpu = worker.cpuNs();
+          const t0 = performance.now();
+          const response = await fetch(`${worker.url}/rsa/items/1`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+          await response.arrayBuffer();
+          const ms = performance.now() - t0;
+          const expected = variant.name === 'gateway-401' ? 401 : 200;
+          if (response.status !== expected) throw new Error(`${variant.name}: answered ${response.status}, expected ${expected}`);
+          // The record is written in waitUntil after the answer: give it time to land in this request's figure.
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          const figures = { cpuUs: (worker.cpuNs() - cpu) / 1000, ms };
+          record(i === 0 ? variant.name : 'gateway-second', figures);
+        }
+      } finally {
+        await worker.dispose();
+      }
+    }
+  }
+} finally {
+  origin.stop();
+  jwks.close();
+}
+
+console.log(`cold first requests, ${rounds} rounds, medians${v8Flags.length > 0 ? `, V8 flags ${v8Flags.join(' ')}` : ''}`);
+console.log(
+  table(
+    ['variant', 'CPU µs', 'min', 'max', 'wall ms'],
+    [...seen].map(([name, runs]) => [name, round(median(runs.map((r) => r.cpuUs))), round(Math.min(...runs.map((r) => r.cpuUs))), round(Math.max(...runs.map((r) => r.cpuUs))), round(median(runs.map((r) => r.ms)), 2)]),
+  ),
+);
