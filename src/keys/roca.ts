@@ -15,11 +15,18 @@ const PRIMES = [
   127, 131, 137, 139, 149, 151, 157, 163, 167,
 ];
 
+/** Orders already computed, by prime: a key set of many RSA keys computes each once. */
+const orders: number[] = [];
+
 /** The order of 65537 mod `prime`: the size of the subgroup it generates. */
 export function orderOf65537(prime: number): number {
-  const generator = 65537 % prime;
-  let order = 1;
-  for (let value = generator; value !== 1; value = (value * generator) % prime) order++;
+  let order = orders[prime];
+  if (order === undefined) {
+    const generator = 65537 % prime;
+    order = 1;
+    for (let value = generator; value !== 1; value = (value * generator) % prime) order++;
+    orders[prime] = order;
+  }
   return order;
 }
 
