@@ -1,5 +1,5 @@
 /**
- * `npm run bench:cold [-- --rounds N] [--v8-flags "--no-lazy"]`: where a cold isolate's first request goes.
+ * `npm run bench:cold [-- --rounds N] [--v8-flags=--no-lazy]` (several flags: `--v8-flags="--a --b"`): where a cold isolate's first request goes.
  * Each round starts a fresh `workerd serve` per variant (as `npm run bench`'s cold-first-request does) and
  * reads the process's CPU time around each request:
  *   passthrough        the no-op Worker's first request (the runtime's own cold cost)
@@ -8,7 +8,7 @@
  *   gateway-first      the gateway's first request with a valid token: Gateway built, JWKS fetched, key imported,
  *                      token verified, assertion signed, origin fetched, record written
  *   gateway-second     the same token again right after: the same code, compiled now but not yet optimized
- * `--v8-flags --no-lazy` compiles every function when the script loads instead of on its first call: the
+ * `--v8-flags=--no-lazy` compiles every function when the script loads instead of on its first call: the
  * difference in gateway-first says how much of a first request is V8 compiling the gateway's code. A
  * diagnosis only; a deployed Worker cannot set V8 flags.
  * Ports: 127.0.0.1:18701 (origin), 18702 (JWKS), 18720 (the Worker under test).
@@ -22,6 +22,7 @@ import { bundleWorker, startWorkerDirect } from './lib/workers.ts';
 
 const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '9' }, 'v8-flags': { type: 'string', default: '' } } });
 const rounds = Number(args.rounds);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a whole number of at least 1, not ${args.rounds}`);
 const v8Flags = args['v8-flags'].split(' ').filter(Boolean);
 const ORIGIN = 'http://127.0.0.1:18701';
 const JWKS = 'http://127.0.0.1:18702';

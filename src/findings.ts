@@ -1,7 +1,7 @@
 /**
  * Finding codes are stable API: they appear in the verification log, the docs (docs/findings.md) and the
  * tests. Clients never see them; they see one generic RFC 6750 answer, chosen here and only here. The
- * answers the gateway gives when it cannot hand a request on (500, 502, 504) are written here too.
+ * error answers the gateway gives when it cannot hand a request on (500, 502, 504) are written here too.
  */
 
 export const FINDING_CODES = [
