@@ -1,8 +1,10 @@
 /**
  * `npm run bench` (about 8 minutes) and `npm run bench -- --quick` (under 2 minutes): the gateway Worker
  * against a no-op pass-through Worker, both in workerd, in front of the same origin, on loopback.
- * Every scenario alternates pass-through and gateway runs and reports medians of the rounds; CPU per
- * request comes from each workerd process's own CPU time. Prints a table, writes bench/results/latest.json.
+ * Every scenario alternates pass-through and gateway runs and reports medians of the rounds; rs256-repeated
+ * also runs the log-line Worker (the pass-through plus one record) in its rounds, the ceiling for a Worker
+ * that logs one record per request. CPU per request comes from each workerd process's own CPU time. Prints a
+ * table, writes bench/results/latest.json.
  *
  * Options: --quick, --rounds <n>, --only <name,name>, --note "<machine load>", --out <file>,
  *   --harness workerd|miniflare (how each Worker runs: bench/lib/workers.ts; default workerd),
@@ -64,7 +66,15 @@ interface Scenario {
   expected: number;
   /** False for a Worker that is not the gateway (log-line): its runs stay out of the key-import count. */
   isGateway?: boolean;
+  /**
+   * A third Worker run in the same rounds, in turn with the other two (rs256-repeated: the log-line Worker),
+   * so the gateway's figure over it is paired round by round rather than taken from another scenario's rounds.
+   */
+  alongside?: WorkerInstance;
 }
+
+/** rs256-repeated over the log-line Worker, measured in the same rounds (`details.repeated_vs_log_line`). */
+let pairedWithLogLine: { ratio: number | null; cpu_ratio: number | null; rounds: number } | null = null;
 
 interface ScenarioResult {
   name: string;
@@ -125,14 +135,21 @@ async function measure(scenario: Scenario, passthrough: WorkerInstance): Promise
   const warm = { ...spec(-1), amount: Math.min(PROFILE.warmAmount, scenario.spec.amount ?? Infinity) };
   const warmGateway = await runLoad(scenario.gateway, warm, scenario.expected);
   if (warmGateway.unexpected > 0) throw new Error(`${scenario.name}: gateway answered ${JSON.stringify(warmGateway.statuses)}, expected ${scenario.expected}`);
+  if (scenario.alongside) await runLoad(scenario.alongside, warm, 200);
 
   const gw: LoadResult[] = [];
   const pt: LoadResult[] = [];
+  const beside: LoadResult[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    // Alternate which goes first, so a drift of the machine's load hits both sides alike.
-    const order = r % 2 === 0 ? (['pt', 'gw'] as const) : (['gw', 'pt'] as const);
+    // Alternate which goes first, so a drift of the machine's load hits both sides alike (all three, in turn, with a third).
+    const sides = scenario.alongside ? (['pt', 'gw', 'beside'] as const) : (['pt', 'gw'] as const);
+    const order = sides.map((_, i) => sides[(i + r) % sides.length]!);
     for (const side of order) {
-      if (side === 'pt') {
+      if (side === 'beside') {
+        const result = await runLoad(scenario.alongside!, spec(r), 200);
+        if (result.unexpected > 0) failures.push(`${scenario.name} round ${r}: the Worker alongside answered ${JSON.stringify(result.statuses)}`);
+        beside.push(result);
+      } else if (side === 'pt') {
         const result = await runLoad(passthrough, spec(r), 200);
         if (result.unexpected > 0) failures.push(`${scenario.name} round ${r}: pass-through answered ${JSON.stringify(result.statuses)}`);
         pt.push(result);
@@ -152,6 +169,14 @@ async function measure(scenario: Scenario, passthrough: WorkerInstance): Promise
     }
   }
   const ratios = gw.map((g, i) => g.rps / pt[i]!.rps);
+  if (scenario.alongside) {
+    pairedWithLogLine = {
+      ratio: round(median(gw.map((g, i) => g.rps / beside[i]!.rps)), 3),
+      cpu_ratio: round(median(gw.map((g, i) => beside[i]!.cpu_us_per_request / g.cpu_us_per_request)), 3),
+      rounds: ROUNDS,
+    };
+    log(`  ${elapsed()} ${scenario.name} over the log-line Worker in the same rounds: ratio ${pairedWithLogLine.ratio}, cpu ratio ${pairedWithLogLine.cpu_ratio}`);
+  }
   const result: ScenarioResult = {
     name: scenario.name,
     rps: round(median(gw.map((g) => g.rps)), 0),
@@ -380,7 +405,15 @@ async function main(): Promise<void> {
         const scenarios: Scenario[] = [];
         const repeated = (name: string, path: string, token: string, expected = 200, on = gateway): Scenario => ({ name, gateway: on, spec: { path }, tokens: () => token, expected });
         if (routes === 10) {
-          scenarios.push(repeated('rs256-repeated', '/rsa/items/1', tokens.rsa));
+          // Not the gateway: the pass-through plus one log line per request, to size the runtime's cost of logging
+          // (scenario log-line), also run in rs256-repeated's own rounds: the ceiling for a Worker that logs a record.
+          let logging: WorkerInstance | undefined;
+          if (wanted('log-line') || wanted('rs256-repeated')) {
+            const started = await start({ scriptPath: passthroughLogScript, port: PORTS.passthroughLog, bindings: { ORIGIN } });
+            cleanup.push(() => started.dispose());
+            logging = started;
+          }
+          scenarios.push({ ...repeated('rs256-repeated', '/rsa/items/1', tokens.rsa), alongside: logging });
           if (wanted('rs256-repeated-nocache')) {
             const noCache = await start({ scriptPath: gatewayScript, port: PORTS.gatewayNoCache, bindings: { ...bindings, TOKEN_CACHE: 'off' } });
             cleanup.push(() => noCache.dispose());
@@ -393,10 +426,7 @@ async function main(): Promise<void> {
           scenarios.push(repeated('jwks-10', '/k10/items/1', tokens.k10));
           scenarios.push(repeated('jwks-100', '/k100/items/1', tokens.k100));
           scenarios.push(repeated('rejected', '/rsa/items/1', tokens.rejected, 401));
-          if (wanted('log-line')) {
-            // Not the gateway: the pass-through plus one log line per request, to size the runtime's cost of logging.
-            const logging = await start({ scriptPath: passthroughLogScript, port: PORTS.passthroughLog, bindings: { ORIGIN } });
-            cleanup.push(() => logging.dispose());
+          if (logging && wanted('log-line')) {
             scenarios.push({ ...repeated('log-line', '/rsa/items/1', tokens.rsa, 200, logging), isGateway: false });
           }
           scenarios.push({ name: 'body-1mib', gateway, spec: { path: '/rsa/upload', method: 'POST', body: Buffer.alloc(1024 * 1024, 97), amount: PROFILE.bodyAmount }, tokens: () => tokens.rsa, expected: 200 });
@@ -449,6 +479,8 @@ async function main(): Promise<void> {
       connections: CONNECTIONS,
       duration_seconds: Math.round((Date.now() - started) / 1000),
       key_imports_per_request_steady_state: steadyImports.requests > 0 ? steadyImports.imports / steadyImports.requests : null,
+      // rs256-repeated over the log-line Worker (the pass-through plus one record), in the same rounds.
+      repeated_vs_log_line: pairedWithLogLine,
       steady_state_requests_counted: steadyImports.requests,
       verify_over_floor: Object.fromEntries(Object.entries(microResults).map(([alg, m]) => [alg, m.verify_over_floor])),
       micro_runtime_clock: Object.fromEntries(Object.entries(microResults).map(([alg, m]) => [alg, m.runtime_clock])),
@@ -485,6 +517,7 @@ async function main(): Promise<void> {
         `${requestCosts.gateway_added_nocache_us} us (RS256 verified every time), ${requestCosts.gateway_added_nolog_us} us (hit, record not written)`,
     );
   }
+  if (pairedWithLogLine) console.log(`rs256-repeated over the log-line Worker (pass-through + one record), same rounds: ${pairedWithLogLine.ratio} (CPU ${pairedWithLogLine.cpu_ratio})`);
   console.log(`key imports per request (steady state): ${report.details.key_imports_per_request_steady_state} over ${steadyImports.requests} requests`);
   console.log(`bundle (src/index.ts, minified, gzip): ${(bundle / 1024).toFixed(1)} KiB`);
   console.log(`load average before ${report.machine.load_average_before.join(' ')}, after ${report.machine.load_average_after.join(' ')}; ${report.details.duration_seconds}s; wrote ${out}`);
