@@ -8,19 +8,24 @@
  *   gateway-first      the gateway's first request with a valid token: Gateway built, JWKS fetched, key imported,
  *                      token verified, assertion signed, origin fetched, record written
  *   gateway-second     the same token again right after: the same code, compiled now but not yet optimized
+ * `--baseline <git revision>` adds baseline-first: the gateway of that revision (bundled from a temporary git
+ * worktree under bench/.build), its first request interleaved with this tree's, for a before/after of a change.
  * `--v8-flags=--no-lazy` compiles every function when the script loads instead of on its first call: the
  * difference in gateway-first says how much of a first request is V8 compiling the gateway's code. A
  * diagnosis only; a deployed Worker cannot set V8 flags.
  * Ports: 127.0.0.1:18701 (origin), 18702 (JWKS), 18720 (the Worker under test).
  */
+import { execFileSync } from 'node:child_process';
+import { existsSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchConfig, jwksSets, makeBenchKeys, repeatedTokens } from './lib/fixtures.ts';
 import { gatewaySecrets, startOrigin } from './lib/setup.ts';
 import { median, round, table } from './lib/stats.ts';
 import { startJwksServer } from './lib/tokens.ts';
-import { bundleWorker, startWorkerDirect } from './lib/workers.ts';
+import { BUILD_DIR, bundleWorker, ROOT, startWorkerDirect } from './lib/workers.ts';
 
-const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '9' }, 'v8-flags': { type: 'string', default: '' } } });
+const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '9' }, 'v8-flags': { type: 'string', default: '' }, baseline: { type: 'string' } } });
 const rounds = Number(args.rounds);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a whole number of at least 1, not ${args.rounds}`);
 const v8Flags = args['v8-flags'].split(' ').filter(Boolean);
@@ -28,6 +33,22 @@ const ORIGIN = 'http://127.0.0.1:18701';
 const JWKS = 'http://127.0.0.1:18702';
 
 const [gateway, passthrough, passthroughLog] = await Promise.all([bundleWorker('gateway'), bundleWorker('passthrough'), bundleWorker('passthrough-log')]);
+const baseline = args.baseline === undefined ? null : await bundleRevision(args.baseline);
+
+/** The bench gateway of another revision: checked out in a temporary worktree (sharing node_modules), bundled, removed. */
+async function bundleRevision(revision: string): Promise<{ label: string; script: string }> {
+  const git = (...gitArgs: string[]) => execFileSync('git', gitArgs, { cwd: ROOT, encoding: 'utf8' }).trim();
+  const sha = git('rev-parse', '--short', `${revision}^{commit}`);
+  const tree = join(BUILD_DIR, `baseline-${sha}`);
+  if (existsSync(tree)) git('worktree', 'remove', '--force', tree);
+  git('worktree', 'add', '--detach', tree, sha);
+  try {
+    symlinkSync(join(ROOT, 'node_modules'), join(tree, 'node_modules'));
+    return { label: sha, script: await bundleWorker('gateway', { root: tree, label: sha }) };
+  } finally {
+    git('worktree', 'remove', '--force', tree);
+  }
+}
 const keys = await makeBenchKeys();
 const tokens = await repeatedTokens(keys);
 const gatewayEnv = { CONFIG: benchConfig(10, JWKS, ORIGIN), MICRO: {}, ALLOW_LOOPBACK_HTTP: 'true', GATEWAY_SIGNING_KEY: gatewaySecrets().GATEWAY_SIGNING_KEY };
@@ -38,6 +59,7 @@ const variants: { name: string; script: string; env: Record<string, unknown>; re
   { name: 'passthrough-log', script: passthroughLog, env: { ORIGIN }, requests: [null] },
   { name: 'gateway-401', script: gateway, env: gatewayEnv, requests: [null] },
   { name: 'gateway-first', script: gateway, env: gatewayEnv, requests: [tokens.rsa, tokens.rsa] },
+  ...(baseline ? [{ name: `baseline-first (${baseline.label})`, script: baseline.script, env: gatewayEnv, requests: [tokens.rsa] }] : []),
 ];
 const seen = new Map<string, { cpuUs: number; ms: number }[]>();
 const record = (name: string, figures: { cpuUs: number; ms: number }) => seen.set(name, [...(seen.get(name) ?? []), figures]);

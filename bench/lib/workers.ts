@@ -24,12 +24,16 @@ const COMPATIBILITY_DATE = '2026-10-01';
 /**
  * Bundles bench/worker/<name>.ts (and the src/ it imports) into bench/.build/<name>.js, minified as wrangler
  * does; `readable` keeps names and layout for a CPU profile (bench/profile.ts) and writes <name>.readable.js.
+ * `root` bundles another checkout of the project instead (bench/cold.ts --baseline), written as <name>.<label>.js.
  */
-export async function bundleWorker(name: 'gateway' | 'passthrough' | 'passthrough-log', { readable = false } = {}): Promise<string> {
+export async function bundleWorker(
+  name: 'gateway' | 'passthrough' | 'passthrough-log',
+  { readable = false, root = ROOT, label = '' }: { readable?: boolean; root?: string; label?: string } = {},
+): Promise<string> {
   mkdirSync(BUILD_DIR, { recursive: true });
-  const outfile = join(BUILD_DIR, readable ? `${name}.readable.js` : `${name}.js`);
+  const outfile = join(BUILD_DIR, `${name}${label ? `.${label}` : ''}${readable ? '.readable' : ''}.js`);
   await build({
-    entryPoints: [join(ROOT, 'bench', 'worker', `${name}.ts`)],
+    entryPoints: [join(root, 'bench', 'worker', `${name}.ts`)],
     outfile,
     bundle: true,
     format: 'esm',
