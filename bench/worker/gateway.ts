@@ -4,6 +4,7 @@
  *   /__bench/stats   requests served and key imports so far (crypto.subtle.importKey calls, counted here)
  *   /__bench/micro   the in-runtime micro-benchmark (micro.ts)
  *   /__bench/request whole-request CPU in one isolate, gateway against a plain fetch (request-cost.ts)
+ *   /__bench/gc      a full garbage collection, when workerd runs with --expose-gc (bench/memory.ts)
  */
 import { loadCompiledConfig } from '../../src/config/load.ts';
 import type { Env } from '../../src/env.ts';
@@ -50,6 +51,11 @@ export default {
       if (url.pathname === '/__bench/stats') return Response.json({ requests, key_imports: keyImports });
       if (url.pathname === '/__bench/micro') return Response.json(await runMicro(env.MICRO, url.searchParams));
       if (url.pathname === '/__bench/request') return Response.json(await runRequestCost(env.CONFIG, env.REQUEST_COST, url.searchParams, env, ctx));
+      if (url.pathname === '/__bench/gc') {
+        const gc = (globalThis as { gc?: () => void }).gc;
+        gc?.();
+        return Response.json({ collected: gc !== undefined });
+      }
     }
     requests++;
     return gateway.handle(request, env, ctx);
