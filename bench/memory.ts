@@ -10,22 +10,22 @@
  * The difference from `warm` is what the caches hold. BENCHMARKS.md ("Memory") compares it with the bounds.
  * "heap total" is what V8 has reserved, which grows under a high allocation rate whatever the Worker keeps:
  * for scale, the pass-through Worker's, which keeps nothing, after as many requests.
- * Ports: 127.0.0.1:18701 (origin), 18702 (JWKS), 18711 (gateway), 18730 (inspector).
+ * Ports: 127.0.0.1:18701 (origin), 18702 (JWKS), 18711 (gateway), 18730 (its inspector), 18710 and 18731
+ * (the pass-through and its inspector).
  */
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
-import { claimsFor, jwksSets, makeBenchKeys, mintPool, repeatedTokens } from './lib/fixtures.ts';
+import { claimsFor, mintPool } from './lib/fixtures.ts';
 import { inspector } from './lib/inspector.ts';
 import { runLoad } from './lib/load.ts';
 import { rssBytes } from './lib/proc-cpu.ts';
-import { gatewayBindings, gatewaySecrets, startOrigin } from './lib/setup.ts';
+import { INSPECTED_PORTS, startInspectedGateway } from './lib/setup.ts';
 import { round, table } from './lib/stats.ts';
-import { startJwksServer, type BenchKey } from './lib/tokens.ts';
+import type { BenchKey } from './lib/tokens.ts';
 import { bundleWorker, startWorkerDirect } from './lib/workers.ts';
 
-const PORTS = { origin: 18701, jwks: 18702, gateway: 18711, passthrough: 18710, inspector: 18730, passthroughInspector: 18731 };
+const PORTS = { ...INSPECTED_PORTS, passthrough: 18710, passthroughInspector: 18731 };
 const ORIGIN = `http://127.0.0.1:${PORTS.origin}`;
-const JWKS = `http://127.0.0.1:${PORTS.jwks}`;
 const { values: args } = parseArgs({ options: { 'heap-limit-mib': { type: 'string' } } });
 /** --heap-limit-mib N: V8's --max-heap-size for the gateway's workerd, to see that the caches fit a limit like the platform's. */
 const heapLimit = args['heap-limit-mib'] === undefined ? [] : [`--max-heap-size=${Number(args['heap-limit-mib'])}`];
@@ -55,23 +55,10 @@ const log = (message: string) => process.stderr.write(`${message}\n`);
 const stops: (() => unknown)[] = [];
 try {
   const [script, passthroughScript] = await Promise.all([bundleWorker('gateway'), bundleWorker('passthrough')]);
-  const origin = await startOrigin(PORTS.origin);
-  stops.push(origin.stop);
-  const keys = await makeBenchKeys();
-  const tokens = await repeatedTokens(keys);
+  const { keys, tokens, gateway } = await startInspectedGateway(stops, { script, v8Flags: ['--expose-gc', ...heapLimit] });
   const typical = await mintPool(keys.rsa, claimsFor('rsa'), TYPICAL_TOKENS, 'typical');
   const heavy = await pathologicalPool(keys.rsa, PATHOLOGICAL_TOKENS);
   log(`  ${typical.length + heavy.length} tokens minted`);
-  const jwks = await startJwksServer(PORTS.jwks, jwksSets(keys));
-  stops.push(() => jwks.close());
-  const gateway = await startWorkerDirect({
-    scriptPath: script,
-    port: PORTS.gateway,
-    inspectorPort: PORTS.inspector,
-    v8Flags: ['--expose-gc', ...heapLimit],
-    bindings: gatewayBindings({ routes: 10, jwks: JWKS, origin: ORIGIN, tokens, micro: {}, secrets: gatewaySecrets() }),
-  });
-  stops.push(() => gateway.dispose());
 
   const heap = async () => {
     // gc() exists because this workerd runs with --expose-gc; workerd's inspector does not answer

@@ -14,21 +14,18 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { claimsFor, jwksSets, makeBenchKeys, microFixtures, mintPool, repeatedTokens } from './lib/fixtures.ts';
-import { runLoad } from './lib/load.ts';
-import { gatewayBindings, gatewaySecrets, startOrigin } from './lib/setup.ts';
-import { startJwksServer } from './lib/tokens.ts';
+import { claimsFor, microFixtures, mintPool } from './lib/fixtures.ts';
 import { inspector } from './lib/inspector.ts';
-import { BUILD_DIR, bundleWorker, startWorkerDirect } from './lib/workers.ts';
+import { runLoad } from './lib/load.ts';
+import { INSPECTED_PORTS, startInspectedGateway } from './lib/setup.ts';
+import { BUILD_DIR, bundleWorker } from './lib/workers.ts';
 
 const { values: args } = parseArgs({
   options: { distinct: { type: 'boolean', default: false }, cold: { type: 'boolean', default: false }, micro: { type: 'string' }, request: { type: 'string' }, seconds: { type: 'string', default: '6' } },
 });
 const kind = args.request ? `request-${args.request}` : args.micro ? `micro-${args.micro}` : args.cold ? 'cold' : args.distinct ? 'distinct' : 'repeated';
 const seconds = Number(args.seconds);
-const PORTS = { origin: 18701, jwks: 18702, gateway: 18711, inspector: 18730 };
-const ORIGIN = `http://127.0.0.1:${PORTS.origin}`;
-const JWKS = `http://127.0.0.1:${PORTS.jwks}`;
+const PORTS = INSPECTED_PORTS;
 
 interface CallFrame {
   functionName: string;
@@ -98,20 +95,7 @@ async function endpointLoad(url: string, endpoint: 'micro' | 'request', variant:
 
 const stops: (() => unknown)[] = [];
 try {
-  const script = await bundleWorker('gateway', { readable: true });
-  const origin = await startOrigin(PORTS.origin);
-  stops.push(origin.stop);
-  const keys = await makeBenchKeys();
-  const tokens = await repeatedTokens(keys);
-  const jwks = await startJwksServer(PORTS.jwks, jwksSets(keys));
-  stops.push(() => jwks.close());
-  const gateway = await startWorkerDirect({
-    scriptPath: script,
-    port: PORTS.gateway,
-    inspectorPort: PORTS.inspector,
-    bindings: gatewayBindings({ routes: 10, jwks: JWKS, origin: ORIGIN, tokens, micro: await microFixtures(keys), secrets: gatewaySecrets() }),
-  });
-  stops.push(() => gateway.dispose());
+  const { keys, tokens, gateway } = await startInspectedGateway(stops, { script: await bundleWorker('gateway', { readable: true }), micro: microFixtures });
   const load = (tokensForRun: string | string[], amount: number) => runLoad(gateway, { path: '/rsa/items/1', tokens: tokensForRun, connections: args.cold ? 1 : 8, amount, seconds }, 200);
   const distinct = args.distinct ? await mintPool(keys.rsa, claimsFor('rsa'), 8000, 'rsa') : null;
   // --cold profiles the isolate's first request instead (Gateway built, keys fetched and imported, code cold).

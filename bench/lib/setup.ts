@@ -1,12 +1,14 @@
 /**
- * What `npm run bench` and `npm run bench:profile` both start: the origin process, and the gateway Worker's
- * bindings (its policy, the micro-benchmark's and request-cost fixtures, the assertion secrets).
+ * What the benchmark commands start: the origin process, the gateway Worker's bindings (its policy, the
+ * micro-benchmark's and request-cost fixtures, the assertion secrets), and the inspected gateway of
+ * bench:profile and bench:memory.
  */
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { benchConfig, type BenchTokens } from './fixtures.ts';
-import { ROOT } from './workers.ts';
+import { benchConfig, jwksSets, makeBenchKeys, repeatedTokens, type BenchKeys, type BenchTokens } from './fixtures.ts';
+import { startJwksServer } from './tokens.ts';
+import { ROOT, startWorkerDirect } from './workers.ts';
 
 /** Starts bench/lib/origin.ts on 127.0.0.1:<port> in its own process; resolves once it listens. */
 export async function startOrigin(port: number): Promise<{ pid: number; stop: () => void }> {
@@ -54,4 +56,38 @@ export function gatewayBindings({ routes, jwks, origin, tokens, micro, secrets }
     ALLOW_LOOPBACK_HTTP: 'true',
     ...secrets,
   };
+}
+
+/** Ports of the inspected gateway's world (bench:profile, bench:memory), all on 127.0.0.1. */
+export const INSPECTED_PORTS = { origin: 18701, jwks: 18702, gateway: 18711, inspector: 18730 };
+
+/**
+ * What `npm run bench:profile` and `npm run bench:memory` both start: the origin, the issuers' keys and their
+ * JWKS server, and the gateway Worker (`script`) alone in workerd with its V8 inspector open. Everything
+ * started is pushed onto `stops`, to be stopped by the caller in reverse order.
+ */
+export async function startInspectedGateway(stops: (() => unknown)[], options: { script: string; v8Flags?: string[]; micro?: (keys: BenchKeys) => Promise<unknown> }) {
+  const { origin: originPort, jwks: jwksPort, gateway: gatewayPort, inspector } = INSPECTED_PORTS;
+  const origin = await startOrigin(originPort);
+  stops.push(origin.stop);
+  const keys = await makeBenchKeys();
+  const tokens = await repeatedTokens(keys);
+  const jwksServer = await startJwksServer(jwksPort, jwksSets(keys));
+  stops.push(() => jwksServer.close());
+  const gateway = await startWorkerDirect({
+    scriptPath: options.script,
+    port: gatewayPort,
+    inspectorPort: inspector,
+    v8Flags: options.v8Flags ?? [],
+    bindings: gatewayBindings({
+      routes: 10,
+      jwks: `http://127.0.0.1:${jwksPort}`,
+      origin: `http://127.0.0.1:${originPort}`,
+      tokens,
+      micro: options.micro ? await options.micro(keys) : {},
+      secrets: gatewaySecrets(),
+    }),
+  });
+  stops.push(() => gateway.dispose());
+  return { keys, tokens, gateway };
 }
