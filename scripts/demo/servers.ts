@@ -48,8 +48,9 @@ async function bodyLength(req: IncomingMessage): Promise<number> {
 /** What the echo origin makes of the gateway's assertion, with the origin module an origin would use. */
 function assertionReport(result: VerifyResult) {
   if (!result.ok) return { verified: false, error: result.error.code, message: result.error.message };
-  const { sub, idp, app, scope, route, forwardedRequestId, claims } = result.identity;
-  return { verified: true, sub, idp, app, scope, route, request_id: forwardedRequestId, claims };
+  // Only what the assertion signs: the request id header is not among it while assertions are reused.
+  const { sub, idp, app, scope, route, assertionId, claims } = result.identity;
+  return { verified: true, sub, idp, app, scope, route, assertion_id: assertionId, claims };
 }
 
 export async function startEchoOrigin(port = ORIGIN_PORT, gatewayJwksUrl = `http://${DEMO_HOST}:${GATEWAY_PORT}/.well-known/gateway-jwks.json`): Promise<Server> {

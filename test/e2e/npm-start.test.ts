@@ -74,6 +74,10 @@ describe('npm start + npm run token', () => {
     expect(response.status).toBe(200);
     const echo = await response.json();
     expect(echo).toMatchObject({ method: 'GET', path: '/billing/x', headers: { 'x-verified-sub': 'demo-user', 'x-verified-app': 'billing' } });
+    // The echo origin checked the gateway's assertion with the origin module, as the README shows.
+    const { assertion } = echo as { assertion: { assertion_id?: unknown } };
+    expect(assertion).toMatchObject({ verified: true, sub: 'demo-user', app: 'billing', route: 'billing' });
+    expect(typeof assertion.assertion_id).toBe('string');
   });
 
   it('no token -> 401 with WWW-Authenticate', async () => {

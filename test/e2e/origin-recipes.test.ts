@@ -68,7 +68,7 @@ describe('in plain Node: the demo echo origin with edge-jwt-gateway/origin', () 
     const host = new URL(echoUrl).host;
     const headers = await forwarded(host, '/billing/x');
     const genuine = (await (await fetch(`${echoUrl}/billing/x`, { headers })).json()) as { assertion: Record<string, unknown> };
-    expect(genuine.assertion).toMatchObject({ verified: true, sub: 'user-1', app: 'billing', request_id: 'req-e2e', claims: { 'x-verified-groups': ['a', 'b,c'] } });
+    expect(genuine.assertion).toMatchObject({ verified: true, sub: 'user-1', app: 'billing', assertion_id: 'req-e2e', claims: { 'x-verified-groups': ['a', 'b,c'] } });
     const tampered = (await (await fetch(`${echoUrl}/billing/x`, { headers: { ...headers, 'x-verified-sub': 'admin' } })).json()) as { assertion: Record<string, unknown> };
     expect(tampered.assertion).toMatchObject({ verified: false, error: 'headers_mismatch' });
     const replayed = (await (await fetch(`${echoUrl}/billing/y`, { headers })).json()) as { assertion: Record<string, unknown> };
