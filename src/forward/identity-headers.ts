@@ -34,7 +34,10 @@ export function encodeForHeader(value: string, alsoEncode = ''): string {
   return out;
 }
 
-const hasAny = (value: string, chars: string) => chars !== '' && [...chars].some((char) => value.includes(char));
+function hasAny(value: string, chars: string): boolean {
+  for (const char of chars) if (value.includes(char)) return true;
+  return false;
+}
 
 /**
  * The header value for `value`, or null when it is over the cap once encoded. Such a value is left out,
