@@ -9,6 +9,7 @@ import { createGatewayVerifier, type ReceivedRequest } from '../../src/origin/in
 import type { Gateway } from '../../src/gateway.ts';
 import { bearer, gatewayFor, send } from '../helpers/gateway.ts';
 import { gatewaySigningKey } from '../helpers/gateway-keys.ts';
+import { TestClock } from '../helpers/key-scenario.ts';
 import { jwksOf, makeKey, nowSeconds, sign, type TestKey } from '../helpers/keys.ts';
 import { type OriginRequest, OutsideWorld, useOutsideWorld } from '../helpers/outside-world.ts';
 
@@ -54,6 +55,12 @@ async function through(gateway = gatewayFor(policy()), path = '/orders/42?x=1', 
   return received(scene.world.lastOriginRequest());
 }
 
+/** The gateway's 500 when it cannot sign: the generic body and nothing more (the reason is for the log alone). */
+async function expectGenericServerError(response: Response) {
+  expect(response.status).toBe(500);
+  expect(await response.json()).toEqual({ error: 'server_error', error_description: 'The request could not be processed.', request_id: expect.any(String) });
+}
+
 function received(seen: OriginRequest): ReceivedRequest {
   const url = new URL(seen.url);
   return { method: seen.method, host: url.host, path: url.pathname, headers: { ...seen.headers } };
@@ -79,8 +86,7 @@ describe('the gateway JWKS endpoint', () => {
 
   it('answers 500 with a generic body and logs why when the signing secret is missing', async () => {
     const response = await send(gatewayFor(policy()), new Request(GATEWAY_JWKS), { GATEWAY_SIGNING_KEY: undefined });
-    expect(response.status).toBe(500);
-    expect(await response.json()).toMatchObject({ error: 'server_error' });
+    await expectGenericServerError(response);
     expect(scene.logs.last().error).toBe('assertion: GATEWAY_SIGNING_KEY is not set');
   });
 });
@@ -145,7 +151,7 @@ describe('the assertion', () => {
 
   it('fails closed (500, nothing forwarded) when the gateway cannot sign', async () => {
     const response = await send(gatewayFor(policy()), new Request('https://gw.example/orders/1', { headers: bearer(await token()) }), { GATEWAY_SIGNING_KEY: '{"kty":"RSA"}' });
-    expect(response.status).toBe(500);
+    await expectGenericServerError(response);
     expect(scene.world.originRequests).toHaveLength(0);
     expect(scene.logs.last().error).toBe('assertion: GATEWAY_SIGNING_KEY is not a private JWK');
   });
@@ -168,8 +174,8 @@ describe('the assertion', () => {
 describe('reuse (settings.assertion.reuse_seconds)', () => {
   /** A gateway on a clock the test moves, in seconds. */
   const clocked = (assertion: object = {}) => {
-    const clock = { seconds: nowSeconds() };
-    return { clock, gateway: gatewayFor(policy(assertion), { allowLoopbackHttp: false, now: () => clock.seconds * 1000 }) };
+    const clock = new TestClock(nowSeconds());
+    return { clock, gateway: gatewayFor(policy(assertion), { allowLoopbackHttp: false, now: clock.now }) };
   };
   const forwardedWith = async (gateway: Gateway, jwt: string, path = '/orders/42', secrets: Record<string, string> = { GATEWAY_SIGNING_KEY: signingKey }) => {
     const response = await send(gateway, new Request(`https://gw.example${path}`, { headers: bearer(jwt) }), secrets);
@@ -210,10 +216,10 @@ describe('reuse (settings.assertion.reuse_seconds)', () => {
     const posted = await send(gateway, new Request('https://gw.example/orders/42', { method: 'POST', headers: bearer(jwt) }), { GATEWAY_SIGNING_KEY: signingKey });
     expect([posted.status, scene.logs.last().assertion]).toEqual([200, 'minted']);
     expect((await forwardedWith(gateway, await token())).record.assertion).toBe('minted');
-    clock.seconds += 9; // reuse_seconds defaults to half of ttl_seconds: 10
+    clock.advance(9); // reuse_seconds defaults to half of ttl_seconds: 10
     const kept = await forwardedWith(gateway, jwt);
     expect(kept.record.assertion).toBe('reused');
-    clock.seconds += 1;
+    clock.advance(1);
     const renewed = await forwardedWith(gateway, jwt);
     expect(renewed.record.assertion).toBe('minted');
     expect(renewed.assertion).not.toBe(kept.assertion);
@@ -242,29 +248,29 @@ describe('reuse (settings.assertion.reuse_seconds)', () => {
     // Accepted for 10 s more: exp is 50 s past, inside the 60 s clock-skew allowance.
     const jwt = await token({ iat: clock.seconds - 100, exp: clock.seconds - 50 });
     expect((await forwardedWith(gateway, jwt)).record.assertion).toBe('minted');
-    clock.seconds += 11; // well inside the 30 s reuse window
+    clock.advance(11); // well inside the 30 s reuse window
     const response = await send(gateway, new Request('https://gw.example/orders/42', { headers: bearer(jwt) }), { GATEWAY_SIGNING_KEY: signingKey });
     expect(response.status).toBe(401);
     expect(scene.logs.last()).toMatchObject({ outcome: 'denied', finding: 'token_expired', assertion: null });
   });
 
   it("is never sent once the token's key left the issuer's JWKS: the token is refused as kid_unknown inside the reuse window", async () => {
-    const clock = { seconds: nowSeconds() };
+    const clock = new TestClock(nowSeconds());
     // Its own JWKS URL: key sets live in the Cache API and KV too, shared by every gateway of this file.
     const jwks = `https://idp.example/jwks-${crypto.randomUUID()}.json`;
     scene.world.serveJwks(jwks, jwksOf(idpKey), 600);
     const rotating = { ...policy(), issuers: { idp: { issuer: IDP, jwks_uri: jwks, algorithms: ['ES256'] } } };
-    const gateway = gatewayFor(rotating, { allowLoopbackHttp: false, now: () => clock.seconds * 1000 });
+    const gateway = gatewayFor(rotating, { allowLoopbackHttp: false, now: clock.now });
     const jwt = await token();
     // The key set is first fetched 20 s before the assertion is kept, so the refresh below is past its 30 s cooldown.
     await forwardedWith(gateway, jwt, '/orders/1');
-    clock.seconds += 20;
+    clock.advance(20);
     expect((await forwardedWith(gateway, jwt)).record.assertion).toBe('minted');
     expect((await forwardedWith(gateway, jwt)).record.assertion).toBe('reused');
     // The issuer rotates and withdraws idp-1; the first token under the new kid makes the gateway fetch the set again.
     const next = await makeKey('ES256', 'idp-2');
     scene.world.serveJwks(jwks, jwksOf(next), 600);
-    clock.seconds += 11;
+    clock.advance(11);
     const now = clock.seconds;
     const newer = await sign(next, { iss: IDP, aud: 'orders-api', sub: 'user-8', app_id: 'shop', iat: now, exp: now + 300, scope: 'orders:read' });
     expect((await forwardedWith(gateway, newer, '/orders/2')).record.key_layer).toBe('network');
@@ -405,11 +411,13 @@ describe('hmac mode', () => {
     expect(wrong.ok ? 'ok' : wrong.error.code).toBe('signature_invalid');
   });
 
-  it('publishes no key set and refuses a short secret', async () => {
+  it('publishes no key set and refuses a short secret, which reaches neither the answer nor the log', async () => {
     const jwks = await send(gatewayFor(hmacPolicy()), new Request(GATEWAY_JWKS), { GATEWAY_ASSERTION_SECRET: secret });
     expect(jwks.status).toBe(404);
-    const response = await send(gatewayFor(hmacPolicy()), new Request('https://gw.example/orders/1', { headers: bearer(await token()) }), { GATEWAY_ASSERTION_SECRET: 'short' });
-    expect(response.status).toBe(500);
+    const shortSecret = 'sh0rt-XYZ';
+    const response = await send(gatewayFor(hmacPolicy()), new Request('https://gw.example/orders/1', { headers: bearer(await token()) }), { GATEWAY_ASSERTION_SECRET: shortSecret });
+    await expectGenericServerError(response);
     expect(scene.logs.last().error).toBe('assertion: GATEWAY_ASSERTION_SECRET is shorter than 32 bytes');
+    expect(JSON.stringify(scene.logs.records)).not.toContain(shortSecret);
   });
 });

@@ -31,11 +31,14 @@ describe('key layers', () => {
   it('a cold isolate takes the keys from the Cache API, without a fetch or a KV read', async () => {
     await t.s.call(t.s.token());
     const kvReads = spyKvReads();
+    // Also shows that a spy on caches.default.match sees the key store's reads, which the "no Cache API read" checks rely on.
+    const cacheReads = vi.spyOn(caches.default, 'match');
     const isolate = t.s.newIsolate();
     expect((await t.s.call(t.s.token(), isolate)).status).toBe(200);
     expect(t.logs.last().key_layer).toBe('cache');
     expect(t.s.fetches()).toBe(1);
     expect(kvReads).not.toHaveBeenCalled();
+    expect(cacheReads).toHaveBeenCalled();
   });
 
   it('a cold isolate in another data centre (empty Cache API) takes them from KV and writes the Cache API back', async () => {

@@ -1,5 +1,5 @@
 /** Rotation, the unknown-kid cooldown and what an attacker's tokens can cost: fetches are bounded per issuer. */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { bytesToBase64Url } from '../../src/token/base64url.ts';
 import { spyKvReads, useKeyScenario } from '../helpers/key-scenario.ts';
 import { makeKey, type TestKey } from '../helpers/keys.ts';
@@ -119,11 +119,13 @@ describe('tokens refused before the key step', () => {
     const [, payload] = (await t.s.token()).split('.');
     const header = bytesToBase64Url(new TextEncoder().encode(JSON.stringify({ alg: 'ES256', kid: 'k1' })));
     const kvReads = spyKvReads();
+    const cacheReads = vi.spyOn(caches.default, 'match');
     const response = await t.s.call(`${header}.${payload}.${bytesToBase64Url(new Uint8Array(64))}`);
     expect(response.status).toBe(401);
     expect(t.logs.last().findings[0]).toMatchObject({ code: 'kid_unknown', actual: 'k1' });
     expect(t.s.fetches()).toBe(1);
     expect(kvReads).not.toHaveBeenCalled();
+    expect(cacheReads).not.toHaveBeenCalled();
   });
 
   it('an algorithm outside the issuer policy (PS256) costs no fetch', async () => {

@@ -4,9 +4,9 @@ import { newAssertionCache, reuseKey, textBytes, type ReusableIdentity } from '.
 import type { AssertionSigner } from '../../../src/forward/signing-keys.ts';
 
 const signer = { alg: 'HS256', kid: undefined, key: {} as CryptoKey } satisfies AssertionSigner;
-const entry = (assertion: string): ReusableIdentity => {
+const entry = (assertion: string, omitted: readonly string[] = []): ReusableIdentity => {
   const headers = [['x-verified-sub', 'u'], ['x-verified-assertion', assertion]] as const;
-  return { headers, omitted: [], signer, mintedAt: 0, bytes: textBytes(headers, []) };
+  return { headers, omitted, signer, mintedAt: 0, bytes: textBytes(headers, omitted) };
 };
 const target = (path: string) => ({ method: 'GET', host: 'o.example', path });
 
@@ -19,8 +19,8 @@ describe('the assertion cache', () => {
 
   it('counts keys, header names and values, and omitted names as its size', () => {
     const cache = newAssertionCache({ maxEntries: 10, maxSize: 10_000 });
-    cache.set('k1', entry('x'.repeat(100)));
-    expect(cache.size).toBe(2 + 'x-verified-sub'.length + 1 + 'x-verified-assertion'.length + 100);
+    cache.set('k1', entry('x'.repeat(100), ['x-verified-big']));
+    expect(cache.size).toBe(2 + 'x-verified-sub'.length + 1 + 'x-verified-assertion'.length + 100 + 'x-verified-big'.length);
     cache.delete('k1');
     expect([cache.entries, cache.size]).toEqual([0, 0]);
   });
@@ -33,6 +33,8 @@ describe('the assertion cache', () => {
     expect(cache.get('k9')).toBeDefined();
     cache.set('huge', entry('x'.repeat(2_000)));
     expect(cache.get('huge')).toBeUndefined();
+    // An entry refused for its size pushes nothing out.
+    expect(cache.get('k9')).toBeDefined();
   });
 
   it('drops the oldest entries past its entry cap', () => {
