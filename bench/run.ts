@@ -8,7 +8,8 @@
  *
  * Options: --quick, --rounds <n>, --only <name,name>, --note "<machine load>", --out <file>,
  *   --harness workerd|miniflare (how each Worker runs: bench/lib/workers.ts; default workerd),
- *   --breakdown (micro: CPU of each stage of the verify path, printed only).
+ *   --breakdown (CPU of each stage of the verify path and of the request path, printed and kept in
+ *   details.breakdown).
  * Ports: 127.0.0.1:18701-18721 only. Everything started here is stopped here, by handle or pid.
  */
 import { execSync } from 'node:child_process';
@@ -231,6 +232,9 @@ async function coldStart(gatewayScript: string, passthroughScript: string, bindi
   return result;
 }
 
+/** With --breakdown: each stage's median CPU per call, by where it was measured (`details.breakdown`). */
+const breakdowns: Record<string, Record<string, number | null>> = {};
+
 type Micro = Record<string, { verify_us: number | null; floor_us: number | null; cached_us: number | null; verify_over_floor: number | null; runtime_clock: Record<string, number | null> }>;
 
 /** CPU per operation from the workerd process's CPU time, minus a no-op call of the same length. */
@@ -269,6 +273,7 @@ async function micro(gateway: WorkerInstance): Promise<Micro> {
         const noop = await call(alg, 'noop', n);
         for (const stage of Object.keys(stages)) stages[stage]!.push(((await call(alg, stage, n)).cpuUs - noop.cpuUs) / n);
       }
+      breakdowns[`verify_${alg}`] = Object.fromEntries(Object.entries(stages).map(([stage, v]) => [`${stage}_us`, round(median(v), 2)]));
       log(`  breakdown ${alg}: ${Object.entries(stages).map(([stage, v]) => `${stage} ${round(median(v), 2)} us`).join(', ')}`);
     }
     const verify = median(samples.verify!);
@@ -289,7 +294,7 @@ type RequestCost = Record<string, number | null>;
 
 /** CPU per whole request inside the isolate: Gateway.handle against a plain fetch of the origin (what the pass-through does). */
 async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
-  const variants = ['fetch', 'handle', 'handle-nocache', 'handle-nolog', 'handle-noassert', 'handle-hmac', 'handle-routes-10', 'handle-routes-1000'];
+  const variants = ['fetch', 'handle', 'handle-nocache', 'handle-nolog', 'handle-jsonlog', 'handle-noassert', 'handle-hmac', 'handle-routes-10', 'handle-routes-1000'];
   const call = async (variant: string, n: number) => {
     const cpu = gateway.cpuNs();
     const response = await fetch(`${gateway.url}/__bench/request?variant=${variant}&n=${n}`);
@@ -310,6 +315,7 @@ async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
   cost.gateway_added_us = added('handle');
   cost.gateway_added_nocache_us = added('handle-nocache');
   cost.gateway_added_nolog_us = added('handle-nolog');
+  cost.gateway_added_jsonlog_us = added('handle-jsonlog');
   // What the assertion costs: none at all, and HMAC mode (HS256) instead of the default signed mode (EdDSA).
   cost.gateway_added_noassert_us = added('handle-noassert');
   cost.gateway_added_hmac_us = added('handle-hmac');
@@ -318,14 +324,15 @@ async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
   cost.routes_1000_over_10_gateway_added = round(median(samples['handle-routes-1000']!.map((x, i) => (x - samples.fetch![i]!) / (samples['handle-routes-10']![i]! - samples.fetch![i]!))), 3);
   if (args.breakdown) {
     const stages = [
-      'stage-noop', 'stage-url', 'stage-uuid', 'stage-route', 'stage-sanitize', 'stage-sanitize-before', 'stage-identity',
-      'stage-headersafe', 'stage-headersafe-before', 'stage-mint', 'stage-sign-raw', 'stage-record', 'stage-log', 'stage-log-sparse', 'stage-log-json', 'stage-log-inspect',
-      'fetch', 'fetch-headers', 'fetch-manual', 'fetch-signal', 'fetch-rewrap', 'fetch-timeout', 'fetch-set8', 'fetch-array8', 'fetch-init8',
+      'stage-noop', 'stage-url', 'stage-uuid', 'stage-route', 'stage-origin', 'stage-sanitize', 'stage-sanitize-before', 'stage-identity',
+      'stage-headersafe', 'stage-headersafe-before', 'stage-mint', 'stage-sign-raw', 'stage-record', 'stage-log', 'stage-log-hit', 'stage-log-hit-json', 'stage-log-sparse', 'stage-log-json', 'stage-log-inspect',
+      'fetch', 'fetch-headers', 'fetch-manual', 'fetch-signal', 'fetch-rewrap', 'fetch-timeout', 'fetch-set8', 'fetch-set8-short', 'fetch-set7-short', 'fetch-set1-long', 'fetch-array8', 'fetch-init8',
     ];
     const perStage: Record<string, number[]> = Object.fromEntries(stages.map((v) => [v, []]));
     for (let r = 0; r < PROFILE.microRounds; r++) for (const stage of stages) perStage[stage]!.push(await call(stage, stage.startsWith('stage-') ? PROFILE.microN : PROFILE.requestN));
     // Each stage's figure is net of stage-noop (the loop, one await and the call's share); fetch-* are whole requests.
     const net = (s: string) => (s.startsWith('stage-') ? round(median(perStage[s]!.map((v, i) => v - perStage['stage-noop']![i]!)), 2) : round(median(perStage[s]!), 1));
+    breakdowns.request = Object.fromEntries(stages.slice(1).map((s) => [`${s}_us`, net(s)]));
     log(`  breakdown request: ${stages.slice(1).map((s) => `${s} ${net(s)} us`).join(', ')}`);
   }
   log(
@@ -487,6 +494,8 @@ async function main(): Promise<void> {
       bundle_gzip_bytes: bundle,
       failures,
       request_cost_in_isolate: requestCosts,
+      // Only with --breakdown: stage-* net of a no-op call, fetch-* whole requests (bench/worker/request-cost.ts).
+      breakdown: args.breakdown ? breakdowns : null,
       gateway_workerd_rss_mib: round(gatewayRss / 2 ** 20, 1),
       passthrough_workerd_rss_mib: round(passthroughRss / 2 ** 20, 1),
     },

@@ -7,6 +7,7 @@
  */
 import { newRecord } from '../../src/log/record.ts';
 import { writeRecord } from '../../src/log/write.ts';
+import { fillAsHit } from './hit-record.ts';
 
 interface PassthroughEnv {
   ORIGIN: string;
@@ -17,12 +18,7 @@ export default {
     const url = new URL(request.url);
     const started = Date.now();
     const response = await fetch(env.ORIGIN + url.pathname + url.search, request);
-    const record = newRecord(request, url, request.headers.get('cf-ray') ?? crypto.randomUUID(), started);
-    Object.assign(record, {
-      route: 'rsa', policy: 'bench', mode: 'enforce', outcome: 'allowed', status: response.status, iss: 'https://rsa.bench.example',
-      aud: 'https://bench-api.example', app: 'bench', sub: 'bench-user', kid: 'bench-rsa', alg: 'RS256', key_layer: 'memory',
-      token_fp: '0123456789abcdef', token_cache: 'hit', latency_ms: Date.now() - started, origin_status: response.status,
-    });
+    const record = fillAsHit(newRecord(request, url, request.headers.get('cf-ray') ?? crypto.randomUUID(), started), response.status, Date.now() - started);
     ctx.waitUntil(writeRecord(record, { format: 'json', subject: 'plain', analytics: undefined }));
     return response;
   },

@@ -8,6 +8,7 @@
 import { loadCompiledConfig } from '../../src/config/load.ts';
 import type { Env } from '../../src/env.ts';
 import { headerValue, identityHeaders } from '../../src/forward/identity-headers.ts';
+import { resolveOrigin } from '../../src/forward/origin.ts';
 import { sanitizeRequestHeaders } from '../../src/forward/sanitize.ts';
 import { Gateway } from '../../src/gateway.ts';
 import { mintAssertion } from '../../src/forward/assertion.ts';
@@ -16,6 +17,7 @@ import { newRecord } from '../../src/log/record.ts';
 import { writeRecord } from '../../src/log/write.ts';
 import { RouteTable } from '../../src/route/route-table.ts';
 import { headerSafeBefore, sanitizeRequestHeadersBefore } from './baseline.ts';
+import { fillAsHit } from './hit-record.ts';
 
 export interface RequestCostFixture {
   /** A URL of the bench config's /rsa/* route, as the gateway receives it, and a token that route accepts. */
@@ -64,12 +66,13 @@ export async function runRequestCost(config: unknown, fixture: RequestCostFixtur
   };
   else if (variant === 'fetch-rewrap') run = async () => { const r = request(); const res = await fetch(target, { method: r.method, headers: new Headers(r.headers), redirect: 'manual' }); return new Response(res.body, res); };
   else if (variant === 'fetch-timeout') run = () => { const r = request(); return fetch(target, { method: r.method, headers: new Headers(r.headers), redirect: 'manual', signal: AbortSignal.timeout(30000) }); };
-  else if (variant === 'fetch-set8' || variant === 'fetch-array8' || variant === 'fetch-init8') {
-    const added: [string, string][] = Array.from({ length: 7 }, (_, i) => [`x-verified-h${i}`, 'v'.repeat(30)]);
-    added.push(['x-verified-assertion', 'v'.repeat(700)]);
+  else if (variant.startsWith('fetch-set') || variant === 'fetch-array8' || variant === 'fetch-init8') {
+    // Seven short identity headers and a 700-character assertion; -short, set7 and set1 tell the count's cost from the size's.
+    const added: [string, string][] = variant === 'fetch-set1-long' ? [] : Array.from({ length: 7 }, (_, i) => [`x-verified-h${i}`, 'v'.repeat(30)]);
+    if (variant !== 'fetch-set7-short') added.push(['x-verified-assertion', 'v'.repeat(variant === 'fetch-set8-short' ? 30 : 700)]);
     run = () => {
       const r = request();
-      if (variant === 'fetch-set8') {
+      if (variant !== 'fetch-array8' && variant !== 'fetch-init8') {
         const h = new Headers(r.headers);
         for (const [name, value] of added) h.set(name, value);
         return fetch(target, { method: r.method, headers: h });
@@ -80,7 +83,7 @@ export async function runRequestCost(config: unknown, fixture: RequestCostFixtur
       return fetch(target, { method: r.method, headers: variant === 'fetch-array8' ? entries : new Headers(entries) });
     };
   }
-  else if (variant === 'handle' || variant === 'handle-nolog') run = () => gatewayFor(config, true).handle(request(), env, ctx);
+  else if (variant === 'handle' || variant === 'handle-nolog' || variant === 'handle-jsonlog') run = () => gatewayFor(config, true).handle(request(), env, ctx);
   else if (variant === 'handle-nocache') run = () => gatewayFor(config, false).handle(request(), env, ctx);
   else if (variant === 'handle-routes-10') run = () => gatewayFor(config, true).handle(new Request(`https://gateway.example${fixture.lastRoute10}`, { headers }), env, ctx);
   else if (variant === 'handle-routes-1000') run = () => gatewayFor(fixture.config1000, true, true, 'routes-1000').handle(new Request(`https://gateway.example${fixture.lastRoute1000}`, { headers }), env, ctx);
@@ -95,6 +98,7 @@ export async function runRequestCost(config: unknown, fixture: RequestCostFixtur
   }
   const log = console.log;
   if (variant === 'handle-nolog') console.log = () => {};
+  if (variant === 'handle-jsonlog') console.log = (value: unknown) => log(JSON.stringify(value));
   try {
     const statuses = new Set<number>();
     for (let i = 0; i < n; i++) {
@@ -137,6 +141,8 @@ function stageOf(variant: string, config: ReturnType<typeof loadCompiledConfig>,
       return () => new URL(request.url);
     case 'stage-uuid':
       return () => crypto.randomUUID();
+    case 'stage-origin':
+      return () => resolveOrigin(route.forward.origin, url, env);
     case 'stage-route':
       return () => routes.match('GET', url.hostname, url.pathname);
     case 'stage-sanitize':
@@ -169,9 +175,14 @@ function stageOf(variant: string, config: ReturnType<typeof loadCompiledConfig>,
         for (const name of Object.keys(record)) if (record[name] === null) delete record[name];
         console.log(record);
       };
+    case 'stage-log-hit':
+      return () => writeRecord(fillAsHit(newRecord(request, url, crypto.randomUUID(), Date.now()), 200, 0), { format: 'json', subject: 'plain', analytics: undefined });
+    case 'stage-log-hit-json':
+      return () => console.log(JSON.stringify(fillAsHit(newRecord(request, url, crypto.randomUUID(), Date.now()), 200, 0)));
     case 'stage-log-json':
       return () => console.log(JSON.stringify(newRecord(request, url, 'id', Date.now())));
     default:
       throw new Error(`unknown variant ${variant} (${fixture.path})`);
   }
 }
+
