@@ -337,7 +337,7 @@ async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
   }
   log(
     `  ${elapsed()} request cost: fetch ${cost.fetch_us} us, gateway adds ${cost.gateway_added_us} us (cache hit), ${cost.gateway_added_nocache_us} us (no cache), ` +
-      `${cost.gateway_added_nolog_us} us (hit, no log), ${cost.gateway_added_noassert_us} us (hit, no assertion), ${cost.gateway_added_hmac_us} us (hit, HMAC assertion)`,
+      `${cost.gateway_added_nolog_us} us (hit, no log), ${cost.gateway_added_jsonlog_us} us (hit, record as a JSON string), ${cost.gateway_added_noassert_us} us (hit, no assertion), ${cost.gateway_added_hmac_us} us (hit, HMAC assertion)`,
   );
   log(`  ${elapsed()} routes: 1,000 routes cost ${cost.routes_1000_over_10}x the per-request CPU of 10 (${cost['handle-routes-1000_us']} vs ${cost['handle-routes-10_us']} us; gateway's own share ${cost.routes_1000_over_10_gateway_added}x)`);
   return cost;
