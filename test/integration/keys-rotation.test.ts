@@ -6,12 +6,14 @@ import { makeKey, type TestKey } from '../helpers/keys.ts';
 
 const t = useKeyScenario();
 
-/** A signed token whose header now names another kid: what an attacker sends to make the gateway look for keys. */
-async function withKid(kid: string): Promise<string> {
-  const [, payload, signature] = (await t.s.token()).split('.');
-  const header = bytesToBase64Url(new TextEncoder().encode(JSON.stringify({ alg: 'RS256', kid })));
-  return `${header}.${payload}.${signature}`;
+/** A signed token with another header (and, when given, another signature): what an attacker sends to make the gateway look for keys. */
+async function reheaded(header: { alg: string; kid: string }, signature?: string): Promise<string> {
+  const [, payload, original] = (await t.s.token()).split('.');
+  return `${bytesToBase64Url(new TextEncoder().encode(JSON.stringify(header)))}.${payload}.${signature ?? original}`;
 }
+
+/** The scenario's token, its header naming another kid. */
+const withKid = (kid: string): Promise<string> => reheaded({ alg: 'RS256', kid });
 
 async function sendAll(tokens: string[]): Promise<number[]> {
   const statuses: number[] = [];
@@ -116,11 +118,10 @@ describe('tokens refused before the key step', () => {
     expect((await t.s.call(t.s.token())).status).toBe(200);
     expect(t.s.fetches()).toBe(1);
     t.s.clock.advance(31);
-    const [, payload] = (await t.s.token()).split('.');
-    const header = bytesToBase64Url(new TextEncoder().encode(JSON.stringify({ alg: 'ES256', kid: 'k1' })));
+    const token = await reheaded({ alg: 'ES256', kid: 'k1' }, bytesToBase64Url(new Uint8Array(64)));
     const kvReads = spyKvReads();
     const cacheReads = vi.spyOn(caches.default, 'match');
-    const response = await t.s.call(`${header}.${payload}.${bytesToBase64Url(new Uint8Array(64))}`);
+    const response = await t.s.call(token);
     expect(response.status).toBe(401);
     expect(t.logs.last().findings[0]).toMatchObject({ code: 'kid_unknown', actual: 'k1' });
     expect(t.s.fetches()).toBe(1);
