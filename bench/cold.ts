@@ -84,6 +84,11 @@ try {
           const figures = { cpuUs: (worker.cpuNs() - cpu) / 1000, ms };
           record(i === 0 ? variant.name : 'gateway-second', figures);
         }
+        if (variant.script === gateway) {
+          // Asked after the measured requests: a warm-up that failed at load would make this tree look colder than it is.
+          const stats = (await (await fetch(`${worker.url}/__bench/stats`)).json()) as { warm_failure?: string | null };
+          if (stats.warm_failure) throw new Error(`${variant.name}: the warm-up at load failed: ${stats.warm_failure}`);
+        }
       } finally {
         await worker.dispose();
       }

@@ -4,16 +4,25 @@ import { loadCompiledConfig } from './config/load.ts';
 import type { Env } from './env.ts';
 import { Gateway } from './gateway.ts';
 import { logFormatFrom } from './log/write.ts';
+import { warmRequestPath } from './warm.ts';
+
+// At load, before any request: the request path's pure stages compiled (src/warm.ts).
+const warmFailure = warmRequestPath();
 
 let gateway: Gateway | undefined;
 
 // Built lazily: workerd allows no crypto or I/O at global scope, and env is known only here.
-const gatewayFor = (env: Env) =>
-  (gateway ??= new Gateway(loadCompiledConfig(compiledPolicies), {
+function gatewayFor(env: Env): Gateway {
+  if (gateway) return gateway;
+  // A bug of ours, said once per isolate where Workers Logs sees it; the request is served all the same.
+  if (warmFailure !== null) console.warn(JSON.stringify({ event: 'warm_up_failed', reason: warmFailure }));
+  gateway = new Gateway(loadCompiledConfig(compiledPolicies), {
     allowLoopbackHttp: env.ALLOW_LOOPBACK_HTTP === 'true',
     logFormat: logFormatFrom(env.LOG_FORMAT),
     debugFindings: env.DEBUG_FINDINGS === 'true',
-  }));
+  });
+  return gateway;
+}
 
 export default {
   async fetch(request, env, ctx): Promise<Response> {

@@ -1,7 +1,8 @@
 /**
  * The gateway as the benchmark runs it: src/index.ts's Gateway, with the compiled bench policy from a
  * binding instead of .generated/, plus two endpoints under /__bench/ that the load never touches:
- *   /__bench/stats   requests served and key imports so far (crypto.subtle.importKey calls, counted here)
+ *   /__bench/stats   requests served and key imports so far (crypto.subtle.importKey calls, counted here),
+ *                    and whether the warm-up at load failed (null when it ran through)
  *   /__bench/micro   the in-runtime micro-benchmark (micro.ts)
  *   /__bench/request whole-request CPU in one isolate, gateway against a plain fetch (request-cost.ts)
  *   /__bench/gc      a full garbage collection, when workerd runs with --expose-gc (bench/memory.ts)
@@ -9,6 +10,7 @@
 import { loadCompiledConfig } from '../../src/config/load.ts';
 import type { Env } from '../../src/env.ts';
 import { Gateway } from '../../src/gateway.ts';
+import { warmRequestPath } from '../../src/warm.ts';
 import { runMicro, type MicroFixtures } from './micro.ts';
 import { runRequestCost, type RequestCostFixture } from './request-cost.ts';
 
@@ -19,6 +21,9 @@ interface BenchEnv extends Env {
   /** "off" runs the gateway without its verified-token cache (the benchmark's before/after). */
   TOKEN_CACHE?: string;
 }
+
+// As src/index.ts does: the request path's pure stages compiled at load (src/warm.ts).
+const warmFailure = warmRequestPath();
 
 let gateway: Gateway | undefined;
 let requests = 0;
@@ -48,7 +53,7 @@ export default {
     // A plain substring test: the load's requests should pay nothing for these endpoints.
     if (request.url.includes('/__bench/')) {
       const url = new URL(request.url);
-      if (url.pathname === '/__bench/stats') return Response.json({ requests, key_imports: keyImports });
+      if (url.pathname === '/__bench/stats') return Response.json({ requests, key_imports: keyImports, warm_failure: warmFailure });
       if (url.pathname === '/__bench/micro') return Response.json(await runMicro(env.MICRO, url.searchParams));
       if (url.pathname === '/__bench/request') return Response.json(await runRequestCost(env.CONFIG, env.REQUEST_COST, url.searchParams, env, ctx));
       if (url.pathname === '/__bench/gc') {

@@ -113,4 +113,15 @@ describe('npm start + npm run token', () => {
       expect(response.status, alg).toBe(200);
     }
   });
+
+  it('the warm-up at load ran through: the Worker, whose records do reach this output, reported no warm_up_failed', async () => {
+    // src/warm.ts runs at global scope, where workerd forbids I/O, crypto, timers and Response. A stage that
+    // used one would be caught there and said once, on the isolate's first request, as warm_up_failed.
+    const response = await fetch(`${GATEWAY}/billing/x`);
+    expect(response.status).toBe(401);
+    // The record is written after the answer: wait until this output holds a denied request's line.
+    for (const deadline = Date.now() + 10_000; !output.includes(' 401 denied GET ') && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(output).toContain(' 401 denied GET ');
+    expect(output).not.toContain('warm_up_failed');
+  });
 });
