@@ -1,21 +1,26 @@
-/** The Worker's entry point: builds the gateway from the policies compiled at build time, once per isolate. */
+/** The Worker's entry point: warms the request path at load, builds the gateway from the policies compiled at build time, once per isolate. */
 import compiledPolicies from '../.generated/policies.json' with { type: 'json' };
 import { loadCompiledConfig } from './config/load.ts';
 import type { Env } from './env.ts';
 import { Gateway } from './gateway.ts';
+import { warn } from './log/warn.ts';
 import { logFormatFrom } from './log/write.ts';
 import { warmRequestPath } from './warm.ts';
 
 // At load, before any request: the request path's pure stages compiled (src/warm.ts).
-const warmFailure = warmRequestPath();
+let warmFailure = warmRequestPath();
 
 let gateway: Gateway | undefined;
 
 // Built lazily: workerd allows no crypto or I/O at global scope, and env is known only here.
 function gatewayFor(env: Env): Gateway {
   if (gateway) return gateway;
-  // A bug of ours, said once per isolate where Workers Logs sees it; the request is served all the same.
-  if (warmFailure !== null) console.warn(JSON.stringify({ event: 'warm_up_failed', reason: warmFailure }));
+  if (warmFailure !== null) {
+    // A bug of ours, said once per isolate, on its first invocation, where Workers Logs sees it; the
+    // invocation is served all the same. Not at load: a line logged there belongs to no invocation.
+    warn('warm_up_failed', { reason: warmFailure });
+    warmFailure = null;
+  }
   gateway = new Gateway(loadCompiledConfig(compiledPolicies), {
     allowLoopbackHttp: env.ALLOW_LOOPBACK_HTTP === 'true',
     logFormat: logFormatFrom(env.LOG_FORMAT),

@@ -2,15 +2,21 @@
  * Compiles the request path's pure stages when the isolate loads the script, instead of during its first
  * request. V8 compiles a function on its first call, and a cold isolate's first request spends more CPU
  * compiling the gateway's code than running it (BENCHMARKS.md, "Cold start"). A Worker's global scope runs
- * when the isolate starts, before any request (on Cloudflare, while the client's TLS handshake is still
- * under way), but it allows no I/O, crypto, timers, random values or Response: so only the stages that
- * need none of these run here, once, on a synthetic issuer, route, token and key set of this file's own.
+ * when the isolate starts, before any request (on Cloudflare this can happen while the client's TLS
+ * handshake is still under way), but it allows no I/O, crypto, timers, random values or Response: so only
+ * the stages that need none of these run here, once, on a synthetic issuer, route, token and key set of
+ * this file's own.
+ *
+ * It calls the same stage functions as src/gateway.ts and src/verify/authenticate.ts, in their order: a new
+ * pure stage there belongs here too. Forgetting one costs only its warmth, never a verdict.
  *
  * Nothing they produce is kept, with two deliberate exceptions: the shape gate's judged-header map holds
  * the synthetic header (a pure function of its text, bounded), and the ROCA check's orders are computed
  * (once per isolate in any case). The Gateway, its caches and the key store are never touched.
  */
+import { base64url } from 'jose';
 import type { CompiledConfig, CompiledIssuer, CompiledRoute } from './config/types.ts';
+import type { Env } from './env.ts';
 import { finding } from './findings.ts';
 import { reuseKey, textBytes } from './forward/assertion-cache.ts';
 import { claimHeaders } from './forward/claim-headers.ts';
@@ -66,54 +72,89 @@ const ROUTE: CompiledRoute = {
 
 const CONFIG: CompiledConfig = {
   version: 1,
-  settings: { realm: 'warm', identityHeaderPrefix: 'x-verified-', assertion: null, requestIdHeader: 'x-request-id' },
+  settings: {
+    realm: 'warm',
+    identityHeaderPrefix: 'x-verified-',
+    assertion: { header: 'x-verified-assertion', issuer: 'warm', mode: 'signed', jwksPath: '/.well-known/warm-jwks.json', ttlSeconds: 60, reuseSeconds: 30 },
+    requestIdHeader: 'x-request-id',
+  },
   issuers: { warm: ISSUER },
   routes: [ROUTE],
 };
 
-const base64url = (text: string) => bytesToBase64Url(new TextEncoder().encode(text));
+/** Which stage warmStages is in, for the reason a failure is reported with. */
+export interface WarmProgress {
+  stage: string;
+}
 
-/** Every pure stage of an accepted request, in the order the gateway runs them. Throws if one does. */
-export function warmStages(): void {
+/**
+ * Every pure stage of an accepted request, in the order the gateway runs them, each checked for the answer
+ * it must give, so that none returns early and leaves the code after it cold. Throws at the first that
+ * does not; `progress.stage` then names it.
+ */
+export function warmStages(progress: WarmProgress = { stage: '' }): void {
+  const check = (holds: boolean, detail = ''): void => {
+    if (!holds) throw new Error(`unexpected answer${detail ? `: ${detail}` : ''}`);
+  };
   const now = 1_800_000_000;
   const claims = { iss: ISSUER.issuer, sub: 'warm', aud: ROUTE.audiences[0], app_id: 'warm', scope: 'read write', roles: ['reader'], token_use: 'access', iat: now, exp: now + 600 };
-  // A 2048-bit RSA signature's length; its bytes are never checked here.
-  const token = `${base64url(JSON.stringify({ alg: 'RS256', typ: 'at+jwt', kid: 'warm' }))}.${base64url(JSON.stringify(claims))}.${'A'.repeat(342)}`;
+  // The signature of a 2048-bit RSA key is 256 bytes; their value is never checked here.
+  const token = `${base64url.encode(JSON.stringify({ alg: 'RS256', typ: 'at+jwt', kid: 'warm' }))}.${base64url.encode(JSON.stringify(claims))}.${bytesToBase64Url(new Uint8Array(256))}`;
   const incoming = new Headers({ authorization: `Bearer ${token}`, 'cf-ray': '0123456789abcdef-AMS', 'x-request-id': 'warm', 'x-verified-sub': 'forged' });
   const request = new Request('https://api.warm.invalid/warm/items?x=1', { headers: incoming });
   const url = new URL(request.url);
+  const { identityHeaderPrefix: prefix, assertion } = CONFIG.settings;
 
-  const route = new RouteTable(CONFIG.routes).match(request.method, url.hostname, url.pathname);
-  if (route !== ROUTE) throw new Error('route');
+  progress.stage = 'route';
+  check(new RouteTable(CONFIG.routes).match(request.method, url.hostname, url.pathname) === ROUTE);
+  progress.stage = 'request id';
   const requestId = requestIdOf(incoming, CONFIG.settings.requestIdHeader);
+  check(requestId === 'warm');
+  progress.stage = 'record';
   const record = newRecord(request, url, requestId, now * 1000);
-  admit(route, request.method, incoming);
+  check(record.colo === 'AMS');
+  progress.stage = 'admission';
+  check(admit(ROUTE, request.method, incoming) === 'authenticate');
+  progress.stage = 'extraction';
   const extracted = extractBearerToken(incoming);
-  if (!extracted.ok) throw new Error('extract');
+  if (!extracted.ok) throw new Error(`unexpected answer: ${extracted.finding.code}`);
+  progress.stage = 'shape';
   const shape = parseTokenShape(extracted.token);
-  if (!shape.ok) throw new Error('shape');
+  if (!shape.ok) throw new Error(`unexpected answer: ${shape.finding.code} ${shape.finding.detail ?? ''}`);
   const { header, payload } = shape.token;
-  if (issuerFor(route, CONFIG, payload.iss) !== ISSUER) throw new Error('issuer');
+  progress.stage = 'issuer';
+  check(issuerFor(ROUTE, CONFIG, payload.iss) === ISSUER);
+  progress.stage = 'claims';
   const evidence: Evidence = { kid: header.kid ?? null, alg: header.alg, iss: ISSUER.issuer, keyLayer: 'memory', aud: null, app: null, sub: null, tokenCache: 'miss' };
   noteClaims(evidence, payload, ISSUER);
-  const findings = checkClaims({ header, claims: payload, issuer: ISSUER, route, now });
-  if (findings.length > 0) throw new Error(`claims: ${findings[0]!.code}`);
+  const findings = checkClaims({ header, claims: payload, issuer: ISSUER, route: ROUTE, now });
+  check(findings.length === 0, findings[0]?.code);
   recordEvidence(record, evidence);
-  const decision = decide(route, { ok: true, claims: payload, issuer: ISSUER, evidence, token: extracted.token });
-  if (decision.kind !== 'forward') throw new Error('decide');
+  progress.stage = 'decision';
+  check(decide(ROUTE, { ok: true, claims: payload, issuer: ISSUER, evidence, token: extracted.token }).kind === 'forward');
 
-  const headers = sanitizeRequestHeaders(incoming, { identityHeaderPrefix: CONFIG.settings.identityHeaderPrefix, forwardAuthorization: false, assertionHeader: 'x-verified-assertion' });
-  const resolved = resolveOrigin(route.forward.origin, url, {} as never);
-  if (!resolved.ok) throw new Error('origin');
-  const identity = identityHeaders(CONFIG.settings.identityHeaderPrefix, { routeId: route.id, requestId, verified: { claims: payload, appClaim: ISSUER.appClaim } });
-  const mapped = claimHeaders(payload, route.forward.claimHeaders);
-  const all = [...identity.headers, ...mapped.headers];
-  for (const [name, value] of all) headers.set(name, value);
-  canonicalHeaders(all);
-  textBytes(all, mapped.omitted);
-  reuseKey(route.id, { method: request.method, host: resolved.origin.url.host, path: resolved.origin.url.pathname }, extracted.token);
+  progress.stage = 'sanitize';
+  const headers = sanitizeRequestHeaders(incoming, { identityHeaderPrefix: prefix, forwardAuthorization: ROUTE.forwardAuthorization, assertionHeader: assertion?.header });
+  check(!headers.has('x-verified-sub') && !headers.has('authorization'));
+  progress.stage = 'origin';
+  const resolved = resolveOrigin(ROUTE.forward.origin, url, {} as Env);
+  if (!resolved.ok) throw new Error(`unexpected answer: ${resolved.reason}`);
+  check(resolved.origin.url.href === 'https://origin.warm.invalid/items?x=1');
+  progress.stage = 'identity headers';
+  const identity = identityHeaders(prefix, { routeId: ROUTE.id, requestId, verified: { claims: payload, appClaim: ISSUER.appClaim } });
+  const mapped = claimHeaders(payload, ROUTE.forward.claimHeaders);
+  const sent = [...identity.headers, ...mapped.headers];
+  for (const [name, value] of sent) headers.set(name, value);
+  check(headers.get('x-verified-sub') === 'warm' && headers.get('x-verified-roles') === 'reader' && identity.omitted.length + mapped.omitted.length === 0);
+  // The canonical text the assertion's header binding hashes (the hash is WebCrypto: not at load), and the reuse key.
+  progress.stage = 'assertion binding';
+  canonicalHeaders(sent);
+  textBytes(sent, mapped.omitted);
+  reuseKey(ROUTE.id, { method: request.method, host: resolved.origin.url.host, path: resolved.origin.url.pathname }, extracted.token);
 
-  // The key set's judgement and the ROCA check, on a fixed 2048-bit modulus (no random values at load).
+  // The key set's judgement and the ROCA check, on a fixed 2048-bit modulus: no random values at load, and
+  // bytes that look random, so the check runs over its primes as it does for a real key.
+  progress.stage = 'key set';
   const modulus = new Uint8Array(256);
   let state = 0x9e3779b9;
   for (let i = 0; i < modulus.length; i++) {
@@ -123,22 +164,26 @@ export function warmStages(): void {
   modulus[0]! |= 0x80;
   modulus[255]! |= 1;
   const keys = judgeJwks({ keys: [{ kty: 'RSA', kid: 'warm', use: 'sig', alg: 'RS256', n: bytesToBase64Url(modulus), e: 'AQAB' }] });
-  if (!keys.ok) throw new Error(`jwks: ${keys.reason}`);
+  check(keys.ok && keys.keys.length === 1, keys.ok ? keys.skipped.join('; ') : keys.reason);
 
+  progress.stage = 'record bounds';
   record.findings.push(finding('scope_insufficient', { claim: 'scope', expected: ['admin'], actual: ['read'] }));
   boundRecord(record);
   summarizeFindings(record);
+  check(record.codes === 'scope_insufficient' && record.sub === 'warm');
 }
 
 /**
  * warmStages at load, never failing the load: a stage that throws costs its warmth, nothing else. Returns
- * null, or what failed, for the entry point to report once from within a request (src/index.ts).
+ * null, or which stage failed and how, for the entry point to report once (src/index.ts). `stages` is
+ * warmStages; tests pass one that fails.
  */
-export function warmRequestPath(): string | null {
+export function warmRequestPath(stages: (progress: WarmProgress) => void = warmStages): string | null {
+  const progress: WarmProgress = { stage: '' };
   try {
-    warmStages();
+    stages(progress);
     return null;
   } catch (error) {
-    return error instanceof Error ? `${error.name}: ${error.message}` : 'unknown';
+    return `${progress.stage || 'start'}: ${error instanceof Error ? `${error.name}: ${error.message}` : 'unknown'}`;
   }
 }

@@ -5,7 +5,7 @@
  */
 import { KV_MIN_EXPIRATION_TTL_SECONDS } from '../config/constants.ts';
 import { parseStoredDoc, type DocKind, type DocNames, type StoredDoc } from './stored-doc.ts';
-import { warn } from './warn.ts';
+import { warn } from '../log/warn.ts';
 
 export type SharedLayer = 'cache' | 'kv';
 

@@ -11,7 +11,7 @@ import { fetchJwks } from './jwks-fetch.ts';
 import type { KeyLayers, SharedLayer } from './key-layers.ts';
 import type { IssuerKeyState } from './key-memory.ts';
 import { docNames, STORED_DOC_VERSION, type DocNames, type StoredDoc, type StoredJwks } from './stored-doc.ts';
-import { warn } from './warn.ts';
+import { warn } from '../log/warn.ts';
 
 export interface LoadIo {
   layers: KeyLayers;

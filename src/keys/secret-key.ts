@@ -7,7 +7,7 @@ import { MIN_HMAC_SECRET_BYTES } from '../config/constants.ts';
 import type { Algorithm, HmacAlgorithm } from '../config/types.ts';
 import { finding } from '../findings.ts';
 import type { KeyLookup } from './key-store.ts';
-import { warn } from './warn.ts';
+import { warn } from '../log/warn.ts';
 
 const HASH_OF: Record<HmacAlgorithm, string> = { HS256: 'SHA-256', HS384: 'SHA-384', HS512: 'SHA-512' };
 

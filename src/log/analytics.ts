@@ -7,6 +7,7 @@
  *   blob6: key layer  blob7: colo   double1: status  double2: latency_ms  double3: number of findings
  */
 import type { VerificationRecord } from './record.ts';
+import { warn } from './warn.ts';
 
 export function dataPointOf(record: VerificationRecord): AnalyticsEngineDataPoint {
   return {
@@ -29,6 +30,6 @@ export function writeDataPoint(dataset: AnalyticsEngineDataset, record: Verifica
     dataset.writeDataPoint(dataPointOf(record));
   } catch (error) {
     // Analytics must never cost a request its answer; the record above already holds the decision.
-    console.warn(JSON.stringify({ event: 'analytics_write_failed', reason: error instanceof Error ? error.name : 'unknown' }));
+    warn('analytics_write_failed', { reason: error instanceof Error ? error.name : 'unknown' });
   }
 }

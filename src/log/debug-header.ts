@@ -7,6 +7,7 @@
  */
 import { isLoopbackHost } from '../keys/jwks-fetch.ts';
 import type { VerificationRecord } from './record.ts';
+import { warn } from './warn.ts';
 
 export const DEBUG_FINDINGS_HEADER = 'x-debug-findings';
 
@@ -15,7 +16,7 @@ let warned = false;
 export function addDebugFindings(response: Response, record: VerificationRecord, url: URL): void {
   if (record.outcome !== 'denied' || record.findings.length === 0) return;
   if (!isLoopbackHost(url.hostname)) {
-    if (!warned) console.warn(JSON.stringify({ event: 'debug_findings_refused', reason: 'DEBUG_FINDINGS is set but the request is not to a loopback host' }));
+    if (!warned) warn('debug_findings_refused', { reason: 'DEBUG_FINDINGS is set but the request is not to a loopback host' });
     warned = true;
     return;
   }

@@ -1,13 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { warmRequestPath, warmStages } from '../../src/warm.ts';
+import { warmRequestPath, warmStages, type WarmProgress } from '../../src/warm.ts';
 
 describe('warm-up at load (src/warm.ts)', () => {
-  it('runs every stage of an accepted request through, to the end: each stage checks it got the answer it expects', () => {
-    expect(() => warmStages()).not.toThrow();
+  it('runs every stage of an accepted request through to the end, each giving the answer it must', () => {
+    const progress: WarmProgress = { stage: '' };
+    expect(() => warmStages(progress)).not.toThrow();
+    expect(progress.stage).toBe('record bounds');
   });
 
-  it('reports success as null, and can run again (a second isolate load) with the same result', () => {
+  it('reports success as null, twice in one isolate (its caches already filled the second time)', () => {
     expect(warmRequestPath()).toBeNull();
     expect(warmRequestPath()).toBeNull();
+  });
+
+  it('never throws: a stage that fails is reported with its name and error, for the entry point to log once', () => {
+    const failing = (progress: WarmProgress) => {
+      progress.stage = 'shape';
+      throw new TypeError('Disallowed operation called within global scope');
+    };
+    expect(warmRequestPath(failing)).toBe('shape: TypeError: Disallowed operation called within global scope');
+    expect(warmRequestPath(() => { throw 'not an Error'; })).toBe('start: unknown');
   });
 });

@@ -1,5 +1,0 @@
-/**
- * The key layers' operational warnings: one JSON line on console.warn with `event` first, which
- * `npm run logs` prints as `warn <event> key=value...` (src/log/tail.ts). Never a key, a secret or a token.
- */
-export const warn = (event: string, fields: object): void => console.warn(JSON.stringify({ event, ...fields }));
