@@ -19,8 +19,7 @@ import type { CompiledConfig, CompiledIssuer, CompiledRoute } from './config/typ
 import type { Env } from './env.ts';
 import { finding } from './findings.ts';
 import { reuseKey, textBytes } from './forward/assertion-cache.ts';
-import { claimHeaders } from './forward/claim-headers.ts';
-import { identityHeaders } from './forward/identity-headers.ts';
+import { plainHeaders } from './forward/identity.ts';
 import { resolveOrigin } from './forward/origin.ts';
 import { requestIdOf } from './forward/request-id.ts';
 import { sanitizeRequestHeaders } from './forward/sanitize.ts';
@@ -141,15 +140,13 @@ export function warmStages(progress: WarmProgress = { stage: '' }): void {
   if (!resolved.ok) throw new Error(`unexpected answer: ${resolved.reason}`);
   check(resolved.origin.url.href === 'https://origin.warm.invalid/items?x=1');
   progress.stage = 'identity headers';
-  const identity = identityHeaders(prefix, { routeId: ROUTE.id, requestId, verified: { claims: payload, appClaim: ISSUER.appClaim } });
-  const mapped = claimHeaders(payload, ROUTE.forward.claimHeaders);
-  const sent = [...identity.headers, ...mapped.headers];
-  for (const [name, value] of sent) headers.set(name, value);
-  check(headers.get('x-verified-sub') === 'warm' && headers.get('x-verified-roles') === 'reader' && identity.omitted.length + mapped.omitted.length === 0);
+  const identity = plainHeaders({ route: ROUTE, prefix, verified: { claims: payload, issuer: ISSUER } }, requestId);
+  for (const [name, value] of identity.headers) headers.set(name, value);
+  check(headers.get('x-verified-sub') === 'warm' && headers.get('x-verified-roles') === 'reader' && identity.omitted.length === 0);
   // The canonical text the assertion's header binding hashes (the hash is WebCrypto: not at load), and the reuse key.
   progress.stage = 'assertion binding';
-  canonicalHeaders(sent);
-  textBytes(sent, mapped.omitted);
+  canonicalHeaders(identity.headers);
+  textBytes(identity.headers, identity.omitted);
   reuseKey(ROUTE.id, { method: request.method, host: resolved.origin.url.host, path: resolved.origin.url.pathname }, extracted.token);
 
   // The key set's judgement and the ROCA check, on a fixed 2048-bit modulus: no random values at load, and
