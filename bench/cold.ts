@@ -19,8 +19,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchConfig, jwksSets, makeBenchKeys, repeatedTokens } from './lib/fixtures.ts';
-import { gatewaySecrets, startOrigin } from './lib/setup.ts';
+import { jwksSets, makeBenchKeys, repeatedTokens } from './lib/fixtures.ts';
+import { measuredRequest } from './lib/first-request.ts';
+import { coldGatewayBindings, gatewaySecrets, startOrigin } from './lib/setup.ts';
 import { median, round, table } from './lib/stats.ts';
 import { startJwksServer } from './lib/tokens.ts';
 import { BUILD_DIR, bundleWorker, ROOT, startWorkerDirect } from './lib/workers.ts';
@@ -51,43 +52,39 @@ async function bundleRevision(revision: string): Promise<{ label: string; script
 }
 const keys = await makeBenchKeys();
 const tokens = await repeatedTokens(keys);
-const gatewayEnv = { CONFIG: benchConfig(10, JWKS, ORIGIN), MICRO: {}, ALLOW_LOOPBACK_HTTP: 'true', GATEWAY_SIGNING_KEY: gatewaySecrets().GATEWAY_SIGNING_KEY };
+const gatewayEnv = coldGatewayBindings(JWKS, ORIGIN, gatewaySecrets().GATEWAY_SIGNING_KEY);
 
-/** One variant: a Worker and the requests sent to a fresh instance of it, in order; each request's figures are kept. */
-const variants: { name: string; script: string; env: Record<string, unknown>; requests: (string | null)[] }[] = [
-  { name: 'passthrough', script: passthrough, env: { ORIGIN }, requests: [null] },
-  { name: 'passthrough-log', script: passthroughLog, env: { ORIGIN }, requests: [null] },
-  { name: 'gateway-401', script: gateway, env: gatewayEnv, requests: [null] },
-  { name: 'gateway-first', script: gateway, env: gatewayEnv, requests: [tokens.rsa, tokens.rsa] },
-  ...(baseline ? [{ name: `baseline-first (${baseline.label})`, script: baseline.script, env: gatewayEnv, requests: [tokens.rsa] }] : []),
+/** One variant: a Worker and the requests sent to a fresh instance of it, in order, each named for the table. */
+const variants: { script: string; env: Record<string, unknown>; requests: { name: string; token: string | null }[] }[] = [
+  { script: passthrough, env: { ORIGIN }, requests: [{ name: 'passthrough', token: null }] },
+  { script: passthroughLog, env: { ORIGIN }, requests: [{ name: 'passthrough-log', token: null }] },
+  { script: gateway, env: gatewayEnv, requests: [{ name: 'gateway-401', token: null }] },
+  { script: gateway, env: gatewayEnv, requests: [{ name: 'gateway-first', token: tokens.rsa }, { name: 'gateway-second', token: tokens.rsa }] },
+  ...(baseline ? [{ script: baseline.script, env: gatewayEnv, requests: [{ name: `baseline-first (${baseline.label})`, token: tokens.rsa }] }] : []),
 ];
 const seen = new Map<string, { cpuUs: number; ms: number }[]>();
 const record = (name: string, figures: { cpuUs: number; ms: number }) => seen.set(name, [...(seen.get(name) ?? []), figures]);
 
-const origin = await startOrigin(18701);
-const jwks = await startJwksServer(18702, jwksSets(keys));
+const stops: (() => unknown)[] = [];
 try {
+  const origin = await startOrigin(18701);
+  stops.push(() => origin.stop());
+  const jwks = await startJwksServer(18702, jwksSets(keys));
+  stops.push(() => jwks.close());
   for (let r = 0; r < rounds; r++) {
     for (const variant of variants) {
       const worker = await startWorkerDirect({ scriptPath: variant.script, port: 18720, bindings: variant.env, v8Flags });
       try {
-        for (const [i, token] of variant.requests.entries()) {
-          const cpu = worker.cpuNs();
-          const t0 = performance.now();
-          const response = await fetch(`${worker.url}/rsa/items/1`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-          await response.arrayBuffer();
-          const ms = performance.now() - t0;
-          const expected = variant.name === 'gateway-401' ? 401 : 200;
-          if (response.status !== expected) throw new Error(`${variant.name}: answered ${response.status}, expected ${expected}`);
-          // The record is written in waitUntil after the answer: give it time to land in this request's figure.
-          await new Promise((resolve) => setTimeout(resolve, 50));
-          const figures = { cpuUs: (worker.cpuNs() - cpu) / 1000, ms };
-          record(i === 0 ? variant.name : 'gateway-second', figures);
+        for (const { name, token } of variant.requests) {
+          const { status, ms, cpuUs } = await measuredRequest(worker, '/rsa/items/1', token);
+          const expected = token === null && variant.script === gateway ? 401 : 200;
+          if (status !== expected) throw new Error(`${name}: answered ${status}, expected ${expected}`);
+          record(name, { cpuUs, ms });
         }
         if (variant.script === gateway) {
           // Asked after the measured requests: a warm-up that failed at load would make this tree look colder than it is.
           const stats = (await (await fetch(`${worker.url}/__bench/stats`)).json()) as { warm_failure?: string | null };
-          if (stats.warm_failure) throw new Error(`${variant.name}: the warm-up at load failed: ${stats.warm_failure}`);
+          if (stats.warm_failure) throw new Error(`the gateway's warm-up at load failed: ${stats.warm_failure}`);
         }
       } finally {
         await worker.dispose();
@@ -95,8 +92,7 @@ try {
     }
   }
 } finally {
-  origin.stop();
-  jwks.close();
+  for (const stop of stops.reverse()) await stop();
 }
 
 console.log(`cold first requests, ${rounds} rounds, medians${v8Flags.length > 0 ? `, V8 flags ${v8Flags.join(' ')}` : ''}`);

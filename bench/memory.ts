@@ -4,7 +4,8 @@
  * forces a full GC and reads the isolate's heap (Runtime.getHeapUsage), which a Worker itself cannot see:
  *   warm          one request: Gateway built, key set loaded, one token verified and one assertion kept
  *   typical       + 12,000 distinct ordinary RS256 tokens (~700 bytes): the verified-token cache at its byte
- *                 bound (4 MiB of token text), the reused-assertion cache at its entry bound (4,096)
+ *                 bound (4 MiB of token text), the reused-assertion cache at its text bound (4 MiB:
+ *                 ~2,700 entries of ~1.5 KB, reached before the 4,096-entry bound)
  *   pathological  + 1,500 distinct tokens near the 8 KiB cap whose payload is an array of 1,880 empty objects,
  *                 the claim shape that costs V8 the most memory per byte of JSON: both caches refilled with them
  * The difference from `warm` is what the caches hold. BENCHMARKS.md ("Memory") compares it with the bounds.

@@ -20,10 +20,11 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { benchConfig, claimsFor, jwksSets, makeBenchKeys, microFixtures, mintPool, repeatedTokens } from './lib/fixtures.ts';
+import { measuredRequest } from './lib/first-request.ts';
 import { runLoad, type LoadResult, type LoadSpec } from './lib/load.ts';
 import { rssBytes } from './lib/proc-cpu.ts';
 import { median, round, table } from './lib/stats.ts';
-import { gatewaySecrets, gatewayBindings, startOrigin } from './lib/setup.ts';
+import { coldGatewayBindings, gatewaySecrets, gatewayBindings, startOrigin } from './lib/setup.ts';
 import { startJwksServer } from './lib/tokens.ts';
 import { bundleWorker, ROOT, startWorker, startWorkerDirect, type StartOptions, type WorkerInstance } from './lib/workers.ts';
 
@@ -142,9 +143,10 @@ async function measure(scenario: Scenario, passthrough: WorkerInstance): Promise
   const pt: LoadResult[] = [];
   const beside: LoadResult[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    // Alternate which goes first, so a drift of the machine's load hits both sides alike (all three, in turn, with a third).
+    // Reversed every other round, so a drift of the machine's load hits every side alike: each pair (the
+    // gateway and the Worker alongside included) runs in either order equally often over two rounds.
     const sides = scenario.alongside ? (['pt', 'gw', 'beside'] as const) : (['pt', 'gw'] as const);
-    const order = sides.map((_, i) => sides[(i + r) % sides.length]!);
+    const order = r % 2 === 0 ? sides : [...sides].reverse();
     for (const side of order) {
       if (side === 'beside') {
         const result = await runLoad(scenario.alongside!, spec(r), 200);
@@ -198,13 +200,9 @@ async function coldStart(gatewayScript: string, passthroughScript: string, bindi
   const first = async (script: string, port: number, extra: Record<string, unknown>) => {
     const worker = await start({ scriptPath: script, port, bindings: extra });
     try {
-      const cpu = worker.cpuNs();
-      const t0 = performance.now();
-      const response = await fetch(`${worker.url}/rsa/items/1`, { headers: { authorization: `Bearer ${token}` } });
-      await response.arrayBuffer();
-      const ms = performance.now() - t0;
-      if (response.status !== 200) throw new Error(`cold start answered ${response.status}`);
-      return { ms, cpuUs: (worker.cpuNs() - cpu) / 1000 };
+      const { status, ms, cpuUs } = await measuredRequest(worker, '/rsa/items/1', token);
+      if (status !== 200) throw new Error(`cold start answered ${status}`);
+      return { ms, cpuUs };
     } finally {
       await worker.dispose();
     }
@@ -454,7 +452,7 @@ async function main(): Promise<void> {
       }
     }
     if (wanted('cold-first-request')) {
-      const coldBindings = { CONFIG: benchConfig(10, JWKS, ORIGIN), MICRO: fixtures, ALLOW_LOOPBACK_HTTP: 'true', GATEWAY_SIGNING_KEY: SECRETS.GATEWAY_SIGNING_KEY };
+      const coldBindings = coldGatewayBindings(JWKS, ORIGIN, SECRETS.GATEWAY_SIGNING_KEY);
       results.push((await attempt('cold-first-request', () => coldStart(gatewayScript, passthroughScript, coldBindings, tokens.rsa))) ?? emptyResult('cold-first-request'));
     }
   } finally {

@@ -2,8 +2,8 @@
 
 /** A minimal Chrome DevTools Protocol client over the inspector's WebSocket. */
 export async function inspector(port: number) {
-  const targets = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as { webSocketDebuggerUrl: string; title?: string }[];
-  const target = targets.find((t) => t.title?.includes('bench')) ?? targets[0];
+  // The workerd it inspects runs one Worker: one target.
+  const [target] = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as { webSocketDebuggerUrl: string }[];
   if (!target) throw new Error('no inspector target');
   const socket = new WebSocket(target.webSocketDebuggerUrl);
   await new Promise((resolve, reject) => {

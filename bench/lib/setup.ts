@@ -59,6 +59,18 @@ export function gatewayBindings({ routes, jwks, origin, tokens, micro, secrets }
 }
 
 /** Ports of the inspected gateway's world (bench:profile, bench:memory), all on 127.0.0.1. */
+/**
+ * A cold gateway's bindings: only what its first request reads. Not gatewayBindings(): workerd deserializes
+ * every JSON binding into env on the first request, and the request-cost fixture's 1,000-route policy alone
+ * added ~2.8 ms of CPU to it (bench:cold, 3 rounds). Shared by npm run bench's cold-first-request and bench:cold.
+ */
+export const coldGatewayBindings = (jwks: string, origin: string, signingKey: string): Record<string, unknown> => ({
+  CONFIG: benchConfig(10, jwks, origin),
+  MICRO: {},
+  ALLOW_LOOPBACK_HTTP: 'true',
+  GATEWAY_SIGNING_KEY: signingKey,
+});
+
 export const INSPECTED_PORTS = { origin: 18701, jwks: 18702, gateway: 18711, inspector: 18730 };
 
 /**

@@ -59,14 +59,14 @@ export interface StartOptions {
   scriptPath: string;
   port: number;
   bindings: Record<string, unknown>;
-  /** Opens the V8 inspector on 127.0.0.1:<inspectorPort> (bench/profile.ts). */
+  /** Opens the V8 inspector on 127.0.0.1:<inspectorPort> (startWorkerDirect only; bench/lib/setup.ts startInspectedGateway). */
   inspectorPort?: number;
   /** V8 flags for this workerd (startWorkerDirect only; bench/cold.ts --v8-flags), e.g. --no-lazy. Diagnosis only. */
   v8Flags?: string[];
 }
 
 /** Starts one Worker on 127.0.0.1:<port> in its own workerd process. Its logs are dropped (the bench prints its own). */
-export async function startWorker({ scriptPath, port, bindings, inspectorPort }: StartOptions): Promise<WorkerInstance> {
+export async function startWorker({ scriptPath, port, bindings }: StartOptions): Promise<WorkerInstance> {
   const before = workerdChildren();
   const mf = new Miniflare(
     convertV4MiniflareOptions({
@@ -78,7 +78,6 @@ export async function startWorker({ scriptPath, port, bindings, inspectorPort }:
       compatibilityFlags: ['nodejs_compat'],
       host: '127.0.0.1',
       port,
-      ...(inspectorPort === undefined ? {} : { inspectorPort }),
       bindings,
       kvNamespaces: ['JWKS_CACHE'],
       // Records are still written by the gateway (it pays for console.log as in production); Miniflare does not print them.

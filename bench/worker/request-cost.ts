@@ -66,10 +66,10 @@ export async function runRequestCost(config: unknown, fixture: RequestCostFixtur
   };
   else if (variant === 'fetch-rewrap') run = async () => { const r = request(); const res = await fetch(target, { method: r.method, headers: new Headers(r.headers), redirect: 'manual' }); return new Response(res.body, res); };
   else if (variant === 'fetch-timeout') run = () => { const r = request(); return fetch(target, { method: r.method, headers: new Headers(r.headers), redirect: 'manual', signal: AbortSignal.timeout(30000) }); };
-  else if (variant.startsWith('fetch-set') || variant === 'fetch-array8' || variant === 'fetch-init8') {
-    // Seven short identity headers and a 700-character assertion; -short, set7 and set1 tell the count's cost from the size's.
-    const added: [string, string][] = variant === 'fetch-set1-long' ? [] : Array.from({ length: 7 }, (_, i) => [`x-verified-h${i}`, 'v'.repeat(30)]);
-    if (variant !== 'fetch-set7-short') added.push(['x-verified-assertion', 'v'.repeat(variant === 'fetch-set8-short' ? 30 : 700)]);
+  else if (variant in ADDED_HEADERS) {
+    const { short, assertionLength } = ADDED_HEADERS[variant]!;
+    const added: [string, string][] = Array.from({ length: short }, (_, i) => [`x-verified-h${i}`, 'v'.repeat(30)]);
+    if (assertionLength > 0) added.push(['x-verified-assertion', 'v'.repeat(assertionLength)]);
     run = () => {
       const r = request();
       if (variant !== 'fetch-array8' && variant !== 'fetch-init8') {
@@ -111,6 +111,20 @@ export async function runRequestCost(config: unknown, fixture: RequestCostFixtur
     console.log = log;
   }
 }
+
+/**
+ * Headers added to a copy of the request's before the fetch, as the gateway adds its identity headers: seven
+ * short ones and a 700-character assertion, set one by one (set8) or passed as an array (array8) or a Headers
+ * built from entries (init8); -short, set7 and set1 tell the count's cost from the size's.
+ */
+const ADDED_HEADERS: Record<string, { short: number; assertionLength: number }> = {
+  'fetch-set8': { short: 7, assertionLength: 700 },
+  'fetch-array8': { short: 7, assertionLength: 700 },
+  'fetch-init8': { short: 7, assertionLength: 700 },
+  'fetch-set8-short': { short: 7, assertionLength: 30 },
+  'fetch-set7-short': { short: 7, assertionLength: 0 },
+  'fetch-set1-long': { short: 0, assertionLength: 700 },
+};
 
 const EMPTY = new Response(null);
 const SIGN_INPUT = new TextEncoder().encode('x'.repeat(900));
@@ -176,9 +190,9 @@ function stageOf(variant: string, config: ReturnType<typeof loadCompiledConfig>,
         console.log(record);
       };
     case 'stage-log-hit':
-      return () => writeRecord(fillAsHit(newRecord(request, url, crypto.randomUUID(), Date.now()), 200, 0), { format: 'json', subject: 'plain', analytics: undefined });
+      return () => writeRecord(fillAsHit(newRecord(request, url, 'id', Date.now()), 200, 0), { format: 'json', subject: 'plain', analytics: undefined });
     case 'stage-log-hit-json':
-      return () => console.log(JSON.stringify(fillAsHit(newRecord(request, url, crypto.randomUUID(), Date.now()), 200, 0)));
+      return () => console.log(JSON.stringify(fillAsHit(newRecord(request, url, 'id', Date.now()), 200, 0)));
     case 'stage-log-json':
       return () => console.log(JSON.stringify(newRecord(request, url, 'id', Date.now())));
     default:
