@@ -4,7 +4,11 @@ import type { VerificationRecord } from '../../src/log/record.ts';
 
 export class RecordCapture {
   readonly records: VerificationRecord[] = [];
-  readonly #spy = vi.spyOn(console, 'log').mockImplementation((value: unknown) => {
+  /** Every console.log call's arguments, records or not: for checking that nothing at all leaks. */
+  readonly lines: unknown[][] = [];
+  readonly #spy = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
+    this.lines.push(args);
+    const [value] = args;
     if (typeof value === 'object' && value !== null && (value as { v?: unknown }).v === 1) this.records.push(value as VerificationRecord);
   });
 
