@@ -322,7 +322,7 @@ async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
   cost.routes_1000_over_10_gateway_added = round(median(samples['handle-routes-1000']!.map((x, i) => (x - samples.fetch![i]!) / (samples['handle-routes-10']![i]! - samples.fetch![i]!))), 3);
   if (args.breakdown) {
     const stages = [
-      'stage-noop', 'stage-url', 'stage-uuid', 'stage-route', 'stage-origin', 'stage-sanitize', 'stage-sanitize-before', 'stage-identity',
+      'stage-noop', 'stage-url', 'stage-uuid', 'stage-canonical', 'stage-canonical-escaped', 'stage-route', 'stage-origin', 'stage-sanitize', 'stage-sanitize-before', 'stage-identity',
       'stage-headersafe', 'stage-headersafe-before', 'stage-mint', 'stage-sign-raw', 'stage-record', 'stage-log', 'stage-log-hit', 'stage-log-hit-json', 'stage-log-sparse', 'stage-log-json', 'stage-log-inspect',
       'fetch', 'fetch-headers', 'fetch-manual', 'fetch-signal', 'fetch-rewrap', 'fetch-timeout', 'fetch-set8', 'fetch-set8-short', 'fetch-set7-short', 'fetch-set1-long', 'fetch-array8', 'fetch-init8',
     ];

@@ -1,8 +1,8 @@
 /**
  * The request's path through the gateway, top to bottom:
- *   route -> token -> issuer & algorithm -> key -> signature -> claims -> decide -> sanitize -> forward -> log
- * (forward = origin, identity headers and the signed assertion; the gateway's own key set is answered
- * before route matching).
+ *   canonical -> route -> token -> issuer & algorithm -> key -> signature -> claims -> decide -> sanitize -> forward -> log
+ * (canonical = the one spelling of the request that is matched, forwarded and signed; forward = origin,
+ * identity headers and the signed assertion; the gateway's own key set is answered before route matching).
  * This is the only place where the stages meet. Each stage is a pure function of its inputs (the clock
  * included) except key resolution and forwarding, which do the I/O. src/warm.ts runs the pure stages once
  * when the isolate loads, so a new pure stage here belongs there too.
@@ -16,14 +16,15 @@ import { newAssertionCache, type AssertionCache } from './forward/assertion-cach
 import { identityFor } from './forward/identity.ts';
 import { forwardToOrigin, resolveOrigin } from './forward/origin.ts';
 import { requestIdOf } from './forward/request-id.ts';
-import { sanitizeRequestHeaders } from './forward/sanitize.ts';
+import { compileStripList, preflightHeaders, sanitizeRequestHeaders, type StripList } from './forward/sanitize.ts';
 import { KeyStore, type KeyResolver, type RefreshReport } from './keys/key-store.ts';
 import { addDebugFindings } from './log/debug-header.ts';
 import { sha256Prefix } from './log/digest.ts';
 import { newRecord, recordEvidence, type VerificationRecord } from './log/record.ts';
 import { writeRecord, type LogFormat, type LogSink } from './log/write.ts';
 import { admit, decide } from './route/mode.ts';
-import { RouteTable } from './route/route-table.ts';
+import { canonicalRequest } from './request/canonical.ts';
+import { RouteResolver } from './route/resolve.ts';
 import { authenticate } from './verify/authenticate.ts';
 import type { BoundedMapLimits } from './verify/bounded-map.ts';
 import type { Claims } from './verify/claims.ts';
@@ -51,7 +52,8 @@ interface SeenToken {
 
 export class Gateway {
   readonly #config: CompiledConfig;
-  readonly #routes: RouteTable;
+  readonly #routes: RouteResolver;
+  readonly #strip: StripList;
   readonly #keys: KeyStore;
   readonly #options: GatewayOptions;
   readonly #clock: () => number;
@@ -61,7 +63,8 @@ export class Gateway {
   constructor(config: CompiledConfig, options: GatewayOptions) {
     this.#config = config;
     this.#options = options;
-    this.#routes = new RouteTable(config.routes);
+    this.#routes = new RouteResolver(config.routes);
+    this.#strip = compileStripList(config.settings.stripHeaders);
     this.#keys = new KeyStore({ allowLoopbackHttp: options.allowLoopbackHttp });
     this.#tokenCache = new TokenCache(options.tokenCacheLimits);
     this.#assertions = newAssertionCache(options.assertionCacheLimits);
@@ -114,8 +117,13 @@ export class Gateway {
       const jwks = await gatewayJwks(assertion, env);
       return jwks.ok ? jwks.response : this.#failure(record, 500, jwks.reason, requestId);
     }
-    const route = this.#routes.match(request.method, url.hostname, url.pathname);
-    if (!route) return this.#deny(record, [finding('route_not_found')], null, requestId);
+    const canonical = canonicalRequest(request.method, url, request.headers);
+    if (!canonical.ok) return this.#deny(record, [canonical.finding], null, requestId);
+    const judged = canonical.request;
+    record.path = judged.path;
+    const resolution = this.#routes.resolve(judged);
+    if (!resolution.ok) return this.#deny(record, [resolution.finding], null, requestId);
+    const { route } = resolution;
     record.route = route.id;
     record.policy = route.file;
     record.mode = route.mode;
@@ -135,13 +143,13 @@ export class Gateway {
       verified = decision.verified;
     }
 
-    // Copied only for a request that goes on: a denied one costs no header copy.
-    const headers = sanitizeRequestHeaders(request.headers, {
-      identityHeaderPrefix: prefix,
-      forwardAuthorization: route.forwardAuthorization,
-      assertionHeader: assertion?.header,
-    });
-    const resolved = resolveOrigin(route.forward.origin, url, env);
+    // Copied only for a request that goes on: a denied one costs no header copy. A preflight let through
+    // without a token goes bare: it carries nothing the origin could act on as the client's.
+    const preflight = admission === 'preflight';
+    const headers = preflight
+      ? preflightHeaders(request.headers)
+      : sanitizeRequestHeaders(request.headers, { identityHeaderPrefix: prefix, forwardAuthorization: route.forwardAuthorization, assertionHeader: assertion?.header, strip: this.#strip });
+    const resolved = resolveOrigin(route.forward.origin, judged, url, env);
     if (!resolved.ok) return this.#failure(record, 502, resolved.reason, requestId);
     const target = { method: request.method, host: resolved.origin.url.host, path: resolved.origin.url.pathname };
     const identity = await identityFor({ route, prefix, assertion, requestId, verified, token: seen.token, target, assertions: this.#assertions, env, now });
@@ -150,7 +158,7 @@ export class Gateway {
     for (const [name, value] of identity.headers) headers.set(name, value);
     // The origin gets no header for a value over the cap (a cut value would read as another valid value); the log says which.
     if (identity.omitted.length > 0) record.omitted_headers = identity.omitted;
-    const forwarded = await forwardToOrigin(request, resolved.origin, headers, route.forward.timeoutMs);
+    const forwarded = await forwardToOrigin(request, resolved.origin, headers, route.forward.timeoutMs, { withBody: !preflight });
     if (!forwarded.ok) return this.#failure(record, forwarded.kind === 'timeout' ? 504 : 502, `origin ${forwarded.kind}: ${forwarded.reason}`, requestId);
     record.origin_status = forwarded.response.status;
     return forwarded.response;

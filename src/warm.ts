@@ -28,7 +28,8 @@ import { boundRecord } from './log/bound.ts';
 import { newRecord, recordEvidence, summarizeFindings } from './log/record.ts';
 import { canonicalHeaders } from './origin/binding.ts';
 import { admit, decide } from './route/mode.ts';
-import { RouteTable } from './route/route-table.ts';
+import { canonicalRequest } from './request/canonical.ts';
+import { RouteResolver } from './route/resolve.ts';
 import { bytesToBase64Url } from './token/base64url.ts';
 import { extractBearerToken } from './token/extract.ts';
 import { parseTokenShape } from './token/shape.ts';
@@ -104,8 +105,14 @@ export function warmStages(progress: WarmProgress = { stage: '' }): void {
   const url = new URL(request.url);
   const { identityHeaderPrefix: prefix, assertion } = CONFIG.settings;
 
+  progress.stage = 'canonical';
+  const canonical = canonicalRequest(request.method, url, incoming);
+  if (!canonical.ok) throw new Error(`unexpected answer: ${canonical.finding.code}`);
+  // A path with escapes and an upper-case letter: the slow path of canonicalization and the case-folded reading.
+  check(canonicalRequest('GET', new URL('https://api.warm.invalid/warm/%49tems/'), incoming).ok);
   progress.stage = 'route';
-  check(new RouteTable(CONFIG.routes).match(request.method, url.hostname, url.pathname) === ROUTE);
+  const resolution = new RouteResolver(CONFIG.routes).resolve(canonical.request);
+  check(resolution.ok && resolution.route === ROUTE);
   progress.stage = 'request id';
   const requestId = requestIdOf(incoming, CONFIG.settings.requestIdHeader);
   check(requestId === 'warm');
@@ -136,7 +143,7 @@ export function warmStages(progress: WarmProgress = { stage: '' }): void {
   const headers = sanitizeRequestHeaders(incoming, { identityHeaderPrefix: prefix, forwardAuthorization: ROUTE.forwardAuthorization, assertionHeader: assertion?.header });
   check(!headers.has('x-verified-sub') && !headers.has('authorization'));
   progress.stage = 'origin';
-  const resolved = resolveOrigin(ROUTE.forward.origin, url, {} as Env);
+  const resolved = resolveOrigin(ROUTE.forward.origin, canonical.request, url, {} as Env);
   if (!resolved.ok) throw new Error(`unexpected answer: ${resolved.reason}`);
   check(resolved.origin.url.href === 'https://origin.warm.invalid/items?x=1');
   progress.stage = 'identity headers';

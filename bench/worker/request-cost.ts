@@ -15,7 +15,8 @@ import { mintAssertion } from '../../src/forward/assertion.ts';
 import { signingSetup } from '../../src/forward/signing-keys.ts';
 import { newRecord } from '../../src/log/record.ts';
 import { writeRecord } from '../../src/log/write.ts';
-import { RouteTable } from '../../src/route/route-table.ts';
+import { canonicalRequest } from '../../src/request/canonical.ts';
+import { RouteResolver } from '../../src/route/resolve.ts';
 import { headerSafeBefore, sanitizeRequestHeadersBefore } from './baseline.ts';
 import { fillAsHit } from './hit-record.ts';
 
@@ -131,9 +132,15 @@ const SIGN_INPUT = new TextEncoder().encode('x'.repeat(900));
 
 /** One stage of the request path outside verification, alone, to see where the gateway's own time goes. */
 function stageOf(variant: string, config: ReturnType<typeof loadCompiledConfig>, request: Request, fixture: RequestCostFixture, env: Env): () => unknown {
-  const routes = new RouteTable(config.routes);
+  const routes = new RouteResolver(config.routes);
   const url = new URL(request.url);
-  const route = routes.match('GET', url.hostname, url.pathname)!;
+  // The same path with an escaped letter, an upper-case one and a trailing slash: canonicalization's slow path.
+  const escapedUrl = new URL(`${url.origin}${url.pathname.replace(/^\/(.)/, (_, c: string) => `/%${c.charCodeAt(0).toString(16)}`).toUpperCase()}/${url.search}`);
+  const canonical = canonicalRequest('GET', url, request.headers);
+  if (!canonical.ok) throw new Error(canonical.finding.code);
+  const resolution = routes.resolve(canonical.request);
+  if (!resolution.ok) throw new Error(resolution.finding.code);
+  const { route } = resolution;
   const prefix = config.settings.identityHeaderPrefix;
   const claims = { iss: 'https://rsa.bench.example', sub: 'bench-user', app_id: 'bench', scope: 'read write', exp: 2_000_000_000 };
   switch (variant) {
@@ -156,9 +163,13 @@ function stageOf(variant: string, config: ReturnType<typeof loadCompiledConfig>,
     case 'stage-uuid':
       return () => crypto.randomUUID();
     case 'stage-origin':
-      return () => resolveOrigin(route.forward.origin, url, env);
+      return () => resolveOrigin(route.forward.origin, canonical.request, url, env);
+    case 'stage-canonical':
+      return () => canonicalRequest('GET', url, request.headers);
+    case 'stage-canonical-escaped':
+      return () => canonicalRequest('GET', escapedUrl, request.headers);
     case 'stage-route':
-      return () => routes.match('GET', url.hostname, url.pathname);
+      return () => routes.resolve(canonical.request);
     case 'stage-sanitize':
       return () => sanitizeRequestHeaders(request.headers, { identityHeaderPrefix: prefix, forwardAuthorization: false });
     case 'stage-sanitize-before':

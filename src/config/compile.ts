@@ -28,6 +28,8 @@ import { compileAssertion, compileForwarding, compileOrigin, type AssertionSourc
 import { CREDENTIAL_HEADERS, identityPrefixProblem } from '../forward/reserved-headers.ts';
 import { compileClaimRules, toClaimPath, type ClaimRuleSource } from './compile-claims.ts';
 import { expandIssuerPreset, type PresetName, type PresetParams } from './presets.ts';
+import { checkForwardedSpaces, checkPrecedence } from './route-checks.ts';
+import { canonicalPath, type PathAmbiguity } from '../request/canonical-path.ts';
 
 export interface PolicySource {
   /** As shown in errors, e.g. "policies/demo.jsonc". */
@@ -70,6 +72,7 @@ interface RouteSource extends ForwardingSource {
   mode?: 'enforce' | 'report-only' | 'optional' | 'public';
   claims?: ClaimRuleSource[];
   cors_preflight?: boolean;
+  allow_in_path?: PathAmbiguity[];
   issuers?: string[];
   audiences?: string[];
   app?: string;
@@ -77,7 +80,7 @@ interface RouteSource extends ForwardingSource {
   forward_authorization?: boolean;
 }
 interface PolicyFile {
-  settings?: { realm?: string; identity_header_prefix?: string; default_origin?: OriginSource; log_subject?: LogSubjectMode; assertion?: AssertionSource; request_id_header?: string };
+  settings?: { realm?: string; identity_header_prefix?: string; default_origin?: OriginSource; log_subject?: LogSubjectMode; assertion?: AssertionSource; request_id_header?: string; strip_headers?: string[] };
   issuers?: Record<string, IssuerSource>;
   routes?: Record<string, RouteSource>;
 }
@@ -149,6 +152,10 @@ function compilePath(path: string): PathPattern | string {
   if (/\/\/|\/\.\.?(\/|$)/.test(body)) return 'empty, "." or ".." segments never match a normalized URL path';
   if (/[?#\s]/.test(body)) return 'a path pattern has no query, fragment or whitespace';
   if (!prefix && body.length > 1 && body.endsWith('/')) return 'a trailing "/" would only match that exact spelling; write "/path" or "/path/*"';
+  // Requests are matched in canonical form (src/request/canonical-path.ts): a pattern in another form would never match.
+  const canonical = canonicalPath(body || '/');
+  if (!canonical.ok) return `not a path the gateway accepts: ${canonical.reason}`;
+  if (canonical.path !== (body || '/') || canonical.ambiguities.length > 0) return `write the path in canonical form, as requests are matched: ${JSON.stringify(canonical.path + (prefix ? '/*' : ''))} (escapes of plain characters decoded, hex in upper case, no ";")`;
   return { kind: prefix ? 'prefix' : 'exact', value: body };
 }
 
@@ -311,21 +318,8 @@ function compileRoute(
     forward,
     ...(claims.length > 0 ? { claims } : {}),
     ...(source.cors_preflight ? { corsPreflight: true } : {}),
+    ...(source.allow_in_path && source.allow_in_path.length > 0 ? { allowInPath: source.allow_in_path } : {}),
   };
-}
-
-/** Two routes that tie on host, path and a method would make precedence depend on file order: refused. */
-function checkAmbiguity(routes: CompiledRoute[], errors: ErrorList): void {
-  const seen = new Map<string, CompiledRoute>();
-  for (const route of routes) {
-    for (const method of route.methods ?? ['*']) {
-      const key = `${route.host ?? ''} ${route.path.kind} ${route.path.value} ${method}`;
-      const other = seen.get(key);
-      if (other) {
-        errors.add(route.file, pointer('routes', route.id), `matches exactly the same requests as route "${other.id}" (${other.file}); precedence would be ambiguous`);
-      } else seen.set(key, route);
-    }
-  }
 }
 
 export function compilePolicies(sources: readonly PolicySource[]): CompileResult {
@@ -382,6 +376,7 @@ export function compilePolicies(sources: readonly PolicySource[]): CompileResult
     requestIdHeader,
     // Only when set, so a policy without it compiles exactly as before; the log reads a missing mode as "plain".
     ...(settingsSource.log_subject !== undefined && { logSubject: settingsSource.log_subject }),
+    ...(settingsSource.strip_headers !== undefined && { stripHeaders: settingsSource.strip_headers }),
   };
 
   const issuers: Record<string, CompiledIssuer> = {};
@@ -411,7 +406,9 @@ export function compilePolicies(sources: readonly PolicySource[]): CompileResult
       if (route) routes.push(route);
     }
   }
-  checkAmbiguity(routes, errors);
+  const reportRoute = (route: CompiledRoute, message: string) => errors.add(route.file, pointer('routes', route.id), message);
+  checkPrecedence(routes, reportRoute);
+  checkForwardedSpaces(routes, reportRoute);
   if (errors.errors.length > 0) return { ok: false, errors: errors.errors };
   routes.sort((a, b) => (a.id < b.id ? -1 : 1));
   return { ok: true, config: { version: COMPILED_CONFIG_VERSION, settings, issuers, routes } };

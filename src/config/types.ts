@@ -3,6 +3,7 @@
  * Everything a policy decides is decided here, once; nothing is re-derived per request.
  */
 import type { JWK } from 'jose';
+import type { PathAmbiguity } from '../request/canonical-path.ts';
 
 export const COMPILED_CONFIG_VERSION = 1;
 
@@ -94,6 +95,8 @@ export interface CompiledRoute {
   claims?: ClaimRule[];
   /** CORS preflights (OPTIONS + Origin + Access-Control-Request-Method) are forwarded without a token. Absent = false. */
   corsPreflight?: boolean;
+  /** Path spellings stacks read differently that this route's origin needs (src/request/canonical-path.ts). Absent = none. */
+  allowInPath?: PathAmbiguity[];
 }
 
 /** Where a route's requests go. The request never chooses: only the policy does. */
@@ -143,6 +146,8 @@ export interface CompiledSettings {
   requestIdHeader: string | null;
   /** Absent means "plain". */
   logSubject?: LogSubjectMode;
+  /** Client headers removed before forwarding beside the default list (src/forward/sanitize.ts): names, or prefixes ending in "*". */
+  stripHeaders?: string[];
 }
 
 export interface CompiledConfig {

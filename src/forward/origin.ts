@@ -5,6 +5,7 @@
  */
 import type { OriginTarget } from '../config/types.ts';
 import type { Env } from '../env.ts';
+import type { CanonicalRequest } from '../request/canonical.ts';
 
 export interface ResolvedOrigin {
   url: URL;
@@ -12,35 +13,38 @@ export interface ResolvedOrigin {
   fetcher: Fetcher | null;
 }
 
-/** The request path with the route's strip prefix taken off (only on a whole-segment match). */
+/** The request path with the route's strip prefix taken off (only on a whole-segment match, in any case: paths are matched case-insensitively too). */
 function strippedPath(path: string, prefix: string | null): string {
   if (prefix === null) return path;
-  if (path === prefix) return '/';
-  return path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : path;
+  const head = path.slice(0, prefix.length);
+  if (head !== prefix && head.toLowerCase() !== prefix.toLowerCase()) return path;
+  if (path.length === prefix.length) return '/';
+  return path[prefix.length] === '/' ? path.slice(prefix.length) : path;
 }
 
-/** Base URL + the request's (stripped) path and query. */
-export function originUrl(origin: string, requestUrl: URL, stripPathPrefix: string | null = null): URL {
+/** Base URL + the request's canonical (stripped) path and query. */
+export function originUrl(origin: string, path: string, search: string, stripPathPrefix: string | null = null): URL {
   const target = new URL(origin);
   const base = target.pathname.endsWith('/') ? target.pathname.slice(0, -1) : target.pathname;
-  target.pathname = base + strippedPath(requestUrl.pathname, stripPathPrefix);
-  target.search = requestUrl.search;
+  target.pathname = base + strippedPath(path, stripPathPrefix);
+  target.search = search;
   return target;
 }
 
 export type ResolveResult = { ok: true; origin: ResolvedOrigin } | { ok: false; reason: string };
 
-export function resolveOrigin(target: OriginTarget, requestUrl: URL, env: Env): ResolveResult {
+/** Where the request goes, with the canonical path and query the gateway judged: the origin never sees another spelling. */
+export function resolveOrigin(target: OriginTarget, request: Pick<CanonicalRequest, 'path' | 'search'>, requestUrl: URL, env: Env): ResolveResult {
   switch (target.kind) {
     case 'url':
-      return { ok: true, origin: { url: originUrl(target.url, requestUrl, target.stripPathPrefix), fetcher: null } };
+      return { ok: true, origin: { url: originUrl(target.url, request.path, request.search, target.stripPathPrefix), fetcher: null } };
     case 'same-url':
       // On a zone route, a Worker's subrequest to its own URL goes to the zone's origin, not back to the Worker.
-      return { ok: true, origin: { url: new URL(requestUrl), fetcher: null } };
+      return { ok: true, origin: { url: originUrl(requestUrl.origin, request.path, request.search), fetcher: null } };
     case 'service': {
       const binding = (env as unknown as Record<string, unknown>)[target.binding] as Fetcher | undefined;
       if (typeof binding?.fetch !== 'function') return { ok: false, reason: `service binding ${target.binding} is not bound` };
-      return { ok: true, origin: { url: originUrl(requestUrl.origin, requestUrl, target.stripPathPrefix), fetcher: binding } };
+      return { ok: true, origin: { url: originUrl(requestUrl.origin, request.path, request.search, target.stripPathPrefix), fetcher: binding } };
     }
   }
 }
@@ -51,10 +55,10 @@ export type OriginResult = { ok: true; response: Response } | { ok: false; kind:
  * The timeout covers the wait for the origin's response headers; a streaming body may take longer.
  * AbortSignal.timeout: one native timer per request, no AbortController and no callback of ours.
  */
-export async function forwardToOrigin(request: Request, origin: ResolvedOrigin, headers: Headers, timeoutMs: number): Promise<OriginResult> {
+export async function forwardToOrigin(request: Request, origin: ResolvedOrigin, headers: Headers, timeoutMs: number, options = { withBody: true }): Promise<OriginResult> {
   const signal = AbortSignal.timeout(timeoutMs);
   const init: RequestInit = { method: request.method, headers, redirect: 'manual', signal };
-  if (request.body !== null && request.method !== 'GET' && request.method !== 'HEAD') init.body = request.body;
+  if (options.withBody && request.body !== null && request.method !== 'GET' && request.method !== 'HEAD') init.body = request.body;
   try {
     // The origin's response goes back as it is (a WebSocket upgrade included): no copy of its body or headers.
     return { ok: true, response: await (origin.fetcher ? origin.fetcher.fetch(origin.url, init) : fetch(origin.url, init)) };

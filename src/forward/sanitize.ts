@@ -1,13 +1,56 @@
 /**
- * The headers the origin receives start from the client's, minus everything a client could forge in
- * the gateway's identity namespace. Runs on every route and in every mode, before the gateway adds its own.
+ * The headers the origin receives start from the client's, minus everything a client could forge: the
+ * gateway's identity namespace, and the headers other proxies and frameworks read as authority over the
+ * route, the client's address or its identity. Runs on every route and in every mode, before the gateway
+ * adds its own.
  */
+
+/**
+ * A client's copy of these is never forwarded (docs/configuration.md lists them; settings.strip_headers adds
+ * more). Route overrides (IIS, Zend, older Symfony read X-Original-URL / X-Rewrite-URL as the path to run);
+ * the client address and host proxies vouch for (Express trust proxy, Django, Rails, Spring's
+ * ForwardedHeaderFilter); and the identity headers of other gateways an origin may still trust (oauth2-proxy,
+ * Apache, ALB, IAP, App Service).
+ */
+export const DEFAULT_STRIPPED_HEADERS = {
+  names: [
+    'x-original-url', 'x-rewrite-url', 'x-original-uri', 'x-original-host',
+    'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-forwarded-prefix',
+    'x-forwarded-server', 'x-forwarded-scheme', 'x-forwarded-ssl', 'x-real-ip', 'true-client-ip', 'x-client-ip', 'client-ip',
+    'x-cluster-client-ip', 'remote-user', 'x-remote-user', 'x-remote-addr', 'x-forwarded-user', 'x-forwarded-email',
+    'x-forwarded-preferred-username', 'x-forwarded-groups', 'x-forwarded-access-token', 'x-user', 'x-user-id', 'x-email',
+    'x-goog-iap-jwt-assertion',
+  ],
+  prefixes: ['x-auth-request-', 'x-amzn-oidc-', 'x-ms-client-principal', 'x-goog-authenticated-user-'],
+} as const;
+
+/** What to remove, compiled once per isolate from the settings (compileStripList). */
+export interface StripList {
+  names: ReadonlySet<string>;
+  prefixes: readonly string[];
+}
+
+/** The default list plus a policy's `strip_headers` (a name, or a prefix ending in "*"). */
+export function compileStripList(extra: readonly string[] = []): StripList {
+  const names = new Set<string>(DEFAULT_STRIPPED_HEADERS.names);
+  const prefixes: string[] = [...DEFAULT_STRIPPED_HEADERS.prefixes];
+  for (const entry of extra) {
+    if (entry.endsWith('*')) prefixes.push(entry.slice(0, -1));
+    else names.add(entry);
+  }
+  return { names, prefixes };
+}
+
 export interface SanitizeOptions {
   identityHeaderPrefix: string;
   forwardAuthorization: boolean;
   /** The assertion header's name; it may lie outside the prefix and is removed all the same. */
   assertionHeader?: string | null;
+  /** Default: the default list alone. */
+  strip?: StripList;
 }
+
+const DEFAULT_STRIP_LIST = compileStripList();
 
 /**
  * Copies the client's headers natively and deletes what must go: about 2.5x cheaper than appending the
@@ -21,10 +64,27 @@ export function sanitizeRequestHeaders(incoming: Headers, options: SanitizeOptio
   return headers;
 }
 
+/** The request headers a CORS preflight needs to be answered: a preflight forwarded without a token carries nothing else. */
+const PREFLIGHT_HEADERS = ['origin', 'access-control-request-method', 'access-control-request-headers', 'access-control-request-private-network'];
+
+/** A bare preflight: no cookie, no credential, no client header an origin could act on; only what answers a preflight. */
+export function preflightHeaders(incoming: Headers): Headers {
+  const headers = new Headers();
+  for (const name of PREFLIGHT_HEADERS) {
+    const value = incoming.get(name);
+    if (value !== null) headers.set(name, value);
+  }
+  return headers;
+}
+
 function mustRemove(name: string, options: SanitizeOptions): boolean {
   // Headers yields lower-case names, so one prefix test catches every casing a client tries. CGI, WSGI and
   // nginx (underscores_in_headers) read "_" as "-", so x-verified_sub would reach the app as x-verified-sub.
   const canonical = name.includes('_') ? name.replace(/_/g, '-') : name;
   if (canonical.startsWith(options.identityHeaderPrefix) || canonical === options.assertionHeader) return true;
-  return name === 'authorization' && !options.forwardAuthorization;
+  if (name === 'authorization') return !options.forwardAuthorization;
+  const strip = options.strip ?? DEFAULT_STRIP_LIST;
+  if (strip.names.has(canonical)) return true;
+  for (const prefix of strip.prefixes) if (canonical.startsWith(prefix)) return true;
+  return false;
 }

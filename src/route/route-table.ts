@@ -9,6 +9,7 @@
  * Two routes that tie on all three are refused when policies are compiled, so no order of files matters.
  */
 import type { CompiledRoute } from '../config/types.ts';
+import { foldCase } from '../request/canonical-path.ts';
 
 interface PathEntry {
   byMethod: Map<string, CompiledRoute>;
@@ -26,14 +27,16 @@ export class RouteTable {
   readonly #hosts = new Map<string, HostTable>();
   readonly #wildcardSuffixes: string[];
 
-  constructor(routes: readonly CompiledRoute[]) {
+  /** `folded`: patterns are kept with their letters in lower case, for paths read case-insensitively (foldCase). */
+  constructor(routes: readonly CompiledRoute[], folded = false) {
     for (const route of routes) {
       const hostKey = route.host ?? ANY_HOST;
       let table = this.#hosts.get(hostKey);
       if (!table) this.#hosts.set(hostKey, (table = { exact: new Map(), prefix: new Map() }));
       const paths = route.path.kind === 'exact' ? table.exact : table.prefix;
-      let entry = paths.get(route.path.value);
-      if (!entry) paths.set(route.path.value, (entry = { byMethod: new Map(), anyMethod: undefined }));
+      const pattern = folded ? foldCase(route.path.value) : route.path.value;
+      let entry = paths.get(pattern);
+      if (!entry) paths.set(pattern, (entry = { byMethod: new Map(), anyMethod: undefined }));
       if (route.methods === null) entry.anyMethod = route;
       else for (const method of route.methods) entry.byMethod.set(method, route);
     }

@@ -1,0 +1,33 @@
+/**
+ * Whether one route is at least as strict as another: every request it admits, the other would admit too.
+ * When a request can be read as more than one path (case, a trailing slash, HEAD as GET, an allowed
+ * ambiguity), the gateway judges it by the strictest route among the readings, so whichever handler the
+ * origin runs, the token was checked at least as hard as that handler's route demands. Routes that are
+ * not comparable (two apps, two issuers) make the request ambiguous: refused.
+ */
+import type { CompiledRoute, RouteMode } from '../config/types.ts';
+
+const MODE_RANK: Record<RouteMode, number> = { public: 0, 'report-only': 1, optional: 2, enforce: 3 };
+
+const subset = (a: readonly string[], b: readonly string[]) => a.every((x) => b.includes(x));
+const ruleKeys = (route: CompiledRoute) => (route.claims ?? []).map((rule) => JSON.stringify(rule));
+
+export function atLeastAsStrict(a: CompiledRoute, b: CompiledRoute): boolean {
+  if (a === b || b.mode === 'public') return true;
+  if (MODE_RANK[a.mode] < MODE_RANK[b.mode]) return false;
+  // A preflight a lets through without a token is a request b would have checked.
+  if (a.corsPreflight === true && b.corsPreflight !== true) return false;
+  return (
+    subset(a.issuers, b.issuers) &&
+    subset(a.audiences, b.audiences) &&
+    (b.app === null || a.app === b.app) &&
+    subset(b.scopes, a.scopes) &&
+    subset(ruleKeys(b), ruleKeys(a))
+  );
+}
+
+/** The one route at least as strict as every other of `routes`, or null when none is. */
+export function strictestOf(routes: readonly CompiledRoute[]): CompiledRoute | null {
+  if (routes.length === 1) return routes[0]!;
+  return routes.find((candidate) => routes.every((other) => atLeastAsStrict(candidate, other))) ?? null;
+}
