@@ -24,6 +24,7 @@ import { newRecord, recordEvidence, type VerificationRecord } from './log/record
 import { writeRecord, type LogFormat, type LogSink } from './log/write.ts';
 import { admit, decide } from './route/mode.ts';
 import { canonicalRequest } from './request/canonical.ts';
+import { checkFormBody } from './request/form-body.ts';
 import { RouteResolver } from './route/resolve.ts';
 import { authenticate } from './verify/authenticate.ts';
 import type { BoundedMapLimits } from './verify/bounded-map.ts';
@@ -121,6 +122,9 @@ export class Gateway {
     if (!canonical.ok) return this.#deny(record, [canonical.finding], null, requestId);
     const judged = canonical.request;
     record.path = judged.path;
+    const pendingForm = checkFormBody(request);
+    const form = pendingForm instanceof Promise ? await pendingForm : pendingForm;
+    if (!form.ok) return this.#deny(record, [form.finding], null, requestId);
     const resolution = this.#routes.resolve(judged);
     if (!resolution.ok) return this.#deny(record, [resolution.finding], null, requestId);
     const { route } = resolution;
@@ -158,7 +162,7 @@ export class Gateway {
     for (const [name, value] of identity.headers) headers.set(name, value);
     // The origin gets no header for a value over the cap (a cut value would read as another valid value); the log says which.
     if (identity.omitted.length > 0) record.omitted_headers = identity.omitted;
-    const forwarded = await forwardToOrigin(request, resolved.origin, headers, route.forward.timeoutMs, { withBody: !preflight });
+    const forwarded = await forwardToOrigin(request, resolved.origin, headers, route.forward.timeoutMs, preflight ? null : (form.body ?? request.body));
     if (!forwarded.ok) return this.#failure(record, forwarded.kind === 'timeout' ? 504 : 502, `origin ${forwarded.kind}: ${forwarded.reason}`, requestId);
     record.origin_status = forwarded.response.status;
     return forwarded.response;

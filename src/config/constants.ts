@@ -109,3 +109,6 @@ export const TOKEN_CACHE_MAX_TOKEN_BYTES = 4 * 1024 * 1024;
  */
 export const ASSERTION_CACHE_MAX_ENTRIES = 4_096;
 export const ASSERTION_CACHE_MAX_BYTES = 4 * 1024 * 1024;
+
+/** A urlencoded form body is read and checked for access_token and _method (src/request/form-body.ts); API forms are a few KiB, 64 KiB bounds what is held. */
+export const MAX_FORM_SCAN_BYTES = 64 * 1024;

@@ -74,6 +74,8 @@ function canonicalSegment(raw: string): Segment {
         if (byte === 0x5c) return { ok: false, reason: 'encoded backslash' };
         if (byte === 0x25) return { ok: false, reason: 'encoded "%" (read twice by stacks that decode twice)' };
         if (byte === 0x2f) slash = true;
+        // Stacks disagree on whether `;` starts a parameter before or after decoding: an escaped one is one too.
+        if (byte === 0x3b) semicolon = true;
         text += KEEP_ESCAPED.has(byte) ? hex(byte) : String.fromCharCode(byte);
         b++;
         continue;
@@ -96,7 +98,7 @@ function canonicalSegment(raw: string): Segment {
 }
 
 /** Tomcat and Spring drop `;param` from each segment before routing: that reading of a canonical path. */
-const withoutParameters = (path: string) => path.replace(/;[^/]*/g, '');
+const withoutParameters = (path: string) => path.replace(/(?:;|%3B)[^/]*/g, '');
 /** Stacks that decode `%2F` before routing read it as a separator: that reading of a canonical path. */
 const slashesDecoded = (path: string) => path.replace(/%2F/g, '/');
 

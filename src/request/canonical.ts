@@ -33,7 +33,7 @@ const REFUSED_QUERY_PARAMETERS = new Set(['access_token', '_method']);
 const refuse = (detail: string, code: 'request_invalid' | 'path_ambiguous' = 'request_invalid'): Canonicalization => ({ ok: false, finding: finding(code, { detail }) });
 
 /** Names of the query's parameters, split on "&" and ";" (older Python and PHP stacks split on both). */
-function refusedParameter(search: string): string | null {
+export function refusedParameter(search: string): string | null {
   // Nearly every query has neither name nor an escape that could spell one: one scan, no parsing.
   if (!/access_token|_method|%/i.test(search)) return null;
   for (const pair of search.slice(1).split(/[&;]/)) {
