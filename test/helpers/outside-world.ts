@@ -11,6 +11,8 @@ export interface OriginRequest {
   url: string;
   headers: Record<string, string>;
   body: string;
+  /** The body's bytes as received (body is their UTF-8 reading). */
+  bytes: Uint8Array;
 }
 
 type Responder = (request: Request) => Response | Promise<Response>;
@@ -86,11 +88,13 @@ export class OutsideWorld {
       const handler = this.#originHandlers.get(url.host);
       if (handler) return handler(request);
       if (this.#originHosts.has(url.host)) {
+        const bytes = new Uint8Array(await request.arrayBuffer());
         const recorded: OriginRequest = {
           method: request.method,
           url: request.url,
           headers: Object.fromEntries(request.headers),
-          body: await request.text(),
+          body: new TextDecoder().decode(bytes),
+          bytes,
         };
         this.originRequests.push(recorded);
         return Response.json({ method: recorded.method, path: url.pathname, query: url.search, headers: recorded.headers });
