@@ -71,7 +71,7 @@ const verifiedBy = { iss: 'https://corp.example/', kid: 'corp-1', alg: 'RS256', 
 describe('the verification record', () => {
   it('of an allowed request: identity, key, fingerprint, origin status, and the path without its query', async () => {
     const token = await sign(key, good());
-    const response = await send(gateway(), request('/orders/7?access_token=leak', bearer(token)));
+    const response = await send(gateway(), request('/orders/7?signature=leak', bearer(token)));
     expect(response.status).toBe(200);
     expect(logs.records).toHaveLength(1);
     expect(logs.last()).toStrictEqual({

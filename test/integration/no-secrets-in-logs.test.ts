@@ -65,8 +65,11 @@ async function runAll(gateway: Gateway, all: Record<string, string>): Promise<st
   const requests: Request[] = [];
   const at = (path: string, headers: Record<string, string>) => new Request(`http://127.0.0.1${path}`, { headers });
   for (const token of Object.values(all)) {
-    requests.push(at(`/orders/1?access_token=${QUERY_SECRET}`, { authorization: `Bearer ${token}`, cookie: `session=${COOKIE_SECRET}`, 'x-verified-sub': FORGED_IDENTITY }));
+    // A pre-signed URL's signature: a secret the query carries on an allowed request.
+    requests.push(at(`/orders/1?signature=${QUERY_SECRET}`, { authorization: `Bearer ${token}`, cookie: `session=${COOKIE_SECRET}`, 'x-verified-sub': FORGED_IDENTITY }));
   }
+  // A second credential in the query is refused (400) and named in the record, never its value.
+  requests.push(at(`/orders/1?access_token=${QUERY_SECRET}`, { authorization: `Bearer ${all.valid}` }));
   requests.push(at('/orders/1', { authorization: `Basic ${btoa(`admin:${BASIC_PASSWORD}`)}` }));
   requests.push(at('/orders/1', { authorization: `Bearer ${all.valid}, Bearer ${all.hmac}` }));
   requests.push(at('/public/x', { authorization: `Bearer ${all.valid}`, cookie: `session=${COOKIE_SECRET}` }));
