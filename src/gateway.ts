@@ -118,7 +118,7 @@ export class Gateway {
       const jwks = await gatewayJwks(assertion, env);
       return jwks.ok ? jwks.response : this.#failure(record, 500, jwks.reason, requestId);
     }
-    const canonical = canonicalRequest(request.method, url, request.headers);
+    const canonical = canonicalRequest(request.method, url);
     if (!canonical.ok) return this.#deny(record, [canonical.finding], null, requestId);
     const judged = canonical.request;
     record.path = judged.path;

@@ -136,7 +136,7 @@ function stageOf(variant: string, config: ReturnType<typeof loadCompiledConfig>,
   const url = new URL(request.url);
   // The same path with an escaped letter, an upper-case one and a trailing slash: canonicalization's slow path.
   const escapedUrl = new URL(`${url.origin}${url.pathname.replace(/^\/(.)/, (_, c: string) => `/%${c.charCodeAt(0).toString(16)}`).toUpperCase()}/${url.search}`);
-  const canonical = canonicalRequest('GET', url, request.headers);
+  const canonical = canonicalRequest('GET', url);
   if (!canonical.ok) throw new Error(canonical.finding.code);
   const resolution = routes.resolve(canonical.request);
   if (!resolution.ok) throw new Error(resolution.finding.code);
@@ -165,9 +165,9 @@ function stageOf(variant: string, config: ReturnType<typeof loadCompiledConfig>,
     case 'stage-origin':
       return () => resolveOrigin(route.forward.origin, canonical.request, url, env);
     case 'stage-canonical':
-      return () => canonicalRequest('GET', url, request.headers);
+      return () => canonicalRequest('GET', url);
     case 'stage-canonical-escaped':
-      return () => canonicalRequest('GET', escapedUrl, request.headers);
+      return () => canonicalRequest('GET', escapedUrl);
     case 'stage-route':
       return () => routes.resolve(canonical.request);
     case 'stage-sanitize':

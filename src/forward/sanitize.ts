@@ -7,14 +7,16 @@
 
 /**
  * A client's copy of these is never forwarded (docs/configuration.md lists them; settings.strip_headers adds
- * more). Route overrides (IIS, Zend, older Symfony read X-Original-URL / X-Rewrite-URL as the path to run);
+ * more). Route and method overrides (IIS, Zend, older Symfony read X-Original-URL / X-Rewrite-URL as the path
+ * to run; Rails, Laravel, Symfony, Express method-override and ASP.NET read X-HTTP-Method-Override and its
+ * siblings as the method to run: stripped, the origin runs the method the gateway judged);
  * the client address and host proxies vouch for (Express trust proxy, Django, Rails, Spring's
  * ForwardedHeaderFilter); and the identity headers of other gateways an origin may still trust (oauth2-proxy,
  * Apache, ALB, IAP, App Service).
  */
 export const DEFAULT_STRIPPED_HEADERS = {
   names: [
-    'x-original-url', 'x-rewrite-url', 'x-original-uri', 'x-original-host',
+    'x-original-url', 'x-rewrite-url', 'x-original-uri', 'x-original-host', 'x-http-method-override', 'x-http-method', 'x-method-override',
     'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-forwarded-prefix',
     'x-forwarded-server', 'x-forwarded-scheme', 'x-forwarded-ssl', 'x-real-ip', 'true-client-ip', 'x-client-ip', 'client-ip',
     'x-cluster-client-ip', 'remote-user', 'x-remote-user', 'x-remote-addr', 'x-forwarded-user', 'x-forwarded-email',

@@ -7,7 +7,7 @@ import { finding, type Finding } from '../findings.ts';
 import { canonicalPath, type PathAmbiguity } from './canonical-path.ts';
 
 export interface CanonicalRequest {
-  /** The method the origin receives: the client's, unchanged. */
+  /** The method the origin receives: the client's, unchanged (override headers are stripped on the way). */
   method: string;
   /** Lower case, without a trailing dot. */
   host: string;
@@ -22,12 +22,11 @@ export interface CanonicalRequest {
 export type Canonicalization = { ok: true; request: CanonicalRequest } | { ok: false; finding: Finding };
 
 /**
- * Headers that make frameworks run another method than the one the gateway judged (Rails, Laravel, Symfony,
- * Express method-override, ASP.NET): refused, not stripped, so a client relying on one learns it at once.
+ * Query parameters refused on every route: a second credential (RFC 6750 2.3, never forwarded) and a method
+ * override (Rails, Laravel, Symfony run `_method` in place of the method judged). The override headers are
+ * stripped instead (src/forward/sanitize.ts): as safe, since the origin then runs the method that was judged,
+ * and free, where three header lookups per request are not.
  */
-export const METHOD_OVERRIDE_HEADERS = ['x-http-method-override', 'x-http-method', 'x-method-override'] as const;
-
-/** Query parameters refused on every route: a second credential (RFC 6750 2.3, never forwarded) and a method override. */
 const REFUSED_QUERY_PARAMETERS = new Set(['access_token', '_method']);
 
 const refuse = (detail: string, code: 'request_invalid' | 'path_ambiguous' = 'request_invalid'): Canonicalization => ({ ok: false, finding: finding(code, { detail }) });
@@ -49,10 +48,7 @@ export function refusedParameter(search: string): string | null {
   return null;
 }
 
-export function canonicalRequest(method: string, url: URL, headers: Headers): Canonicalization {
-  for (const name of METHOD_OVERRIDE_HEADERS) {
-    if (headers.has(name)) return refuse(`method override header ${name}`);
-  }
+export function canonicalRequest(method: string, url: URL): Canonicalization {
   const parameter = refusedParameter(url.search);
   if (parameter !== null) return refuse(`query parameter ${JSON.stringify(parameter)} is refused on every route`);
   const path = canonicalPath(url.pathname);
