@@ -109,3 +109,10 @@ export const TOKEN_CACHE_MAX_TOKEN_BYTES = 4 * 1024 * 1024;
  */
 export const ASSERTION_CACHE_MAX_ENTRIES = 4_096;
 export const ASSERTION_CACHE_MAX_BYTES = 4 * 1024 * 1024;
+
+/** Auth0's "Maximum Access Token Lifetime" for an API allows up to 30 days (machine-to-machine tokens are often that long); the auth0 preset's default cap. */
+export const AUTH0_MAX_ACCESS_TOKEN_LIFETIME_SECONDS = 30 * 24 * 60 * 60;
+/** Entra's long-lived tokens with continuous access evaluation live 20-28 h; the entra presets' default cap. */
+export const ENTRA_CAE_MAX_TOKEN_LIFETIME_SECONDS = 28 * 60 * 60;
+/** A Cloudflare Access application token lives as long as the application's session: at most "1 month" (730h) in the dashboard. */
+export const CLOUDFLARE_ACCESS_MAX_SESSION_SECONDS = 730 * 60 * 60;
