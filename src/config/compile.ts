@@ -27,7 +27,7 @@ import { normalizeTyp } from '../verify/claims.ts';
 import { compileAssertion, compileForwarding, compileOrigin, type AssertionSource, type ForwardingSource, type OriginSource } from '../forward/compile-forward.ts';
 import { CREDENTIAL_HEADERS, identityPrefixProblem } from '../forward/reserved-headers.ts';
 import { compileClaimRules, toClaimPath, type ClaimRuleSource } from './compile-claims.ts';
-import { expandIssuerPreset, type PresetName, type PresetParams } from './presets.ts';
+import { expandIssuerPreset, routeAppProblem, type PresetName, type PresetParams } from './presets.ts';
 import { checkForwardedSpaces, checkPrecedence } from './route-checks.ts';
 import { canonicalPath, type PathAmbiguity } from '../request/canonical-path.ts';
 
@@ -251,7 +251,7 @@ function compileIssuer(id: string, source: IssuerSource, file: string, errors: E
     algorithms: source.algorithms ?? ['RS256'],
     appClaim: source.app_claim !== undefined ? toClaimPath(source.app_claim) : (preset?.appClaim ?? ['app_id']),
     clockSkewSeconds: source.clock_skew_seconds ?? DEFAULT_CLOCK_SKEW_SECONDS,
-    maxLifetimeSeconds: source.max_lifetime_seconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+    maxLifetimeSeconds: source.max_lifetime_seconds ?? preset?.maxLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
     typ: typ === undefined ? null : normalizeTyp(typ),
     ...(preset?.issAliases ? { issAliases: preset.issAliases } : {}),
     ...(source.audience_claim !== undefined || preset?.audienceClaim ? { audienceClaim: source.audience_claim !== undefined ? toClaimPath(source.audience_claim) : preset!.audienceClaim! } : {}),
@@ -404,6 +404,11 @@ export function compilePolicies(sources: readonly PolicySource[]): CompileResult
       routeFile.set(id, file);
       const route = compileRoute(id, source, file, issuerFile, settingsSource.default_origin, settings, errors);
       if (route) routes.push(route);
+      // A route's app that its issuer's preset can never match (a list claim) fails here, not on every request.
+      for (const issuerId of source.app === undefined ? [] : (source.issuers ?? [])) {
+        const problem = issuers[issuerId] && routeAppProblem(issuers[issuerId]);
+        if (problem) errors.add(file, pointer('routes', id, 'app'), problem);
+      }
     }
   }
   const reportRoute = (route: CompiledRoute, message: string) => errors.add(route.file, pointer('routes', route.id), message);

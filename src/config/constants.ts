@@ -112,3 +112,10 @@ export const ASSERTION_CACHE_MAX_BYTES = 4 * 1024 * 1024;
 
 /** A urlencoded form body is read and checked for access_token and _method (src/request/form-body.ts); API forms are a few KiB, 64 KiB bounds what is held. */
 export const MAX_FORM_SCAN_BYTES = 64 * 1024;
+
+/** Auth0's "Maximum Access Token Lifetime" for an API allows up to 30 days (machine-to-machine tokens are often that long); the auth0 preset's default cap. */
+export const AUTH0_MAX_ACCESS_TOKEN_LIFETIME_SECONDS = 30 * 24 * 60 * 60;
+/** Entra's long-lived tokens with continuous access evaluation live 20-28 h; the entra presets' default cap. */
+export const ENTRA_CAE_MAX_TOKEN_LIFETIME_SECONDS = 28 * 60 * 60;
+/** A Cloudflare Access application token lives as long as the application's session: at most "1 month" (730h) in the dashboard. */
+export const CLOUDFLARE_ACCESS_MAX_SESSION_SECONDS = 730 * 60 * 60;

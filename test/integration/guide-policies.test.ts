@@ -38,6 +38,11 @@ const ENTRA_API = '6e74172b-be56-4843-9ff4-e66a39bb12e3';
 const ENTRA_CLIENT = '2a1b7c3d-0000-4000-8000-000000000001';
 const entraUser = (): JWTPayload => ({ aud: ENTRA_API, iss: `https://login.microsoftonline.com/${TENANT}/v2.0`, azp: ENTRA_CLIENT, scp: 'Orders.Read', sub: 'hGz1sC4fX8oK2mQ5', tid: TENANT, ver: '2.0', oid: '9f3b1c2d', ...times() });
 const entraApp = (): JWTPayload => ({ ...without(entraUser(), 'scp'), roles: ['Orders.Write.All'], sub: 'app-oid-1' });
+const B2C_TENANT_ID = '775527ff-9a37-4307-8b3d-cc311f58d925';
+const B2C_API = '90c0fe63-bcf2-44d5-8fb7-b8bbc0b29dc6';
+const B2C_CLIENT = '975251ed-e4f5-4efd-abcb-5f1a8f566ab7';
+const b2c = (): JWTPayload => ({ aud: B2C_API, iss: `https://acme.b2clogin.com/${B2C_TENANT_ID}/v2.0/`, ver: '1.0', sub: '884408e1-2918-4c20-b12d-3aa027d7563b', tfp: 'B2C_1_signupsignin1', scp: 'Orders.Read', azp: B2C_CLIENT, ...times() });
+const ciam = (): JWTPayload => ({ aud: B2C_API, iss: `https://${B2C_TENANT_ID}.ciamlogin.com/${B2C_TENANT_ID}/v2.0`, azp: B2C_CLIENT, scp: 'Orders.Read', sub: 'c1', tid: B2C_TENANT_ID, ver: '2.0', ...times() });
 const GOOGLE_SA = 'invoker@acme-prod.iam.gserviceaccount.com';
 const google = (): JWTPayload => ({ iss: 'https://accounts.google.com', aud: 'https://orders.acme.example', azp: '110169484474386276334', sub: '110169484474386276334', email: GOOGLE_SA, email_verified: true, ...times() });
 const COGNITO_CLIENT = '3n4b5urk1ft4fl3mg5e62d9ado';
@@ -76,6 +81,21 @@ const CASES: Record<string, Case[]> = {
     { name: 'a token for another API', claims: () => ({ ...entraUser(), aud: '00000000-aaaa-4bbb-8ccc-000000000000' }), expect: 'audience_mismatch' },
     { name: 'an app-only token on the GET route', claims: entraApp, expect: 'scope_insufficient' },
     { name: 'a client without the role', claims: () => without(entraApp(), 'roles'), method: 'POST', expect: 'claim_missing' },
+  ],
+  'azure-ad-b2c': [
+    { name: 'an access token of the user flow', claims: b2c, expect: 'ok' },
+    { name: 'an ID token', claims: () => ({ ...without(b2c(), 'azp', 'scp'), aud: B2C_CLIENT, nonce: 'n' }), expect: 'audience_mismatch' },
+    { name: 'iss without the slash', claims: () => ({ ...b2c(), iss: `https://acme.b2clogin.com/${B2C_TENANT_ID}/v2.0` }), expect: 'issuer_mismatch' },
+    { name: 'the tfp iss form', claims: () => ({ ...b2c(), iss: `https://acme.b2clogin.com/tfp/${B2C_TENANT_ID}/b2c_1_signupsignin1/v2.0/` }), expect: 'issuer_mismatch' },
+    { name: 'another API', claims: () => ({ ...b2c(), aud: '00000000-aaaa-4bbb-8ccc-000000000000' }), expect: 'audience_mismatch' },
+    { name: 'no Orders.Read', claims: () => ({ ...b2c(), scp: 'Orders.Write' }), expect: 'scope_insufficient' },
+  ],
+  'entra-external-id': [
+    { name: 'an access token of the tenant', claims: ciam, expect: 'ok' },
+    { name: 'the subdomain iss form', claims: () => ({ ...ciam(), iss: `https://acme.ciamlogin.com/${B2C_TENANT_ID}/v2.0` }), expect: 'ok' },
+    { name: 'a workforce-tenant token', claims: () => ({ ...ciam(), iss: `https://login.microsoftonline.com/${B2C_TENANT_ID}/v2.0` }), expect: 'issuer_mismatch' },
+    { name: 'an ID token', claims: () => ({ ...without(ciam(), 'azp', 'scp'), aud: B2C_CLIENT }), expect: 'audience_mismatch' },
+    { name: 'a v1 token', claims: () => ({ ...ciam(), ver: '1.0' }), expect: 'claim_mismatch' },
   ],
   google: [
     { name: 'a service account ID token for the audience', claims: google, expect: 'ok' },

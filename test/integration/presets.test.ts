@@ -24,9 +24,15 @@ beforeAll(async () => {
   config = compileOrThrow(examplePolicyFiles[FILE]!, FILE);
   gateway = new Gateway(config, { allowLoopbackHttp: false });
   world = new OutsideWorld().origin('origin.example');
+  // One key per JWKS URL: two issuers of one Auth0 tenant (both profiles) share its keys, as they do at Auth0.
+  const keyOfUrl = new Map<string, TestKey>();
   for (const issuer of Object.values(config.issuers)) {
-    keys[issuer.id] = await makeKey('RS256', `${issuer.id}-kid-1`);
-    if (issuer.keySource.kind === 'jwks') world.serveJwks(issuer.keySource.url, jwksOf(keys[issuer.id]!));
+    const url = issuer.keySource.kind === 'jwks' ? issuer.keySource.url : issuer.id;
+    if (!keyOfUrl.has(url)) {
+      keyOfUrl.set(url, await makeKey('RS256', `${issuer.id}-kid-1`));
+      if (issuer.keySource.kind === 'jwks') world.serveJwks(url, jwksOf(keyOfUrl.get(url)!));
+    }
+    keys[issuer.id] = keyOfUrl.get(url)!;
   }
   world.install();
   logs = new RecordCapture();
@@ -163,6 +169,24 @@ const accessApp = (): JWTPayload => ({
   sub: '7335d417-61da-459d-899c-0a01c76a2f94',
   country: 'DE',
 });
+const auth0Rfc9068Access = (): JWTPayload => ({ ...without(auth0Access(), 'azp'), client_id: 'auth0-client-spa', jti: '73WakrfVbNJBaAmhQtEeDv' });
+const entraGovAccess = (): JWTPayload => ({ ...entraAccess(), iss: `https://login.microsoftonline.us/${ENTRA_TENANT}/v2.0` });
+const B2C_TENANT_ID = '775527ff-9a37-4307-8b3d-cc311f58d925';
+const b2cAccess = (): JWTPayload => ({
+  aud: '90c0fe63-bcf2-44d5-8fb7-b8bbc0b29dc6',
+  iss: `https://acme.b2clogin.com/${B2C_TENANT_ID}/v2.0/`,
+  iat: T() - 5,
+  nbf: T() - 5,
+  exp: T() + 3595,
+  ver: '1.0',
+  sub: '884408e1-2918-4c20-b12d-3aa027d7563b',
+  tfp: 'B2C_1_signupsignin1',
+  auth_time: T() - 60,
+  scp: 'Read',
+  azp: '975251ed-e4f5-4efd-abcb-5f1a8f566ab7',
+});
+const ciamAccess = (): JWTPayload => ({ ...entraAccess(), aud: '90c0fe63-bcf2-44d5-8fb7-b8bbc0b29dc6', iss: `https://${B2C_TENANT_ID}.ciamlogin.com/${B2C_TENANT_ID}/v2.0`, tid: B2C_TENANT_ID });
+const accessService = (): JWTPayload => ({ type: 'app', aud: [ACCESS_AUD], exp: T() + 86000, iss: 'https://acme.cloudflareaccess.com', common_name: 'e367826f93b8d71185e03fe518aff3b4.access', iat: T() - 5, sub: '' });
 const rfc9068Access = (): JWTPayload => ({
   iss: 'https://as.acme.example',
   exp: T() + 295,
@@ -199,6 +223,17 @@ const PRESETS: PresetCases[] = [
     ],
   },
   {
+    issuer: 'auth0-rfc9068',
+    path: '/auth0-rfc9068/orders',
+    jwks: 'https://acme.eu.auth0.com/.well-known/jwks.json',
+    iss: 'https://acme.eu.auth0.com/',
+    cases: [
+      { name: 'an access token of the RFC 9068 profile (typ at+jwt, client_id)', claims: auth0Rfc9068Access, header: { typ: 'at+jwt' }, expect: 'ok' },
+      { name: 'a token of the default profile (typ JWT, azp)', claims: auth0Access, header: { typ: 'JWT' }, expect: ['typ_mismatch', 'claim_missing', 'claim_missing'] },
+      { name: 'a token for another client', claims: () => ({ ...auth0Rfc9068Access(), client_id: 'other-client' }), header: { typ: 'at+jwt' }, expect: ['app_mismatch'] },
+    ],
+  },
+  {
     issuer: 'okta',
     path: '/okta/orders',
     jwks: 'https://acme.okta.com/oauth2/default/v1/keys',
@@ -220,6 +255,48 @@ const PRESETS: PresetCases[] = [
       { name: 'a v2 ID token (aud = client, no azp)', claims: () => ({ ...without(entraAccess(), 'azp', 'azpacr', 'scp'), aud: ENTRA_CLIENT, nonce: 'n' }), expect: ['audience_mismatch', 'claim_missing'] },
       { name: 'a v1 token (sts.windows.net)', claims: () => ({ ...without(entraAccess(), 'azp'), iss: `https://sts.windows.net/${ENTRA_TENANT}/`, ver: '1.0', appid: ENTRA_CLIENT }), expect: ['issuer_mismatch'] },
       { name: 'another tenant', claims: () => ({ ...entraAccess(), iss: 'https://login.microsoftonline.com/00000000-0000-4000-8000-000000000000/v2.0', tid: '00000000-0000-4000-8000-000000000000' }), expect: ['issuer_mismatch'] },
+    ],
+  },
+  {
+    issuer: 'entra-gov',
+    path: '/entra-gov/orders',
+    jwks: `https://login.microsoftonline.us/${ENTRA_TENANT}/discovery/v2.0/keys`,
+    iss: `https://login.microsoftonline.us/${ENTRA_TENANT}/v2.0`,
+    cases: [
+      { name: 'a v2 access token of the US Government cloud', claims: entraGovAccess, header: { typ: 'JWT' }, expect: 'ok' },
+      { name: 'the same tenant in the public cloud', claims: entraAccess, expect: ['issuer_mismatch'] },
+    ],
+  },
+  {
+    issuer: 'b2c',
+    path: '/b2c/orders',
+    jwks: 'https://acme.b2clogin.com/acme.onmicrosoft.com/B2C_1_signupsignin1/discovery/v2.0/keys',
+    iss: `https://acme.b2clogin.com/${B2C_TENANT_ID}/v2.0/`,
+    cases: [
+      { name: 'a B2C access token (ver 1.0, tfp, azp)', claims: b2cAccess, header: { typ: 'JWT' }, expect: 'ok' },
+      { name: 'an ID token (aud = the client, no azp)', claims: () => ({ ...without(b2cAccess(), 'azp', 'scp'), aud: '975251ed-e4f5-4efd-abcb-5f1a8f566ab7', nonce: 'n' }), expect: ['audience_mismatch', 'claim_missing'] },
+      { name: 'iss without the trailing slash', claims: () => ({ ...b2cAccess(), iss: `https://acme.b2clogin.com/${B2C_TENANT_ID}/v2.0` }), expect: ['issuer_mismatch'] },
+    ],
+  },
+  {
+    issuer: 'ciam',
+    path: '/ciam/orders',
+    jwks: `https://acme.ciamlogin.com/${B2C_TENANT_ID}/discovery/v2.0/keys`,
+    iss: `https://${B2C_TENANT_ID}.ciamlogin.com/${B2C_TENANT_ID}/v2.0`,
+    cases: [
+      { name: 'an External ID access token', claims: ciamAccess, header: { typ: 'JWT' }, expect: 'ok' },
+      { name: 'the subdomain form of iss', claims: () => ({ ...ciamAccess(), iss: `https://acme.ciamlogin.com/${B2C_TENANT_ID}/v2.0` }), expect: 'ok' },
+      { name: 'a workforce-tenant token (login.microsoftonline.com)', claims: () => ({ ...ciamAccess(), iss: `https://login.microsoftonline.com/${B2C_TENANT_ID}/v2.0` }), expect: ['issuer_mismatch'] },
+    ],
+  },
+  {
+    issuer: 'cognito-cn',
+    path: '/cognito-cn/orders',
+    jwks: 'https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_AbC123xyz/.well-known/jwks.json',
+    iss: 'https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_AbC123xyz',
+    cases: [
+      { name: 'an access token of a Beijing pool', claims: () => ({ ...cognitoAccess(), iss: 'https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_AbC123xyz' }), expect: 'ok' },
+      { name: 'the same pool id under amazonaws.com', claims: () => ({ ...cognitoAccess(), iss: 'https://cognito-idp.cn-north-1.amazonaws.com/cn-north-1_AbC123xyz' }), expect: ['issuer_mismatch'] },
     ],
   },
   {
@@ -284,6 +361,9 @@ const PRESETS: PresetCases[] = [
     iss: 'https://acme.cloudflareaccess.com',
     cases: [
       { name: 'an application token', claims: accessApp, expect: 'ok' },
+      { name: 'a token of a session as long as 730 h', claims: () => ({ ...accessApp(), exp: T() + 730 * 3600 - 5 }), expect: 'ok' },
+      // Everything the preset checks passes; the empty sub is refused on every enforced route until service tokens get an identity (issue 22).
+      { name: 'a service-token assertion (common_name, sub "")', claims: accessService, expect: ['claim_invalid'] },
       { name: 'a token of another Access application', claims: () => ({ ...accessApp(), aud: ['0000c1358e65fe4b408ad6d432a5f878f08194bdb4752441fd56faefa9b2b6f2'] }), expect: ['audience_mismatch'] },
       { name: 'the organization token (type org)', claims: () => ({ ...accessApp(), type: 'org' }), expect: ['claim_mismatch'] },
       { name: 'another team', claims: () => ({ ...accessApp(), iss: 'https://evil.cloudflareaccess.com' }), expect: ['issuer_mismatch'] },

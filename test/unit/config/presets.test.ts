@@ -43,6 +43,32 @@ describe('presets expand into full issuers', () => {
     expect(issuerOf(source)).toMatchObject({ ...expected, preset: (source as { preset: string }).preset, algorithms: ['RS256'] });
   });
 
+  it.each<[string, object, Partial<CompiledIssuer>]>([
+    ['auth0, default profile: azp, untyped', { preset: 'auth0', tenant: 'a.auth0.com' }, { appClaim: ['azp'], typ: null }],
+    ['auth0, RFC 9068 profile: client_id, typ at+jwt, RFC 9068 claims', { preset: 'auth0', tenant: 'a.auth0.com', profile: 'rfc9068' }, { appClaim: ['client_id'], typ: 'at+jwt', claims: ['client_id', 'iat', 'jti'].map((name) => ({ path: [name], test: { kind: 'exists' as const } })) }],
+    ['cloudflare-access: the app is the AUD tag, for users and service tokens alike', { preset: 'cloudflare-access', team: 'acme' }, { appClaim: ['aud'], claims: [{ path: ['type'], test: { kind: 'equals', value: 'app' } }] }],
+    ['azure-ad-b2c: azp, no ver rule (B2C writes "1.0")', { preset: 'azure-ad-b2c', tenant: 'contoso', tenant_id: '775527ff-9a37-4307-8b3d-cc311f58d925', user_flow: 'B2C_1_susi' }, { appClaim: ['azp'], typ: null }],
+    [
+      'entra-external-id: v2 rules of its tenant',
+      { preset: 'entra-external-id', tenant: 'contoso', tenant_id: '775527ff-9a37-4307-8b3d-cc311f58d925' },
+      { appClaim: ['azp'], claims: [{ path: ['ver'], test: { kind: 'equals', value: '2.0' } }, { path: ['tid'], test: { kind: 'equals', value: '775527ff-9a37-4307-8b3d-cc311f58d925' } }, { path: ['azp'], test: { kind: 'exists' } }] },
+    ],
+  ])('%s', (_name, source, expected) => {
+    expect(issuerOf(source)).toMatchObject(expected);
+  });
+
+  it.each<[string, object, number]>([
+    ['auth0: up to 30 days (the API setting\'s maximum)', { preset: 'auth0', tenant: 'a.auth0.com' }, 30 * 86400],
+    ['entra: 28 h (continuous access evaluation)', { preset: 'entra', tenant: '72f988bf-86f1-41af-91ab-2d7cd011db47' }, 28 * 3600],
+    ['entra in a national cloud: the same', { preset: 'entra', tenant: '72f988bf-86f1-41af-91ab-2d7cd011db47', cloud: 'usgov' }, 28 * 3600],
+    ['cloudflare-access: the longest application session, 730 h', { preset: 'cloudflare-access', team: 'acme' }, 730 * 3600],
+    ['okta: the gateway default, 24 h (Okta\'s maximum is 1 day)', { preset: 'okta', tenant: 'acme.okta.com' }, 86400],
+    ['cognito: 24 h (Cognito\'s maximum is 1 day)', { preset: 'cognito', user_pool_id: 'eu-west-1_X1' }, 86400],
+    ['a policy value wins over the preset\'s', { preset: 'auth0', tenant: 'a.auth0.com', max_lifetime_seconds: 86400 }, 86400],
+  ])('lifetime cap: %s', (_name, source, seconds) => {
+    expect(issuerOf(source).maxLifetimeSeconds).toBe(seconds);
+  });
+
   it('keeps what the policy may still set: algorithms, skew, lifetime, app_claim, extra claims after the preset\'s', () => {
     const issuer = issuerOf({ preset: 'cognito', user_pool_id: 'eu-west-1_X1', algorithms: ['RS256', 'PS256'], clock_skew_seconds: 5, max_lifetime_seconds: 7200, app_claim: 'username', claims: [{ claim: 'cognito:groups', contains: 'admins' }] });
     expect(issuer).toMatchObject({ algorithms: ['RS256', 'PS256'], clockSkewSeconds: 5, maxLifetimeSeconds: 7200, appClaim: ['username'] });
@@ -81,9 +107,19 @@ describe('refuses broken new fields with a readable message at the JSON path', (
     ['an optional route without audiences', { issuers: { idp: { issuer: 'i', secret_binding: 'S', algorithms: ['HS256'] } }, routes: { a: { ...route, mode: 'optional', audiences: undefined } } }, { path: '/routes/a', message: 'a route in mode "optional" needs "audiences" (RFC 8725 section 3.9)' }],
     ['a report-only route without issuers', { routes: { a: { ...route, mode: 'report-only', issuers: undefined } } }, { path: '/routes/a', message: 'a route in mode "report-only" needs "issuers"' }],
     ['claims on a public route', { routes: { a: { path: '/a', mode: 'public', origin: ORIGIN, claims: [{ claim: 'x' }] } } }, { path: '/routes/a/claims', message: /would never be enforced/ }],
+    [
+      'app on a route of a Cloudflare Access issuer (its app claim is the aud list)',
+      { issuers: { cf: { preset: 'cloudflare-access', team: 'acme' } }, routes: { a: { ...route, issuers: ['cf'], app: 'tag' } } },
+      { path: '/routes/a/app', message: /issuer "cf": Cloudflare Access names the application only by its AUD tag/ },
+    ],
     ['cors_preflight on a public route', { routes: { a: { path: '/a', mode: 'public', origin: ORIGIN, cors_preflight: true } } }, { path: '/routes/a/cors_preflight', message: /would change nothing/ }],
   ])('%s', (_name, value, expected) => {
     expect(errorsOf(value)).toContainEqual({ path: expected.path, message: expected.message instanceof RegExp ? expect.stringMatching(expected.message) : expected.message });
+  });
+
+  it('lets a Cloudflare Access route set app once the policy names the app claim itself', () => {
+    const text = policy({ issuers: { cf: { preset: 'cloudflare-access', team: 'acme', app_claim: 'common_name' } }, routes: { a: { path: '/a/*', issuers: ['cf'], audiences: ['tag'], app: 'x.access', origin: ORIGIN } } });
+    expect(compilePolicies([{ file: 'p.jsonc', text }]).ok).toBe(true);
   });
 
   it('prints file, line, column, path and reason for a preset typo', () => {
