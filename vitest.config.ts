@@ -1,12 +1,6 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
-
-// Read-only test corpora (Wycheproof, RFC examples): the repo's sibling shared/ in CI, /work/shared in a worktree.
-// Tests inside workerd cannot read the file system, so they import the files through this alias (`?raw`).
-const corpora = [process.env.CORPORA_DIR, resolve(import.meta.dirname, '../shared/corpora'), '/work/shared/corpora'].find((dir) => dir !== undefined && existsSync(dir));
 
 // The gateway's assertion signing key in tests, made fresh per run like `npm start` makes its own (a Worker secret in production).
 const testSigningKey = JSON.stringify({ ...generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }), kid: 'test-gateway' });
@@ -32,7 +26,6 @@ export default defineConfig({
             },
           }),
         ],
-        resolve: corpora ? { alias: { '@corpora': corpora } } : {},
         test: {
           name: 'workerd',
           include: ['test/{unit,integration,security}/**/*.test.ts'],
