@@ -5,8 +5,18 @@ import { defineConfig } from 'vitest/config';
 // The gateway's assertion signing key in tests, made fresh per run like `npm start` makes its own (a Worker secret in production).
 const testSigningKey = JSON.stringify({ ...generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }), kid: 'test-gateway' });
 
+/**
+ * A passing run stays quiet: these console lines are what tests provoke on purpose (the gateway's warnings about
+ * an issuer that is down or a Worker secret that is missing or short, the origin example refusing a tampered
+ * assertion) or a test dependency's development mode (oidc-provider). Tests that check them spy on the console;
+ * this only keeps them off the terminal. Any other line still shows.
+ */
+const EXPECTED_CONSOLE = [/^\{"(event|assertion_rejected)":"/, /^oidc-provider WARNING: a quick start development-only /];
+const quietExpected = (log: string) => (EXPECTED_CONSOLE.some((line) => line.test(log)) ? false : undefined);
+
 export default defineConfig({
   test: {
+    onConsoleLog: quietExpected,
     projects: [
       {
         // Unit, integration and security tests run inside workerd, with real KV and Cache API.
