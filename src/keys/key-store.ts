@@ -40,6 +40,10 @@ export interface KeyResolver {
 
 export interface KeyStoreOptions {
   allowLoopbackHttp: boolean;
+  /** How long a request waits for a peer's load; KEY_PEER_WAIT_MS unless a test lengthens it to assert order, never time. */
+  peerWaitMs?: number;
+  /** Requests per issuer that may wait at once; MAX_KEY_WAITERS_PER_ISSUER unless a test lowers it. */
+  maxWaitersPerIssuer?: number;
 }
 
 export type RefreshReport = { issuer: string; ok: boolean; expiresAt: number | null };
@@ -177,7 +181,7 @@ export class KeyStore {
     // The issuer is known to be down, or a stale set can answer: this request waits for its own look no longer
     // than a peer would; the look finishes in the background and leaves its set in memory for later requests.
     ctx.waitUntil(load.catch(() => undefined));
-    return Promise.race([load, sleep(KEY_PEER_WAIT_MS).then(() => null)]);
+    return Promise.race([load, sleep(this.options.peerWaitMs ?? KEY_PEER_WAIT_MS).then(() => null)]);
   }
 
   /** Polls memory until the peer's load is done (true) or the wait is over or refused (false). */
@@ -185,8 +189,8 @@ export class KeyStore {
     const started = Date.now();
     // A request cancelled mid-wait never removes its entry: entries expire with their deadline instead.
     state.waiting = state.waiting.filter((deadline) => deadline > started);
-    if (state.waiting.length >= MAX_KEY_WAITERS_PER_ISSUER) return false;
-    const deadline = started + KEY_PEER_WAIT_MS;
+    if (state.waiting.length >= (this.options.maxWaitersPerIssuer ?? MAX_KEY_WAITERS_PER_ISSUER)) return false;
+    const deadline = started + (this.options.peerWaitMs ?? KEY_PEER_WAIT_MS);
     state.waiting.push(deadline);
     try {
       while (busy(state, now) && Date.now() < deadline) await sleep(KEY_LOAD_POLL_MS);
