@@ -146,6 +146,7 @@ try {
   const cdp = await inspector(PORTS.inspector);
   stops.push(() => cdp.close());
 
+  const loadAverage = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
   let n = 0;
   const next = () => {
     const i = n++ % 10;
@@ -161,9 +162,15 @@ try {
   const timers = [setTimeout(() => (issuer.hanging = true), HANG_AT * 1000), setTimeout(() => (issuer.hanging = false), recoverAt * 1000)];
   const inFlight: { at: number; n: number }[] = [];
   const heap: { at: number; used: number }[] = [];
+  /** The workerd process's CPU (all threads: the isolate, V8's GC helpers, I/O) per second of the run. */
+  const cpu: { at: number; ms: number }[] = [];
+  let cpuBefore = gateway.cpuNs();
   const sampler = setInterval(() => inFlight.push({ at: load.elapsed(), n: load.inFlight() }), 100);
   const heapSampler = setInterval(async () => {
     const at = load.elapsed();
+    const cpuNow = gateway.cpuNs();
+    cpu.push({ at, ms: (cpuNow - cpuBefore) / 1e6 });
+    cpuBefore = cpuNow;
     const usage = (await cdp.send('Runtime.getHeapUsage')) as { usedSize?: number };
     if (typeof usage.usedSize === 'number') heap.push({ at, used: usage.usedSize });
   }, 1000);
@@ -172,6 +179,7 @@ try {
   clearInterval(heapSampler);
   for (const timer of timers) clearTimeout(timer);
 
+  const pauses = gcPauses(stdoutPath).map((p) => ({ ...p, at: (p.atMs - (loadStarted - processStarted)) / 1000 }));
   const staleEnds = LIFETIME + STALE_WINDOW - offset;
   const phase = (at: number) =>
     at >= recoverAt ? 'recovering' : at + offset >= LIFETIME + STALE_WINDOW ? 'past stale' : at + offset >= LIFETIME ? 'stale' : at >= HANG_AT ? 'fresh, hangs' : 'fresh';
@@ -185,6 +193,7 @@ try {
     const latencies = inWindow.map((s) => s.ms);
     const p99 = percentile(latencies, 99);
     windows.push({ from, phase: phase(from), p99 });
+    const gcHere = pauses.filter((p) => p.at >= from && p.at < from + WINDOW);
     const heapHere = heap.filter((h) => h.at >= from && h.at < from + WINDOW).map((h) => h.used);
     rows.push([
       `${from}-${from + WINDOW}`,
@@ -195,10 +204,14 @@ try {
       round(p99, 1),
       ...columns.map((c) => inWindow.filter((s) => outcome(s) === c).length),
       heapHere.length ? round(Math.max(...heapHere) / 2 ** 20, 1) : null,
+      round(cpu.filter((c) => c.at >= from && c.at < from + WINDOW).reduce((a, c) => a + c.ms, 0) / (WINDOW * 10), 0),
+      round(gcHere.reduce((a, p) => a + p.ms, 0), 0),
+      round(Math.max(0, ...gcHere.map((p) => p.ms)), 0),
     ]);
   }
   console.log(`gateway under an issuer that hangs from ${HANG_AT} s to ${recoverAt} s; the stale window ends at ${round(staleEnds, 1)} s of the run`);
-  console.log(table(['window s', 'phase', 'requests', 'max in flight', 'p50 ms', 'p99 ms', ...columns.map((c) => `${c}`), 'heap used MiB'], rows));
+  console.log(table(['window s', 'phase', 'requests', 'max in flight', 'p50 ms', 'p99 ms', ...columns.map((c) => `${c}`), 'heap used MiB', 'workerd CPU %', 'GC ms', 'longest GC ms'], rows));
+  console.log(`load average (1 min) before and after the run: ${loadAverage} and ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]} (2 cores)`);
   console.log(`skipped (over ${4000} in flight): ${load.skipped()}; issuer asked ${issuer.fetches} times`);
 
   const byKind = (kind: string) => shots.filter((s) => s.kind === kind);
@@ -208,8 +221,6 @@ try {
   const worstP99 = Math.max(...pastStale.map((w) => w.p99));
   const maxHeap = Math.max(...heap.map((h) => h.used)) / 2 ** 20;
 
-  const pauses = gcPauses(stdoutPath);
-  const loadStartMs = loadStarted - processStarted;
   const types = [...new Set(pauses.map((p) => p.type))];
   console.log('\nGC pauses during the whole process (V8 --trace-gc), ms');
   console.log(
@@ -222,7 +233,7 @@ try {
     ),
   );
   const longest = [...pauses].sort((a, b) => b.ms - a.ms).slice(0, 5);
-  console.log(`longest: ${longest.map((p) => `${p.type} ${p.ms} ms at ~${round((p.atMs - loadStartMs) / 1000, 0)} s`).join('; ')}`);
+  console.log(`longest: ${longest.map((p) => `${p.type} ${p.ms} ms at ~${round(p.at, 0)} s`).join('; ')}`);
 
   const targets: [string, boolean, string][] = [
     [`p99 < ${TARGET_P99_MS} ms in every window past the stale window (issuer hanging)`, pastStale.length > 0 && worstP99 < TARGET_P99_MS, `worst ${round(worstP99, 1)} ms over ${pastStale.length} windows`],
