@@ -35,7 +35,7 @@ const TARGET_HEAP_MIB = 64;
 
 let args;
 try {
-  args = parseArgs({ options: { rate: { type: 'string', default: '300' }, seconds: { type: 'string', default: '125' }, 'recover-at': { type: 'string', default: '95' } } }).values;
+  args = parseArgs({ options: { rate: { type: 'string', default: '300' }, seconds: { type: 'string', default: '125' }, 'recover-at': { type: 'string', default: '95' }, 'no-inspector': { type: 'boolean', default: false } } }).values;
 } catch (error) {
   console.error(`usage: npm run bench:faults [-- --rate N --seconds N --recover-at N] (${(error as Error).message})`);
   process.exit(2);
@@ -105,10 +105,10 @@ function outcome(shot: Shot): string {
 
 /** V8 --trace-gc lines: "[pid:addr:0]  1234 ms: Scavenge 4.1 (5.3) -> 3.2 (6.3) MB, pooled: 0 MB, 1.23 / 0.00 ms ...". */
 function gcPauses(path: string) {
-  const pauses: { atMs: number; type: string; ms: number }[] = [];
+  const pauses: { atMs: number; type: string; ms: number; beforeMib: number; afterMib: number }[] = [];
   for (const line of readFileSync(path, 'utf8').split('\n')) {
-    const match = /\s(\d+) ms: ([A-Za-z][A-Za-z -]*?) [\d.]+ \([\d.]+\) -> [\d.]+ \([\d.]+\) MB,.*?([\d.]+) \/ [\d.]+ ms/.exec(line);
-    if (match) pauses.push({ atMs: Number(match[1]), type: match[2]!, ms: Number(match[3]) });
+    const match = /\s(\d+) ms: ([A-Za-z][A-Za-z -]*?) ([\d.]+) \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB,.*?([\d.]+) \/ [\d.]+ ms/.exec(line);
+    if (match) pauses.push({ atMs: Number(match[1]), type: match[2]!, beforeMib: Number(match[3]), afterMib: Number(match[4]), ms: Number(match[5]) });
   }
   return pauses;
 }
@@ -128,7 +128,8 @@ try {
   const gateway = await startWorkerDirect({
     scriptPath: script,
     port: PORTS.gateway,
-    inspectorPort: PORTS.inspector,
+    // --no-inspector: V8 keeps console messages for an inspector's clients; without one, what does the heap do?
+    ...(args['no-inspector'] ? {} : { inspectorPort: PORTS.inspector }),
     v8Flags: ['--trace-gc'],
     stdoutPath,
     bindings: { CONFIG: config(), MICRO: {}, ALLOW_LOOPBACK_HTTP: 'true', ...gatewaySecrets() },
@@ -143,8 +144,8 @@ try {
   const warm = await fetch(`${gateway.url}/rsa/items/1`, { headers: auth(hot) });
   if (warm.status !== 200) throw new Error(`warm-up answered ${warm.status}`);
   const fetchedAt = Date.now() / 1000;
-  const cdp = await inspector(PORTS.inspector);
-  stops.push(() => cdp.close());
+  const cdp = args['no-inspector'] ? null : await inspector(PORTS.inspector);
+  stops.push(() => cdp?.close());
 
   const loadAverage = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
   let n = 0;
@@ -171,6 +172,7 @@ try {
     const cpuNow = gateway.cpuNs();
     cpu.push({ at, ms: (cpuNow - cpuBefore) / 1e6 });
     cpuBefore = cpuNow;
+    if (!cdp) return;
     const usage = (await cdp.send('Runtime.getHeapUsage')) as { usedSize?: number };
     if (typeof usage.usedSize === 'number') heap.push({ at, used: usage.usedSize });
   }, 1000);
@@ -194,7 +196,7 @@ try {
     const p99 = percentile(latencies, 99);
     windows.push({ from, phase: phase(from), p99 });
     const gcHere = pauses.filter((p) => p.at >= from && p.at < from + WINDOW);
-    const heapHere = heap.filter((h) => h.at >= from && h.at < from + WINDOW).map((h) => h.used);
+    const heapHere = cdp ? heap.filter((h) => h.at >= from && h.at < from + WINDOW).map((h) => h.used) : gcHere.map((p) => p.beforeMib * 1e6);
     rows.push([
       `${from}-${from + WINDOW}`,
       phase(from),
@@ -219,16 +221,19 @@ try {
   const invalidPassed = byKind('invalid').filter((s) => s.status === 200).length;
   const pastStale = windows.filter((w) => w.phase === 'past stale' && w.from >= staleEnds);
   const worstP99 = Math.max(...pastStale.map((w) => w.p99));
-  const maxHeap = Math.max(...heap.map((h) => h.used)) / 2 ** 20;
+  // Without the inspector, the largest heap V8's GC trace saw (before a collection) stands in.
+  const maxHeap = cdp ? Math.max(...heap.map((h) => h.used)) / 2 ** 20 : Math.max(...pauses.map((p) => p.beforeMib * 1e6)) / 2 ** 20;
 
   const types = [...new Set(pauses.map((p) => p.type))];
   console.log('\nGC pauses during the whole process (V8 --trace-gc), ms');
   console.log(
     table(
-      ['type', 'count', 'total', 'max'],
+      ['type', 'count', 'total', 'max', 'largest heap before, MB', 'heap after, MB (min-max)'],
       types.map((type) => {
-        const ms = pauses.filter((p) => p.type === type).map((p) => p.ms);
-        return [type, ms.length, round(ms.reduce((a, b) => a + b, 0), 1), round(Math.max(...ms), 1)];
+        const these = pauses.filter((p) => p.type === type);
+        const ms = these.map((p) => p.ms);
+        const after = these.map((p) => p.afterMib);
+        return [type, ms.length, round(ms.reduce((a, b) => a + b, 0), 1), round(Math.max(...ms), 1), Math.max(...these.map((p) => p.beforeMib)), `${Math.min(...after)}-${Math.max(...after)}`];
       }),
     ),
   );
