@@ -112,6 +112,8 @@ async function fromSharedLayers(
     const doc = await io.layers.read(layer, 'jwks', names, issuer.issuer);
     if (doc?.kind !== 'jwks' || !isNewer(doc, state.set)) continue;
     state.set = doc;
+    // The issuer answered another isolate after our failed look: the breaker closes here too.
+    if (state.failedAt !== undefined && doc.fetchedAt >= state.failedAt) state.failedAt = undefined;
     if (layer === 'kv') io.layers.write(['cache'], names, doc, staleUntil(doc, issuer), now);
     if (want(doc)) return { set: doc, layer };
   }
