@@ -59,6 +59,13 @@ const issuerDown = (state: IssuerKeyState, now: number) => state.failedAt !== un
 /** One refresh ahead per set, whatever the unknown-kid cooldown says (it would forbid one for lifetimes under 37.5 s). */
 const mayRefreshAhead = (state: IssuerKeyState, set: StoredJwks, now: number) =>
   refreshDue(set, now) && state.refreshedAheadOf !== set.fetchedAt && !busy(state, now) && !issuerDown(state, now);
+/** Why a request got no keys, for the log: the operator tells a down issuer from a slow one from a cold start. */
+function unavailableBecause(state: IssuerKeyState, now: number): string {
+  const set = state.set ? 'key set expired past its stale window' : 'no key set could be loaded';
+  if (busy(state, now)) return `${set}; another request is loading it, not waited for longer`;
+  if (issuerDown(state, now)) return `${set}; issuer down: a look failed within the cooldown`;
+  return set;
+}
 const isFetched = (issuer: CompiledIssuer) => issuer.keySource.kind === 'jwks' || issuer.keySource.kind === 'discovery';
 const DETACHED_CONTEXT = { waitUntil: (promise: Promise<unknown>) => void promise.catch(() => undefined) } as ExecutionContext;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -136,7 +143,7 @@ export class KeyStore {
     if (!found) found = await this.#load(io, ctx, issuer, state, now, (set) => fresh(set, now), now < servableUntil());
     if (!found) {
       if (!state.set || now >= servableUntil()) {
-        return { ok: false, finding: finding('keys_unavailable', { detail: state.set ? 'key set expired past its stale window' : 'no key set could be loaded' }) };
+        return { ok: false, finding: finding('keys_unavailable', { detail: unavailableBecause(state, now) }) };
       }
       found = { set: state.set, layer: 'stale' };
     } else if (found.layer === 'memory' && mayRefreshAhead(state, found.set, now)) {

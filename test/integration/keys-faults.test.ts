@@ -68,6 +68,7 @@ describe('fail fast when keys cannot be had', () => {
     for (const { response } of others) expectKeysUnavailable(response);
     await Promise.all(others.map((o) => o.background)); // their records are written after the answer
     expect(t.logs.records.map((r) => r.findings[0]?.code)).toEqual(Array(5).fill('keys_unavailable'));
+    for (const record of t.logs.records) expect(record.findings[0]).toMatchObject({ detail: expect.stringContaining('another request is loading it') });
     expectKeysUnavailable((await leader).response); // the leader, a cold start, waited for its own fetch's timeout
     expect(issuer.aborted).toBe(true);
     expect(t.s.fetches()).toBe(1);
@@ -131,7 +132,10 @@ describe('circuit breaker', () => {
 
       // Open: for the cooldown nobody looks.
       strict.clock.advance(10);
-      for (const { response } of await Promise.all(Array.from({ length: 5 }, () => call()))) expectKeysUnavailable(response);
+      const open = await Promise.all(Array.from({ length: 5 }, () => call()));
+      for (const { response } of open) expectKeysUnavailable(response);
+      await Promise.all(open.map((o) => o.background));
+      expect(t.logs.last().findings[0]).toMatchObject({ detail: expect.stringContaining('issuer down: a look failed within the cooldown') });
       expect(strict.fetches()).toBe(2);
 
       // Half-open: one request probes a hanging issuer, answers 503 without waiting for the fetch's timeout, and
