@@ -9,7 +9,7 @@
  * Reports per 5 s window: requests, the most in flight, p50/p99, answers by kind, the isolate's heap (used, from
  * the inspector, not collected first); then GC pauses from the trace, and whether the targets held: p99 < 1 s
  * in every window past the stale window while the issuer hangs, 0 errors on the public route, heap < 64 MiB.
- * Exit code 1 when a target is missed. Run it in its own network namespace (README, Benchmarks).
+ * Exit code 1 when a target is missed. Run it in its own network namespace (RELIABILITY.md shows how).
  * Ports: 127.0.0.1:18801 (origin), 18802 (issuer), 18811 (gateway), 18830 (its inspector).
  */
 import { createServer, type ServerResponse } from 'node:http';
@@ -166,10 +166,18 @@ try {
   /** The workerd process's CPU (all threads: the isolate, V8's GC helpers, I/O) per second of the run. */
   const cpu: { at: number; ms: number }[] = [];
   let cpuBefore = gateway.cpuNs();
+  let exitedAt: number | undefined;
   const sampler = setInterval(() => inFlight.push({ at: load.elapsed(), n: load.inFlight() }), 100);
   const heapSampler = setInterval(async () => {
     const at = load.elapsed();
-    const cpuNow = gateway.cpuNs();
+    let cpuNow: number;
+    try {
+      cpuNow = gateway.cpuNs();
+    } catch {
+      // The process is gone: the report says so (its stderr is in bench/.build/faults-workerd.log.stderr).
+      exitedAt ??= at;
+      return;
+    }
     cpu.push({ at, ms: (cpuNow - cpuBefore) / 1e6 });
     cpuBefore = cpuNow;
     if (!cdp) return;
@@ -244,6 +252,7 @@ try {
     [`p99 < ${TARGET_P99_MS} ms in every window past the stale window (issuer hanging)`, pastStale.length > 0 && worstP99 < TARGET_P99_MS, `worst ${round(worstP99, 1)} ms over ${pastStale.length} windows`],
     ['0 errors on the public route', publicErrors === 0, `${publicErrors} of ${byKind('public').length}`],
     [`isolate heap < ${TARGET_HEAP_MIB} MiB`, maxHeap < TARGET_HEAP_MIB, `max ${round(maxHeap, 1)} MiB used`],
+    ['workerd ran to the end', exitedAt === undefined, exitedAt === undefined ? 'yes' : `exited at ~${round(exitedAt, 0)} s; see ${stdoutPath}.stderr`],
     ['no token with a bad signature answered 200', invalidPassed === 0, `${invalidPassed} of ${byKind('invalid').length}`],
   ];
   console.log('\ntargets');

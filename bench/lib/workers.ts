@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
@@ -134,11 +134,16 @@ const config :Workerd.Config = (
 );
 `,
   );
+  if (stdoutPath !== undefined) rmSync(`${stdoutPath}.stderr`, { force: true });
   const inspect = inspectorPort === undefined ? [] : [`--inspector-addr=127.0.0.1:${inspectorPort}`];
   const child = spawn(WORKERD, ['serve', '--experimental', ...inspect, join(dir, 'config.capnp')], { cwd: dir, stdio: ['ignore', stdoutPath === undefined ? 'ignore' : openSync(stdoutPath, 'w'), 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
+  child.stderr!.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4000);
+    // With stdoutPath, stderr is kept beside it: a workerd that dies mid-run says why there.
+    if (stdoutPath !== undefined) appendFileSync(`${stdoutPath}.stderr`, chunk);
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
