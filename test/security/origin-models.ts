@@ -48,7 +48,7 @@ export function percentDecode(path: string, keep: ReadonlySet<number> = new Set(
     const flush = () => {
       if (pending.length === 0) return;
       try {
-        out += new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array(pending));
+        out += new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(new Uint8Array(pending));
       } catch {
         out += pending.map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
       }
