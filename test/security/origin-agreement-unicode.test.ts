@@ -1,5 +1,5 @@
 /**
- * Non-ASCII route paths (found by the origin-agreement models; FAILING on 383e98b, left for the lead to fix):
+ * Non-ASCII route paths (found by the origin-agreement models; both failed on 383e98b):
  *   1. The gateway folds only ASCII case (foldCase), but ASP.NET Core decodes the path and matches it with
  *      OrdinalIgnoreCase, which folds É/é (only U+0131 and U+017F are exempt in .NET's ordinal casing table).
  *      With an enforced "/caf%C3%A9/*" beside a public "/*", "/CAF%C3%89/x" is judged by the public route,
@@ -27,7 +27,7 @@ function compile(cafePath: string): CompiledConfig | string[] {
 /** The route the gateway judges `path` by (null: refused), and the routes whose handlers each stack runs for it. */
 function judgeAndDispatch(config: CompiledConfig, path: string) {
   const url = new URL(`https://gw.example${path}`);
-  const canonical = canonicalRequest('GET', url, new Headers());
+  const canonical = canonicalRequest('GET', url);
   if (!canonical.ok) return { judged: null, weaker: [] };
   const resolution = new RouteResolver(config.routes).resolve(canonical.request);
   if (!resolution.ok) return { judged: null, weaker: [] };

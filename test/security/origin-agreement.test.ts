@@ -17,6 +17,7 @@ import { canonicalRequest } from '../../src/request/canonical.ts';
 import { RouteResolver } from '../../src/route/resolve.ts';
 import { RouteTable } from '../../src/route/route-table.ts';
 import { atLeastAsStrict } from '../../src/route/strictness.ts';
+import { sanitizeRequestHeaders } from '../../src/forward/sanitize.ts';
 import { bearer } from '../helpers/gateway.ts';
 import { demoClaims, jwksOf, makeKey, sign, type TestKey } from '../helpers/keys.ts';
 import { OutsideWorld, useOutsideWorld } from '../helpers/outside-world.ts';
@@ -33,28 +34,30 @@ const serviceEnv = { ...env, TEST_ORIGIN_SERVICE: { fetch: () => new Response() 
 
 type Outcome = { kind: 'unparsable' } | { kind: 'refused'; code: string } | { kind: 'judged'; route: CompiledRoute; forwardedPath: string; disagreements: string[] };
 /** What a gateway makes of a parsed request: a refusal's finding code, or the judging route and the URL the origin receives. */
-type GatewayView = (method: string, url: URL, headers: Headers) => { code: string } | { route: CompiledRoute; forwarded: URL };
+type GatewayView = (method: string, url: URL, headers: Headers) => { code: string } | { route: CompiledRoute; forwarded: URL; forwardedHeaders: Headers };
 
 /** The real stages, as src/gateway.ts runs them. */
 function realStages(table: RouteTableCase): GatewayView {
   const resolver = new RouteResolver(table.config.routes);
   return (method, url, headers) => {
-    const canonical = canonicalRequest(method, url, headers);
+    const canonical = canonicalRequest(method, url);
     if (!canonical.ok) return { code: canonical.finding.code };
     const resolution = resolver.resolve(canonical.request);
     if (!resolution.ok) return { code: resolution.finding.code };
     const resolved = resolveOrigin(resolution.route.forward.origin, canonical.request, url, serviceEnv);
     if (!resolved.ok) throw new Error(resolved.reason);
-    return { route: resolution.route, forwarded: resolved.origin.url };
+    // The headers the origin receives: method overrides are stripped there (src/forward/sanitize.ts).
+    const forwardedHeaders = sanitizeRequestHeaders(headers, { identityHeaderPrefix: table.config.settings.identityHeaderPrefix, forwardAuthorization: resolution.route.forwardAuthorization });
+    return { route: resolution.route, forwarded: resolved.origin.url, forwardedHeaders };
   };
 }
 
 /** A gateway that matches and forwards the path as spelled (main before issue 17): the property must catch it. */
 function asSpelled(table: RouteTableCase): GatewayView {
   const routes = new RouteTable(table.config.routes);
-  return (method, url) => {
+  return (method, url, headers) => {
     const route = routes.match(method, url.hostname, url.pathname);
-    return route ? { route, forwarded: new URL(`https://origin.test${url.pathname}${url.search}`) } : { code: 'route_not_found' };
+    return route ? { route, forwarded: new URL(`https://origin.test${url.pathname}${url.search}`), forwardedHeaders: headers } : { code: 'route_not_found' };
   };
 }
 
@@ -69,14 +72,14 @@ function judge(table: RouteTableCase, gateway: GatewayView, spelling: Spelling):
   const headers = new Headers(spelling.headers);
   const seen = gateway(spelling.method, url, headers);
   if ('code' in seen) return { kind: 'refused', code: seen.code };
-  const { route, forwarded } = seen;
+  const { route, forwarded, forwardedHeaders } = seen;
   const at = handlerOf(route).origin;
   const handlers = table.config.routes.map(handlerOf).filter((h) => h.origin === at);
   const disagreements: string[] = [];
   for (const model of ORIGIN_MODELS) {
     const dispatch = model.dispatch(forwarded.pathname);
     if (dispatch === null) continue; // the stack refuses the path itself
-    for (const method of methodsRun(spelling.method, headers, forwarded.search)) {
+    for (const method of methodsRun(spelling.method, forwardedHeaders, forwarded.search)) {
       for (const served of handlersFor(handlers, model, dispatch, method)) {
         if (!atLeastAsStrict(route, served)) disagreements.push(`${model.name} runs ${method} ${dispatch.path} as route "${served.id}"`);
       }

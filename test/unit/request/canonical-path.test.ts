@@ -54,20 +54,20 @@ describe('canonicalPath', () => {
     expect(canonicalPath('/public/..;/billing')).toMatchObject({ ok: false });
   });
 
-  it('folds ASCII letters only, leaving escapes as they are', () => {
-    expect(foldCase('/Billing/ADMIN/%C3%89')).toBe('/billing/admin/%C3%89');
+  it('folds ASCII letters, leaving the escapes of "/" and ";" as they are', () => {
+    expect(foldCase('/Billing/ADMIN%2FX%3B')).toBe('/billing/admin%2Fx%3B');
+  });
+
+  it('folds escaped non-ASCII letters too, as ASP.NET Core does (É is é), coarser than any one stack (ς is σ)', () => {
+    expect(foldCase('/CAF%C3%89/%CF%82')).toBe('/caf%C3%A9/%CF%83');
   });
 });
 
 describe('canonicalRequest', () => {
-  const request = (url: string, headers: HeadersInit = {}) => canonicalRequest('GET', new URL(url), new Headers(headers));
+  const request = (url: string) => canonicalRequest('GET', new URL(url));
 
   it('lower-cases the host and drops its trailing dot; keeps the query as it is', () => {
     expect(request('https://Secure.TEST./a?b=%41')).toMatchObject({ ok: true, request: { host: 'secure.test', path: '/a', search: '?b=%41' } });
-  });
-
-  it.each([['x-http-method-override'], ['X-HTTP-Method'], ['x-method-override']])('refuses the method override header %s', (name) => {
-    expect(request('https://gw.example/a', { [name]: 'DELETE' })).toMatchObject({ ok: false, finding: { code: 'request_invalid' } });
   });
 
   it.each([['?_method=DELETE'], ['?a=1&access_token=x'], ['?%61ccess_token=x'], ['?a=1;_METHOD=put'], ['?access_token']])('refuses the query %s', (query) => {
