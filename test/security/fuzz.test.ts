@@ -54,8 +54,26 @@ afterAll(() => {
   logs.restore();
 });
 
+/** Requests sent so far; the test helpers' histories are cleared every HISTORY_KEPT of them. */
+let sent = 0;
+const HISTORY_KEPT = 1000;
+
+/**
+ * Keeps memory flat in a long run: the helpers record every request (log lines, origin requests, fetched
+ * URLs, and the spies' own call lists, which hold each Request). Nothing here reads them back except the
+ * last record, which a refusal is judged by at once.
+ */
+function forgetHistory(): void {
+  logs.records.length = 0;
+  logs.lines.length = 0;
+  world.originRequests.length = 0;
+  world.fetched.length = 0;
+  vi.clearAllMocks();
+}
+
 /** One request; the gateway must not throw and must not answer 5xx (a 500 is how it reports its own bugs). */
 async function call(authorization: string): Promise<Response> {
+  if (++sent % HISTORY_KEPT === 0) forgetHistory();
   const response = await send(gateway, new Request('https://gw.example/api/x', { headers: { authorization: `Bearer ${authorization}` } }));
   expect(response.status).toBeLessThan(500);
   return response;
