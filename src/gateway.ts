@@ -143,7 +143,7 @@ export class Gateway {
     });
     const resolved = resolveOrigin(route.forward.origin, url, env);
     if (!resolved.ok) return this.#failure(record, 502, resolved.reason, requestId);
-    const target = { method: request.method, host: resolved.origin.url.host, path: resolved.origin.url.pathname };
+    const target = { method: request.method, host: resolved.origin.url.host, path: resolved.origin.url.pathname, query: resolved.origin.url.search };
     const identity = await identityFor({ route, prefix, assertion, requestId, verified, token: seen.token, target, assertions: this.#assertions, env, now });
     if (!identity.ok) return this.#failure(record, 500, identity.reason, requestId);
     record.assertion = identity.assertion;
