@@ -174,6 +174,8 @@ export function createGatewayVerifier(options: GatewayVerifierOptions): (request
       return { ok: false, error: joseError(error) };
     }
     if (payload.exp! - payload.iat! > MAX_LIFETIME_SECONDS) return fail('assertion_invalid', 'the assertion lives longer than 60 s');
+    // Required by the type; a JavaScript caller that leaves it out is told so, and refused.
+    if (typeof request.query !== 'string') return fail('request_mismatch', 'ReceivedRequest.query is missing: give the raw query string ("" for none)');
     // A conforming gateway never lets an assertion outlive the token it vouches for.
     if (typeof payload.token_exp === 'number' && payload.exp! > payload.token_exp) return fail('assertion_invalid', 'the assertion outlives the token');
     if (!(await sameRequest(payload.req as Partial<RequestBinding> | undefined, request))) {

@@ -376,6 +376,9 @@ describe('the origin module rejects', () => {
     expect(await codeOf(bare)).toBe('ok');
     expect(await codeOf({ ...bare, query: '?' })).toBe('ok');
     expect(await codeOf({ ...bare, query: '?x=1' })).toBe('request_mismatch');
+    // A JavaScript caller that leaves the query out is refused, never judged as if there were none.
+    const { query: _query, ...withoutQuery } = bare;
+    expect(await codeOf(withoutQuery as ReceivedRequest)).toBe('request_mismatch');
   });
 
   it('an assertion replayed on another path, method or host', async () => {
