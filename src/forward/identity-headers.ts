@@ -6,13 +6,23 @@ import { grantedScopes, readClaim, type Claims } from '../verify/claims.ts';
 /** Visible ASCII (and space) without `%`, not starting or ending with a space: what encodeForHeader keeps as it is. */
 const SAFE_AS_IS = /^(?:[\x21-\x24\x26-\x7e](?:[\x20-\x24\x26-\x7e]*[\x21-\x24\x26-\x7e])?)?$/;
 
-/** U+FFFD, for a lone surrogate (valid in JSON text, not encodable as UTF-8). */
-const REPLACEMENT = '%EF%BF%BD';
+/**
+ * A lone surrogate (valid in JSON text, not encodable as UTF-8) as the three bytes generalized UTF-8 (WTF-8)
+ * gives it: %ED%A0%B4 for U+D834. No UTF-8 text has these bytes, so no other value encodes the same. Claims
+ * never get here (the gateway refuses a token holding one: claim_invalid, src/verify/claims.ts); this keeps
+ * the encoding one-to-one for any string all the same: it once wrote U+FFFD, so "\uD834", "\uD835",
+ * "\uDC00" and "\uFFFD" shared one value.
+ */
+function encodeLoneSurrogate(code: number): string {
+  const bytes = [0xe0 | (code >> 12), 0x80 | ((code >> 6) & 0x3f), 0x80 | (code & 0x3f)];
+  return bytes.map((byte) => `%${byte.toString(16).toUpperCase()}`).join('');
+}
 
 /**
  * Header values must be visible ASCII: anything else (non-ASCII names, CR/LF an issuer let through) is
  * percent-encoded, and `%` too so the encoding is reversible with decodeURIComponent, and the characters of
- * `alsoEncode` (a list's separator). A space that would start or end the value is encoded as well: HTTP
+ * `alsoEncode` (a list's separator). One-to-one: distinct strings never give the same value
+ * (test/unit/forward/identity-encoding.test.ts). A space that would start or end the value is encoded as well: HTTP
  * trims it on the wire, and the origin would get (and hash for the assertion) another value. Once past
  * MAX_IDENTITY_HEADER_VALUE_BYTES it stops and returns what it has, longer than the cap: the caller leaves
  * such a value out (headerValue).
@@ -26,7 +36,7 @@ export function encodeForHeader(value: string, alsoEncode = ''): string {
     const char = String.fromCodePoint(code);
     const atEdge = i === 0 || i + char.length === value.length;
     const keep = code >= 0x20 && code <= 0x7e && char !== '%' && !alsoEncode.includes(char) && !(code === 0x20 && atEdge);
-    const piece = keep ? char : code >= 0xd800 && code <= 0xdfff ? REPLACEMENT : encodeURIComponent(char);
+    const piece = keep ? char : code >= 0xd800 && code <= 0xdfff ? encodeLoneSurrogate(code) : encodeURIComponent(char);
     out += piece;
     if (out.length > MAX_IDENTITY_HEADER_VALUE_BYTES) return out;
     i += char.length;

@@ -4,7 +4,7 @@
  */
 import type { CompiledAssertion, CompiledIssuer, CompiledRoute } from '../config/types.ts';
 import type { Env } from '../env.ts';
-import type { RequestBinding } from '../origin/binding.ts';
+import type { ForwardedRequest } from '../origin/binding.ts';
 import { grantedScopes, readClaim, type Claims } from '../verify/claims.ts';
 import { mintAssertion } from './assertion.ts';
 import { reuseKey, textBytes, type AssertionCache } from './assertion-cache.ts';
@@ -20,8 +20,8 @@ export interface IdentityRequest {
   verified: { claims: Claims; issuer: CompiledIssuer } | null;
   /** The verified token's exact text (null without one): with route and target, what a reused assertion is kept by. */
   token: string | null;
-  /** What the origin will receive, for the assertion's binding. */
-  target: RequestBinding;
+  /** What the origin will receive (method, Host, path, query), for the assertion's binding. */
+  target: ForwardedRequest;
   /** Assertions kept for reuse (settings.assertion.reuse_seconds), per isolate. */
   assertions: AssertionCache;
   env: Env;
@@ -95,6 +95,8 @@ export async function identityFor(input: IdentityRequest): Promise<IdentityResul
       subject: verified.claims.sub as string,
       requestId: input.requestId,
       request: input.target,
+      // A NumericDate: checkClaims refuses any other exp.
+      tokenExp: verified.claims.exp as number,
       identityHeaders: headers,
       identity: assertedIdentity(verified.claims, verified.issuer, route.id, values),
       now: input.now,
