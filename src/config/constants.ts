@@ -112,3 +112,9 @@ export const ASSERTION_CACHE_MAX_BYTES = 4 * 1024 * 1024;
 
 /** A urlencoded form body is read and checked for access_token and _method (src/request/form-body.ts); API forms are a few KiB, 64 KiB bounds what is held. */
 export const MAX_FORM_SCAN_BYTES = 64 * 1024;
+
+/** The Kubernetes form of a bearer token in Sec-WebSocket-Protocol (browsers cannot set Authorization on a WebSocket); the token follows, base64url-encoded. */
+export const WEBSOCKET_BEARER_PROTOCOL_PREFIX = 'base64url.bearer.authorization.k8s.io.';
+
+/** Methods a cookie-borne token may use without a CSRF check (RFC 9110 9.2.1 safe methods); a WebSocket upgrade is checked all the same. */
+export const CSRF_SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);

@@ -6,7 +6,7 @@
  * that keep its other tokens (ID tokens, refresh tokens, another tenant's) out. docs/presets.md says why
  * for each. Pure; every parameter is checked so that a typo fails the build, not every request.
  */
-import type { ClaimPath, ClaimRule } from './types.ts';
+import type { ClaimPath, ClaimRule, TokenSource } from './types.ts';
 
 export const PRESET_NAMES = ['auth0', 'okta', 'entra', 'google', 'cognito', 'firebase', 'keycloak', 'cloudflare-access', 'rfc9068', 'app-scoped'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
@@ -34,6 +34,10 @@ export interface PresetExpansion {
   audienceClaim?: ClaimPath;
   typ?: string;
   claims: ClaimRule[];
+  /** Where the provider puts its tokens, when not (only) in Authorization; the policy's token_sources replace it. */
+  tokenSources?: TokenSource[];
+  /** A token with sub "" is a service's; its subject is this claim (CompiledIssuer.serviceSubject). */
+  serviceSubject?: ClaimPath;
 }
 
 const HOST = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/;
@@ -133,7 +137,9 @@ const SPECS: Record<PresetName, PresetSpec> = {
     params: { team: matching(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'the team name, as in <team>.cloudflareaccess.com') },
     expand: ({ team }) => {
       const issuer = `https://${team}.cloudflareaccess.com`;
-      return { issuer, jwksUri: `${issuer}/cdn-cgi/access/certs`, appClaim: ['common_name'], claims: [equals('type', 'app')] };
+      // Access hands its JWT over in Cf-Access-Jwt-Assertion and browsers in the CF_Authorization cookie; service tokens: sub "", common_name = the client id.
+      const tokenSources: TokenSource[] = [{ kind: 'header', name: 'cf-access-jwt-assertion' }, { kind: 'cookie', name: 'CF_Authorization' }];
+      return { issuer, jwksUri: `${issuer}/cdn-cgi/access/certs`, appClaim: ['common_name'], claims: [equals('type', 'app')], tokenSources, serviceSubject: ['common_name'] };
     },
   },
   // RFC 9068: typ at+jwt, client_id names the client, and the claims section 2.2 makes required.
