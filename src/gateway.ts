@@ -139,7 +139,7 @@ export class Gateway {
     const queryNames = route.tokenSources?.flatMap((source) => (source.kind === 'query' ? [source.name] : [])) ?? [];
     if (this.#queryTokens.size > 0 || queryNames.length > 0) {
       // The origin and the assertion get the query without the token parameter; the token stage reads it as sent.
-      const query = queryTokenFor(judged, queryNames, this.#queryTokens);
+      const query = queryTokenFor(judged, queryNames);
       if (!query.ok) return this.#deny(record, [query.finding], route, requestId);
       judged = query.request;
     }

@@ -78,10 +78,10 @@ export function canonicalRequest(method: string, url: URL, headers: Headers, yie
 /**
  * Once the route is known: a refused name the canonical stage let pass is refused here unless this route
  * reads its token from it, and the parameters the route's query sources name leave the query the origin
- * receives and the assertion binds. `names`: the route's query source names (lower case).
+ * receives. `names`: the route's query source names (lower case).
  */
-export function queryTokenFor(request: CanonicalRequest, names: readonly string[], yielding: ReadonlySet<string>): Canonicalization {
-  const refused = refusedParameter(request.search, new Set([...yielding].filter((name) => !names.includes(name))));
+export function queryTokenFor(request: CanonicalRequest, names: readonly string[]): Canonicalization {
+  const refused = refusedParameter(request.search, names.length === 0 ? NONE : new Set(names));
   if (refused !== null) return refuse(`query parameter ${JSON.stringify(refused)} is refused on this route (it reads no token from the query)`);
   if (names.length === 0) return { ok: true, request };
   return { ok: true, request: { ...request, search: withoutParameters(request.search, names) } };
