@@ -71,7 +71,7 @@ const verifiedBy = { iss: 'https://corp.example/', kid: 'corp-1', alg: 'RS256', 
 describe('the verification record', () => {
   it('of an allowed request: identity, key, fingerprint, origin status, and the path without its query', async () => {
     const token = await sign(key, good());
-    const response = await send(gateway(), request('/orders/7?access_token=leak', bearer(token)));
+    const response = await send(gateway(), request('/orders/7?signature=leak', bearer(token)));
     expect(response.status).toBe(200);
     expect(logs.records).toHaveLength(1);
     expect(logs.last()).toStrictEqual({
@@ -86,6 +86,7 @@ describe('the verification record', () => {
       aud: 'orders-api',
       app: 'shop',
       sub: 'user-42',
+      token_source: 'authorization',
       token_fp: await sha16(token),
       token_cache: 'miss',
       assertion: null,
@@ -114,6 +115,7 @@ describe('the verification record', () => {
       aud: 'billing-api',
       app: 'other',
       sub: 'user-42',
+      token_source: 'authorization',
       token_fp: await sha16(token),
       token_cache: 'miss',
       assertion: null,
@@ -142,6 +144,7 @@ describe('the verification record', () => {
       kid: null,
       alg: null,
       key_layer: null,
+      token_source: null,
       token_fp: null,
       token_cache: null,
       assertion: null,
@@ -172,6 +175,7 @@ describe('the verification record', () => {
       aud: 'orders-api',
       app: 'other',
       sub: 'user-42',
+      token_source: 'authorization',
       token_fp: await sha16(token),
       token_cache: 'miss',
       assertion: null,
