@@ -7,7 +7,7 @@
 import { MAX_TOKEN_BYTES, WEBSOCKET_BEARER_PROTOCOL_PREFIX } from '../config/constants.ts';
 import type { TokenSource } from '../config/types.ts';
 import { finding, type Finding } from '../findings.ts';
-import { base64UrlToBytes } from './base64url.ts';
+import { base64UrlToBytes, bytesToBase64Url } from './base64url.ts';
 import { extractBearerToken } from './extract.ts';
 
 export type { TokenSource };
@@ -167,4 +167,23 @@ export function extractToken(sources: readonly TokenSource[], input: TokenInput)
   }
   if (chosen !== null) return { ok: true, ...chosen };
   return { ok: false, finding: missing ?? finding('token_missing') };
+}
+
+/**
+ * A request that carries `token` in `source`, as a client would send it: for the operator tools, which are
+ * given a token and judge it on a route. A cookie comes from the site itself (Sec-Fetch-Site same-origin).
+ */
+export function carrying(source: TokenSource, token: string): TokenInput {
+  switch (source.kind) {
+    case 'authorization':
+      return { headers: new Headers({ authorization: `Bearer ${token}` }), search: '' };
+    case 'header':
+      return { headers: new Headers({ [source.name]: source.scheme === undefined ? token : `${source.scheme} ${token}` }), search: '' };
+    case 'cookie':
+      return { headers: new Headers({ cookie: `${source.name}=${token}`, 'sec-fetch-site': 'same-origin' }), search: '' };
+    case 'websocket_protocol':
+      return { headers: new Headers({ 'sec-websocket-protocol': WEBSOCKET_BEARER_PROTOCOL_PREFIX + bytesToBase64Url(new TextEncoder().encode(token)) }), search: '' };
+    case 'query':
+      return { headers: new Headers(), search: `?${source.name}=${encodeURIComponent(token)}` };
+  }
 }
