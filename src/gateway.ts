@@ -24,7 +24,7 @@ import { sha256Prefix } from './log/digest.ts';
 import { newRecord, recordEvidence, type VerificationRecord } from './log/record.ts';
 import { writeRecord, type LogFormat, type LogSink } from './log/write.ts';
 import { admit, decide } from './route/mode.ts';
-import { canonicalRequest, queryTokenFor, queryTokenNames } from './request/canonical.ts';
+import { canonicalRequest, queryNamesOf, queryTokenFor, queryTokenNames } from './request/canonical.ts';
 import { checkFormBody } from './request/form-body.ts';
 import { RouteResolver } from './route/resolve.ts';
 import { sourceLabel } from './token/sources.ts';
@@ -136,10 +136,9 @@ export class Gateway {
     record.route = route.id;
     record.policy = route.file;
     record.mode = route.mode;
-    const queryNames = route.tokenSources?.flatMap((source) => (source.kind === 'query' ? [source.name] : [])) ?? [];
-    if (this.#queryTokens.size > 0 || queryNames.length > 0) {
+    if (this.#queryTokens.size > 0 || route.tokenSources !== undefined) {
       // The origin and the assertion get the query without the token parameter; the token stage reads it as sent.
-      const query = queryTokenFor(judged, queryNames);
+      const query = queryTokenFor(judged, queryNamesOf(route.tokenSources));
       if (!query.ok) return this.#deny(record, [query.finding], route, requestId);
       judged = query.request;
     }

@@ -333,7 +333,8 @@ function compileRoute(
     ...(source.allow_in_path && source.allow_in_path.length > 0 ? { allowInPath: source.allow_in_path } : {}),
     // The route's own list for now; compilePolicies merges its issuers' where it has none (resolveTokenSources).
     ...(tokenSources ? { tokenSources } : {}),
-    ...(source.csrf_origins ? { csrfOrigins: source.csrf_origins } : {}),
+    // Serialized as browsers send Origin (lower case, no default port), or an allowed origin would never match.
+    ...(source.csrf_origins ? { csrfOrigins: source.csrf_origins.map((origin) => new URL(origin).origin) } : {}),
   };
 }
 

@@ -63,6 +63,10 @@ export function queryTokenNames(routes: readonly { tokenSources?: readonly { kin
   return names.size === 0 ? NONE : names;
 }
 
+/** The names a route's query sources read (lower case); none without any. */
+export const queryNamesOf = (sources: readonly { kind: string; name?: string }[] | undefined): readonly string[] =>
+  sources === undefined ? [] : sources.flatMap((source) => (source.kind === 'query' ? [source.name!] : []));
+
 export function canonicalRequest(method: string, url: URL, headers: Headers, yielding: ReadonlySet<string> = NONE): Canonicalization {
   for (const name of METHOD_OVERRIDE_HEADERS) {
     if (headers.has(name)) return refuse(`method override header ${name}`);

@@ -87,3 +87,10 @@ describe('token_sources: what the build refuses, with the file, the JSON path an
     });
   });
 });
+
+describe('csrf_origins', () => {
+  it('are kept as browsers serialize Origin: lower case, without a default port', () => {
+    const route = routeOf({ issuers: { idp: ISSUER }, routes: { api: { ...ROUTE, token_sources: [{ kind: 'cookie', name: 's' }], csrf_origins: ['https://App.Example.com:443', 'http://localhost:8080'] } } });
+    expect(route.csrfOrigins).toEqual(['https://app.example.com', 'http://localhost:8080']);
+  });
+});
