@@ -52,7 +52,7 @@ describe('urlencoded form bodies', () => {
   it('refuses a form body over 64 KiB, which it will not hold', async () => {
     const response = await post('/billing/invoices', `a=${'x'.repeat(64 * 1024)}`, { ...FORM, ...bearer(token) });
     expect(response.status).toBe(400);
-    expect(scene.logs.last().findings[0]!.detail).toContain('64');
+    expect(scene.logs.last().findings[0]!.detail).toContain('65536');
   });
 
   it('streams a JSON body that mentions _method through unread', async () => {
