@@ -348,6 +348,7 @@ const tokenSourceContext = (settings: CompiledSettings): TokenSourceContext => (
 function resolveTokenSources(routes: CompiledRoute[], issuers: Record<string, CompiledIssuer>, report: (route: CompiledRoute, field: string, message: string) => void): void {
   for (const route of routes) {
     const sources = routeTokenSources(route.tokenSources, route.issuers.map((id) => issuers[id]?.tokenSources));
+    if (route.tokenSources === undefined && sources !== undefined) route.tokenSourcesFromIssuers = true;
     if (sources === undefined) delete route.tokenSources;
     else route.tokenSources = sources;
     if (route.csrfOrigins && !sources?.some((s) => s.kind === 'cookie')) report(route, 'csrf_origins', 'no cookie carries this route\'s token, so "csrf_origins" would change nothing');

@@ -115,6 +115,8 @@ export interface CompiledRoute {
   allowInPath?: PathAmbiguity[];
   /** The route's token_sources, or its issuers' together, in order. Absent = the Authorization bearer alone (the hot path as it always was). */
   tokenSources?: TokenSource[];
+  /** tokenSources are the issuers' lists together: each issuer's tokens are taken only from its own sources. Absent = false. */
+  tokenSourcesFromIssuers?: true;
   /** Origins a cookie-authenticated unsafe request may come from besides the same site (src/token/csrf.ts). Absent = none. */
   csrfOrigins?: string[];
 }

@@ -9,7 +9,7 @@ import type { KeyLayer, KeyLookup, KeyResolver } from '../keys/key-store.ts';
 import { resolveSecretKey } from '../keys/secret-key.ts';
 import { csrfFinding } from '../token/csrf.ts';
 import { extractBearerToken } from '../token/extract.ts';
-import { extractToken, type SourceExtraction, type TokenSource } from '../token/sources.ts';
+import { extractToken, sourceLabel, type SourceExtraction, type TokenSource } from '../token/sources.ts';
 import { parseTokenShape } from '../token/shape.ts';
 import { sha256Prefix } from '../log/digest.ts';
 import { acceptsIss, checkClaims, readClaim, subjectOf, type Claims } from './claims.ts';
@@ -86,6 +86,17 @@ function takeToken(input: AuthenticateInput): SourceExtraction | { ok: false; fi
 
 const BEARER: TokenSource = Object.freeze({ kind: 'authorization' });
 
+/**
+ * On a route that reads its issuers' sources, an issuer's token only from its own: a token of the bearer
+ * issuer in Access's cookie is not Access's doing. null when it came from where its issuer puts tokens.
+ */
+function misplacedSource(route: CompiledRoute, issuer: CompiledIssuer, source: TokenSource | undefined): Finding | null {
+  if (route.tokenSourcesFromIssuers !== true || source === undefined) return null;
+  const label = sourceLabel(source);
+  if ((issuer.tokenSources ?? [BEARER]).some((own) => sourceLabel(own) === label)) return null;
+  return finding('issuer_mismatch', { detail: `issuer ${issuer.id} does not send its tokens in ${label}` });
+}
+
 const step = (check: CheckName, evidence: Record<string, unknown>): TraceStep => ({ check, ok: true, findings: [], evidence });
 
 export async function authenticate(input: AuthenticateInput): Promise<Authentication> {
@@ -111,6 +122,8 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
     const entry = tokenCache.get(extracted.token);
     const cached = entry && (await authenticateFromCache(tokenCache, extracted.token, entry, input, evidence));
     if (cached) {
+      const misplaced = cached.ok ? misplacedSource(route, cached.issuer, source) : null;
+      if (misplaced) return fail(misplaced);
       cached.source = source;
       return cached;
     }
@@ -132,6 +145,8 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
   check = 'issuer';
   const issuer = issuerFor(route, config, payload.iss);
   if (!issuer) return fail(finding('issuer_mismatch', { claim: 'iss', actual: payload.iss ?? null, expected: route.issuers.map((id) => config.issuers[id]!.issuer) }));
+  const misplaced = misplacedSource(route, issuer, source);
+  if (misplaced) return fail(misplaced);
   // The token's own iss: an issuer may accept several forms (Google's two), and the log shows which one came.
   evidence.iss = payload.iss as string;
   trace?.(step('issuer', { issuer: issuer.id, iss: payload.iss }));

@@ -240,3 +240,32 @@ describe('the query source (opt-in, unsafe)', () => {
     expect(response.status).toBe(400);
   });
 });
+
+describe("a route that reads its issuers' sources", () => {
+  it("takes each issuer's token only from that issuer's own sources", async () => {
+    const now = nowSeconds();
+    const partnerToken = await sign(idpKey, { iss: 'https://partner.example/', aud: 'api', sub: 'p-1', iat: now, exp: now + 300 });
+    const mixed = gatewayFor({
+      issuers: {
+        idp: { issuer: IDP, keys: [idpKey.publicJwk], algorithms: ['ES256'] },
+        partner: { issuer: 'https://partner.example/', keys: [idpKey.publicJwk], algorithms: ['ES256'], token_sources: [{ kind: 'header', name: 'x-partner-token' }] },
+      },
+      routes: { r: { path: '/*', issuers: ['idp', 'partner'], audiences: ['api'], origin: 'https://origin.example' } },
+    });
+    const at = (headers: Record<string, string>) => send(mixed, new Request('https://gw.example/x', { headers }));
+    // A token never seen: judged by the full path.
+    const fresh = await sign(idpKey, { iss: IDP, aud: 'api', sub: 'user-3', iat: now, exp: now + 300 });
+    expect((await at({ 'x-partner-token': fresh })).status).toBe(401);
+    expect(scene.logs.last()).toMatchObject({ finding: 'issuer_mismatch', token_cache: 'miss' });
+    expect((await at(bearer(token))).status).toBe(200);
+    expect((await at({ 'x-partner-token': partnerToken })).status).toBe(200);
+    // Twice each: the second answer comes from the verified-token cache, which must judge the source the same way.
+    for (let i = 0; i < 2; i++) {
+      expect((await at({ 'x-partner-token': token })).status).toBe(401);
+      expect(scene.logs.last()).toMatchObject({ finding: 'issuer_mismatch', token_source: 'header:x-partner-token' });
+      expect(scene.logs.last().token_cache).not.toBe('miss');
+      expect((await at(bearer(partnerToken))).status).toBe(401);
+      expect(scene.logs.last()).toMatchObject({ finding: 'issuer_mismatch', token_source: 'authorization' });
+    }
+  });
+});
