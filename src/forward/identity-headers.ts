@@ -1,7 +1,7 @@
 /** The verified identity, as headers in the gateway's namespace. Values come only from verified claims. */
 import { MAX_IDENTITY_HEADER_VALUE_BYTES } from '../config/constants.ts';
 import type { ClaimPath } from '../config/types.ts';
-import { grantedScopes, readClaim, type Claims } from '../verify/claims.ts';
+import { grantedScopes, readClaim, subjectOf, type Claims } from '../verify/claims.ts';
 
 /** Visible ASCII (and space) without `%`, not starting or ending with a space: what encodeForHeader keeps as it is. */
 const SAFE_AS_IS = /^(?:[\x21-\x24\x26-\x7e](?:[\x20-\x24\x26-\x7e]*[\x21-\x24\x26-\x7e])?)?$/;
@@ -60,14 +60,14 @@ export function headerValue(value: string): string | null {
 }
 
 /** The names (after the prefix) of the standard set; claim_headers may not reuse them. */
-export const STANDARD_IDENTITY_HEADERS = ['route', 'request-id', 'sub', 'iss', 'app', 'scope', 'exp'] as const;
+export const STANDARD_IDENTITY_HEADERS = ['route', 'request-id', 'sub', 'sub-kind', 'iss', 'app', 'scope', 'exp'] as const;
 
 export interface IdentityInput {
   routeId: string;
   /** Null: left out, for the headers an assertion covers (a reused assertion serves requests with other ids). */
   requestId: string | null;
   /** Null on public routes: only the route and request id are stated. */
-  verified: { claims: Claims; appClaim: ClaimPath } | null;
+  verified: { claims: Claims; appClaim: ClaimPath; serviceSubject?: ClaimPath } | null;
 }
 
 export interface IdentityHeaders {
@@ -89,8 +89,11 @@ export function identityHeaders(prefix: string, input: IdentityInput): IdentityH
   const result: IdentityHeaders = { headers: [[`${prefix}route`, input.routeId]], omitted: [] };
   if (input.requestId !== null) addHeader(result, prefix, 'request-id', input.requestId);
   if (input.verified === null) return result;
-  const { claims, appClaim } = input.verified;
-  addHeader(result, prefix, 'sub', claims.sub);
+  const { claims, appClaim, serviceSubject } = input.verified;
+  const subject = subjectOf(claims, serviceSubject);
+  addHeader(result, prefix, 'sub', subject?.subject);
+  // Only a service's subject is marked: a user's headers are as they always were.
+  if (subject?.kind === 'service') addHeader(result, prefix, 'sub-kind', 'service');
   addHeader(result, prefix, 'iss', claims.iss);
   addHeader(result, prefix, 'app', readClaim(claims, appClaim));
   addHeader(result, prefix, 'scope', [...grantedScopes(claims)].join(' ') || undefined);

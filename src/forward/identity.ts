@@ -5,7 +5,7 @@
 import type { CompiledAssertion, CompiledIssuer, CompiledRoute } from '../config/types.ts';
 import type { Env } from '../env.ts';
 import type { ForwardedRequest } from '../origin/binding.ts';
-import { grantedScopes, readClaim, type Claims } from '../verify/claims.ts';
+import { grantedScopes, readClaim, subjectOf, type Claims } from '../verify/claims.ts';
 import { mintAssertion } from './assertion.ts';
 import { reuseKey, textBytes, type AssertionCache } from './assertion-cache.ts';
 import { claimHeaders } from './claim-headers.ts';
@@ -45,6 +45,7 @@ function assertedIdentity(claims: Claims, issuer: CompiledIssuer, routeId: strin
   const app = readClaim(claims, issuer.appClaim);
   return {
     idp: claims.iss,
+    ...(subjectOf(claims, issuer.serviceSubject)?.kind === 'service' ? { sub_kind: 'service' } : {}),
     ...(app === undefined ? {} : { app }),
     ...(scopes.length > 0 ? { scope: scopes.join(' ') } : {}),
     token_exp: claims.exp,
@@ -58,7 +59,7 @@ function assertedIdentity(claims: Claims, issuer: CompiledIssuer, routeId: strin
  * assertion; `requestId` null leaves it out. Also run once at load by src/warm.ts.
  */
 export function plainHeaders({ route, prefix, verified }: Pick<IdentityRequest, 'route' | 'prefix' | 'verified'>, requestId: string | null) {
-  const result = identityHeaders(prefix, { routeId: route.id, requestId, verified: verified && { claims: verified.claims, appClaim: verified.issuer.appClaim } });
+  const result = identityHeaders(prefix, { routeId: route.id, requestId, verified: verified && { claims: verified.claims, appClaim: verified.issuer.appClaim, serviceSubject: verified.issuer.serviceSubject } });
   if (verified === null) return { ...result, values: {} };
   const mapped = claimHeaders(verified.claims, route.forward.claimHeaders);
   result.headers.push(...mapped.headers);
@@ -92,7 +93,7 @@ export async function identityFor(input: IdentityRequest): Promise<IdentityResul
     {
       settings: assertion,
       audience: route.forward.assertionAudience,
-      subject: verified.claims.sub as string,
+      subject: subjectOf(verified.claims, verified.issuer.serviceSubject)!.subject,
       requestId: input.requestId,
       request: input.target,
       // A NumericDate: checkClaims refuses any other exp.

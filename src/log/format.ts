@@ -53,6 +53,8 @@ export function formatRecord(record: VerificationRecord): string {
     ['kid', record.kid],
     ['alg', record.alg],
     ['key', record.key_layer],
+    // Only where it is not the Authorization bearer, which nearly every line would otherwise repeat.
+    ['source', record.token_source === 'authorization' ? null : record.token_source],
     ['fp', record.token_fp],
     ['assertion', record.assertion],
     ['origin', record.origin_status],

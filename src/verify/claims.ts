@@ -4,7 +4,7 @@
  * Pure: the clock is an argument.
  */
 import { MAX_NUMERIC_DATE } from '../config/constants.ts';
-import type { CompiledIssuer, CompiledRoute } from '../config/types.ts';
+import type { ClaimPath, CompiledIssuer, CompiledRoute } from '../config/types.ts';
 import { finding, type Finding } from '../findings.ts';
 import type { JoseHeader } from '../token/shape.ts';
 import { checkClaimRules, claimName, readClaim, type Claims } from './claim-rules.ts';
@@ -163,7 +163,7 @@ export function checkClaims({ header, claims, issuer, route, now }: ClaimCheckIn
     else if (app !== route.app) findings.push(finding('app_mismatch', { claim: claimName(issuer.appClaim), actual: app, expected: route.app }));
   }
   if (claims.sub === undefined) findings.push(finding('claim_missing', { claim: 'sub' }));
-  else if (typeof claims.sub !== 'string' || claims.sub.length === 0) findings.push(finding('claim_invalid', { claim: 'sub', detail: 'not a non-empty string' }));
+  else if (subjectOf(claims, issuer.serviceSubject) === null) findings.push(finding('claim_invalid', { claim: 'sub', detail: 'not a non-empty string' }));
   if (route.scopes.length > 0) {
     const granted = grantedScopes(claims);
     const missing = route.scopes.filter((s) => !granted.has(s));
@@ -172,4 +172,17 @@ export function checkClaims({ header, claims, issuer, route, now }: ClaimCheckIn
   checkClaimRules(claims, issuer.claims ?? [], findings);
   checkClaimRules(claims, route.claims ?? [], findings);
   return findings;
+}
+
+/**
+ * Whom the token is for: its sub, or, for an issuer with a service subject (Cloudflare Access service
+ * tokens: sub "", common_name the service token's client id), that claim, marked as a service's so that an
+ * origin never takes it for a user of the same name. null when there is none.
+ */
+export function subjectOf(claims: Claims, serviceSubject: ClaimPath | undefined): { subject: string; kind: 'user' | 'service' } | null {
+  const sub = claims.sub;
+  if (typeof sub === 'string' && sub.length > 0) return { subject: sub, kind: 'user' };
+  if (sub !== '' || serviceSubject === undefined) return null;
+  const service = readClaim(claims, serviceSubject);
+  return typeof service === 'string' && service.length > 0 ? { subject: service, kind: 'service' } : null;
 }

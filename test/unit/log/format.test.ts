@@ -27,6 +27,7 @@ const record: VerificationRecord = {
   alg: null,
   key_layer: null,
   token_fp: null,
+  token_source: null,
   token_cache: null,
   assertion: null,
   latency_ms: 2,
