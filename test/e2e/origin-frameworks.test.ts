@@ -63,8 +63,8 @@ interface Attempt {
   method: string;
   path: string;
   headers?: Record<string, string>;
-  /** The gateway's answer: 403 (judged by the admin-level route), 400 (refused as ambiguous or invalid), 404 (a reading with no route). */
-  status: 400 | 403 | 404;
+  /** The gateway's answer: 403 (judged by the admin-level route), 400 (refused as ambiguous or invalid), 404 (a reading with no route), 200 (forwarded as judged: an override header stripped). */
+  status: 200 | 400 | 403 | 404;
 }
 
 const ATTEMPTS: Attempt[] = [
@@ -85,8 +85,11 @@ const ATTEMPTS: Attempt[] = [
   { method: 'GET', path: '/billing/admin%00/users', status: 400 },
   { method: 'HEAD', path: '/billing/export', status: 403 },
   { method: 'HEAD', path: '/billing/EXPORT', status: 403 },
-  { method: 'POST', path: '/billing/invoices/1', headers: { 'x-http-method-override': 'DELETE' }, status: 400 },
+  // Stripped on the way: the app runs the POST that was judged, not the DELETE.
+  { method: 'POST', path: '/billing/invoices/1', headers: { 'x-http-method-override': 'DELETE' }, status: 200 },
   { method: 'POST', path: '/billing/invoices/1?_method=DELETE', status: 400 },
+  // An escaped ";" is a parameter to stacks that decode before they strip: refused like a raw one.
+  { method: 'GET', path: '/billing/admin%3Bx/users', status: 400 },
 ];
 
 const handlerOf = (response: RawResponse) => response.headers['x-handler'] as string | undefined;
@@ -136,8 +139,8 @@ function frameworkSuite(gatewayPort: number, start: () => Promise<{ url: string;
     },
   );
 
-  it('an escaped ";" or "?" stays escaped: the app runs the billing handler, never the admin one', async () => {
-    for (const path of ['/billing/admin%3Bx/users', '/billing/admin%3F/users']) {
+  it('an escaped "?" stays escaped: the app runs the billing handler, never the admin one', async () => {
+    for (const path of ['/billing/admin%3F/users']) {
       const response = await send({ method: 'GET', path, status: 403 }, weak);
       expect(response.status, path).toBe(200);
       expect(handlerOf(response), path).toBe('billing');

@@ -147,7 +147,7 @@ describe('the origin package (npm run pack:origin), installed from its tarball i
       expect(response.status).toBe(200);
       const forwarded = origin.received.find((r) => r.path === '/orders/17')!;
       expect(forwarded.headers['x-verified-assertion']).toEqual(expect.any(String));
-      const received = { method: forwarded.method, host: String(forwarded.headers.host), path: '/orders/17', headers: forwarded.headers };
+      const received = { method: forwarded.method, host: String(forwarded.headers.host), path: '/orders/17', query: '', headers: forwarded.headers };
       expect(await judge(received, gateway)).toEqual({ ok: true, sub: 'user-42', route: 'orders' });
       expect(await judge({ ...received, path: '/orders/18' }, gateway)).toEqual({ ok: false, code: 'request_mismatch' });
     });

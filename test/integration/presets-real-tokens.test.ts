@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT, type JWTPayload } from 'jose';
 import { Gateway } from '../../src/gateway.ts';
+import type { CompiledConfig } from '../../src/config/types.ts';
 import { bearer, compileOrThrow, send } from '../helpers/gateway.ts';
 import { jwksOf, makeKey, nowSeconds, sign, type TestKey } from '../helpers/keys.ts';
 import { OutsideWorld } from '../helpers/outside-world.ts';
@@ -72,13 +73,14 @@ it('the corpus covers every identity-provider preset, each token with its source
 
 describe.each(corpora)('$provider ($file)', (corpus) => {
   let gateway: Gateway;
+  let config: CompiledConfig;
   let world: OutsideWorld;
   let logs: RecordCapture;
   /** The local key of each issuer: one per JWKS URL, so issuers of one tenant with different options share it, as at the provider. */
   const keyOfIssuer = new Map<string, TestKey>();
 
   beforeAll(async () => {
-    const config = compileOrThrow(policyText(corpus), corpus.file);
+    config = compileOrThrow(policyText(corpus), corpus.file);
     gateway = new Gateway(config, { allowLoopbackHttp: false });
     world = new OutsideWorld().origin('origin.example');
     const keyOfUrl = new Map<string, TestKey>();
@@ -102,7 +104,10 @@ describe.each(corpora)('$provider ($file)', (corpus) => {
   it.each(corpus.tokens)('$kind: $name -> $expect', async (token) => {
     const key = keyOfIssuer.get(corpus.policy.routes[token.route]!.issuers[0]!)!;
     const jwt = await resigned(key, token, nowSeconds());
-    const response = await send(gateway, new Request(`https://gw.example/${token.route}/resource`, { headers: bearer(jwt) }));
+    // Where the route reads its token (Cloudflare Access: Cf-Access-Jwt-Assertion), else as a bearer.
+    const source = config.routes.find((route) => route.id === token.route)!.tokenSources?.[0];
+    const headers = source?.kind === 'header' ? { [source.name]: jwt } : source?.kind === 'cookie' ? { cookie: `${source.name}=${jwt}` } : bearer(jwt);
+    const response = await send(gateway, new Request(`https://gw.example/${token.route}/resource`, { headers }));
     const record = logs.last();
     if (token.expect === 'accepted') {
       expect(record.findings).toEqual([]);

@@ -362,8 +362,8 @@ const PRESETS: PresetCases[] = [
     cases: [
       { name: 'an application token', claims: accessApp, expect: 'ok' },
       { name: 'a token of a session as long as 730 h', claims: () => ({ ...accessApp(), exp: T() + 730 * 3600 - 5 }), expect: 'ok' },
-      // Everything the preset checks passes; the empty sub is refused on every enforced route until service tokens get an identity (issue 22).
-      { name: 'a service-token assertion (common_name, sub "")', claims: accessService, expect: ['claim_invalid'] },
+      // Everything the preset checks passes; the empty sub is replaced by common_name, a service's subject.
+      { name: 'a service-token assertion (common_name, sub "")', claims: accessService, expect: 'ok' },
       { name: 'a token of another Access application', claims: () => ({ ...accessApp(), aud: ['0000c1358e65fe4b408ad6d432a5f878f08194bdb4752441fd56faefa9b2b6f2'] }), expect: ['audience_mismatch'] },
       { name: 'the organization token (type org)', claims: () => ({ ...accessApp(), type: 'org' }), expect: ['claim_mismatch'] },
       { name: 'another team', claims: () => ({ ...accessApp(), iss: 'https://evil.cloudflareaccess.com' }), expect: ['issuer_mismatch'] },

@@ -10,7 +10,8 @@ import { encodeForHeader, headerValue, identityHeaders } from '../../../src/forw
 /** Values that a lossy encoding would merge: replacement characters, escapes spelled out, edge spaces, lookalikes. */
 const DISTINCT = [
   '\uD834', '\uD835', '\uDC00', '\uDFFF', '\uFFFD', '\uD834\uDD1E', '\uDD1E\uD834', '😀', '%EF%BF%BD', '%ED%A0%B4',
-  '', ' ', '  ', 'a b', ' a', 'a ', '%20a', 'a%20', '%', '%25', '%2C', ',', 'a,b',
+  // No "": an empty sub is no subject (a user's is refused, a service's is its common_name), so it gets no header.
+  ' ', '  ', 'a b', ' a', 'a ', '%20a', 'a%20', '%', '%25', '%2C', ',', 'a,b',
   'é', 'e\u0301', '\u00e9\u0301', 'Ω', '\u2126', 'a\u0000', 'a', 'A', '\n', '%0A', '\r\n', '\t', 'a\u200bb', 'ab',
   'x'.repeat(2048), `${'x'.repeat(2047)} `,
 ];
