@@ -26,6 +26,7 @@ export const FINDING_CODES = [
   'claim_invalid',
   'claim_mismatch',
   'scope_insufficient',
+  'token_revoked',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];
@@ -65,6 +66,7 @@ const ANSWER_KIND: Record<FindingCode, AnswerKind> = {
   claim_missing: 'invalid_token',
   claim_invalid: 'invalid_token',
   claim_mismatch: 'invalid_token',
+  token_revoked: 'invalid_token',
 };
 
 /** When several findings hold, the answer is the most fundamental one: a token invalid for this API is not merely short of scope. */

@@ -49,6 +49,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 export class KeyStore {
   readonly #memory = new KeyMemory();
+  /** Issuers distrusted since their last load (distrust()): the next load skips the shared layers, once. */
+  readonly #refetchFromIssuer = new Set<string>();
 
   private readonly options: KeyStoreOptions;
 
@@ -91,6 +93,18 @@ export class KeyStore {
     const jwk = findJwk(keys, kid, alg);
     const key = jwk && this.#memory.importedKeyNow(jwk, alg);
     return key ? { ok: true, key, layer } : null;
+  }
+
+  /**
+   * Emergency control (docs/control.md, `npm run distrust`): forgets this isolate's key set of the issuer and
+   * its cooldown, so the next use loads again, from the issuer itself: the Cache API and KV may still hold
+   * the distrusted set. Once: later loads go through the layers as usual.
+   */
+  distrust(issuerId: string): void {
+    const state = this.#memory.state(issuerId);
+    state.set = undefined;
+    state.lastAttempt = undefined;
+    this.#refetchFromIssuer.add(issuerId);
   }
 
   /** The cron: every fetched issuer from the network into memory, KV and the Cache API; a failure keeps what is there. */
@@ -154,7 +168,7 @@ export class KeyStore {
     for (let waited = 0; busy(state, now) && waited < KEY_LOAD_WAIT_MS; waited += KEY_LOAD_POLL_MS) await sleep(KEY_LOAD_POLL_MS);
     if (state.set && want(state.set)) return { set: state.set, layer: 'memory' };
     if (!mayAttempt(state, now)) return null;
-    return loadKeySet(io, issuer, state, now, want, { fromLayers: true });
+    return loadKeySet(io, issuer, state, now, want, { fromLayers: !this.#refetchFromIssuer.delete(issuer.id) });
   }
 
   async #key(issuer: CompiledIssuer, keys: readonly JWK[], kid: string | undefined, alg: Algorithm, layer: KeyLayer): Promise<KeyLookup> {

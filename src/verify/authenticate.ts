@@ -4,6 +4,7 @@
  * stop before any key lookup, so they cost no network request.
  */
 import type { Algorithm, CompiledConfig, CompiledIssuer, CompiledRoute } from '../config/types.ts';
+import { revocationFinding, type Revocations } from '../control/deny-list.ts';
 import { finding, type Finding } from '../findings.ts';
 import type { KeyLayer, KeyLookup, KeyResolver } from '../keys/key-store.ts';
 import { resolveSecretKey } from '../keys/secret-key.ts';
@@ -64,6 +65,8 @@ export interface AuthenticateInput {
   trace?: (step: TraceStep) => void;
   /** Verified tokens of this isolate (src/verify/token-cache.ts); without it every token is verified in full. */
   tokenCache?: TokenCache;
+  /** The deny list as this request sees it (src/control/deny-list.ts); absent: nothing is revoked. */
+  revocations?: Revocations;
 }
 
 const step = (check: CheckName, evidence: Record<string, unknown>): TraceStep => ({ check, ok: true, findings: [], evidence });
@@ -88,6 +91,9 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
     // Looked up here, so a token the cache has never seen (every distinct token) costs no await.
     const entry = tokenCache.get(extracted.token);
     const cached = entry && (await authenticateFromCache(tokenCache, extracted.token, entry, input, evidence));
+    // A hit is refused by the deny list like a full verification: a token revoked since its first request earns nothing from the cache.
+    const revoked = cached && cached.ok ? revokedFinding(input, cached.issuer, evidence.kid ?? undefined, cached.claims, evidence) : null;
+    if (revoked) return { ok: false, findings: [revoked], evidence, token };
     if (cached) return cached;
     evidence.tokenCache = 'miss';
   }
@@ -131,10 +137,17 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
   const findings = checkClaims({ header, claims, issuer, route, now });
   if (findings.length > 0) return fail(...findings);
   trace?.(step('claims', {}));
+  const revoked = revokedFinding(input, issuer, header.kid, claims, evidence);
+  if (revoked) return fail(revoked);
   if (tokenCache) {
     rememberVerified(tokenCache, extracted.token, { header, claims, issuerId: issuer.id, alg, key: key.key, fingerprint: null });
   }
   return { ok: true, claims, issuer, evidence, token };
+}
+
+/** The deny list's verdict on a token that passed every other check: synchronous, from memory. */
+function revokedFinding({ revocations, now }: AuthenticateInput, issuer: CompiledIssuer, kid: string | undefined, claims: Claims, evidence: Evidence): Finding | null {
+  return revocations ? revocationFinding(revocations, { issuerId: issuer.id, kid, claims, app: evidence.app, now }) : null;
 }
 
 /**
