@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { compileAndWrite, ROOT } from './compile-policies.ts';
+import { demoAdminToken } from './demo/admin-token.ts';
 import { demoGatewaySigningKey } from './demo/gateway-key.ts';
 import { DEMO_HOST, GATEWAY_PORT, ISSUER_PORT, ORIGIN_PORT, startDemoIssuer, startEchoOrigin } from './demo/servers.ts';
 
@@ -21,6 +22,8 @@ const wrangler = spawn(
     'dev', '--ip', DEMO_HOST, '--port', String(GATEWAY_PORT), '--var', 'ALLOW_LOOPBACK_HTTP:true', '--var', `GATEWAY_SIGNING_KEY:${signingKey}`, '--show-interactive-dev-session=false',
     // One readable line per decision in this terminal (docs/logging.md); DEBUG_FINDINGS=true npm start adds x-debug-findings.
     '--var', 'LOG_FORMAT:line',
+    // The admin endpoint of the emergency controls (docs/control.md): `npm run revoke` etc. read the same file.
+    '--var', `GATEWAY_ADMIN_TOKEN:${demoAdminToken()}`,
     ...(process.env.DEBUG_FINDINGS === 'true' ? ['--var', 'DEBUG_FINDINGS:true'] : []),
   ],
   {
