@@ -1,6 +1,4 @@
 /** The Worker's bindings (wrangler.toml [vars], KV namespaces, secrets). */
-import type { DenyListStore } from './control/deny-list-store.ts';
-
 export interface Env {
   /** "true" only in local development (npm start): lets issuers on 127.0.0.1 serve keys over plain http. */
   ALLOW_LOOPBACK_HTTP?: string;
@@ -19,7 +17,7 @@ export interface Env {
   /** Optional Workers Analytics Engine dataset: one data point per request (docs/logging.md). */
   GATEWAY_ANALYTICS?: AnalyticsEngineDataset;
   /** The deny list's Durable Object (docs/control.md); without it nothing is revoked and no store is asked. */
-  DENY_LIST?: DurableObjectNamespace<DenyListStore>;
+  DENY_LIST?: DurableObjectNamespace; // of DenyListStore (src/control/deny-list-store.ts)
   /** Issuer ids ("a,b") whose tokens are served when the deny list cannot be had past its bound; every other issuer fails closed. */
   DENY_LIST_FAIL_OPEN?: string;
   /** Secret: the bearer credential of the admin endpoint (docs/control.md). Unset: there is no admin endpoint. */

@@ -83,5 +83,11 @@ export class DenyListStore extends DurableObject {
   }
 }
 
-/** The one instance for the whole deployment. */
-export const denyListStub = (namespace: DurableObjectNamespace<DenyListStore>) => namespace.get(namespace.idFromName('global'));
+/** What the Worker calls on the store (RPC), every method returning a promise. */
+export type DenyListRpc = Pick<DenyListStore, 'snapshotIfNewer' | 'listing' | 'add' | 'lift'>;
+
+/**
+ * The one instance for the whole deployment. The binding is typed without the class in src/env.ts (the
+ * class's own types refer back to the Worker's Env), so the stub is typed here.
+ */
+export const denyListStub = (namespace: DurableObjectNamespace): DenyListRpc => namespace.get(namespace.idFromName('global')) as unknown as DenyListRpc;

@@ -116,6 +116,6 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   try {
     return await Promise.race([promise, timeout]);
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
   }
 }

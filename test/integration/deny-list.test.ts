@@ -9,6 +9,7 @@
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { DENY_LIST_BOUND_MS, DENY_LIST_MAX_STALE_MS, DENY_LIST_POLL_MS } from '../../src/config/constants.ts';
+import type { Env } from '../../src/env.ts';
 import type { Gateway } from '../../src/gateway.ts';
 import { bearer, gatewayFor, send } from '../helpers/gateway.ts';
 import { TestClock } from '../helpers/key-scenario.ts';
@@ -148,9 +149,9 @@ describe('the store unreachable', () => {
   const flaky = () => {
     const state = { down: false };
     const namespace = {
-      idFromName: (name: string) => env.DENY_LIST!.idFromName(name),
+      idFromName: (name: string) => (env as Env).DENY_LIST!.idFromName(name),
       get: (id: DurableObjectId) =>
-        state.down ? { snapshotIfNewer: () => Promise.reject(new Error('Durable Object is overloaded')) } : env.DENY_LIST!.get(id),
+        state.down ? { snapshotIfNewer: () => Promise.reject(new Error('Durable Object is overloaded')) } : (env as Env).DENY_LIST!.get(id),
     };
     return { state, bindings: { DENY_LIST: namespace } };
   };
