@@ -4,8 +4,11 @@
  * changed, the whole list (src/control/deny-list-sync.ts); only the admin endpoint writes
  * (src/control/admin.ts). Each change bumps the version and is kept as a record with who, what and when.
  * The caller passes `now` (seconds), so tests move the clock; expired entries are dropped on each write.
+ *
+ * A fetch-style object (one POST per method, JSON in and out) rather than an RPC class: it needs no import
+ * of `cloudflare:workers`, so every bundler of src/index.ts (wrangler, the e2e tests', the benchmark's)
+ * takes it as it is.
  */
-import { DurableObject } from 'cloudflare:workers';
 import { CONTROL_LOG_MAX_RECORDS, DENY_LIST_MAX_ENTRIES } from '../config/constants.ts';
 import type { DenyEntry } from './deny-list.ts';
 
@@ -36,11 +39,25 @@ interface State extends DenyListSnapshot {
 
 export type NewEntry = Omit<DenyEntry, 'id' | 'createdAt'>;
 
-export class DenyListStore extends DurableObject {
+export class DenyListStore {
   #state: State | undefined;
+  readonly #storage: DurableObjectStorage;
+
+  constructor(ctx: DurableObjectState) {
+    this.#storage = ctx.storage;
+  }
+
+  /** POST /<method> with the arguments as a JSON array; answers the result as JSON. Only the Worker can reach it. */
+  async fetch(request: Request): Promise<Response> {
+    const method = new URL(request.url).pathname.slice(1) as keyof DenyListRpc;
+    const args = (await request.json()) as unknown[];
+    if (!STORE_METHODS.includes(method) || !Array.isArray(args)) return new Response('unknown method', { status: 404 });
+    const call = this[method] as (...a: unknown[]) => Promise<unknown>;
+    return Response.json(await call.apply(this, args));
+  }
 
   async #load(): Promise<State> {
-    this.#state ??= (await this.ctx.storage.get<State>('state')) ?? { version: 0, entries: [], refetch: {}, log: [] };
+    this.#state ??= (await this.#storage.get<State>('state')) ?? { version: 0, entries: [], refetch: {}, log: [] };
     return this.#state;
   }
 
@@ -49,7 +66,7 @@ export class DenyListStore extends DurableObject {
     const full = { ...record, version: state.version };
     state.log.push(full);
     if (state.log.length > CONTROL_LOG_MAX_RECORDS) state.log.splice(0, state.log.length - CONTROL_LOG_MAX_RECORDS);
-    await this.ctx.storage.put('state', state);
+    await this.#storage.put('state', state);
     return full;
   }
 
@@ -83,11 +100,23 @@ export class DenyListStore extends DurableObject {
   }
 }
 
-/** What the Worker calls on the store (RPC), every method returning a promise. */
+/** What the Worker calls on the store, every method returning a promise. */
 export type DenyListRpc = Pick<DenyListStore, 'snapshotIfNewer' | 'listing' | 'add' | 'lift'>;
+const STORE_METHODS: readonly (keyof DenyListRpc)[] = ['snapshotIfNewer', 'listing', 'add', 'lift'];
 
-/**
- * The one instance for the whole deployment. The binding is typed without the class in src/env.ts (the
- * class's own types refer back to the Worker's Env), so the stub is typed here.
- */
-export const denyListStub = (namespace: DurableObjectNamespace): DenyListRpc => namespace.get(namespace.idFromName('global')) as unknown as DenyListRpc;
+/** The one instance for the whole deployment, called like an object; a failed call throws. */
+export function denyListStub(namespace: DurableObjectNamespace): DenyListRpc {
+  const stub = namespace.get(namespace.idFromName('global'));
+  const call = async (method: keyof DenyListRpc, args: unknown[]) => {
+    // The host is never resolved: a Durable Object's fetch goes to the object whatever the URL says.
+    const response = await stub.fetch(`https://deny-list.invalid/${method}`, { method: 'POST', body: JSON.stringify(args) });
+    if (!response.ok) throw new Error(`deny list store answered ${response.status}`);
+    return response.json();
+  };
+  return {
+    snapshotIfNewer: (...args) => call('snapshotIfNewer', args) as ReturnType<DenyListRpc['snapshotIfNewer']>,
+    listing: (...args) => call('listing', args) as ReturnType<DenyListRpc['listing']>,
+    add: (...args) => call('add', args) as ReturnType<DenyListRpc['add']>,
+    lift: (...args) => call('lift', args) as ReturnType<DenyListRpc['lift']>,
+  };
+}

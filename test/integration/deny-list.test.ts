@@ -151,7 +151,7 @@ describe('the store unreachable', () => {
     const namespace = {
       idFromName: (name: string) => (env as Env).DENY_LIST!.idFromName(name),
       get: (id: DurableObjectId) =>
-        state.down ? { snapshotIfNewer: () => Promise.reject(new Error('Durable Object is overloaded')) } : (env as Env).DENY_LIST!.get(id),
+        state.down ? { fetch: () => Promise.reject(new Error('Durable Object is overloaded')) } : (env as Env).DENY_LIST!.get(id),
     };
     return { state, bindings: { DENY_LIST: namespace } };
   };
