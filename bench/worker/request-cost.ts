@@ -208,8 +208,11 @@ function stageOf(variant: string, config: ReturnType<typeof loadCompiledConfig>,
     case 'stage-log-json':
       return () => console.log(JSON.stringify(newRecord(request, url, 'id', Date.now())));
     // issue 24: the deny-list check every accepted token passes (docs/control.md), empty and with 1,000 entries of every kind, none matching.
-    case 'stage-deny-empty':
-      return () => revocationFinding({ list: compileDenyList([], 0), current: true, failOpen: new Set() }, { issuerId: 'rsa', kid: 'k1', claims: { ...claims, jti: 'j', iat: 1 }, app: 'bench', now: 1_800_000_000 });
+    case 'stage-deny-empty': {
+      const revocations = { list: compileDenyList([], 0), current: true, failOpen: new Set<string>() };
+      const token = { issuerId: 'rsa', kid: 'k1', claims: { ...claims, jti: 'jti-not-listed', iat: 1 }, app: 'bench', now: 1_800_000_000 };
+      return () => revocationFinding(revocations, token);
+    }
     case 'stage-deny': {
       const kinds = ['jti', 'sub', 'kid', 'issuer'] as const;
       const entries: DenyEntry[] = Array.from({ length: 1000 }, (_, i) => ({ id: `e${i}`, kind: kinds[i % 4]!, value: `v${i}`, expiresAt: 2e9, createdAt: 0, by: 'bench' }));
