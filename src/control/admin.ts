@@ -11,7 +11,7 @@
  */
 import { DEFAULT_ADMIN_PATH, DENY_ENTRY_DEFAULT_TTL_SECONDS, DENY_ENTRY_MAX_TTL_SECONDS, MAX_ADMIN_BODY_BYTES, MAX_DENY_VALUE_CHARS, MAX_NUMERIC_DATE } from '../config/constants.ts';
 import type { Env } from '../env.ts';
-import { denyListStub, type NewEntry, type StoreAnswer, type ControlRecord } from './deny-list-store.ts';
+import { denyListStub, type ControlRecord, type DenyListRpc, type NewEntry, type StoreAnswer } from './deny-list-store.ts';
 
 /** The admin path when the endpoint is on (the secret set), else null: the path is then an ordinary one. */
 export function adminPath(env: Env): string | null {
@@ -29,7 +29,16 @@ export async function handleAdmin(request: Request, url: URL, path: string, env:
     return { response: answer(401, { error: 'unauthorized' }), note: 'admin: credential refused' };
   }
   if (!env.DENY_LIST) return { response: answer(503, { error: 'no DENY_LIST Durable Object bound' }), note: 'admin: no store bound' };
-  const store = denyListStub(env.DENY_LIST);
+  try {
+    return await change(request, url, path, denyListStub(env.DENY_LIST), issuerIds, now);
+  } catch (error) {
+    // The store did not answer: the operator is told so (never a 500) and lists to see whether the change was made.
+    const reason = `deny list store unreachable: ${error instanceof Error ? error.message.slice(0, 200) : 'unknown'}`;
+    return { response: answer(503, { error: reason }), note: `admin: ${reason}` };
+  }
+}
+
+async function change(request: Request, url: URL, path: string, store: DenyListRpc, issuerIds: ReadonlySet<string>, now: number): Promise<{ response: Response; note: string }> {
   const action = url.pathname.slice(path.length);
   if (request.method === 'GET' && action === '/revocations') return { response: answer(200, await store.listing()), note: 'admin: listing' };
   if (request.method !== 'POST' || !['/revocations', '/distrust', '/lift'].includes(action)) {

@@ -184,6 +184,19 @@ describe('the store unreachable', () => {
     }
   });
 
+  it('the admin endpoint says 503 when the store does not answer, never 500', async () => {
+    const { a } = edge();
+    const { state, bindings } = flaky();
+    state.down = true;
+    const response = await send(
+      a.gateway,
+      new Request('https://gw.example/.gateway/control/revocations', { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ kind: 'jti', value: 'x', by: 'alice' }) }),
+      { ...bindings, GATEWAY_ADMIN_TOKEN: ADMIN },
+    );
+    expect(response.status).toBe(503);
+    expect(scene.logs.last().error).toContain('deny list store unreachable');
+  });
+
   it('a cold isolate that never had a list: fail closed, or open for an issuer named in DENY_LIST_FAIL_OPEN', async () => {
     const closed = edge();
     const { state, bindings } = flaky();
