@@ -99,6 +99,22 @@ describe('a revoked jti', () => {
   });
 });
 
+describe('the isolate\'s copy', () => {
+  it('costs one ask of the store for a burst of concurrent requests past the bound, and none within the poll interval', async () => {
+    const { a, claims } = edge();
+    let asks = 0;
+    const real = (env as Env).DENY_LIST!;
+    const counting = { idFromName: (name: string) => real.idFromName(name), get: (id: DurableObjectId) => (asks++, real.get(id)) };
+    const tokens = await Promise.all(Array.from({ length: 20 }, () => sign(k1, claims())));
+    const burst = await Promise.all(tokens.map((t) => get(a.gateway, t, { DENY_LIST: counting })));
+    expect(burst.map((r) => r.status)).toEqual(tokens.map(() => 200));
+    expect(asks).toBe(1);
+    advance(DENY_LIST_POLL_MS / 1000 - 1, a);
+    await Promise.all(tokens.map((t) => get(a.gateway, t, { DENY_LIST: counting })));
+    expect(asks).toBe(1);
+  });
+});
+
 describe('issued before T', () => {
   it("ends every older token of the subject and none newer, nor another subject's", async () => {
     const { a, b, claims } = edge();
