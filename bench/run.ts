@@ -324,6 +324,7 @@ async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
     const stages = [
       'stage-noop', 'stage-url', 'stage-uuid', 'stage-canonical', 'stage-canonical-escaped', 'stage-route', 'stage-origin', 'stage-sanitize', 'stage-sanitize-before', 'stage-identity',
       'stage-headersafe', 'stage-headersafe-before', 'stage-mint', 'stage-sign-raw', 'stage-record', 'stage-log', 'stage-log-hit', 'stage-log-hit-json', 'stage-log-sparse', 'stage-log-json', 'stage-log-inspect',
+      'stage-deny-empty', 'stage-deny', // issue 24: the deny-list check on an accepted token (empty list; 1,000 entries, no match)
       'fetch', 'fetch-headers', 'fetch-manual', 'fetch-signal', 'fetch-rewrap', 'fetch-timeout', 'fetch-set8', 'fetch-set8-short', 'fetch-set7-short', 'fetch-set1-long', 'fetch-array8', 'fetch-init8',
     ];
     const perStage: Record<string, number[]> = Object.fromEntries(stages.map((v) => [v, []]));

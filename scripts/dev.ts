@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { parseCli, portOption, spawnWrangler } from './cli.ts';
 import { compileAndWrite, ROOT } from './compile-policies.ts';
+import { demoAdminToken } from './demo/admin-token.ts';
 import { demoGatewaySigningKey } from './demo/gateway-key.ts';
 import { DEMO_HOST, GATEWAY_PORT, ISSUER_PORT, ORIGIN_PORT, startDemoIssuer, startEchoOrigin } from './demo/servers.ts';
 
@@ -67,6 +68,8 @@ const wrangler = spawnWrangler(
     'dev', '--env', '', '--ip', DEMO_HOST, '--port', String(ports.gateway), ...envFiles, '--var', 'ALLOW_LOOPBACK_HTTP:true', '--show-interactive-dev-session=false',
     // One readable line per decision in this terminal (docs/logging.md); DEBUG_FINDINGS=true npm start adds x-debug-findings.
     '--var', 'LOG_FORMAT:line',
+    // The admin endpoint of the emergency controls (docs/control.md): `npm run revoke` etc. read the same file.
+    '--var', `GATEWAY_ADMIN_TOKEN:${demoAdminToken()}`,
     ...(process.env.DEBUG_FINDINGS === 'true' ? ['--var', 'DEBUG_FINDINGS:true'] : []),
   ],
   {

@@ -16,4 +16,12 @@ export interface Env {
   DEBUG_FINDINGS?: string;
   /** Optional Workers Analytics Engine dataset: one data point per request (docs/logging.md). */
   GATEWAY_ANALYTICS?: AnalyticsEngineDataset;
+  /** The deny list's Durable Object (docs/control.md); without it nothing is revoked and no store is asked. */
+  DENY_LIST?: DurableObjectNamespace; // of DenyListStore (src/control/deny-list-store.ts)
+  /** Issuer ids ("a,b") whose tokens are served when the deny list cannot be had past its bound; every other issuer fails closed. */
+  DENY_LIST_FAIL_OPEN?: string;
+  /** Secret: the bearer credential of the admin endpoint (docs/control.md). Unset: there is no admin endpoint. */
+  GATEWAY_ADMIN_TOKEN?: string;
+  /** Where the admin endpoint answers (default /.gateway/control); only when GATEWAY_ADMIN_TOKEN is set. */
+  GATEWAY_ADMIN_PATH?: string;
 }

@@ -27,6 +27,7 @@ export const FINDING_CODES = [
   'claim_mismatch',
   'scope_insufficient',
   'csrf_check_failed',
+  'token_revoked',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];
@@ -67,6 +68,7 @@ const ANSWER_KIND: Record<FindingCode, AnswerKind> = {
   claim_missing: 'invalid_token',
   claim_invalid: 'invalid_token',
   claim_mismatch: 'invalid_token',
+  token_revoked: 'invalid_token',
 };
 
 /** When several findings hold, the answer is the most fundamental one: a token invalid for this API is not merely short of scope. */

@@ -3,12 +3,15 @@
  *   canonical -> route -> token -> issuer & algorithm -> key -> signature -> claims -> decide -> sanitize -> forward -> log
  * (canonical = the one spelling of the request that is matched, forwarded and signed; forward = origin,
  * identity headers and the signed assertion; the gateway's own key set is answered before route matching).
+ * The admin endpoint of the emergency controls (docs/control.md), when configured, is answered first of all.
  * This is the only place where the stages meet. Each stage is a pure function of its inputs (the clock
  * included) except key resolution and forwarding, which do the I/O. src/warm.ts runs the pure stages once
  * when the isolate loads, so a new pure stage here belongs there too.
  */
 import { KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS } from './config/constants.ts';
 import type { CompiledConfig, CompiledIssuer, CompiledRoute } from './config/types.ts';
+import { adminPath, handleAdmin, isAdminRequest } from './control/admin.ts';
+import { DenyListSync } from './control/deny-list-sync.ts';
 import type { Env } from './env.ts';
 import { answerFor, finding, gatewayFailure, type Finding } from './findings.ts';
 import { gatewayJwks, isGatewayJwksRequest } from './forward/gateway-jwks.ts';
@@ -18,7 +21,7 @@ import { forwardToOrigin, resolveOrigin } from './forward/origin.ts';
 import { requestIdOf } from './forward/request-id.ts';
 import { compileStripList, preflightHeaders, sanitizeRequestHeaders, type StripList } from './forward/sanitize.ts';
 import { answerHandshake } from './forward/websocket.ts';
-import { KeyStore, type KeyResolver, type RefreshReport } from './keys/key-store.ts';
+import { KeyStore, type RefreshReport } from './keys/key-store.ts';
 import { addDebugFindings } from './log/debug-header.ts';
 import { sha256Prefix } from './log/digest.ts';
 import { newRecord, recordEvidence, type VerificationRecord } from './log/record.ts';
@@ -46,6 +49,8 @@ export interface GatewayOptions {
   tokenCacheLimits?: TokenCacheLimits;
   /** Bounds of the reused assertions (constants.ts by default); maxEntries 0 turns reuse off. */
   assertionCacheLimits?: BoundedMapLimits;
+  /** Issuer ids whose tokens are served when the deny list cannot be had (env DENY_LIST_FAIL_OPEN); all others fail closed. */
+  denyListFailOpen?: ReadonlySet<string>;
 }
 
 /** The bearer token a request carried, kept beside the record (never in it) for the log writer to fingerprint. */
@@ -64,6 +69,8 @@ export class Gateway {
   readonly #assertions: AssertionCache;
   /** Refused query names some route reads its token from (an opt-in, unsafe): empty for nearly every policy. */
   readonly #queryTokens: ReadonlySet<string>;
+  readonly #denyList: DenyListSync;
+  readonly #issuerIds: ReadonlySet<string>;
 
   constructor(config: CompiledConfig, options: GatewayOptions) {
     this.#config = config;
@@ -75,6 +82,9 @@ export class Gateway {
     this.#assertions = newAssertionCache(options.assertionCacheLimits);
     this.#clock = options.now ?? Date.now;
     this.#queryTokens = queryTokenNames(config.routes);
+    // A distrusted issuer's keys are dropped from this isolate when the deny list says so.
+    this.#denyList = new DenyListSync(options.denyListFailOpen ?? new Set(), (issuerId) => this.#keys.distrust(issuerId));
+    this.#issuerIds = new Set(Object.keys(config.issuers));
   }
 
   /** The scheduled refresh: every fetched issuer's keys into memory, KV and the Cache API. */
@@ -85,14 +95,15 @@ export class Gateway {
   /** env and ctx carry the bindings and waitUntil that key caching, signing and logging need. */
   async handle(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     const started = Date.now();
-    const now = Math.floor(this.#clock() / 1000);
+    const clockMs = this.#clock();
+    const now = Math.floor(clockMs / 1000);
     const url = new URL(request.url);
     const requestId = requestIdOf(request.headers, this.#config.settings.requestIdHeader);
     const record = newRecord(request, url, requestId, started);
     const seen: SeenToken = { token: null };
     let response: Response;
     try {
-      response = await this.#process(request, url, requestId, now, record, seen, env, this.#keys.forRequest(env, ctx));
+      response = await this.#process(request, url, requestId, clockMs, record, seen, env, ctx);
     } catch (error) {
       // A bug of ours, never the client's input: fail closed, say nothing of it to the client.
       record.outcome = 'error';
@@ -116,7 +127,16 @@ export class Gateway {
     await writeRecord(record, this.#logSink(env));
   }
 
-  async #process(request: Request, url: URL, requestId: string, now: number, record: VerificationRecord, seen: SeenToken, env: Env, keys: KeyResolver): Promise<Response> {
+  async #process(request: Request, url: URL, requestId: string, clockMs: number, record: VerificationRecord, seen: SeenToken, env: Env, ctx: ExecutionContext): Promise<Response> {
+    const now = Math.floor(clockMs / 1000);
+    const admin = adminPath(env);
+    if (isAdminRequest(admin, url)) {
+      record.route = '(admin)';
+      record.outcome = 'public';
+      const { response, note } = await handleAdmin(request, url, admin, env, this.#issuerIds, now);
+      if (response.status >= 400) record.error = note;
+      return response;
+    }
     const { assertion, identityHeaderPrefix: prefix } = this.#config.settings;
     if (assertion && isGatewayJwksRequest(assertion, request.method, url)) {
       record.outcome = 'public';
@@ -148,7 +168,11 @@ export class Gateway {
     if (admission !== 'authenticate') {
       record.outcome = admission;
     } else {
-      const authentication = await authenticate({ headers: request.headers, route, config: this.#config, keys, now, env, tokenCache: this.#tokenCache, method: request.method, search: canonical.request.search });
+      // The deny list from memory: a promise only when this isolate's copy is older than its bound (docs/control.md).
+      const pendingRevocations = this.#denyList.view(env, ctx, clockMs);
+      const revocations = pendingRevocations instanceof Promise ? await pendingRevocations : pendingRevocations;
+      const keys = this.#keys.forRequest(env, ctx);
+      const authentication = await authenticate({ headers: request.headers, route, config: this.#config, keys, now, env, tokenCache: this.#tokenCache, method: request.method, search: canonical.request.search, revocations });
       recordEvidence(record, authentication.evidence);
       if (authentication.source) record.token_source = sourceLabel(authentication.source);
       seen.token = authentication.token ?? null;

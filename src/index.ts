@@ -1,6 +1,7 @@
 /** The Worker's entry point: warms the request path at load, builds the gateway from the policies compiled at build time, once per isolate. */
 import compiledPolicies from '../.generated/policies.json' with { type: 'json' };
 import { loadCompiledConfig } from './config/load.ts';
+import { failOpenIssuers } from './control/deny-list-sync.ts';
 import type { Env } from './env.ts';
 import { Gateway } from './gateway.ts';
 import { warn } from './log/warn.ts';
@@ -9,6 +10,9 @@ import { warmRequestPath } from './warm.ts';
 
 // At load, before any request: the request path's pure stages compiled (src/warm.ts).
 let warmFailure = warmRequestPath();
+
+// The deny list's one writer (docs/control.md): a Durable Object class must be exported by the Worker that declares it.
+export { DenyListStore } from './control/deny-list-store.ts';
 
 let gateway: Gateway | undefined;
 
@@ -25,6 +29,7 @@ function gatewayFor(env: Env): Gateway {
     allowLoopbackHttp: env.ALLOW_LOOPBACK_HTTP === 'true',
     logFormat: logFormatFrom(env.LOG_FORMAT),
     debugFindings: env.DEBUG_FINDINGS === 'true',
+    denyListFailOpen: failOpenIssuers(env.DENY_LIST_FAIL_OPEN),
   });
   return gateway;
 }

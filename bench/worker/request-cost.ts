@@ -16,6 +16,7 @@ import { signingSetup } from '../../src/forward/signing-keys.ts';
 import { newRecord } from '../../src/log/record.ts';
 import { writeRecord } from '../../src/log/write.ts';
 import { canonicalRequest } from '../../src/request/canonical.ts';
+import { compileDenyList, revocationFinding, type DenyEntry } from '../../src/control/deny-list.ts';
 import { RouteResolver } from '../../src/route/resolve.ts';
 import { headerSafeBefore, sanitizeRequestHeadersBefore } from './baseline.ts';
 import { fillAsHit } from './hit-record.ts';
@@ -206,6 +207,19 @@ function stageOf(variant: string, config: ReturnType<typeof loadCompiledConfig>,
       return () => console.log(JSON.stringify(fillAsHit(newRecord(request, url, 'id', Date.now()), 200, 0)));
     case 'stage-log-json':
       return () => console.log(JSON.stringify(newRecord(request, url, 'id', Date.now())));
+    // issue 24: the deny-list check every accepted token passes (docs/control.md), empty and with 1,000 entries of every kind, none matching.
+    case 'stage-deny-empty': {
+      const revocations = { list: compileDenyList([], 0), current: true, failOpen: new Set<string>() };
+      const token = { issuerId: 'rsa', kid: 'k1', claims: { ...claims, jti: 'jti-not-listed', iat: 1 }, app: 'bench', now: 1_800_000_000 };
+      return () => revocationFinding(revocations, token);
+    }
+    case 'stage-deny': {
+      const kinds = ['jti', 'sub', 'kid', 'issuer'] as const;
+      const entries: DenyEntry[] = Array.from({ length: 1000 }, (_, i) => ({ id: `e${i}`, kind: kinds[i % 4]!, value: `v${i}`, expiresAt: 2e9, createdAt: 0, by: 'bench' }));
+      const revocations = { list: compileDenyList(entries, 1), current: true, failOpen: new Set<string>() };
+      const token = { issuerId: 'rsa', kid: 'k1', claims: { ...claims, jti: 'jti-not-listed', iat: 1 }, app: 'bench', now: 1_800_000_000 };
+      return () => revocationFinding(revocations, token);
+    }
     default:
       throw new Error(`unknown variant ${variant} (${fixture.path})`);
   }

@@ -138,3 +138,30 @@ export const WEBSOCKET_BEARER_PROTOCOL_PREFIX = 'base64url.bearer.authorization.
 
 /** Methods a cookie-borne token may use without a CSRF check (RFC 9110 9.2.1 safe methods); a WebSocket upgrade is checked all the same. */
 export const CSRF_SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Emergency controls (docs/control.md). An isolate asks the deny list's Durable Object for a newer version at most this often, in the background... */
+export const DENY_LIST_POLL_MS = 5_000;
+/** ...and never judges a token with a list older than this (the documented propagation bound): past it, the request asks itself. */
+export const DENY_LIST_BOUND_MS = 10_000;
+/** The store unreachable: the last list keeps serving this long after it was last confirmed, then each issuer fails closed (or open, if so configured). One minute rides out a blip, not an outage. */
+export const DENY_LIST_MAX_STALE_MS = 60_000;
+/** After a failed ask, an isolate waits this long before asking again: a down store costs at most one attempt a second per isolate. */
+export const DENY_LIST_RETRY_MS = 1_000;
+/** An ask of the store that has not answered in this long has failed: a request never waits longer for the deny list. */
+export const DENY_LIST_PULL_TIMEOUT_MS = 2_000;
+/** While another request of this isolate asks the store, a request past the bound re-checks memory this often. */
+export const DENY_LIST_POLL_PEER_MS = 10;
+/** An entry lives this long unless the operator says otherwise: longer than any token a preset allows (Cloudflare Access, 730 h). */
+export const DENY_ENTRY_DEFAULT_TTL_SECONDS = 31 * 24 * 60 * 60;
+/** And at most a year: a deny list is for emergencies; a key distrusted for good is removed from the issuer's set. */
+export const DENY_ENTRY_MAX_TTL_SECONDS = 366 * 24 * 60 * 60;
+/** Entries held at once: the list travels whole to every isolate (~200 bytes an entry, ~1 MiB at most). */
+export const DENY_LIST_MAX_ENTRIES = 5_000;
+/** jti, sub, kid, issuer id, app, who and why: a few dozen characters in practice; 256 bounds what an operator can store. */
+export const MAX_DENY_VALUE_CHARS = 256;
+/** Change records the store keeps (who, what, when); older ones are in the Worker's logs. */
+export const CONTROL_LOG_MAX_RECORDS = 1_000;
+/** Where the admin endpoint answers when GATEWAY_ADMIN_TOKEN is set (GATEWAY_ADMIN_PATH overrides): a path no API uses. */
+export const DEFAULT_ADMIN_PATH = '/.gateway/control';
+/** An admin request body is one small JSON object. */
+export const MAX_ADMIN_BODY_BYTES = 8 * 1024;

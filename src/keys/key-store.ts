@@ -72,6 +72,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 export class KeyStore {
   readonly #memory = new KeyMemory();
+  /** Issuers distrusted since their last load (distrust()): the next load skips the shared layers, once. */
+  readonly #refetchFromIssuer = new Set<string>();
 
   private readonly options: KeyStoreOptions;
 
@@ -114,6 +116,19 @@ export class KeyStore {
     const jwk = findJwk(keys, kid, alg);
     const key = jwk && this.#memory.importedKeyNow(jwk, alg);
     return key ? { ok: true, key, layer } : null;
+  }
+
+  /**
+   * Emergency control (docs/control.md, `npm run distrust`): forgets this isolate's key set of the issuer and
+   * its cooldown, so the next use loads again, from the issuer itself: the Cache API and KV may still hold
+   * the distrusted set. Once: later loads go through the layers as usual.
+   */
+  distrust(issuerId: string): void {
+    const state = this.#memory.state(issuerId);
+    state.set = undefined;
+    state.lastAttempt = undefined;
+    state.failedAt = undefined;
+    this.#refetchFromIssuer.add(issuerId);
   }
 
   /** The cron: every fetched issuer from the network into memory, KV and the Cache API; a failure keeps what is there. */
@@ -183,7 +198,7 @@ export class KeyStore {
     if (state.set && want(state.set)) return { set: state.set, layer: 'memory' };
     if (!mayAttempt(state, now)) return null;
     const probe = fallback || state.failedAt !== undefined;
-    const load = loadKeySet(io, issuer, state, now, want, { fromLayers: true });
+    const load = loadKeySet(io, issuer, state, now, want, { fromLayers: !this.#refetchFromIssuer.delete(issuer.id) });
     if (!probe) return load;
     // The issuer is known to be down, or a stale set can answer: this request waits for its own look no longer
     // than a peer would; the look finishes in the background and leaves its set in memory for later requests.

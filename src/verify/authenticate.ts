@@ -4,6 +4,7 @@
  * stop before any key lookup, so they cost no network request.
  */
 import type { Algorithm, CompiledConfig, CompiledIssuer, CompiledRoute } from '../config/types.ts';
+import { revocationFinding, type Revocations } from '../control/deny-list.ts';
 import { finding, type Finding } from '../findings.ts';
 import type { KeyLayer, KeyLookup, KeyResolver } from '../keys/key-store.ts';
 import { resolveSecretKey } from '../keys/secret-key.ts';
@@ -69,6 +70,8 @@ export interface AuthenticateInput {
   /** The method and the judged query: read only on routes with token_sources (a query source, the CSRF check of a cookie). */
   method?: string;
   search?: string;
+  /** The deny list as this request sees it (src/control/deny-list.ts); absent: nothing is revoked. */
+  revocations?: Revocations;
 }
 
 /** The route's token: the Authorization bearer unless the route lists token_sources; a cookie-borne one must pass the CSRF check. */
@@ -124,6 +127,9 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
     if (cached) {
       const misplaced = cached.ok ? misplacedSource(route, cached.issuer, source) : null;
       if (misplaced) return fail(misplaced);
+      // A hit is refused by the deny list like a full verification: a token revoked since its first request earns nothing from the cache.
+      const revoked = cached.ok ? revokedFinding(input, cached.issuer, evidence.kid ?? undefined, cached.claims, evidence) : null;
+      if (revoked) return fail(revoked);
       cached.source = source;
       return cached;
     }
@@ -171,10 +177,17 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
   const findings = checkClaims({ header, claims, issuer, route, now });
   if (findings.length > 0) return fail(...findings);
   trace?.(step('claims', {}));
+  const revoked = revokedFinding(input, issuer, header.kid, claims, evidence);
+  if (revoked) return fail(revoked);
   if (tokenCache) {
     rememberVerified(tokenCache, extracted.token, { header, claims, issuerId: issuer.id, alg, key: key.key, fingerprint: null });
   }
   return { ok: true, claims, issuer, evidence, token, source };
+}
+
+/** The deny list's verdict on a token that passed every other check: synchronous, from memory. */
+function revokedFinding({ revocations, now }: AuthenticateInput, issuer: CompiledIssuer, kid: string | undefined, claims: Claims, evidence: Evidence): Finding | null {
+  return revocations ? revocationFinding(revocations, { issuerId: issuer.id, kid, claims, app: evidence.app, now }) : null;
 }
 
 /**
