@@ -26,6 +26,8 @@ export const FINDING_CODES = [
   'claim_invalid',
   'claim_mismatch',
   'scope_insufficient',
+  'claim_insufficient',
+  'path_variable_mismatch',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];
@@ -41,7 +43,7 @@ export interface Finding {
 
 export const finding = (code: FindingCode, evidence: Omit<Finding, 'code'> = {}): Finding => ({ code, ...evidence });
 
-type AnswerKind = 'not_found' | 'no_token' | 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'unavailable';
+type AnswerKind = 'not_found' | 'no_token' | 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'forbidden' | 'unavailable';
 
 const ANSWER_KIND: Record<FindingCode, AnswerKind> = {
   route_not_found: 'not_found',
@@ -50,6 +52,8 @@ const ANSWER_KIND: Record<FindingCode, AnswerKind> = {
   path_ambiguous: 'invalid_request',
   keys_unavailable: 'unavailable',
   scope_insufficient: 'insufficient_scope',
+  claim_insufficient: 'forbidden',
+  path_variable_mismatch: 'forbidden',
   token_malformed: 'invalid_token',
   alg_not_allowed: 'invalid_token',
   issuer_mismatch: 'invalid_token',
@@ -75,6 +79,7 @@ const KIND_PRECEDENCE: AnswerKind[] = [
   'unavailable',
   'invalid_token',
   'insufficient_scope',
+  'forbidden',
 ];
 
 export interface AnswerContext {
@@ -91,6 +96,7 @@ const DESCRIPTIONS: Record<AnswerKind, string> = {
   invalid_request: 'The request is malformed.',
   invalid_token: 'The access token is invalid.',
   insufficient_scope: 'The access token does not grant the required scope.',
+  forbidden: 'The access token does not permit this request.',
   unavailable: 'The token cannot be verified right now.',
 };
 
@@ -106,6 +112,8 @@ const ANSWERS: Record<AnswerKind, { status: number; error: string; challenge: 'n
   invalid_request: { status: 400, error: 'invalid_request', challenge: 'error' },
   unavailable: { status: 503, error: 'temporarily_unavailable', challenge: 'none' },
   insufficient_scope: { status: 403, error: 'insufficient_scope', challenge: 'error' },
+  // RFC 6750 has no other 403 code: a valid token that lacks a role or another tenant's is insufficient for this request.
+  forbidden: { status: 403, error: 'insufficient_scope', challenge: 'error' },
   invalid_token: { status: 401, error: 'invalid_token', challenge: 'error' },
 };
 

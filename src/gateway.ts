@@ -127,17 +127,18 @@ export class Gateway {
     if (!form.ok) return this.#deny(record, [form.finding], null, requestId);
     const resolution = this.#routes.resolve(judged);
     if (!resolution.ok) return this.#deny(record, [resolution.finding], null, requestId);
-    const { route } = resolution;
+    const { route, pathVariables } = resolution;
     record.route = route.id;
     record.policy = route.file;
     record.mode = route.mode;
+    if (pathVariables) record.path_variables = pathVariables;
 
     let verified: { claims: Claims; issuer: CompiledIssuer } | null = null;
     const admission = admit(route, judged.method, request.headers);
     if (admission !== 'authenticate') {
       record.outcome = admission;
     } else {
-      const authentication = await authenticate({ headers: request.headers, route, config: this.#config, keys, now, env, tokenCache: this.#tokenCache });
+      const authentication = await authenticate({ headers: request.headers, route, config: this.#config, keys, now, env, tokenCache: this.#tokenCache, pathVariables });
       recordEvidence(record, authentication.evidence);
       seen.token = authentication.token ?? null;
       const decision = decide(route, authentication);

@@ -19,6 +19,7 @@ import {
   type KeyCachePolicy,
   type LogSubjectMode,
   type PathPattern,
+  type PathVariable,
 } from './types.ts';
 import { isAllowedKeyUrl } from '../keys/jwks-fetch.ts';
 import { DEFAULT_KEY_CACHE_POLICY } from '../keys/key-cache-policy.ts';
@@ -77,6 +78,7 @@ interface RouteSource extends ForwardingSource {
   audiences?: string[];
   app?: string;
   scopes?: string[];
+  scopes_any?: string[];
   forward_authorization?: boolean;
 }
 interface PolicyFile {
@@ -144,6 +146,9 @@ function lineAndColumn(text: string, offset: number): { line: number; column: nu
 
 const pointer = (...parts: (string | number)[]) => parts.map((p) => `/${String(p).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
 
+/** A path variable: one whole segment, `{name}`. */
+const VARIABLE_SEGMENT = /^\{([a-z][a-z0-9_]{0,31})\}$/;
+
 function compilePath(path: string): PathPattern | string {
   if (path === '/*') return { kind: 'prefix', value: '' };
   const prefix = path.endsWith('/*');
@@ -152,11 +157,25 @@ function compilePath(path: string): PathPattern | string {
   if (/\/\/|\/\.\.?(\/|$)/.test(body)) return 'empty, "." or ".." segments never match a normalized URL path';
   if (/[?#\s]/.test(body)) return 'a path pattern has no query, fragment or whitespace';
   if (!prefix && body.length > 1 && body.endsWith('/')) return 'a trailing "/" would only match that exact spelling; write "/path" or "/path/*"';
+  // Variables are whole segments; checked for canonical form as a plain segment would be, since requests never spell "{".
+  const variables: PathVariable[] = [];
+  const segments = body.split('/');
+  for (const [index, segment] of segments.entries()) {
+    const variable = VARIABLE_SEGMENT.exec(segment);
+    if (variable) {
+      if (variables.some((v) => v.name === variable[1])) return `the variable {${variable[1]}} appears twice`;
+      variables.push({ name: variable[1]!, segment: index });
+      segments[index] = 'x';
+    } else if (/[{}]/.test(segment)) {
+      return 'a path variable is a whole segment, "{name}" (lower case, digits, "_"), as in "/tenants/{tenant}/*"';
+    }
+  }
+  const plain = segments.join('/');
   // Requests are matched in canonical form (src/request/canonical-path.ts): a pattern in another form would never match.
-  const canonical = canonicalPath(body || '/');
+  const canonical = canonicalPath(plain || '/');
   if (!canonical.ok) return `not a path the gateway accepts: ${canonical.reason}`;
-  if (canonical.path !== (body || '/') || canonical.ambiguities.length > 0) return `write the path in canonical form, as requests are matched: ${JSON.stringify(canonical.path + (prefix ? '/*' : ''))} (escapes of plain characters decoded, hex in upper case, no ";")`;
-  return { kind: prefix ? 'prefix' : 'exact', value: body };
+  if (canonical.path !== (plain || '/') || canonical.ambiguities.length > 0) return `write the path in canonical form, as requests are matched: ${JSON.stringify(canonical.path + (prefix ? '/*' : ''))} (escapes of plain characters decoded, hex in upper case, no ";")`;
+  return { kind: prefix ? 'prefix' : 'exact', value: body, ...(variables.length > 0 && { variables }) };
 }
 
 function compileHost(host: string): string | null {
@@ -278,7 +297,7 @@ function compileRoute(
   if (source.host !== undefined && host === null) errors.add(file, at('host'), 'not a host name or "*.domain"');
   const mode = source.mode ?? 'enforce';
   if (mode === 'public') {
-    for (const field of ['issuers', 'audiences', 'app', 'scopes', 'claims'] as const) {
+    for (const field of ['issuers', 'audiences', 'app', 'scopes', 'scopes_any', 'claims'] as const) {
       if (source[field] !== undefined) errors.add(file, at(field), `a public route checks no token, so "${field}" would never be enforced`);
     }
     if (source.cors_preflight !== undefined) errors.add(file, at('cors_preflight'), 'a public route forwards every request, preflights included; "cors_preflight" would change nothing');
@@ -289,7 +308,14 @@ function compileRoute(
       if (!declaredIssuers.has(issuerId)) errors.add(file, at('issuers', index), `no issuer "${issuerId}" is defined in policies/`);
     });
   }
-  const claims = compileClaimRules(source.claims, (index, message) => errors.add(file, at('claims', index), message));
+  const variables = typeof path === 'string' ? [] : (path.variables ?? []);
+  const claims = compileClaimRules(source.claims, (index, message) => errors.add(file, at('claims', index), message), variables);
+  // A variable no claim is bound to would let every tenant's token reach every tenant's paths.
+  for (const variable of typeof path === 'string' ? [] : variables) {
+    if (!claims.some((rule) => rule.test.kind === 'equals_path_variable' && rule.test.variable === variable.name)) {
+      errors.add(file, at('path'), `the path variable {${variable.name}} is bound to no claim: add to "claims" a rule { "claim": "<claim>", "equals_path_variable": "${variable.name}" }${mode === 'public' ? ' (a public route checks no token: give it a literal path)' : ''}`);
+    }
+  }
   const originSource = source.origin ?? defaultOrigin;
   if (originSource === undefined) errors.add(file, at(), 'no "origin", and settings has no "default_origin"');
   const origin = originSource === undefined ? null
@@ -313,6 +339,7 @@ function compileRoute(
     audiences: source.audiences ?? [],
     app: source.app ?? null,
     scopes: source.scopes ?? [],
+    ...(source.scopes_any && { scopesAny: source.scopes_any }),
     origin: origin.display,
     forwardAuthorization: source.forward_authorization ?? false,
     forward,

@@ -13,15 +13,18 @@ import type { CompiledRoute } from './types.ts';
 
 export type RouteReport = (route: CompiledRoute, message: string) => void;
 
+/** A pattern with its variables unnamed: "/t/{tenant}" and "/t/{org}" match the same requests. */
+const anyVariable = (route: CompiledRoute) => (route.path.variables ? route.path.value.replace(/\{[a-z0-9_]+\}/g, '{}') : route.path.value);
+
 export function checkPrecedence(routes: readonly CompiledRoute[], report: RouteReport): void {
   const seen = new Map<string, CompiledRoute>();
   for (const route of routes) {
     for (const method of route.methods ?? ['*']) {
-      const key = `${route.host ?? ''} ${route.path.kind} ${foldCase(route.path.value)} ${method}`;
+      const key = `${route.host ?? ''} ${route.path.kind} ${foldCase(anyVariable(route))} ${method}`;
       const other = seen.get(key);
       if (!other) {
         seen.set(key, route);
-      } else if (other.path.value === route.path.value) {
+      } else if (anyVariable(other) === anyVariable(route)) {
         report(route, `matches exactly the same requests as route "${other.id}" (${other.file}); precedence would be ambiguous`);
       } else {
         report(route, `differs from route "${other.id}" (${other.file}) only by the case of its path; paths are matched case-insensitively as well (origins such as Express and ASP.NET fold case), so precedence would be ambiguous`);
@@ -57,7 +60,7 @@ function deliveryOf(route: CompiledRoute): Delivery {
     base = url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname;
     strip = target.stripPathPrefix;
   }
-  const { kind, value } = route.path;
+  const { kind, value } = literalPattern(route);
   let delivered: string;
   if (strip === null) delivered = base + value;
   else if (value === strip) delivered = kind === 'exact' ? `${base}/` : base;
@@ -65,6 +68,13 @@ function deliveryOf(route: CompiledRoute): Delivery {
   // A strip prefix longer than the pattern strips some paths below it: count everything at the base as reachable.
   else delivered = kind === 'exact' ? base + value : base;
   return { origin, kind, value: delivered, identity: base === '' && strip === null, base, strip };
+}
+
+/** A pattern with variables, widened to the literal prefix before its first variable: every path it can deliver, and more. */
+function literalPattern(route: CompiledRoute): { kind: 'exact' | 'prefix'; value: string } {
+  const { kind, value, variables } = route.path;
+  if (variables === undefined) return { kind, value };
+  return { kind: 'prefix', value: value.split('/').slice(0, variables[0]!.segment).join('/') };
 }
 
 const within = (path: string, prefix: string) => prefix === '' || path === prefix || path.startsWith(`${prefix}/`);

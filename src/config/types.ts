@@ -38,11 +38,18 @@ export type ClaimTest =
   | { kind: 'exists' }
   | { kind: 'equals'; value: ClaimScalar }
   | { kind: 'one_of'; values: ClaimScalar[] }
-  | { kind: 'contains'; value: ClaimScalar };
+  | { kind: 'contains'; value: ClaimScalar }
+  /**
+   * The claim equals a route path variable's value in this request (`org_id == {tenant}`). `segment` is the
+   * variable's index among the path's segments, so two routes compare equal only when they bind the same place.
+   */
+  | { kind: 'equals_path_variable'; variable: string; segment: number };
 
 export interface ClaimRule {
   path: ClaimPath;
   test: ClaimTest;
+  /** 403: the token is valid but not allowed here (a role it lacks). Absent: 401, the token is not for this route. */
+  forbidden?: true;
 }
 
 export interface CompiledIssuer {
@@ -72,8 +79,16 @@ export type RouteMode = 'enforce' | 'report-only' | 'optional' | 'public';
 
 export interface PathPattern {
   kind: 'exact' | 'prefix';
-  /** For prefix patterns, the path without the trailing "/*" ("" for "/*"). */
+  /** For prefix patterns, the path without the trailing "/*" ("" for "/*"). Variables stay as written ("/tenants/{tenant}"). */
   value: string;
+  /** Whole-segment variables (`{tenant}`), by name and segment index ("/tenants/{tenant}" -> tenant at 2). Absent = none. */
+  variables?: PathVariable[];
+}
+
+export interface PathVariable {
+  name: string;
+  /** Index in `path.split('/')` (0 is the empty string before the first "/"). */
+  segment: number;
 }
 
 export interface CompiledRoute {
@@ -87,6 +102,8 @@ export interface CompiledRoute {
   audiences: string[];
   app: string | null;
   scopes: string[];
+  /** Scopes of which the token must carry at least one (beside all of `scopes`). Absent = no such requirement. */
+  scopesAny?: string[];
   /** The origin as written, for display and logs; forwarding reads `forward.origin`. */
   origin: string;
   forwardAuthorization: boolean;

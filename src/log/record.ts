@@ -59,6 +59,8 @@ export interface VerificationRecord {
   error: string | null;
   /** Identity headers (standard or claim headers) left out of the forwarded request because their value was over the size cap; null when none. */
   omitted_headers: readonly string[] | null;
+  /** The route's path variables in this request (`{ "tenant": "acme" }`); present only on routes with variables. */
+  path_variables?: Readonly<Record<string, string>>;
 }
 
 /**

@@ -11,6 +11,7 @@ import { extractBearerToken } from '../token/extract.ts';
 import { parseTokenShape } from '../token/shape.ts';
 import { sha256Prefix } from '../log/digest.ts';
 import { acceptsIss, checkClaims, readClaim, type Claims } from './claims.ts';
+import type { PathVariables } from './claim-rules.ts';
 import { verifyTokenSignature } from './signature.ts';
 import { authenticateFromCache, rememberVerified, type TokenCache } from './token-cache.ts';
 
@@ -64,6 +65,8 @@ export interface AuthenticateInput {
   trace?: (step: TraceStep) => void;
   /** Verified tokens of this isolate (src/verify/token-cache.ts); without it every token is verified in full. */
   tokenCache?: TokenCache;
+  /** The route's path variables in this request (src/route/resolve.ts), for claim rules bound to them. */
+  pathVariables?: PathVariables;
 }
 
 const step = (check: CheckName, evidence: Record<string, unknown>): TraceStep => ({ check, ok: true, findings: [], evidence });
@@ -128,7 +131,7 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
   check = 'claims';
   const claims = payload;
   noteClaims(evidence, claims, issuer);
-  const findings = checkClaims({ header, claims, issuer, route, now });
+  const findings = checkClaims({ header, claims, issuer, route, now, pathVariables: input.pathVariables });
   if (findings.length > 0) return fail(...findings);
   trace?.(step('claims', {}));
   if (tokenCache) {

@@ -7,7 +7,7 @@ import { MAX_NUMERIC_DATE } from '../config/constants.ts';
 import type { CompiledIssuer, CompiledRoute } from '../config/types.ts';
 import { finding, type Finding } from '../findings.ts';
 import type { JoseHeader } from '../token/shape.ts';
-import { checkClaimRules, claimName, readClaim, type Claims } from './claim-rules.ts';
+import { checkClaimRules, claimName, readClaim, type Claims, type PathVariables } from './claim-rules.ts';
 
 export { readClaim, type Claims };
 
@@ -102,13 +102,15 @@ export interface ClaimCheckInput {
   issuer: CompiledIssuer;
   route: CompiledRoute;
   now: number;
+  /** The route's path variables in this request, for rules bound to them; absent when the route has none. */
+  pathVariables?: PathVariables;
 }
 
 /**
- * Order: typ, issuer, times, audience, app, subject, scopes, the issuer's claim rules, the route's claim rules. The issuer was chosen by `iss` before the
+ * Order: typ, issuer, times, audience, app, subject, scopes, scopes_any, the issuer's claim rules, the route's claim rules (path variables included). The issuer was chosen by `iss` before the
  * signature check; it is checked again here so that this function alone states the contract.
  */
-export function checkClaims({ header, claims, issuer, route, now }: ClaimCheckInput): Finding[] {
+export function checkClaims({ header, claims, issuer, route, now, pathVariables }: ClaimCheckInput): Finding[] {
   const findings: Finding[] = [];
   if (issuer.typ !== null) {
     const typ = typeof header.typ === 'string' ? normalizeTyp(header.typ) : undefined;
@@ -131,7 +133,11 @@ export function checkClaims({ header, claims, issuer, route, now }: ClaimCheckIn
     const missing = route.scopes.filter((s) => !granted.has(s));
     if (missing.length > 0) findings.push(finding('scope_insufficient', { claim: 'scope', expected: route.scopes, actual: [...granted] }));
   }
+  if (route.scopesAny !== undefined) {
+    const granted = grantedScopes(claims);
+    if (!route.scopesAny.some((s) => granted.has(s))) findings.push(finding('scope_insufficient', { claim: 'scope', expected: route.scopesAny, actual: [...granted], detail: 'none of scopes_any' }));
+  }
   checkClaimRules(claims, issuer.claims ?? [], findings);
-  checkClaimRules(claims, route.claims ?? [], findings);
+  checkClaimRules(claims, route.claims ?? [], findings, pathVariables);
   return findings;
 }

@@ -97,7 +97,7 @@ export async function authenticateFromCache(
   cache: TokenCache,
   token: string,
   cached: VerifiedToken,
-  { route, config, keys, now, env }: AuthenticateInput,
+  { route, config, keys, now, env, pathVariables }: AuthenticateInput,
   evidence: Evidence,
 ): Promise<Authentication | null> {
   // The issuer a full verification would choose on this route (two issuers may accept one iss); any other,
@@ -118,7 +118,7 @@ export async function authenticateFromCache(
   evidence.keyLayer = key.layer;
   evidence.tokenCache = 'hit';
   noteClaims(evidence, cached.claims, issuer);
-  const findings = checkClaims({ header: cached.header, claims: cached.claims, issuer, route, now });
+  const findings = checkClaims({ header: cached.header, claims: cached.claims, issuer, route, now, pathVariables });
   if (findings.length === 0) return { ok: true, claims: cached.claims, issuer, evidence, token };
   // Time only moves forward: an expired token will never be accepted again, so it stops taking room.
   if (findings.some((f) => f.code === 'token_expired')) cache.delete(token);

@@ -85,6 +85,16 @@ const EXERCISES: Record<string, (gateway: ReturnType<typeof gatewayForText>) => 
     expect((await get(gateway, 'https://gw.example/reports/1', bearer(billing))).status).toBe(401);
     expect(logs.last().findings.map((f) => f.code)).toEqual(['app_mismatch']);
   },
+  'policies/examples/tenant-paths.jsonc': async (gateway) => {
+    const acme = await sign(key, claims(PLATFORM, 'https://api.platform.example', { org_id: 'acme', roles: ['member'], scope: 'tenants:list' }));
+    expect((await get(gateway, 'https://gw.example/tenants/acme/orders', bearer(acme))).status).toBe(200);
+    expect(logs.last()).toMatchObject({ route: 'tenant-api', path_variables: { tenant: 'acme' } });
+    expect((await get(gateway, 'https://gw.example/tenants/globex/orders', bearer(acme))).status).toBe(403);
+    expect(logs.last().findings).toEqual([{ code: 'path_variable_mismatch', claim: 'org_id', actual: 'acme', expected: 'globex', detail: '{tenant}' }]);
+    expect((await get(gateway, 'https://gw.example/tenants/acme/admin/users', bearer(acme))).status).toBe(403);
+    expect(logs.last().findings.map((f) => f.code)).toEqual(['claim_insufficient']);
+    expect((await get(gateway, 'https://gw.example/tenants', bearer(acme))).status).toBe(200);
+  },
   'policies/examples/presets.jsonc': async (gateway) => {
     // Each preset's tokens are exercised in test/integration/presets.test.ts; here: one route per preset exists.
     const token = await sign(key, claims(PLATFORM, 'https://api.platform.example', { app_id: 'billing' }));
