@@ -4,6 +4,8 @@ export interface Env {
   ALLOW_LOOPBACK_HTTP?: string;
   /** Key cache shared by every data centre. */
   JWKS_CACHE?: KVNamespace;
+  /** Accepted tenants of multi-tenant issuers with `tenants.kv` (src/verify/tenant-directory.ts); optional otherwise. */
+  GATEWAY_TENANTS?: KVNamespace;
   /** Secret: the private JWK that signs the assertion (settings.assertion, mode "signed"). */
   GATEWAY_SIGNING_KEY?: string;
   /** Secret: the next private JWK, published at the gateway JWKS path before it signs (rotation). */

@@ -28,6 +28,7 @@ export const FINDING_CODES = [
   'scope_insufficient',
   'claim_insufficient',
   'path_variable_mismatch',
+  'tenant_not_allowed',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];
@@ -54,6 +55,8 @@ const ANSWER_KIND: Record<FindingCode, AnswerKind> = {
   scope_insufficient: 'insufficient_scope',
   claim_insufficient: 'forbidden',
   path_variable_mismatch: 'forbidden',
+  // A tenant the policy does not list is not an issuer this API trusts: its token is invalid here, like another issuer's.
+  tenant_not_allowed: 'invalid_token',
   token_malformed: 'invalid_token',
   alg_not_allowed: 'invalid_token',
   issuer_mismatch: 'invalid_token',

@@ -17,7 +17,7 @@ import { identityFor } from './forward/identity.ts';
 import { forwardToOrigin, resolveOrigin } from './forward/origin.ts';
 import { requestIdOf } from './forward/request-id.ts';
 import { compileStripList, preflightHeaders, sanitizeRequestHeaders, type StripList } from './forward/sanitize.ts';
-import { KeyStore, type KeyResolver, type RefreshReport } from './keys/key-store.ts';
+import { KeyStore, type RefreshReport } from './keys/key-store.ts';
 import { addDebugFindings } from './log/debug-header.ts';
 import { sha256Prefix } from './log/digest.ts';
 import { newRecord, recordEvidence, type VerificationRecord } from './log/record.ts';
@@ -29,6 +29,7 @@ import { RouteResolver } from './route/resolve.ts';
 import { authenticate } from './verify/authenticate.ts';
 import type { BoundedMapLimits } from './verify/bounded-map.ts';
 import type { Claims } from './verify/claims.ts';
+import { TenantDirectory } from './verify/tenant-directory.ts';
 import { TokenCache, type TokenCacheLimits } from './verify/token-cache.ts';
 
 export interface GatewayOptions {
@@ -60,6 +61,8 @@ export class Gateway {
   readonly #clock: () => number;
   readonly #tokenCache: TokenCache;
   readonly #assertions: AssertionCache;
+  /** Only when some issuer is multi-tenant: every other policy's requests allocate nothing for it. */
+  readonly #tenants: TenantDirectory | null;
 
   constructor(config: CompiledConfig, options: GatewayOptions) {
     this.#config = config;
@@ -70,6 +73,7 @@ export class Gateway {
     this.#tokenCache = new TokenCache(options.tokenCacheLimits);
     this.#assertions = newAssertionCache(options.assertionCacheLimits);
     this.#clock = options.now ?? Date.now;
+    this.#tenants = Object.values(config.issuers).some((issuer) => issuer.tenancy) ? new TenantDirectory() : null;
   }
 
   /** The scheduled refresh: every fetched issuer's keys into memory, KV and the Cache API. */
@@ -87,7 +91,7 @@ export class Gateway {
     const seen: SeenToken = { token: null };
     let response: Response;
     try {
-      response = await this.#process(request, url, requestId, now, record, seen, env, this.#keys.forRequest(env, ctx));
+      response = await this.#process(request, url, requestId, now, record, seen, env, ctx);
     } catch (error) {
       // A bug of ours, never the client's input: fail closed, say nothing of it to the client.
       record.outcome = 'error';
@@ -111,7 +115,7 @@ export class Gateway {
     await writeRecord(record, this.#logSink(env));
   }
 
-  async #process(request: Request, url: URL, requestId: string, now: number, record: VerificationRecord, seen: SeenToken, env: Env, keys: KeyResolver): Promise<Response> {
+  async #process(request: Request, url: URL, requestId: string, now: number, record: VerificationRecord, seen: SeenToken, env: Env, ctx: ExecutionContext): Promise<Response> {
     const { assertion, identityHeaderPrefix: prefix } = this.#config.settings;
     if (assertion && isGatewayJwksRequest(assertion, request.method, url)) {
       record.outcome = 'public';
@@ -138,7 +142,9 @@ export class Gateway {
     if (admission !== 'authenticate') {
       record.outcome = admission;
     } else {
-      const authentication = await authenticate({ headers: request.headers, route, config: this.#config, keys, now, env, tokenCache: this.#tokenCache, pathVariables });
+      const keys = this.#keys.forRequest(env, ctx);
+      const tenants = this.#tenants?.forRequest(env.GATEWAY_TENANTS, (work) => ctx.waitUntil(work), this.#clock());
+      const authentication = await authenticate({ headers: request.headers, route, config: this.#config, keys, now, env, tokenCache: this.#tokenCache, pathVariables, tenants });
       recordEvidence(record, authentication.evidence);
       seen.token = authentication.token ?? null;
       const decision = decide(route, authentication);

@@ -20,6 +20,8 @@ import {
   type LogSubjectMode,
   type PathPattern,
   type PathVariable,
+  type ClaimPath,
+  type Tenancy,
 } from './types.ts';
 import { isAllowedKeyUrl } from '../keys/jwks-fetch.ts';
 import { DEFAULT_KEY_CACHE_POLICY } from '../keys/key-cache-policy.ts';
@@ -65,6 +67,8 @@ interface IssuerSource extends PresetParams {
   clock_skew_seconds?: number;
   max_lifetime_seconds?: number;
   typ?: string;
+  tenant_claim?: string | string[];
+  tenants?: string[] | { inline?: string[]; kv?: string };
 }
 interface RouteSource extends ForwardingSource {
   path: string;
@@ -194,6 +198,9 @@ function checkUrl(value: string, what: string): string | null {
   return null;
 }
 
+/** Where a multi-tenant issuer's iss carries the tenant. */
+const TENANT_IN_ISS = '{tenant}';
+
 /** OIDC Discovery 1.0 section 4: the configuration document lives here below the issuer (its trailing "/" removed). */
 const OIDC_CONFIGURATION_PATH = '/.well-known/openid-configuration';
 
@@ -260,6 +267,7 @@ function compileIssuer(id: string, source: IssuerSource, file: string, errors: E
   if (keyCache && (keySource?.kind === 'inline' || keySource?.kind === 'secret')) {
     errors.add(file, at('key_cache'), `"key_cache" applies to keys fetched from "jwks_uri" or "discovery"; this issuer's keys are ${keySource.kind === 'inline' ? 'inline ("keys")' : 'a Worker secret'}`);
   }
+  const tenancy = compileTenancy(source, preset?.tenantClaim, (field, message) => errors.add(file, field === null ? at() : at(field), message));
   if (errors.errors.length > before || keySource === null || source.issuer === undefined) return null;
   const typ = source.typ ?? preset?.typ;
   return {
@@ -276,7 +284,36 @@ function compileIssuer(id: string, source: IssuerSource, file: string, errors: E
     ...(source.audience_claim !== undefined || preset?.audienceClaim ? { audienceClaim: source.audience_claim !== undefined ? toClaimPath(source.audience_claim) : preset!.audienceClaim! } : {}),
     ...(claims.length > 0 ? { claims } : {}),
     ...(source.preset ? { preset: source.preset } : {}),
+    ...(tenancy && { tenancy }),
   };
+}
+
+/** A multi-tenant issuer's tenancy, or undefined for a single-tenant one; what is wrong is reported. */
+function compileTenancy(source: IssuerSource, presetClaim: ClaimPath | undefined, report: (field: string | null, message: string) => void): Tenancy | undefined {
+  const template = source.issuer?.includes('{') || source.issuer?.includes('}');
+  const claim = source.tenant_claim !== undefined ? toClaimPath(source.tenant_claim) : presetClaim;
+  if (!template && claim === undefined && source.tenants === undefined) return undefined;
+  let issTemplate: Tenancy['issTemplate'];
+  if (template) {
+    const [prefix, suffix, ...more] = source.issuer!.split(TENANT_IN_ISS);
+    if (more.length > 0 || suffix === undefined || /[{}]/.test(prefix! + suffix) || !prefix!.startsWith('https://') || !prefix!.endsWith('/') || (suffix !== '' && !suffix.startsWith('/'))) {
+      report('issuer', 'a multi-tenant issuer names the tenant once, as a whole path segment: "https://login.example/{tenant}/v2.0"');
+      return undefined;
+    }
+    if (source.discovery) report('discovery', 'a multi-tenant issuer has no one discovery document: give "jwks_uri", the key set its tenants share');
+    issTemplate = { prefix: prefix!, suffix };
+  }
+  if (claim === undefined) report('tenant_claim' in source ? 'tenant_claim' : null, template ? 'an issuer with "{tenant}" needs "tenant_claim", the claim that must name the same tenant (Entra: "tid")' : '"tenants" needs "tenant_claim", the claim that names the tenant (Auth0 Organizations: "org_id")');
+  const list = source.tenants;
+  if (list === undefined) {
+    report(null, 'a multi-tenant issuer needs "tenants", the tenants it accepts (inline, or { "kv": "<key>" } in the GATEWAY_TENANTS namespace): without it every tenant of the provider could call this API');
+    return undefined;
+  }
+  const inline = Array.isArray(list) ? list : (list.inline ?? []);
+  const kvKey = Array.isArray(list) ? undefined : list.kv;
+  if (inline.length === 0 && kvKey === undefined) report('tenants', 'give at least one tenant, or "kv"');
+  if (claim === undefined) return undefined;
+  return { claim, ...(issTemplate && { issTemplate }), tenants: inline, ...(kvKey !== undefined && { kvKey }) };
 }
 
 function compileRoute(

@@ -119,3 +119,12 @@ export const AUTH0_MAX_ACCESS_TOKEN_LIFETIME_SECONDS = 30 * 24 * 60 * 60;
 export const ENTRA_CAE_MAX_TOKEN_LIFETIME_SECONDS = 28 * 60 * 60;
 /** A Cloudflare Access application token lives as long as the application's session: at most "1 month" (730h) in the dashboard. */
 export const CLOUDFLARE_ACCESS_MAX_SESSION_SECONDS = 730 * 60 * 60;
+
+/**
+ * A tenant list kept in KV (an issuer's `tenants.kv`) is re-read in the background at most this often per
+ * isolate: a tenant added or removed is seen within this plus KV's own propagation (up to 60 s), and a busy
+ * isolate reads KV twice a minute, not per request.
+ */
+export const TENANT_LIST_REFRESH_SECONDS = 30;
+/** A KV tenant list larger than this is refused (the last good list stays): 1 MiB holds ~25,000 GUIDs, far above any one platform's list. */
+export const MAX_TENANT_LIST_BYTES = 1024 * 1024;

@@ -72,6 +72,23 @@ export interface CompiledIssuer {
   claims?: ClaimRule[];
   /** The preset this issuer was expanded from, for the log and the docs. */
   preset?: string;
+  /** A multi-tenant issuer: which claim names the tenant and which tenants are accepted. Absent = single tenant. */
+  tenancy?: Tenancy;
+}
+
+/**
+ * Tenants of one multi-tenant issuer (Entra "common"/"organizations", Auth0 Organizations). The token's
+ * tenant claim must be in `tenants` or in the KV list; with `issTemplate`, `iss` carries the tenant too and
+ * must carry the same one.
+ */
+export interface Tenancy {
+  claim: ClaimPath;
+  /** `issuer` was "<prefix>{tenant}<suffix>": iss is accepted when its middle is one segment equal to the claim. */
+  issTemplate?: { prefix: string; suffix: string };
+  /** Accepted tenants written in the policy. */
+  tenants: string[];
+  /** Key in the GATEWAY_TENANTS KV namespace of a document `{ "tenants": [...] }` of further accepted tenants. */
+  kvKey?: string;
 }
 
 /** See src/route/mode.ts for what each mode does with a request. */

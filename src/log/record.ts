@@ -61,6 +61,8 @@ export interface VerificationRecord {
   omitted_headers: readonly string[] | null;
   /** The route's path variables in this request (`{ "tenant": "acme" }`); present only on routes with variables. */
   path_variables?: Readonly<Record<string, string>>;
+  /** A multi-tenant issuer's token: its tenant claim once the signature verified; present only for such issuers. */
+  tenant?: string | null;
 }
 
 /**
@@ -150,4 +152,5 @@ export function recordEvidence(record: VerificationRecord, evidence: Evidence): 
   record.app = evidence.app;
   record.sub = evidence.sub;
   record.token_fp = evidence.tokenFingerprint ?? null;
+  if (evidence.tenant !== undefined) record.tenant = evidence.tenant;
 }

@@ -12,6 +12,7 @@ import { parseTokenShape } from '../token/shape.ts';
 import { sha256Prefix } from '../log/digest.ts';
 import { acceptsIss, checkClaims, readClaim, type Claims } from './claims.ts';
 import type { PathVariables } from './claim-rules.ts';
+import type { TenantLookup } from './tenant-directory.ts';
 import { verifyTokenSignature } from './signature.ts';
 import { authenticateFromCache, rememberVerified, type TokenCache } from './token-cache.ts';
 
@@ -32,6 +33,8 @@ export interface Evidence {
   tokenFingerprint?: string | null;
   /** Whether the verified-token cache answered; null when the caller passed no cache (or traces). */
   tokenCache?: 'hit' | 'miss' | null;
+  /** A multi-tenant issuer's token: its tenant claim (a string, else null). Absent for every other issuer. */
+  tenant?: string | null;
 }
 
 /** The checks in the order they run; `npm run explain` prints them. */
@@ -67,6 +70,8 @@ export interface AuthenticateInput {
   tokenCache?: TokenCache;
   /** The route's path variables in this request (src/route/resolve.ts), for claim rules bound to them. */
   pathVariables?: PathVariables;
+  /** Multi-tenant issuers' accepted tenants (src/verify/tenant-directory.ts); without it, their inline lists alone. */
+  tenants?: TenantLookup;
 }
 
 const step = (check: CheckName, evidence: Record<string, unknown>): TraceStep => ({ check, ok: true, findings: [], evidence });
@@ -131,7 +136,9 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
   check = 'claims';
   const claims = payload;
   noteClaims(evidence, claims, issuer);
-  const findings = checkClaims({ header, claims, issuer, route, now, pathVariables: input.pathVariables });
+  const pendingTenants = tenantsOf(issuer, input.tenants);
+  const allowedTenants = pendingTenants instanceof Promise ? await pendingTenants : pendingTenants;
+  const findings = checkClaims({ header, claims, issuer, route, now, pathVariables: input.pathVariables, allowedTenants });
   if (findings.length > 0) return fail(...findings);
   trace?.(step('claims', {}));
   if (tokenCache) {
@@ -152,6 +159,11 @@ export function issuerFor(route: CompiledRoute, config: CompiledConfig, iss: unk
   return undefined;
 }
 
+/** A multi-tenant issuer's accepted tenants now; undefined (nothing awaited) for every other issuer. Shared with the cache's hit path. */
+export function tenantsOf(issuer: CompiledIssuer, tenants: TenantLookup | undefined): ReadonlySet<string> | Promise<ReadonlySet<string>> | undefined {
+  return issuer.tenancy === undefined || tenants === undefined ? undefined : tenants(issuer);
+}
+
 /** The issuer's verification key: its Worker secret for HMAC issuers, else the key store. Shared with the cache's hit path. */
 export function resolveKey(issuer: CompiledIssuer, kid: string | undefined, alg: Algorithm, keys: KeyResolver, now: number, env: object = {}): KeyLookup | Promise<KeyLookup> {
   return issuer.keySource.kind === 'secret' ? resolveSecretKey(issuer.keySource.binding, alg, env) : keys.resolve(issuer, kid, alg, now);
@@ -163,4 +175,8 @@ export function noteClaims(evidence: Evidence, claims: Claims, issuer: CompiledI
   evidence.aud = typeof claims.aud === 'string' || Array.isArray(claims.aud) ? (claims.aud as string | string[]) : null;
   evidence.app = typeof app === 'string' ? app : null;
   evidence.sub = typeof claims.sub === 'string' ? claims.sub : null;
+  if (issuer.tenancy !== undefined) {
+    const tenant = readClaim(claims, issuer.tenancy.claim);
+    evidence.tenant = typeof tenant === 'string' ? tenant : null;
+  }
 }
