@@ -25,6 +25,8 @@ beforeAll(async () => {
     .serveJwks('https://id.corp.example/.well-known/jwks.json', jwksOf(key))
     .serveJwks('https://id.platform.example/.well-known/jwks.json', jwksOf(key))
     .serveJwks('http://127.0.0.1:8788/.well-known/jwks.json', jwksOf(key))
+    .serveJwks('https://login.microsoftonline.com/common/discovery/v2.0/keys', jwksOf(key))
+    .serveJwks('https://acme.eu.auth0.com/.well-known/jwks.json', jwksOf(key))
     .origin('origin.example')
     .origin('127.0.0.1:8789')
     .install();
@@ -94,6 +96,18 @@ const EXERCISES: Record<string, (gateway: ReturnType<typeof gatewayForText>) => 
     expect((await get(gateway, 'https://gw.example/tenants/acme/admin/users', bearer(acme))).status).toBe(403);
     expect(logs.last().findings.map((f) => f.code)).toEqual(['claim_insufficient']);
     expect((await get(gateway, 'https://gw.example/tenants', bearer(acme))).status).toBe(200);
+  },
+  'policies/examples/multi-tenant.jsonc': async (gateway) => {
+    const tid = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+    const other = 'c1d2e3f4-0000-4000-8000-00000000000b';
+    const entra = (t: string) => sign(key, claims(`https://login.microsoftonline.com/${t}/v2.0`, '6e74172b-be56-4843-9ff4-e66a39bb12e3', { tid: t, ver: '2.0', azp: 'client' }));
+    expect((await get(gateway, `https://gw.example/directories/${tid}/x`, bearer(await entra(tid)))).status).toBe(200);
+    expect(logs.last()).toMatchObject({ tenant: tid, path_variables: { tenant: tid } });
+    expect((await get(gateway, `https://gw.example/directories/${other}/x`, bearer(await entra(other)))).status).toBe(401);
+    expect(logs.last().findings.map((f) => f.code)).toEqual(['tenant_not_allowed']);
+    const org = (o: string) => sign(key, claims('https://acme.eu.auth0.com/', 'https://orders.acme.example', { org_id: o, azp: 'client' }));
+    expect((await get(gateway, 'https://gw.example/orgs/org_9ybsU1dN2dKfDkBi/x', bearer(await org('org_9ybsU1dN2dKfDkBi')))).status).toBe(200);
+    expect((await get(gateway, 'https://gw.example/orgs/org_other/x', bearer(await org('org_9ybsU1dN2dKfDkBi')))).status).toBe(403);
   },
   'policies/examples/presets.jsonc': async (gateway) => {
     // Each preset's tokens are exercised in test/integration/presets.test.ts; here: one route per preset exists.
