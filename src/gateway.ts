@@ -23,6 +23,7 @@ import { sha256Prefix } from './log/digest.ts';
 import { newRecord, recordEvidence, type VerificationRecord } from './log/record.ts';
 import { writeRecord, type LogFormat, type LogSink } from './log/write.ts';
 import { admit, decide } from './route/mode.ts';
+import { answerPreflight, applyCors } from './route/cors.ts';
 import { canonicalRequest } from './request/canonical.ts';
 import { checkFormBody } from './request/form-body.ts';
 import { RouteResolver } from './route/resolve.ts';
@@ -139,6 +140,10 @@ export class Gateway {
 
     let verified: { claims: Claims; issuer: CompiledIssuer } | null = null;
     const admission = admit(route, judged.method, request.headers);
+    if (admission === 'answer_preflight') {
+      record.outcome = 'preflight';
+      return answerPreflight(route.cors!, request.headers);
+    }
     if (admission !== 'authenticate') {
       record.outcome = admission;
     } else {
@@ -148,7 +153,10 @@ export class Gateway {
       recordEvidence(record, authentication.evidence);
       seen.token = authentication.token ?? null;
       const decision = decide(route, authentication);
-      if (decision.kind === 'deny') return this.#deny(record, decision.findings, route, requestId);
+      if (decision.kind === 'deny') {
+        const denied = this.#deny(record, decision.findings, route, requestId);
+        return route.cors ? applyCors(denied, route.cors, request.headers.get('origin')) : denied;
+      }
       record.outcome = decision.outcome;
       record.findings.push(...decision.findings);
       verified = decision.verified;

@@ -32,6 +32,7 @@ import { CREDENTIAL_HEADERS, identityPrefixProblem } from '../forward/reserved-h
 import { compileClaimRules, toClaimPath, type ClaimRuleSource } from './compile-claims.ts';
 import { expandIssuerPreset, routeAppProblem, type PresetName, type PresetParams } from './presets.ts';
 import { checkForwardedSpaces, checkPrecedence } from './route-checks.ts';
+import { compileCors, type CorsSource } from './compile-cors.ts';
 import { canonicalPath, type PathAmbiguity } from '../request/canonical-path.ts';
 
 export interface PolicySource {
@@ -84,6 +85,7 @@ interface RouteSource extends ForwardingSource {
   scopes?: string[];
   scopes_any?: string[];
   forward_authorization?: boolean;
+  cors?: CorsSource;
 }
 interface PolicyFile {
   settings?: { realm?: string; identity_header_prefix?: string; default_origin?: OriginSource; log_subject?: LogSubjectMode; assertion?: AssertionSource; request_id_header?: string; strip_headers?: string[] };
@@ -334,7 +336,7 @@ function compileRoute(
   if (source.host !== undefined && host === null) errors.add(file, at('host'), 'not a host name or "*.domain"');
   const mode = source.mode ?? 'enforce';
   if (mode === 'public') {
-    for (const field of ['issuers', 'audiences', 'app', 'scopes', 'scopes_any', 'claims'] as const) {
+    for (const field of ['issuers', 'audiences', 'app', 'scopes', 'scopes_any', 'claims', 'cors'] as const) {
       if (source[field] !== undefined) errors.add(file, at(field), `a public route checks no token, so "${field}" would never be enforced`);
     }
     if (source.cors_preflight !== undefined) errors.add(file, at('cors_preflight'), 'a public route forwards every request, preflights included; "cors_preflight" would change nothing');
@@ -353,6 +355,7 @@ function compileRoute(
       errors.add(file, at('path'), `the path variable {${variable.name}} is bound to no claim: add to "claims" a rule { "claim": "<claim>", "equals_path_variable": "${variable.name}" }${mode === 'public' ? ' (a public route checks no token: give it a literal path)' : ''}`);
     }
   }
+  const cors = source.cors && compileCors(source.cors, source, (p, message) => errors.add(file, at('cors', ...p), message));
   const originSource = source.origin ?? defaultOrigin;
   if (originSource === undefined) errors.add(file, at(), 'no "origin", and settings has no "default_origin"');
   const origin = originSource === undefined ? null
@@ -383,6 +386,7 @@ function compileRoute(
     ...(claims.length > 0 ? { claims } : {}),
     ...(source.cors_preflight ? { corsPreflight: true } : {}),
     ...(source.allow_in_path && source.allow_in_path.length > 0 ? { allowInPath: source.allow_in_path } : {}),
+    ...(cors && { cors }),
   };
 }
 

@@ -128,3 +128,6 @@ export const CLOUDFLARE_ACCESS_MAX_SESSION_SECONDS = 730 * 60 * 60;
 export const TENANT_LIST_REFRESH_SECONDS = 30;
 /** A KV tenant list larger than this is refused (the last good list stays): 1 MiB holds ~25,000 GUIDs, far above any one platform's list. */
 export const MAX_TENANT_LIST_BYTES = 1024 * 1024;
+
+/** Access-Control-Max-Age of the preflights the gateway answers by default: 10 minutes, so a policy change reaches browsers soon (Chromium caps it at 2 h anyway). */
+export const DEFAULT_CORS_MAX_AGE_SECONDS = 600;

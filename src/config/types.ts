@@ -131,6 +131,22 @@ export interface CompiledRoute {
   corsPreflight?: boolean;
   /** Path spellings stacks read differently that this route's origin needs (src/request/canonical-path.ts). Absent = none. */
   allowInPath?: PathAmbiguity[];
+  /** CORS on the gateway's own answers, and preflights it answers (src/route/cors.ts). Absent = none. */
+  cors?: CompiledCors;
+}
+
+export interface CompiledCors {
+  /** Exact origins ("https://app.example"), or "*" without credentials. */
+  allowOrigins: string[];
+  allowCredentials: boolean;
+  /** Lower-case response header names the browser may read; www-authenticate is always among them. */
+  exposeHeaders: string[];
+  /** The gateway answers preflights itself (instead of denying them, or forwarding them with cors_preflight). */
+  answerPreflight: boolean;
+  allowMethods: string[];
+  /** Lower-case request header names a preflight may ask for. */
+  allowHeaders: string[];
+  maxAgeSeconds: number;
 }
 
 /** Where a route's requests go. The request never chooses: only the policy does. */

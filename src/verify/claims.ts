@@ -49,7 +49,7 @@ function checkTenant(claims: Claims, issuer: CompiledIssuer, allowed: ReadonlySe
   // An iss the template does not accept at all is reported once, by the issuer check.
   const issTenant = tenancy.issTemplate && typeof claims.iss === 'string' ? tenantInIss(issuer, claims.iss) : null;
   if (issTenant !== null && issTenant !== tenant) {
-    findings.push(finding('issuer_mismatch', { claim: 'iss', actual: claims.iss, expected: tenancy.issTemplate.prefix + tenant + tenancy.issTemplate.suffix, detail: `the tenant in iss is not ${claim}` }));
+    findings.push(finding('issuer_mismatch', { claim: 'iss', actual: claims.iss, expected: tenancy.issTemplate!.prefix + tenant + tenancy.issTemplate!.suffix, detail: `the tenant in iss is not ${claim}` }));
   }
   if (!(allowed?.has(tenant) ?? tenancy.tenants.includes(tenant))) findings.push(finding('tenant_not_allowed', { claim, actual: tenant }));
 }

@@ -109,6 +109,17 @@ const EXERCISES: Record<string, (gateway: ReturnType<typeof gatewayForText>) => 
     expect((await get(gateway, 'https://gw.example/orgs/org_9ybsU1dN2dKfDkBi/x', bearer(await org('org_9ybsU1dN2dKfDkBi')))).status).toBe(200);
     expect((await get(gateway, 'https://gw.example/orgs/org_other/x', bearer(await org('org_9ybsU1dN2dKfDkBi')))).status).toBe(403);
   },
+  'policies/examples/cors.jsonc': async (gateway) => {
+    const refused = await get(gateway, 'https://gw.example/api/orders', { origin: 'https://app.example' });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(refused.headers.get('access-control-expose-headers')).toBe('www-authenticate, retry-after, x-request-id');
+    expect((await get(gateway, 'https://gw.example/api/orders', { origin: 'https://evil.example' })).headers.has('access-control-allow-origin')).toBe(false);
+    const preflight = await send(gateway, new Request('https://gw.example/api/orders', { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } }));
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('authorization, content-type');
+    expect(logs.last()).toMatchObject({ outcome: 'preflight' });
+  },
   'policies/examples/presets.jsonc': async (gateway) => {
     // Each preset's tokens are exercised in test/integration/presets.test.ts; here: one route per preset exists.
     const token = await sign(key, claims(PLATFORM, 'https://api.platform.example', { app_id: 'billing' }));

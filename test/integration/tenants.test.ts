@@ -8,6 +8,7 @@
 import { env } from 'cloudflare:test';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TENANT_LIST_REFRESH_SECONDS } from '../../src/config/constants.ts';
+import type { Env } from '../../src/env.ts';
 import { Gateway } from '../../src/gateway.ts';
 import { bearer, compileOrThrow, send } from '../helpers/gateway.ts';
 import { jwksOf, makeKey, nowSeconds, sign, type TestKey } from '../helpers/keys.ts';
@@ -22,6 +23,8 @@ const UNLISTED = '33333333-3333-4333-8333-333333333333';
 const IN_KV = '44444444-4444-4444-8444-444444444444';
 const TENANTS = [LISTED_A, LISTED_B, UNLISTED, IN_KV];
 const KV_KEY = 'entra-tenants';
+/** The real local KV namespace of wrangler.toml's GATEWAY_TENANTS binding. */
+const tenantsKv = () => (env as unknown as Env).GATEWAY_TENANTS!;
 
 const policy = {
   issuers: { entra: { preset: 'entra', tenant: 'common', tenants: { inline: [LISTED_A, LISTED_B], kv: KV_KEY } } },
@@ -54,7 +57,7 @@ beforeAll(async () => {
   for (const tid of TENANTS) tokens[tid] = await entraToken(tid);
 });
 beforeEach(async () => {
-  await env.GATEWAY_TENANTS!.delete(KV_KEY);
+  await tenantsKv().delete(KV_KEY);
   clock = Date.now();
   gateway = new Gateway(compileOrThrow(JSON.stringify(policy)), { allowLoopbackHttp: false, now: () => clock });
 });
@@ -98,7 +101,7 @@ describe('tenants listed in KV', () => {
   it('a tenant added to KV after deploy is accepted once the list is re-read, without waiting on KV', async () => {
     expect((await call(IN_KV, IN_KV)).status).toBe(401);
     expect(logs.last().findings).toEqual([{ code: 'tenant_not_allowed', claim: 'tid', actual: IN_KV }]);
-    await env.GATEWAY_TENANTS!.put(KV_KEY, JSON.stringify({ tenants: [IN_KV] }));
+    await tenantsKv().put(KV_KEY, JSON.stringify({ tenants: [IN_KV] }));
     // Within the refresh interval the isolate's list is the one it read: still refused.
     clock += (TENANT_LIST_REFRESH_SECONDS - 1) * 1000;
     expect((await call(IN_KV, IN_KV)).status).toBe(401);
@@ -113,9 +116,9 @@ describe('tenants listed in KV', () => {
   });
 
   it('a tenant removed from KV is refused after the same delay', async () => {
-    await env.GATEWAY_TENANTS!.put(KV_KEY, JSON.stringify({ tenants: [IN_KV] }));
+    await tenantsKv().put(KV_KEY, JSON.stringify({ tenants: [IN_KV] }));
     expect((await call(IN_KV, IN_KV)).status).toBe(200);
-    await env.GATEWAY_TENANTS!.put(KV_KEY, JSON.stringify({ tenants: [] }));
+    await tenantsKv().put(KV_KEY, JSON.stringify({ tenants: [] }));
     expect((await call(IN_KV, IN_KV)).status).toBe(200);
     clock += (TENANT_LIST_REFRESH_SECONDS + 1) * 1000;
     expect((await call(IN_KV, IN_KV)).status).toBe(200);
@@ -124,9 +127,9 @@ describe('tenants listed in KV', () => {
   });
 
   it('a broken KV document keeps the last good list', async () => {
-    await env.GATEWAY_TENANTS!.put(KV_KEY, JSON.stringify({ tenants: [IN_KV] }));
+    await tenantsKv().put(KV_KEY, JSON.stringify({ tenants: [IN_KV] }));
     expect((await call(IN_KV, IN_KV)).status).toBe(200);
-    await env.GATEWAY_TENANTS!.put(KV_KEY, '{"tenants": "all"}');
+    await tenantsKv().put(KV_KEY, '{"tenants": "all"}');
     clock += (TENANT_LIST_REFRESH_SECONDS + 1) * 1000;
     expect((await call(IN_KV, IN_KV)).status).toBe(200);
     expect((await call(IN_KV, IN_KV)).status).toBe(200);
