@@ -16,6 +16,8 @@ export interface Env {
   LOG_FORMAT?: string;
   /** "true" only in local development: finding codes in an x-debug-findings header of denied answers (loopback hosts only). */
   DEBUG_FINDINGS?: string;
+  /** Workers Rate Limiting binding named by routes' rate_limit (src/route/rate-limit.ts); a route may name another. */
+  GATEWAY_RATE_LIMIT?: RateLimit;
   /** Optional Workers Analytics Engine dataset: one data point per request (docs/logging.md). */
   GATEWAY_ANALYTICS?: AnalyticsEngineDataset;
 }

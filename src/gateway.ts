@@ -24,6 +24,7 @@ import { newRecord, recordEvidence, type VerificationRecord } from './log/record
 import { writeRecord, type LogFormat, type LogSink } from './log/write.ts';
 import { admit, decide } from './route/mode.ts';
 import { answerPreflight, applyCors } from './route/cors.ts';
+import { checkRateLimit } from './route/rate-limit.ts';
 import { canonicalRequest } from './request/canonical.ts';
 import { checkFormBody } from './request/form-body.ts';
 import { RouteResolver } from './route/resolve.ts';
@@ -153,13 +154,18 @@ export class Gateway {
       recordEvidence(record, authentication.evidence);
       seen.token = authentication.token ?? null;
       const decision = decide(route, authentication);
-      if (decision.kind === 'deny') {
-        const denied = this.#deny(record, decision.findings, route, requestId);
-        return route.cors ? applyCors(denied, route.cors, request.headers.get('origin')) : denied;
-      }
+      if (decision.kind === 'deny') return this.#deny(record, decision.findings, route, requestId, request.headers);
       record.outcome = decision.outcome;
       record.findings.push(...decision.findings);
       verified = decision.verified;
+    }
+    // Budgets are spent by verified identities only: an anonymous or refused request never reaches here with one.
+    if (route.rateLimit && verified) {
+      const verdict = await checkRateLimit(route.id, route.rateLimit, verified.claims, env);
+      if (verdict === 'no_binding') return this.#failure(record, 500, `rate limit binding ${route.rateLimit.binding} is not configured`, requestId);
+      const limited = verdict === 'over' ? [finding('rate_limited', { detail: route.rateLimit.binding })] : [];
+      if (limited.length > 0 && route.rateLimit.mode === 'enforce') return this.#deny(record, limited, route, requestId, request.headers);
+      record.findings.push(...limited);
     }
 
     // Copied only for a request that goes on: a denied one costs no header copy. A preflight let through
@@ -193,14 +199,17 @@ export class Gateway {
     return { format: this.#options.logFormat ?? 'json', subject: this.#config.settings.logSubject ?? 'plain', analytics: env.GATEWAY_ANALYTICS };
   }
 
-  #deny(record: VerificationRecord, findings: Finding[], route: CompiledRoute | null, requestId: string): Response {
+  /** `headers`: the request's, once a route is known, for the route's CORS on the answer. */
+  #deny(record: VerificationRecord, findings: Finding[], route: CompiledRoute | null, requestId: string, headers?: Headers): Response {
     record.outcome = 'denied';
     record.findings.push(...findings);
-    return answerFor(findings, {
+    const answer = answerFor(findings, {
       realm: this.#config.settings.realm,
       requestId,
       requiredScopes: route?.scopes ?? [],
       retryAfterSeconds: KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS,
+      ...(route?.rateLimit && { rateLimitRetryAfterSeconds: route.rateLimit.retryAfterSeconds }),
     });
+    return route?.cors && headers ? applyCors(answer, route.cors, headers.get('origin')) : answer;
   }
 }

@@ -86,6 +86,7 @@ interface RouteSource extends ForwardingSource {
   scopes_any?: string[];
   forward_authorization?: boolean;
   cors?: CorsSource;
+  rate_limit?: { binding: string; key?: (string | string[])[]; mode?: 'enforce' | 'report-only'; period_seconds?: 10 | 60 };
 }
 interface PolicyFile {
   settings?: { realm?: string; identity_header_prefix?: string; default_origin?: OriginSource; log_subject?: LogSubjectMode; assertion?: AssertionSource; request_id_header?: string; strip_headers?: string[] };
@@ -336,7 +337,7 @@ function compileRoute(
   if (source.host !== undefined && host === null) errors.add(file, at('host'), 'not a host name or "*.domain"');
   const mode = source.mode ?? 'enforce';
   if (mode === 'public') {
-    for (const field of ['issuers', 'audiences', 'app', 'scopes', 'scopes_any', 'claims', 'cors'] as const) {
+    for (const field of ['issuers', 'audiences', 'app', 'scopes', 'scopes_any', 'claims', 'cors', 'rate_limit'] as const) {
       if (source[field] !== undefined) errors.add(file, at(field), `a public route checks no token, so "${field}" would never be enforced`);
     }
     if (source.cors_preflight !== undefined) errors.add(file, at('cors_preflight'), 'a public route forwards every request, preflights included; "cors_preflight" would change nothing');
@@ -387,8 +388,19 @@ function compileRoute(
     ...(source.cors_preflight ? { corsPreflight: true } : {}),
     ...(source.allow_in_path && source.allow_in_path.length > 0 ? { allowInPath: source.allow_in_path } : {}),
     ...(cors && { cors }),
+    ...(source.rate_limit && {
+      rateLimit: {
+        binding: source.rate_limit.binding,
+        key: (source.rate_limit.key ?? DEFAULT_RATE_LIMIT_KEY).map(toClaimPath),
+        mode: source.rate_limit.mode ?? 'enforce',
+        retryAfterSeconds: source.rate_limit.period_seconds ?? 60,
+      },
+    }),
   };
 }
+
+/** One budget per subject of one issuer: sub alone is only unique within its issuer. */
+const DEFAULT_RATE_LIMIT_KEY = ['iss', 'sub'];
 
 export function compilePolicies(sources: readonly PolicySource[]): CompileResult {
   const errors = new ErrorList();

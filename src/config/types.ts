@@ -133,6 +133,19 @@ export interface CompiledRoute {
   allowInPath?: PathAmbiguity[];
   /** CORS on the gateway's own answers, and preflights it answers (src/route/cors.ts). Absent = none. */
   cors?: CompiledCors;
+  /** A budget per verified identity (src/route/rate-limit.ts). Absent = none. */
+  rateLimit?: CompiledRateLimit;
+}
+
+export interface CompiledRateLimit {
+  /** The Workers Rate Limiting binding (wrangler.toml [[ratelimits]]) whose limit and period apply. */
+  binding: string;
+  /** Verified claims whose values, with the route id, name the budget. */
+  key: ClaimPath[];
+  /** report-only: an identity over its budget is logged (rate_limited), not refused. */
+  mode: 'enforce' | 'report-only';
+  /** The Retry-After of a 429: the binding's period. */
+  retryAfterSeconds: number;
 }
 
 export interface CompiledCors {

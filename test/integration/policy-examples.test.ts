@@ -120,6 +120,14 @@ const EXERCISES: Record<string, (gateway: ReturnType<typeof gatewayForText>) => 
     expect(preflight.headers.get('access-control-allow-headers')).toBe('authorization, content-type');
     expect(logs.last()).toMatchObject({ outcome: 'preflight' });
   },
+  'policies/examples/rate-limit.jsonc': async (gateway) => {
+    // The burst itself is test/integration/rate-limit.test.ts; here: a verified identity is counted and forwarded.
+    const token = await sign(key, claims(CORP, 'https://api.corp.example', { sub: `example-${crypto.randomUUID()}`, tid: 't1' }));
+    expect((await get(gateway, 'https://gw.example/orders/1', bearer(token))).status).toBe(200);
+    expect((await get(gateway, 'https://gw.example/exports/1', bearer(token))).status).toBe(200);
+    expect(logs.last()).toMatchObject({ outcome: 'allowed', findings: [] });
+    expect((await get(gateway, 'https://gw.example/orders/1')).status).toBe(401);
+  },
   'policies/examples/presets.jsonc': async (gateway) => {
     // Each preset's tokens are exercised in test/integration/presets.test.ts; here: one route per preset exists.
     const token = await sign(key, claims(PLATFORM, 'https://api.platform.example', { app_id: 'billing' }));
