@@ -124,7 +124,7 @@ const ANSWERS: Record<AnswerKind, { status: number; error: string; challenge: 'n
   // RFC 6750 has no other 403 code: a valid token that lacks a role or another tenant's is insufficient for this request.
   forbidden: { status: 403, error: 'insufficient_scope', challenge: 'error' },
   // The token is fine: no challenge, the client should only wait.
-  rate_limited: { status: 429, error: 'rate_limited', challenge: 'none' },
+  rate_limited: { status: 429, error: 'too_many_requests', challenge: 'none' },
   invalid_token: { status: 401, error: 'invalid_token', challenge: 'error' },
 };
 

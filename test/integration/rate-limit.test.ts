@@ -48,7 +48,7 @@ beforeEach(async () => {
   // The local limiter's windows are aligned to the wall clock: start a burst early in one, so it never straddles two.
   const intoWindow = Date.now() % 60_000;
   if (intoWindow > 40_000) await new Promise((resolve) => setTimeout(resolve, 60_000 - intoWindow + 100));
-});
+}, 30_000);
 afterAll(() => {
   world.restore();
   logs.restore();
@@ -70,7 +70,7 @@ describe('rate limits by verified identity', () => {
     expect(response.status).toBe(429);
     expect(response.headers.get('retry-after')).toBe('60');
     expect(response.headers.has('www-authenticate')).toBe(false);
-    expect(await response.json()).toMatchObject({ error: 'rate_limited', error_description: 'Too many requests; retry later.' });
+    expect(await response.json()).toMatchObject({ error: 'too_many_requests', error_description: 'Too many requests; retry later.' });
     expect(logs.last()).toMatchObject({ outcome: 'denied', status: 429, sub: `noisy-${RUN}-${run}`, findings: [{ code: 'rate_limited', detail: 'GATEWAY_RATE_LIMIT' }] });
     // Another identity, same route: unaffected.
     expect(await get('/limited/x', bearer(quiet))).toBe(200);
