@@ -30,6 +30,7 @@ export const FINDING_CODES = [
   'path_variable_mismatch',
   'tenant_not_allowed',
   'rate_limited',
+  'origin_unmapped',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];
@@ -59,6 +60,7 @@ const ANSWER_KIND: Record<FindingCode, AnswerKind> = {
   // A tenant the policy does not list is not an issuer this API trusts: its token is invalid here, like another issuer's.
   tenant_not_allowed: 'invalid_token',
   rate_limited: 'rate_limited',
+  origin_unmapped: 'forbidden',
   token_malformed: 'invalid_token',
   alg_not_allowed: 'invalid_token',
   issuer_mismatch: 'invalid_token',

@@ -25,6 +25,7 @@ import { writeRecord, type LogFormat, type LogSink } from './log/write.ts';
 import { admit, decide } from './route/mode.ts';
 import { answerPreflight, applyCors } from './route/cors.ts';
 import { checkRateLimit } from './route/rate-limit.ts';
+import { chooseOrigin } from './route/origin-choice.ts';
 import { canonicalRequest } from './request/canonical.ts';
 import { checkFormBody } from './request/form-body.ts';
 import { RouteResolver } from './route/resolve.ts';
@@ -174,7 +175,11 @@ export class Gateway {
     const headers = preflight
       ? preflightHeaders(request.headers)
       : sanitizeRequestHeaders(request.headers, { identityHeaderPrefix: prefix, forwardAuthorization: route.forwardAuthorization, assertionHeader: assertion?.header, strip: this.#strip });
-    const resolved = resolveOrigin(route.forward.origin, judged, url, env);
+    // The origin of a route with origin_by_claim is the one its verified claim picks; the assertion binds its host below.
+    const choice = route.forward.originByClaim ? chooseOrigin(route, verified?.claims ?? null) : null;
+    if (choice && !choice.ok) return this.#deny(record, [choice.finding], route, requestId, request.headers);
+    if (choice?.key) record.origin_choice = choice.key;
+    const resolved = resolveOrigin(choice ? choice.target : route.forward.origin, judged, url, env);
     if (!resolved.ok) return this.#failure(record, 502, resolved.reason, requestId);
     const target = { method: judged.method, host: resolved.origin.url.host, path: resolved.origin.url.pathname };
     const identity = await identityFor({ route, prefix, assertion, requestId, verified, token: seen.token, target, assertions: this.#assertions, env, now });

@@ -21,6 +21,7 @@ import {
   type PathPattern,
   type PathVariable,
   type ClaimPath,
+  type OriginTarget,
   type Tenancy,
 } from './types.ts';
 import { isAllowedKeyUrl } from '../keys/jwks-fetch.ts';
@@ -86,6 +87,7 @@ interface RouteSource extends ForwardingSource {
   scopes_any?: string[];
   forward_authorization?: boolean;
   cors?: CorsSource;
+  origin_by_claim?: { claim: string | string[]; origins: Record<string, OriginSource> };
   rate_limit?: { binding: string; key?: (string | string[])[]; mode?: 'enforce' | 'report-only'; period_seconds?: 10 | 60 };
 }
 interface PolicyFile {
@@ -357,9 +359,11 @@ function compileRoute(
     }
   }
   const cors = source.cors && compileCors(source.cors, source, (p, message) => errors.add(file, at('cors', ...p), message));
-  const originSource = source.origin ?? defaultOrigin;
+  const byClaim = source.origin_by_claim && compileOriginByClaim(source, mode, (p, message) => errors.add(file, at(...p), message));
+  const originSource = byClaim ? Object.values(source.origin_by_claim!.origins)[0] : (source.origin ?? defaultOrigin);
   if (originSource === undefined) errors.add(file, at(), 'no "origin", and settings has no "default_origin"');
-  const origin = originSource === undefined ? null
+  const origin = byClaim === null || originSource === undefined ? null
+    : byClaim ? { target: Object.values(byClaim.targets)[0]!, display: byClaim.display }
     : compileOrigin(originSource, checkUrl, (message, field) => errors.add(file, source.origin === undefined ? at() : at('origin', ...(field ? [field] : [])), message));
   const forward = origin && compileForwarding(source, origin, {
     routeId: id,
@@ -369,6 +373,7 @@ function compileRoute(
     assertionHeader: settings.assertion?.header ?? null,
   }, (p, message) => errors.add(file, at(...p), message));
   if (errors.errors.length > before || typeof path === 'string' || origin === null || forward === null) return null;
+  if (byClaim) forward.originByClaim = { claim: byClaim.claim, targets: byClaim.targets };
   return {
     id,
     file,
@@ -397,6 +402,28 @@ function compileRoute(
       },
     }),
   };
+}
+
+/**
+ * `origin_by_claim`: every target compiled like an `origin`. Only on enforced routes: every request that
+ * is forwarded there has verified claims to choose by (report-only and optional forward some without).
+ */
+function compileOriginByClaim(source: RouteSource, mode: string, report: (path: (string | number)[], message: string) => void): { claim: ClaimPath; targets: Record<string, OriginTarget>; display: string } | null {
+  const before = { failed: false };
+  const fail = (path: (string | number)[], message: string) => {
+    before.failed = true;
+    report(path, message);
+  };
+  if (source.origin !== undefined) fail(['origin'], 'give "origin" or "origin_by_claim", not both');
+  if (mode !== 'enforce') fail(['origin_by_claim'], `a route in mode "${mode}" forwards some requests without verified claims to choose an origin by; "origin_by_claim" needs mode "enforce"`);
+  const targets: Record<string, OriginTarget> = {};
+  for (const [value, originSource] of Object.entries(source.origin_by_claim!.origins)) {
+    const compiled = compileOrigin(originSource, checkUrl, (message, field) => fail(['origin_by_claim', 'origins', value, ...(field ? [field] : [])], message));
+    if (compiled) targets[value] = compiled.target;
+  }
+  if (before.failed) return null;
+  const claim = toClaimPath(source.origin_by_claim!.claim);
+  return { claim, targets, display: `by ${claim.join('.')}: ${Object.keys(targets).join(', ')}` };
 }
 
 /** One budget per subject of one issuer: sub alone is only unique within its issuer. */

@@ -9,7 +9,7 @@
  */
 import { foldCase } from '../request/canonical-path.ts';
 import { atLeastAsStrict } from '../route/strictness.ts';
-import type { CompiledRoute } from './types.ts';
+import type { CompiledRoute, OriginTarget } from './types.ts';
 
 export type RouteReport = (route: CompiledRoute, message: string) => void;
 
@@ -45,8 +45,10 @@ interface Delivery {
   strip: string | null;
 }
 
-function deliveryOf(route: CompiledRoute): Delivery {
-  const target = route.forward.origin;
+/** Every origin a route can forward to: its one origin, or each an origin_by_claim map can pick. */
+const targetsOf = (route: CompiledRoute): OriginTarget[] => (route.forward.originByClaim ? Object.values(route.forward.originByClaim.targets) : [route.forward.origin]);
+
+function deliveryOf(route: CompiledRoute, target: OriginTarget): Delivery {
   let origin: string;
   let base = '';
   let strip: string | null = null;
@@ -96,12 +98,12 @@ function gatewayPathFor(delivery: Delivery, originPath: string): string {
 }
 
 export function checkForwardedSpaces(routes: readonly CompiledRoute[], report: RouteReport): void {
-  const deliveries = routes.map((route) => ({ route, delivery: deliveryOf(route) }));
+  const deliveries = routes.flatMap((route) => targetsOf(route).map((target) => ({ route, delivery: deliveryOf(route, target) })));
   for (let i = 0; i < deliveries.length; i++) {
     for (let j = i + 1; j < deliveries.length; j++) {
       const a = deliveries[i]!;
       const b = deliveries[j]!;
-      if (a.delivery.origin !== b.delivery.origin) continue;
+      if (a.route === b.route || a.delivery.origin !== b.delivery.origin) continue;
       // Same host, origin paths equal to gateway paths: the gateway matches what the origin routes, most specific first.
       if (a.delivery.identity && b.delivery.identity && a.route.host === b.route.host) continue;
       const shared = overlap(a.delivery, b.delivery);

@@ -179,7 +179,10 @@ export interface ClaimHeader {
 }
 
 export interface RouteForwarding {
+  /** With originByClaim: its first target (for display); requests go to the one the claim picks. */
   origin: OriginTarget;
+  /** The origin picked by a verified claim through a fixed map (src/route/origin-choice.ts). Absent = `origin`. */
+  originByClaim?: { claim: ClaimPath; targets: Record<string, OriginTarget> };
   timeoutMs: number;
   claimHeaders: ClaimHeader[];
   /** `aud` of the signed assertion. */

@@ -63,6 +63,8 @@ export interface VerificationRecord {
   path_variables?: Readonly<Record<string, string>>;
   /** A multi-tenant issuer's token: its tenant claim once the signature verified; present only for such issuers. */
   tenant?: string | null;
+  /** A route with origin_by_claim: the claim value that picked the origin; present only on such routes. */
+  origin_choice?: string;
 }
 
 /**

@@ -28,6 +28,7 @@ beforeAll(async () => {
     .serveJwks('https://login.microsoftonline.com/common/discovery/v2.0/keys', jwksOf(key))
     .serveJwks('https://acme.eu.auth0.com/.well-known/jwks.json', jwksOf(key))
     .origin('origin.example')
+    .origin('eu.origin.example')
     .origin('127.0.0.1:8789')
     .install();
   logs = new RecordCapture();
@@ -127,6 +128,15 @@ const EXERCISES: Record<string, (gateway: ReturnType<typeof gatewayForText>) => 
     expect((await get(gateway, 'https://gw.example/exports/1', bearer(token))).status).toBe(200);
     expect(logs.last()).toMatchObject({ outcome: 'allowed', findings: [] });
     expect((await get(gateway, 'https://gw.example/orders/1')).status).toBe(401);
+  },
+  'policies/examples/origin-by-claim.jsonc': async (gateway) => {
+    const eu = await sign(key, claims(PLATFORM, 'https://api.platform.example', { region: 'eu' }));
+    expect((await get(gateway, 'https://gw.example/data/1', bearer(eu))).status).toBe(200);
+    expect(world.lastOriginRequest().url).toBe('https://eu.origin.example/data/1');
+    expect(logs.last()).toMatchObject({ origin_choice: 'eu' });
+    const apac = await sign(key, claims(PLATFORM, 'https://api.platform.example', { region: 'apac' }));
+    expect((await get(gateway, 'https://gw.example/data/1', bearer(apac))).status).toBe(403);
+    expect(logs.last().findings.map((f) => f.code)).toEqual(['origin_unmapped']);
   },
   'policies/examples/presets.jsonc': async (gateway) => {
     // Each preset's tokens are exercised in test/integration/presets.test.ts; here: one route per preset exists.
