@@ -1,6 +1,7 @@
 /**
  * The request's path through the gateway, top to bottom:
- *   canonical -> route -> token -> issuer & algorithm -> key -> signature -> claims -> decide -> sanitize -> forward -> log
+ *   canonical -> route -> token -> issuer & algorithm -> key -> signature -> claims -> decide -> origin by claim
+ *   -> rate limit -> sanitize -> forward -> log
  * (canonical = the one spelling of the request that is matched, forwarded and signed; forward = origin,
  * identity headers and the signed assertion; the gateway's own key set is answered before route matching).
  * This is the only place where the stages meet. Each stage is a pure function of its inputs (the clock
@@ -160,6 +161,10 @@ export class Gateway {
       record.findings.push(...decision.findings);
       verified = decision.verified;
     }
+    // The origin of a route with origin_by_claim is the one its verified claim picks; the assertion binds its host below.
+    const choice = route.forward.originByClaim ? chooseOrigin(route, verified?.claims ?? null) : null;
+    if (choice && !choice.ok) return this.#deny(record, [choice.finding], route, requestId, request.headers);
+    if (choice?.key) record.origin_choice = choice.key;
     // Budgets are spent by verified identities only: an anonymous or refused request never reaches here with one.
     if (route.rateLimit && verified) {
       const verdict = await checkRateLimit(route.id, route.rateLimit, verified.claims, env);
@@ -175,10 +180,6 @@ export class Gateway {
     const headers = preflight
       ? preflightHeaders(request.headers)
       : sanitizeRequestHeaders(request.headers, { identityHeaderPrefix: prefix, forwardAuthorization: route.forwardAuthorization, assertionHeader: assertion?.header, strip: this.#strip });
-    // The origin of a route with origin_by_claim is the one its verified claim picks; the assertion binds its host below.
-    const choice = route.forward.originByClaim ? chooseOrigin(route, verified?.claims ?? null) : null;
-    if (choice && !choice.ok) return this.#deny(record, [choice.finding], route, requestId, request.headers);
-    if (choice?.key) record.origin_choice = choice.key;
     const resolved = resolveOrigin(choice ? choice.target : route.forward.origin, judged, url, env);
     if (!resolved.ok) return this.#failure(record, 502, resolved.reason, requestId);
     const target = { method: judged.method, host: resolved.origin.url.host, path: resolved.origin.url.pathname };

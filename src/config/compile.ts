@@ -415,6 +415,7 @@ function compileOriginByClaim(source: RouteSource, mode: string, report: (path: 
     report(path, message);
   };
   if (source.origin !== undefined) fail(['origin'], 'give "origin" or "origin_by_claim", not both');
+  if (source.cors_preflight) fail(['cors_preflight'], 'a forwarded preflight carries no token, so no claim to choose its origin by; answer preflights at the gateway with "cors": { "answer_preflight": true }');
   if (mode !== 'enforce') fail(['origin_by_claim'], `a route in mode "${mode}" forwards some requests without verified claims to choose an origin by; "origin_by_claim" needs mode "enforce"`);
   const targets: Record<string, OriginTarget> = {};
   for (const [value, originSource] of Object.entries(source.origin_by_claim!.origins)) {
