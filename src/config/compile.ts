@@ -20,9 +20,6 @@ import {
   type LogSubjectMode,
   type PathPattern,
   type PathVariable,
-  type ClaimPath,
-  type OriginTarget,
-  type Tenancy,
 } from './types.ts';
 import { isAllowedKeyUrl } from '../keys/jwks-fetch.ts';
 import { DEFAULT_KEY_CACHE_POLICY } from '../keys/key-cache-policy.ts';
@@ -34,6 +31,8 @@ import { compileClaimRules, toClaimPath, type ClaimRuleSource } from './compile-
 import { expandIssuerPreset, routeAppProblem, type PresetName, type PresetParams } from './presets.ts';
 import { checkForwardedSpaces, checkPrecedence } from './route-checks.ts';
 import { compileCors, type CorsSource } from './compile-cors.ts';
+import { compileOriginByClaim, type OriginByClaimSource } from './compile-origin-choice.ts';
+import { compileTenancy, type TenancySource } from './compile-tenancy.ts';
 import { canonicalPath, type PathAmbiguity } from '../request/canonical-path.ts';
 
 export interface PolicySource {
@@ -54,7 +53,7 @@ export interface PolicyError {
 export type CompileResult = { ok: true; config: CompiledConfig } | { ok: false; errors: PolicyError[] };
 
 /** The policy file as the schema describes it; the schema has been checked before these are read. */
-interface IssuerSource extends PresetParams {
+interface IssuerSource extends PresetParams, TenancySource {
   issuer?: string;
   preset?: PresetName;
   secret_binding?: string;
@@ -69,8 +68,6 @@ interface IssuerSource extends PresetParams {
   clock_skew_seconds?: number;
   max_lifetime_seconds?: number;
   typ?: string;
-  tenant_claim?: string | string[];
-  tenants?: string[] | { inline?: string[]; kv?: string };
 }
 interface RouteSource extends ForwardingSource {
   path: string;
@@ -87,7 +84,7 @@ interface RouteSource extends ForwardingSource {
   scopes_any?: string[];
   forward_authorization?: boolean;
   cors?: CorsSource;
-  origin_by_claim?: { claim: string | string[]; origins: Record<string, OriginSource> };
+  origin_by_claim?: OriginByClaimSource;
   rate_limit?: { binding: string; key?: (string | string[])[]; mode?: 'enforce' | 'report-only'; period_seconds?: 10 | 60 };
 }
 interface PolicyFile {
@@ -203,9 +200,6 @@ function checkUrl(value: string, what: string): string | null {
   return null;
 }
 
-/** Where a multi-tenant issuer's iss carries the tenant. */
-const TENANT_IN_ISS = '{tenant}';
-
 /** OIDC Discovery 1.0 section 4: the configuration document lives here below the issuer (its trailing "/" removed). */
 const OIDC_CONFIGURATION_PATH = '/.well-known/openid-configuration';
 
@@ -293,34 +287,6 @@ function compileIssuer(id: string, source: IssuerSource, file: string, errors: E
   };
 }
 
-/** A multi-tenant issuer's tenancy, or undefined for a single-tenant one; what is wrong is reported. */
-function compileTenancy(source: IssuerSource, presetClaim: ClaimPath | undefined, report: (field: string | null, message: string) => void): Tenancy | undefined {
-  const template = source.issuer?.includes('{') || source.issuer?.includes('}');
-  const claim = source.tenant_claim !== undefined ? toClaimPath(source.tenant_claim) : presetClaim;
-  if (!template && claim === undefined && source.tenants === undefined) return undefined;
-  let issTemplate: Tenancy['issTemplate'];
-  if (template) {
-    const [prefix, suffix, ...more] = source.issuer!.split(TENANT_IN_ISS);
-    if (more.length > 0 || suffix === undefined || /[{}]/.test(prefix! + suffix) || !prefix!.startsWith('https://') || !prefix!.endsWith('/') || (suffix !== '' && !suffix.startsWith('/'))) {
-      report('issuer', 'a multi-tenant issuer names the tenant once, as a whole path segment: "https://login.example/{tenant}/v2.0"');
-      return undefined;
-    }
-    if (source.discovery) report('discovery', 'a multi-tenant issuer has no one discovery document: give "jwks_uri", the key set its tenants share');
-    issTemplate = { prefix: prefix!, suffix };
-  }
-  if (claim === undefined) report('tenant_claim' in source ? 'tenant_claim' : null, template ? 'an issuer with "{tenant}" needs "tenant_claim", the claim that must name the same tenant (Entra: "tid")' : '"tenants" needs "tenant_claim", the claim that names the tenant (Auth0 Organizations: "org_id")');
-  const list = source.tenants;
-  if (list === undefined) {
-    report(null, 'a multi-tenant issuer needs "tenants", the tenants it accepts (inline, or { "kv": "<key>" } in the GATEWAY_TENANTS namespace): without it every tenant of the provider could call this API');
-    return undefined;
-  }
-  const inline = Array.isArray(list) ? list : (list.inline ?? []);
-  const kvKey = Array.isArray(list) ? undefined : list.kv;
-  if (inline.length === 0 && kvKey === undefined) report('tenants', 'give at least one tenant, or "kv"');
-  if (claim === undefined) return undefined;
-  return { claim, ...(issTemplate && { issTemplate }), tenants: inline, ...(kvKey !== undefined && { kvKey }) };
-}
-
 function compileRoute(
   id: string,
   source: RouteSource,
@@ -359,7 +325,7 @@ function compileRoute(
     }
   }
   const cors = source.cors && compileCors(source.cors, source, (p, message) => errors.add(file, at('cors', ...p), message));
-  const byClaim = source.origin_by_claim && compileOriginByClaim(source, mode, (p, message) => errors.add(file, at(...p), message));
+  const byClaim = source.origin_by_claim && compileOriginByClaim(source, mode, checkUrl, (p, message) => errors.add(file, at(...p), message));
   const originSource = byClaim ? Object.values(source.origin_by_claim!.origins)[0] : (source.origin ?? defaultOrigin);
   if (originSource === undefined) errors.add(file, at(), 'no "origin", and settings has no "default_origin"');
   const origin = byClaim === null || originSource === undefined ? null
@@ -402,29 +368,6 @@ function compileRoute(
       },
     }),
   };
-}
-
-/**
- * `origin_by_claim`: every target compiled like an `origin`. Only on enforced routes: every request that
- * is forwarded there has verified claims to choose by (report-only and optional forward some without).
- */
-function compileOriginByClaim(source: RouteSource, mode: string, report: (path: (string | number)[], message: string) => void): { claim: ClaimPath; targets: Record<string, OriginTarget>; display: string } | null {
-  const before = { failed: false };
-  const fail = (path: (string | number)[], message: string) => {
-    before.failed = true;
-    report(path, message);
-  };
-  if (source.origin !== undefined) fail(['origin'], 'give "origin" or "origin_by_claim", not both');
-  if (source.cors_preflight) fail(['cors_preflight'], 'a forwarded preflight carries no token, so no claim to choose its origin by; answer preflights at the gateway with "cors": { "answer_preflight": true }');
-  if (mode !== 'enforce') fail(['origin_by_claim'], `a route in mode "${mode}" forwards some requests without verified claims to choose an origin by; "origin_by_claim" needs mode "enforce"`);
-  const targets: Record<string, OriginTarget> = {};
-  for (const [value, originSource] of Object.entries(source.origin_by_claim!.origins)) {
-    const compiled = compileOrigin(originSource, checkUrl, (message, field) => fail(['origin_by_claim', 'origins', value, ...(field ? [field] : [])], message));
-    if (compiled) targets[value] = compiled.target;
-  }
-  if (before.failed) return null;
-  const claim = toClaimPath(source.origin_by_claim!.claim);
-  return { claim, targets, display: `by ${claim.join('.')}: ${Object.keys(targets).join(', ')}` };
 }
 
 /** One budget per subject of one issuer: sub alone is only unique within its issuer. */
