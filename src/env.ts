@@ -4,6 +4,8 @@ export interface Env {
   ALLOW_LOOPBACK_HTTP?: string;
   /** Key cache shared by every data centre. */
   JWKS_CACHE?: KVNamespace;
+  /** Accepted tenants of multi-tenant issuers with `tenants.kv` (src/verify/tenant-directory.ts); optional otherwise. */
+  GATEWAY_TENANTS?: KVNamespace;
   /** Secret: the private JWK that signs the assertion (settings.assertion, mode "signed"). */
   GATEWAY_SIGNING_KEY?: string;
   /** Secret: the next private JWK, published at the gateway JWKS path before it signs (rotation). */
@@ -14,6 +16,8 @@ export interface Env {
   LOG_FORMAT?: string;
   /** "true" only in local development: finding codes in an x-debug-findings header of denied answers (loopback hosts only). */
   DEBUG_FINDINGS?: string;
+  /** Workers Rate Limiting binding named by routes' rate_limit (src/route/rate-limit.ts); a route may name another. */
+  GATEWAY_RATE_LIMIT?: RateLimit;
   /** Optional Workers Analytics Engine dataset: one data point per request (docs/logging.md). */
   GATEWAY_ANALYTICS?: AnalyticsEngineDataset;
   /** The deny list's Durable Object (docs/control.md); without it nothing is revoked and no store is asked. */

@@ -28,6 +28,11 @@ export const FINDING_CODES = [
   'scope_insufficient',
   'csrf_check_failed',
   'token_revoked',
+  'claim_insufficient',
+  'path_variable_mismatch',
+  'tenant_not_allowed',
+  'rate_limited',
+  'origin_unmapped',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];
@@ -43,7 +48,7 @@ export interface Finding {
 
 export const finding = (code: FindingCode, evidence: Omit<Finding, 'code'> = {}): Finding => ({ code, ...evidence });
 
-type AnswerKind = 'not_found' | 'no_token' | 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'forbidden' | 'unavailable';
+type AnswerKind = 'not_found' | 'no_token' | 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'not_permitted' | 'forbidden' | 'rate_limited' | 'unavailable';
 
 const ANSWER_KIND: Record<FindingCode, AnswerKind> = {
   route_not_found: 'not_found',
@@ -53,6 +58,12 @@ const ANSWER_KIND: Record<FindingCode, AnswerKind> = {
   keys_unavailable: 'unavailable',
   scope_insufficient: 'insufficient_scope',
   csrf_check_failed: 'forbidden',
+  claim_insufficient: 'not_permitted',
+  path_variable_mismatch: 'not_permitted',
+  // A tenant the policy does not list is not an issuer this API trusts: its token is invalid here, like another issuer's.
+  tenant_not_allowed: 'invalid_token',
+  rate_limited: 'rate_limited',
+  origin_unmapped: 'not_permitted',
   token_malformed: 'invalid_token',
   alg_not_allowed: 'invalid_token',
   issuer_mismatch: 'invalid_token',
@@ -80,6 +91,8 @@ const KIND_PRECEDENCE: AnswerKind[] = [
   'unavailable',
   'invalid_token',
   'insufficient_scope',
+  'not_permitted',
+  'rate_limited',
 ];
 
 export interface AnswerContext {
@@ -88,6 +101,8 @@ export interface AnswerContext {
   /** The scopes the route requires, named in the 403's `scope` attribute as RFC 6750 section 3 asks. */
   requiredScopes: readonly string[];
   retryAfterSeconds: number;
+  /** Retry-After of a 429: the route's rate limit period. */
+  rateLimitRetryAfterSeconds?: number;
 }
 
 const DESCRIPTIONS: Record<AnswerKind, string> = {
@@ -97,6 +112,8 @@ const DESCRIPTIONS: Record<AnswerKind, string> = {
   invalid_token: 'The access token is invalid.',
   insufficient_scope: 'The access token does not grant the required scope.',
   forbidden: 'The request is not allowed from this context.',
+  not_permitted: 'The access token does not permit this request.',
+  rate_limited: 'Too many requests; retry later.',
   unavailable: 'The token cannot be verified right now.',
 };
 
@@ -114,6 +131,10 @@ const ANSWERS: Record<AnswerKind, { status: number; error: string; challenge: 'n
   insufficient_scope: { status: 403, error: 'insufficient_scope', challenge: 'error' },
   // Not a token problem (RFC 6750 has no code for it): no challenge, a plain 403.
   forbidden: { status: 403, error: 'forbidden', challenge: 'none' },
+  // RFC 6750 has no other 403 code: a valid token that lacks a role or another tenant's is insufficient for this request.
+  not_permitted: { status: 403, error: 'insufficient_scope', challenge: 'error' },
+  // The token is fine: no challenge, the client should only wait.
+  rate_limited: { status: 429, error: 'too_many_requests', challenge: 'none' },
   invalid_token: { status: 401, error: 'invalid_token', challenge: 'error' },
 };
 
@@ -130,6 +151,7 @@ export function answerFor(findings: readonly Finding[], context: AnswerContext):
     headers.set('www-authenticate', parts.join(', '));
   }
   if (kind === 'unavailable') headers.set('retry-after', String(context.retryAfterSeconds));
+  if (kind === 'rate_limited') headers.set('retry-after', String(context.rateLimitRetryAfterSeconds ?? context.retryAfterSeconds));
   return jsonAnswer(status, error, DESCRIPTIONS[kind], context.requestId, headers);
 }
 

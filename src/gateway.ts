@@ -1,6 +1,7 @@
 /**
  * The request's path through the gateway, top to bottom:
- *   canonical -> route -> token -> issuer & algorithm -> key -> signature -> claims -> decide -> sanitize -> forward -> log
+ *   canonical -> route -> token -> issuer & algorithm -> key -> signature -> claims -> decide -> origin by claim
+ *   -> rate limit -> sanitize -> forward -> log
  * (canonical = the one spelling of the request that is matched, forwarded and signed; forward = origin,
  * identity headers and the signed assertion; the gateway's own key set is answered before route matching).
  * The admin endpoint of the emergency controls (docs/control.md), when configured, is answered first of all.
@@ -28,12 +29,16 @@ import { newRecord, recordEvidence, type VerificationRecord } from './log/record
 import { writeRecord, type LogFormat, type LogSink } from './log/write.ts';
 import { admit, decide } from './route/mode.ts';
 import { canonicalRequest, queryNamesOf, queryTokenFor, queryTokenNames } from './request/canonical.ts';
+import { answerPreflight, applyCors } from './route/cors.ts';
+import { checkRateLimit } from './route/rate-limit.ts';
+import { chooseOrigin } from './route/origin-choice.ts';
 import { checkFormBody } from './request/form-body.ts';
 import { RouteResolver } from './route/resolve.ts';
 import { sourceLabel } from './token/sources.ts';
 import { authenticate } from './verify/authenticate.ts';
 import type { BoundedMapLimits } from './verify/bounded-map.ts';
 import type { Claims } from './verify/claims.ts';
+import { TenantDirectory } from './verify/tenant-directory.ts';
 import { TokenCache, type TokenCacheLimits } from './verify/token-cache.ts';
 
 export interface GatewayOptions {
@@ -71,6 +76,8 @@ export class Gateway {
   readonly #queryTokens: ReadonlySet<string>;
   readonly #denyList: DenyListSync;
   readonly #issuerIds: ReadonlySet<string>;
+  /** Only when some issuer is multi-tenant: every other policy's requests allocate nothing for it. */
+  readonly #tenants: TenantDirectory | null;
 
   constructor(config: CompiledConfig, options: GatewayOptions) {
     this.#config = config;
@@ -85,6 +92,7 @@ export class Gateway {
     // A distrusted issuer's keys are dropped from this isolate when the deny list says so.
     this.#denyList = new DenyListSync(options.denyListFailOpen ?? new Set(), (issuerId) => this.#keys.distrust(issuerId));
     this.#issuerIds = new Set(Object.keys(config.issuers));
+    this.#tenants = Object.values(config.issuers).some((issuer) => issuer.tenancy) ? new TenantDirectory() : null;
   }
 
   /** The scheduled refresh: every fetched issuer's keys into memory, KV and the Cache API. */
@@ -152,10 +160,11 @@ export class Gateway {
     if (!form.ok) return this.#deny(record, [form.finding], null, requestId);
     const resolution = this.#routes.resolve(judged);
     if (!resolution.ok) return this.#deny(record, [resolution.finding], null, requestId);
-    const { route } = resolution;
+    const { route, pathVariables } = resolution;
     record.route = route.id;
     record.policy = route.file;
     record.mode = route.mode;
+    if (pathVariables) record.path_variables = pathVariables;
     if (this.#queryTokens.size > 0 || route.tokenSources !== undefined) {
       // The origin and the assertion get the query without the token parameter; the token stage reads it as sent.
       const query = queryTokenFor(judged, queryNamesOf(route.tokenSources));
@@ -165,6 +174,10 @@ export class Gateway {
 
     let verified: { claims: Claims; issuer: CompiledIssuer } | null = null;
     const admission = admit(route, judged.method, request.headers);
+    if (admission === 'answer_preflight') {
+      record.outcome = 'preflight';
+      return answerPreflight(route.cors!, request.headers);
+    }
     if (admission !== 'authenticate') {
       record.outcome = admission;
     } else {
@@ -172,15 +185,28 @@ export class Gateway {
       const pendingRevocations = this.#denyList.view(env, ctx, clockMs);
       const revocations = pendingRevocations instanceof Promise ? await pendingRevocations : pendingRevocations;
       const keys = this.#keys.forRequest(env, ctx);
-      const authentication = await authenticate({ headers: request.headers, route, config: this.#config, keys, now, env, tokenCache: this.#tokenCache, method: request.method, search: canonical.request.search, revocations });
+      const tenants = this.#tenants?.forRequest(env.GATEWAY_TENANTS, (work) => ctx.waitUntil(work), this.#clock());
+      const authentication = await authenticate({ headers: request.headers, route, config: this.#config, keys, now, env, tokenCache: this.#tokenCache, method: request.method, search: canonical.request.search, revocations, pathVariables, tenants });
       recordEvidence(record, authentication.evidence);
       if (authentication.source) record.token_source = sourceLabel(authentication.source);
       seen.token = authentication.token ?? null;
       const decision = decide(route, authentication);
-      if (decision.kind === 'deny') return this.#deny(record, decision.findings, route, requestId);
+      if (decision.kind === 'deny') return this.#deny(record, decision.findings, route, requestId, request.headers);
       record.outcome = decision.outcome;
       record.findings.push(...decision.findings);
       verified = decision.verified;
+    }
+    // The origin of a route with origin_by_claim is the one its verified claim picks; the assertion binds its host below.
+    const choice = route.forward.originByClaim ? chooseOrigin(route, verified?.claims ?? null) : null;
+    if (choice && !choice.ok) return this.#deny(record, [choice.finding], route, requestId, request.headers);
+    if (choice?.key) record.origin_choice = choice.key;
+    // Budgets are spent by verified identities only: an anonymous or refused request never reaches here with one.
+    if (route.rateLimit && verified) {
+      const verdict = await checkRateLimit(route.id, route.rateLimit, verified.claims, env);
+      if (verdict === 'no_binding') return this.#failure(record, 500, `rate limit binding ${route.rateLimit.binding} is not configured`, requestId);
+      const limited = verdict === 'over' ? [finding('rate_limited', { detail: route.rateLimit.binding })] : [];
+      if (limited.length > 0 && route.rateLimit.mode === 'enforce') return this.#deny(record, limited, route, requestId, request.headers);
+      record.findings.push(...limited);
     }
 
     // Copied only for a request that goes on: a denied one costs no header copy. A preflight let through
@@ -189,7 +215,7 @@ export class Gateway {
     const headers = preflight
       ? preflightHeaders(request.headers)
       : sanitizeRequestHeaders(request.headers, { identityHeaderPrefix: prefix, forwardAuthorization: route.forwardAuthorization, assertionHeader: assertion?.header, strip: this.#strip, tokenSources: route.tokenSources });
-    const resolved = resolveOrigin(route.forward.origin, judged, url, env);
+    const resolved = resolveOrigin(choice ? choice.target : route.forward.origin, judged, url, env);
     if (!resolved.ok) return this.#failure(record, 502, resolved.reason, requestId);
     const target = { method: judged.method, host: resolved.origin.url.host, path: resolved.origin.url.pathname, query: resolved.origin.url.search };
     const identity = await identityFor({ route, prefix, assertion, requestId, verified, token: seen.token, target, assertions: this.#assertions, env, now });
@@ -215,14 +241,17 @@ export class Gateway {
     return { format: this.#options.logFormat ?? 'json', subject: this.#config.settings.logSubject ?? 'plain', analytics: env.GATEWAY_ANALYTICS };
   }
 
-  #deny(record: VerificationRecord, findings: Finding[], route: CompiledRoute | null, requestId: string): Response {
+  /** `headers`: the request's, once a route is known, for the route's CORS on the answer. */
+  #deny(record: VerificationRecord, findings: Finding[], route: CompiledRoute | null, requestId: string, headers?: Headers): Response {
     record.outcome = 'denied';
     record.findings.push(...findings);
-    return answerFor(findings, {
+    const answer = answerFor(findings, {
       realm: this.#config.settings.realm,
       requestId,
       requiredScopes: route?.scopes ?? [],
       retryAfterSeconds: KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS,
+      ...(route?.rateLimit && { rateLimitRetryAfterSeconds: route.rateLimit.retryAfterSeconds }),
     });
+    return route?.cors && headers ? applyCors(answer, route.cors, headers.get('origin')) : answer;
   }
 }

@@ -19,6 +19,7 @@ import {
   type KeyCachePolicy,
   type LogSubjectMode,
   type PathPattern,
+  type PathVariable,
 } from './types.ts';
 import { isAllowedKeyUrl } from '../keys/jwks-fetch.ts';
 import { DEFAULT_KEY_CACHE_POLICY } from '../keys/key-cache-policy.ts';
@@ -30,6 +31,9 @@ import { compileClaimRules, toClaimPath, type ClaimRuleSource } from './compile-
 import { compileTokenSources, routeTokenSources, type TokenSourceContext, type TokenSourceSource } from './compile-token-sources.ts';
 import { expandIssuerPreset, routeAppProblem, type PresetName, type PresetParams } from './presets.ts';
 import { checkForwardedSpaces, checkPrecedence } from './route-checks.ts';
+import { compileCors, type CorsSource } from './compile-cors.ts';
+import { compileOriginByClaim, type OriginByClaimSource } from './compile-origin-choice.ts';
+import { compileTenancy, type TenancySource } from './compile-tenancy.ts';
 import { canonicalPath, type PathAmbiguity } from '../request/canonical-path.ts';
 
 export interface PolicySource {
@@ -50,7 +54,7 @@ export interface PolicyError {
 export type CompileResult = { ok: true; config: CompiledConfig } | { ok: false; errors: PolicyError[] };
 
 /** The policy file as the schema describes it; the schema has been checked before these are read. */
-interface IssuerSource extends PresetParams {
+interface IssuerSource extends PresetParams, TenancySource {
   issuer?: string;
   preset?: PresetName;
   secret_binding?: string;
@@ -79,9 +83,13 @@ interface RouteSource extends ForwardingSource {
   audiences?: string[];
   app?: string;
   scopes?: string[];
+  scopes_any?: string[];
   forward_authorization?: boolean;
   token_sources?: TokenSourceSource[];
   csrf_origins?: string[];
+  cors?: CorsSource;
+  origin_by_claim?: OriginByClaimSource;
+  rate_limit?: { binding: string; key?: (string | string[])[]; mode?: 'enforce' | 'report-only'; period_seconds?: 10 | 60 };
 }
 interface PolicyFile {
   settings?: { realm?: string; identity_header_prefix?: string; default_origin?: OriginSource; log_subject?: LogSubjectMode; assertion?: AssertionSource; request_id_header?: string; strip_headers?: string[] };
@@ -148,6 +156,9 @@ function lineAndColumn(text: string, offset: number): { line: number; column: nu
 
 const pointer = (...parts: (string | number)[]) => parts.map((p) => `/${String(p).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
 
+/** A path variable: one whole segment, `{name}`. */
+const VARIABLE_SEGMENT = /^\{([a-z][a-z0-9_]{0,31})\}$/;
+
 function compilePath(path: string): PathPattern | string {
   if (path === '/*') return { kind: 'prefix', value: '' };
   const prefix = path.endsWith('/*');
@@ -156,11 +167,25 @@ function compilePath(path: string): PathPattern | string {
   if (/\/\/|\/\.\.?(\/|$)/.test(body)) return 'empty, "." or ".." segments never match a normalized URL path';
   if (/[?#\s]/.test(body)) return 'a path pattern has no query, fragment or whitespace';
   if (!prefix && body.length > 1 && body.endsWith('/')) return 'a trailing "/" would only match that exact spelling; write "/path" or "/path/*"';
+  // Variables are whole segments; checked for canonical form as a plain segment would be, since requests never spell "{".
+  const variables: PathVariable[] = [];
+  const segments = body.split('/');
+  for (const [index, segment] of segments.entries()) {
+    const variable = VARIABLE_SEGMENT.exec(segment);
+    if (variable) {
+      if (variables.some((v) => v.name === variable[1])) return `the variable {${variable[1]}} appears twice`;
+      variables.push({ name: variable[1]!, segment: index });
+      segments[index] = 'x';
+    } else if (/[{}]/.test(segment)) {
+      return 'a path variable is a whole segment, "{name}" (lower case, digits, "_"), as in "/tenants/{tenant}/*"';
+    }
+  }
+  const plain = segments.join('/');
   // Requests are matched in canonical form (src/request/canonical-path.ts): a pattern in another form would never match.
-  const canonical = canonicalPath(body || '/');
+  const canonical = canonicalPath(plain || '/');
   if (!canonical.ok) return `not a path the gateway accepts: ${canonical.reason}`;
-  if (canonical.path !== (body || '/') || canonical.ambiguities.length > 0) return `write the path in canonical form, as requests are matched: ${JSON.stringify(canonical.path + (prefix ? '/*' : ''))} (escapes of plain characters decoded, hex in upper case, no ";")`;
-  return { kind: prefix ? 'prefix' : 'exact', value: body };
+  if (canonical.path !== (plain || '/') || canonical.ambiguities.length > 0) return `write the path in canonical form, as requests are matched: ${JSON.stringify(canonical.path + (prefix ? '/*' : ''))} (escapes of plain characters decoded, hex in upper case, no ";")`;
+  return { kind: prefix ? 'prefix' : 'exact', value: body, ...(variables.length > 0 && { variables }) };
 }
 
 function compileHost(host: string): string | null {
@@ -247,6 +272,7 @@ function compileIssuer(id: string, source: IssuerSource, file: string, errors: E
   }
   const tokenSources = source.token_sources === undefined ? preset?.tokenSources
     : compileTokenSources(source.token_sources, sourceContext, (index, message) => errors.add(file, at('token_sources', index), message));
+  const tenancy = compileTenancy(source, preset?.tenantClaim, (field, message) => errors.add(file, field === null ? at() : at(field), message));
   if (errors.errors.length > before || keySource === null || source.issuer === undefined) return null;
   const typ = source.typ ?? preset?.typ;
   return {
@@ -265,6 +291,7 @@ function compileIssuer(id: string, source: IssuerSource, file: string, errors: E
     ...(source.preset ? { preset: source.preset } : {}),
     ...(tokenSources ? { tokenSources } : {}),
     ...(preset?.serviceSubject ? { serviceSubject: preset.serviceSubject } : {}),
+    ...(tenancy && { tenancy }),
   };
 }
 
@@ -286,7 +313,7 @@ function compileRoute(
   if (source.host !== undefined && host === null) errors.add(file, at('host'), 'not a host name or "*.domain"');
   const mode = source.mode ?? 'enforce';
   if (mode === 'public') {
-    for (const field of ['issuers', 'audiences', 'app', 'scopes', 'claims'] as const) {
+    for (const field of ['issuers', 'audiences', 'app', 'scopes', 'scopes_any', 'claims', 'cors', 'rate_limit'] as const) {
       if (source[field] !== undefined) errors.add(file, at(field), `a public route checks no token, so "${field}" would never be enforced`);
     }
     if (source.cors_preflight !== undefined) errors.add(file, at('cors_preflight'), 'a public route forwards every request, preflights included; "cors_preflight" would change nothing');
@@ -300,11 +327,21 @@ function compileRoute(
       if (!declaredIssuers.has(issuerId)) errors.add(file, at('issuers', index), `no issuer "${issuerId}" is defined in policies/`);
     });
   }
-  const claims = compileClaimRules(source.claims, (index, message) => errors.add(file, at('claims', index), message));
+  const variables = typeof path === 'string' ? [] : (path.variables ?? []);
+  const claims = compileClaimRules(source.claims, (index, message) => errors.add(file, at('claims', index), message), variables);
+  // A variable no claim is bound to would let every tenant's token reach every tenant's paths.
+  for (const variable of typeof path === 'string' ? [] : variables) {
+    if (!claims.some((rule) => rule.test.kind === 'equals_path_variable' && rule.test.variable === variable.name)) {
+      errors.add(file, at('path'), `the path variable {${variable.name}} is bound to no claim: add to "claims" a rule { "claim": "<claim>", "equals_path_variable": "${variable.name}" }${mode === 'public' ? ' (a public route checks no token: give it a literal path)' : ''}`);
+    }
+  }
   const tokenSources = source.token_sources && compileTokenSources(source.token_sources, tokenSourceContext(settings), (index, message) => errors.add(file, at('token_sources', index), message));
-  const originSource = source.origin ?? defaultOrigin;
+  const cors = source.cors && compileCors(source.cors, source, (p, message) => errors.add(file, at('cors', ...p), message));
+  const byClaim = source.origin_by_claim && compileOriginByClaim(source, mode, checkUrl, (p, message) => errors.add(file, at(...p), message));
+  const originSource = byClaim ? Object.values(source.origin_by_claim!.origins)[0] : (source.origin ?? defaultOrigin);
   if (originSource === undefined) errors.add(file, at(), 'no "origin", and settings has no "default_origin"');
-  const origin = originSource === undefined ? null
+  const origin = byClaim === null || originSource === undefined ? null
+    : byClaim ? { target: Object.values(byClaim.targets)[0]!, display: byClaim.display }
     : compileOrigin(originSource, checkUrl, (message, field) => errors.add(file, source.origin === undefined ? at() : at('origin', ...(field ? [field] : [])), message));
   const forward = origin && compileForwarding(source, origin, {
     routeId: id,
@@ -314,6 +351,7 @@ function compileRoute(
     assertionHeader: settings.assertion?.header ?? null,
   }, (p, message) => errors.add(file, at(...p), message));
   if (errors.errors.length > before || typeof path === 'string' || origin === null || forward === null) return null;
+  if (byClaim) forward.originByClaim = { claim: byClaim.claim, targets: byClaim.targets };
   return {
     id,
     file,
@@ -325,6 +363,7 @@ function compileRoute(
     audiences: source.audiences ?? [],
     app: source.app ?? null,
     scopes: source.scopes ?? [],
+    ...(source.scopes_any && { scopesAny: source.scopes_any }),
     origin: origin.display,
     forwardAuthorization: source.forward_authorization ?? false,
     forward,
@@ -335,6 +374,15 @@ function compileRoute(
     ...(tokenSources ? { tokenSources } : {}),
     // Serialized as browsers send Origin (lower case, no default port), or an allowed origin would never match.
     ...(source.csrf_origins ? { csrfOrigins: source.csrf_origins.map((origin) => new URL(origin).origin) } : {}),
+    ...(cors && { cors }),
+    ...(source.rate_limit && {
+      rateLimit: {
+        binding: source.rate_limit.binding,
+        key: (source.rate_limit.key ?? DEFAULT_RATE_LIMIT_KEY).map(toClaimPath),
+        mode: source.rate_limit.mode ?? 'enforce',
+        retryAfterSeconds: source.rate_limit.period_seconds ?? 60,
+      },
+    }),
   };
 }
 
@@ -354,6 +402,9 @@ function resolveTokenSources(routes: CompiledRoute[], issuers: Record<string, Co
     if (route.csrfOrigins && !sources?.some((s) => s.kind === 'cookie')) report(route, 'csrf_origins', 'no cookie carries this route\'s token, so "csrf_origins" would change nothing');
   }
 }
+
+/** One budget per subject of one issuer: sub alone is only unique within its issuer. */
+const DEFAULT_RATE_LIMIT_KEY = ['iss', 'sub'];
 
 export function compilePolicies(sources: readonly PolicySource[]): CompileResult {
   const errors = new ErrorList();

@@ -165,3 +165,15 @@ export const CONTROL_LOG_MAX_RECORDS = 1_000;
 export const DEFAULT_ADMIN_PATH = '/.gateway/control';
 /** An admin request body is one small JSON object. */
 export const MAX_ADMIN_BODY_BYTES = 8 * 1024;
+
+/**
+ * A tenant list kept in KV (an issuer's `tenants.kv`) is re-read in the background at most this often per
+ * isolate: a tenant added or removed is seen within this plus KV's own propagation (up to 60 s), and a busy
+ * isolate reads KV twice a minute, not per request.
+ */
+export const TENANT_LIST_REFRESH_SECONDS = 30;
+/** A KV tenant list larger than this is refused (the last good list stays): 1 MiB holds ~25,000 GUIDs, far above any one platform's list. */
+export const MAX_TENANT_LIST_BYTES = 1024 * 1024;
+
+/** Access-Control-Max-Age of the preflights the gateway answers by default: 10 minutes, so a policy change reaches browsers soon (Chromium caps it at 2 h anyway). */
+export const DEFAULT_CORS_MAX_AGE_SECONDS = 600;

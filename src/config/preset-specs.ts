@@ -57,6 +57,8 @@ export interface PresetExpansion {
   tokenSources?: TokenSource[];
   /** A token with sub "" is a service's; its subject is this claim (CompiledIssuer.serviceSubject). */
   serviceSubject?: ClaimPath;
+  /** A multi-tenant expansion: `issuer` holds "{tenant}", this claim must equal it, and the policy must list the tenants. */
+  tenantClaim?: ClaimPath;
 }
 
 export interface PresetSpec {
@@ -90,6 +92,9 @@ const httpsUrl = (value: string) => {
 /** Generic presets take the issuer and its JWKS URL as written; compileIssuer checks the URL like any jwks_uri. */
 const given = () => null;
 const tenantGuid = matching(GUID, 'the directory (tenant) id, a lower-case GUID');
+
+/** Entra's multi-tenant endpoints: a token's iss names its own tenant, never these words. */
+const ENTRA_MULTI_TENANT = ['common', 'organizations'];
 
 /** Microsoft's sign-in host per cloud (learn.microsoft.com/entra/identity-platform/authentication-national-cloud). */
 export const ENTRA_CLOUD_HOSTS = { public: 'login.microsoftonline.com', usgov: 'login.microsoftonline.us', china: 'login.partner.microsoftonline.cn' } as const;
@@ -129,15 +134,24 @@ export const SPECS: Record<PresetName, PresetSpec> = {
     },
   },
   // One directory's v2 endpoint in the public cloud or a national cloud.
+  // "common" / "organizations": a multi-tenant app. iss carries each token's tenant (tid); the keys are the one shared set.
   entra: {
     params: {
-      tenant: matching(GUID, 'the directory (tenant) id, a lower-case GUID: "common", "organizations" and domain names have no single iss'),
+      tenant: (value) => (ENTRA_MULTI_TENANT.includes(value) || GUID.test(value) ? null : 'the directory (tenant) id, a lower-case GUID, or "common" / "organizations" for a multi-tenant app (with "tenants"); domain names have no single iss'),
       cloud: oneOf(Object.keys(ENTRA_CLOUD_HOSTS)),
     },
     defaults: { cloud: 'public' },
     expand: ({ tenant, cloud }) => {
       const cloudHost = ENTRA_CLOUD_HOSTS[cloud as keyof typeof ENTRA_CLOUD_HOSTS];
-      return { ...entraV2(cloudHost, cloudHost, tenant), maxLifetimeSeconds: ENTRA_CAE_MAX_TOKEN_LIFETIME_SECONDS };
+      if (!ENTRA_MULTI_TENANT.includes(tenant)) return { ...entraV2(cloudHost, cloudHost, tenant), maxLifetimeSeconds: ENTRA_CAE_MAX_TOKEN_LIFETIME_SECONDS };
+      return {
+        issuer: `https://${cloudHost}/{tenant}/v2.0`,
+        jwksUri: `https://${cloudHost}/${tenant}/discovery/v2.0/keys`,
+        appClaim: ['azp'],
+        claims: [equals('ver', '2.0'), exists('azp')],
+        tenantClaim: ['tid'],
+        maxLifetimeSeconds: ENTRA_CAE_MAX_TOKEN_LIFETIME_SECONDS,
+      };
     },
   },
   // B2C: iss names the tenant id and ends with "/"; keys are published per user flow; tokens say ver "1.0" whatever the endpoint.

@@ -9,19 +9,22 @@
  */
 import { foldCase } from '../request/canonical-path.ts';
 import { atLeastAsStrict } from '../route/strictness.ts';
-import type { CompiledRoute } from './types.ts';
+import type { CompiledRoute, OriginTarget } from './types.ts';
 
 export type RouteReport = (route: CompiledRoute, message: string) => void;
+
+/** A pattern with its variables unnamed: "/t/{tenant}" and "/t/{org}" match the same requests. */
+const anyVariable = (route: CompiledRoute) => (route.path.variables ? route.path.value.replace(/\{[a-z0-9_]+\}/g, '{}') : route.path.value);
 
 export function checkPrecedence(routes: readonly CompiledRoute[], report: RouteReport): void {
   const seen = new Map<string, CompiledRoute>();
   for (const route of routes) {
     for (const method of route.methods ?? ['*']) {
-      const key = `${route.host ?? ''} ${route.path.kind} ${foldCase(route.path.value)} ${method}`;
+      const key = `${route.host ?? ''} ${route.path.kind} ${foldCase(anyVariable(route))} ${method}`;
       const other = seen.get(key);
       if (!other) {
         seen.set(key, route);
-      } else if (other.path.value === route.path.value) {
+      } else if (anyVariable(other) === anyVariable(route)) {
         report(route, `matches exactly the same requests as route "${other.id}" (${other.file}); precedence would be ambiguous`);
       } else {
         report(route, `differs from route "${other.id}" (${other.file}) only by the case of its path; paths are matched case-insensitively as well (origins such as Express and ASP.NET fold case), so precedence would be ambiguous`);
@@ -42,8 +45,10 @@ interface Delivery {
   strip: string | null;
 }
 
-function deliveryOf(route: CompiledRoute): Delivery {
-  const target = route.forward.origin;
+/** Every origin a route can forward to: its one origin, or each an origin_by_claim map can pick. */
+const targetsOf = (route: CompiledRoute): OriginTarget[] => (route.forward.originByClaim ? Object.values(route.forward.originByClaim.targets) : [route.forward.origin]);
+
+function deliveryOf(route: CompiledRoute, target: OriginTarget): Delivery {
   let origin: string;
   let base = '';
   let strip: string | null = null;
@@ -57,7 +62,7 @@ function deliveryOf(route: CompiledRoute): Delivery {
     base = url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname;
     strip = target.stripPathPrefix;
   }
-  const { kind, value } = route.path;
+  const { kind, value } = literalPattern(route);
   let delivered: string;
   if (strip === null) delivered = base + value;
   else if (value === strip) delivered = kind === 'exact' ? `${base}/` : base;
@@ -65,6 +70,13 @@ function deliveryOf(route: CompiledRoute): Delivery {
   // A strip prefix longer than the pattern strips some paths below it: count everything at the base as reachable.
   else delivered = kind === 'exact' ? base + value : base;
   return { origin, kind, value: delivered, identity: base === '' && strip === null, base, strip };
+}
+
+/** A pattern with variables, widened to the literal prefix before its first variable: every path it can deliver, and more. */
+function literalPattern(route: CompiledRoute): { kind: 'exact' | 'prefix'; value: string } {
+  const { kind, value, variables } = route.path;
+  if (variables === undefined) return { kind, value };
+  return { kind: 'prefix', value: value.split('/').slice(0, variables[0]!.segment).join('/') };
 }
 
 const within = (path: string, prefix: string) => prefix === '' || path === prefix || path.startsWith(`${prefix}/`);
@@ -86,12 +98,12 @@ function gatewayPathFor(delivery: Delivery, originPath: string): string {
 }
 
 export function checkForwardedSpaces(routes: readonly CompiledRoute[], report: RouteReport): void {
-  const deliveries = routes.map((route) => ({ route, delivery: deliveryOf(route) }));
+  const deliveries = routes.flatMap((route) => targetsOf(route).map((target) => ({ route, delivery: deliveryOf(route, target) })));
   for (let i = 0; i < deliveries.length; i++) {
     for (let j = i + 1; j < deliveries.length; j++) {
       const a = deliveries[i]!;
       const b = deliveries[j]!;
-      if (a.delivery.origin !== b.delivery.origin) continue;
+      if (a.route === b.route || a.delivery.origin !== b.delivery.origin) continue;
       // Same host, origin paths equal to gateway paths: the gateway matches what the origin routes, most specific first.
       if (a.delivery.identity && b.delivery.identity && a.route.host === b.route.host) continue;
       const shared = overlap(a.delivery, b.delivery);

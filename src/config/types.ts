@@ -38,11 +38,18 @@ export type ClaimTest =
   | { kind: 'exists' }
   | { kind: 'equals'; value: ClaimScalar }
   | { kind: 'one_of'; values: ClaimScalar[] }
-  | { kind: 'contains'; value: ClaimScalar };
+  | { kind: 'contains'; value: ClaimScalar }
+  /**
+   * The claim equals a route path variable's value in this request (`org_id == {tenant}`). `segment` is the
+   * variable's index among the path's segments, so two routes compare equal only when they bind the same place.
+   */
+  | { kind: 'equals_path_variable'; variable: string; segment: number };
 
 export interface ClaimRule {
   path: ClaimPath;
   test: ClaimTest;
+  /** 403: the token is valid but not allowed here (a role it lacks). Absent: 401, the token is not for this route. */
+  forbidden?: true;
 }
 
 export interface CompiledIssuer {
@@ -69,6 +76,23 @@ export interface CompiledIssuer {
   tokenSources?: TokenSource[];
   /** A token whose sub is "" is a service's (Cloudflare Access service tokens): its subject is this claim. Absent = sub must be non-empty. */
   serviceSubject?: ClaimPath;
+  /** A multi-tenant issuer: which claim names the tenant and which tenants are accepted. Absent = single tenant. */
+  tenancy?: Tenancy;
+}
+
+/**
+ * Tenants of one multi-tenant issuer (Entra "common"/"organizations", Auth0 Organizations). The token's
+ * tenant claim must be in `tenants` or in the KV list; with `issTemplate`, `iss` carries the tenant too and
+ * must carry the same one.
+ */
+export interface Tenancy {
+  claim: ClaimPath;
+  /** `issuer` was "<prefix>{tenant}<suffix>": iss is accepted when its middle is one segment equal to the claim. */
+  issTemplate?: { prefix: string; suffix: string };
+  /** Accepted tenants written in the policy. */
+  tenants: string[];
+  /** Key in the GATEWAY_TENANTS KV namespace of a document `{ "tenants": [...] }` of further accepted tenants. */
+  kvKey?: string;
 }
 
 /** Where a token may come from (docs/configuration.md, token_sources); read by src/token/sources.ts. */
@@ -88,8 +112,16 @@ export type RouteMode = 'enforce' | 'report-only' | 'optional' | 'public';
 
 export interface PathPattern {
   kind: 'exact' | 'prefix';
-  /** For prefix patterns, the path without the trailing "/*" ("" for "/*"). */
+  /** For prefix patterns, the path without the trailing "/*" ("" for "/*"). Variables stay as written ("/tenants/{tenant}"). */
   value: string;
+  /** Whole-segment variables (`{tenant}`), by name and segment index ("/tenants/{tenant}" -> tenant at 2). Absent = none. */
+  variables?: PathVariable[];
+}
+
+export interface PathVariable {
+  name: string;
+  /** Index in `path.split('/')` (0 is the empty string before the first "/"). */
+  segment: number;
 }
 
 export interface CompiledRoute {
@@ -103,6 +135,8 @@ export interface CompiledRoute {
   audiences: string[];
   app: string | null;
   scopes: string[];
+  /** Scopes of which the token must carry at least one (beside all of `scopes`). Absent = no such requirement. */
+  scopesAny?: string[];
   /** The origin as written, for display and logs; forwarding reads `forward.origin`. */
   origin: string;
   forwardAuthorization: boolean;
@@ -119,6 +153,35 @@ export interface CompiledRoute {
   tokenSourcesFromIssuers?: true;
   /** Origins a cookie-authenticated unsafe request may come from besides the same site (src/token/csrf.ts). Absent = none. */
   csrfOrigins?: string[];
+  /** CORS on the gateway's own answers, and preflights it answers (src/route/cors.ts). Absent = none. */
+  cors?: CompiledCors;
+  /** A budget per verified identity (src/route/rate-limit.ts). Absent = none. */
+  rateLimit?: CompiledRateLimit;
+}
+
+export interface CompiledRateLimit {
+  /** The Workers Rate Limiting binding (wrangler.toml [[ratelimits]]) whose limit and period apply. */
+  binding: string;
+  /** Verified claims whose values, with the route id, name the budget. */
+  key: ClaimPath[];
+  /** report-only: an identity over its budget is logged (rate_limited), not refused. */
+  mode: 'enforce' | 'report-only';
+  /** The Retry-After of a 429: the binding's period. */
+  retryAfterSeconds: number;
+}
+
+export interface CompiledCors {
+  /** Exact origins ("https://app.example"), or "*" without credentials. */
+  allowOrigins: string[];
+  allowCredentials: boolean;
+  /** Lower-case response header names the browser may read; www-authenticate is always among them. */
+  exposeHeaders: string[];
+  /** The gateway answers preflights itself (instead of denying them, or forwarding them with cors_preflight). */
+  answerPreflight: boolean;
+  allowMethods: string[];
+  /** Lower-case request header names a preflight may ask for. */
+  allowHeaders: string[];
+  maxAgeSeconds: number;
 }
 
 /** Where a route's requests go. The request never chooses: only the policy does. */
@@ -138,7 +201,10 @@ export interface ClaimHeader {
 }
 
 export interface RouteForwarding {
+  /** With originByClaim: its first target (for display); requests go to the one the claim picks. */
   origin: OriginTarget;
+  /** The origin picked by a verified claim through a fixed map (src/route/origin-choice.ts). Absent = `origin`. */
+  originByClaim?: { claim: ClaimPath; targets: Record<string, OriginTarget> };
   timeoutMs: number;
   claimHeaders: ClaimHeader[];
   /** `aud` of the signed assertion. */

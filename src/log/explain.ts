@@ -127,6 +127,8 @@ export async function explain({ config, keys, method, url, token, now }: Explain
     config,
     keys,
     now,
+    // The route's path variables as the route table matched them (the Worker reads them through every reading: src/route/resolve.ts).
+    ...(route.path.variables && { pathVariables: Object.fromEntries(route.path.variables.map((v) => [v.name, url.pathname.split('/')[v.segment] ?? ''])) }),
     trace: (step) => {
       steps.push(step);
       if (step.check === 'issuer' && step.ok) issuerId = step.evidence.issuer as string;

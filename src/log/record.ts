@@ -61,6 +61,12 @@ export interface VerificationRecord {
   error: string | null;
   /** Identity headers (standard or claim headers) left out of the forwarded request because their value was over the size cap; null when none. */
   omitted_headers: readonly string[] | null;
+  /** The route's path variables in this request (`{ "tenant": "acme" }`); present only on routes with variables. */
+  path_variables?: Readonly<Record<string, string>>;
+  /** A multi-tenant issuer's token: its tenant claim once the signature verified; present only for such issuers. */
+  tenant?: string | null;
+  /** A route with origin_by_claim: the claim value that picked the origin; present only on such routes. */
+  origin_choice?: string;
 }
 
 /**
@@ -151,4 +157,5 @@ export function recordEvidence(record: VerificationRecord, evidence: Evidence): 
   record.app = evidence.app;
   record.sub = evidence.sub;
   record.token_fp = evidence.tokenFingerprint ?? null;
+  if (evidence.tenant !== undefined) record.tenant = evidence.tenant;
 }

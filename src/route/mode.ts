@@ -18,7 +18,8 @@ import type { Finding } from '../findings.ts';
 import type { Authentication } from '../verify/authenticate.ts';
 import type { Claims } from '../verify/claims.ts';
 
-export type Admission = 'authenticate' | 'public' | 'preflight';
+/** preflight: forwarded to the origin without a token (cors_preflight); answer_preflight: the gateway answers it (cors.answer_preflight). */
+export type Admission = 'authenticate' | 'public' | 'preflight' | 'answer_preflight';
 
 /** Fetch-standard CORS preflight: OPTIONS with Origin and Access-Control-Request-Method (browsers never add credentials). */
 export function isCorsPreflight(method: string, headers: Headers): boolean {
@@ -28,6 +29,7 @@ export function isCorsPreflight(method: string, headers: Headers): boolean {
 export function admit(route: CompiledRoute, method: string, headers: Headers): Admission {
   if (route.mode === 'public') return 'public';
   if (route.corsPreflight === true && isCorsPreflight(method, headers)) return 'preflight';
+  if (route.cors?.answerPreflight === true && isCorsPreflight(method, headers)) return 'answer_preflight';
   return 'authenticate';
 }
 

@@ -10,7 +10,15 @@ import type { CompiledRoute, RouteMode } from '../config/types.ts';
 const MODE_RANK: Record<RouteMode, number> = { public: 0, 'report-only': 1, optional: 2, enforce: 3 };
 
 const subset = (a: readonly string[], b: readonly string[]) => a.every((x) => b.includes(x));
-const ruleKeys = (route: CompiledRoute) => (route.claims ?? []).map((rule) => JSON.stringify(rule));
+/** A rule's requirement, whatever it answers (401 or 403): both refuse the same tokens. A path variable's rule names its segment. */
+const ruleKeys = (route: CompiledRoute) => (route.claims ?? []).map((rule) => JSON.stringify([rule.path, rule.test]));
+
+/** Every token a's scope requirements admit, b's admit too: b's any-of is met by a's any-of (a subset) or by one of a's all-of. */
+function scopesAtLeastAsStrict(a: CompiledRoute, b: CompiledRoute): boolean {
+  if (!subset(b.scopes, a.scopes)) return false;
+  if (b.scopesAny === undefined) return true;
+  return (a.scopesAny !== undefined && subset(a.scopesAny, b.scopesAny)) || a.scopes.some((s) => b.scopesAny!.includes(s));
+}
 
 export function atLeastAsStrict(a: CompiledRoute, b: CompiledRoute): boolean {
   if (a === b || b.mode === 'public') return true;
@@ -21,7 +29,7 @@ export function atLeastAsStrict(a: CompiledRoute, b: CompiledRoute): boolean {
     subset(a.issuers, b.issuers) &&
     subset(a.audiences, b.audiences) &&
     (b.app === null || a.app === b.app) &&
-    subset(b.scopes, a.scopes) &&
+    scopesAtLeastAsStrict(a, b) &&
     subset(ruleKeys(b), ruleKeys(a))
   );
 }

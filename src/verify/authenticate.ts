@@ -14,6 +14,8 @@ import { extractToken, sourceLabel, type SourceExtraction, type TokenSource } fr
 import { parseTokenShape } from '../token/shape.ts';
 import { sha256Prefix } from '../log/digest.ts';
 import { acceptsIss, checkClaims, readClaim, subjectOf, type Claims } from './claims.ts';
+import type { PathVariables } from './claim-rules.ts';
+import type { TenantLookup } from './tenant-directory.ts';
 import { verifyTokenSignature } from './signature.ts';
 import { authenticateFromCache, rememberVerified, type TokenCache } from './token-cache.ts';
 
@@ -34,6 +36,8 @@ export interface Evidence {
   tokenFingerprint?: string | null;
   /** Whether the verified-token cache answered; null when the caller passed no cache (or traces). */
   tokenCache?: 'hit' | 'miss' | null;
+  /** A multi-tenant issuer's token: its tenant claim (a string, else null). Absent for every other issuer. */
+  tenant?: string | null;
 }
 
 /** The checks in the order they run; `npm run explain` prints them. */
@@ -72,6 +76,10 @@ export interface AuthenticateInput {
   search?: string;
   /** The deny list as this request sees it (src/control/deny-list.ts); absent: nothing is revoked. */
   revocations?: Revocations;
+  /** The route's path variables in this request (src/route/resolve.ts), for claim rules bound to them. */
+  pathVariables?: PathVariables;
+  /** Multi-tenant issuers' accepted tenants (src/verify/tenant-directory.ts); without it, their inline lists alone. */
+  tenants?: TenantLookup;
 }
 
 /** The route's token: the Authorization bearer unless the route lists token_sources; a cookie-borne one must pass the CSRF check. */
@@ -174,7 +182,9 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
   check = 'claims';
   const claims = payload;
   noteClaims(evidence, claims, issuer);
-  const findings = checkClaims({ header, claims, issuer, route, now });
+  const pendingTenants = tenantsOf(issuer, input.tenants);
+  const allowedTenants = pendingTenants instanceof Promise ? await pendingTenants : pendingTenants;
+  const findings = checkClaims({ header, claims, issuer, route, now, pathVariables: input.pathVariables, allowedTenants });
   if (findings.length > 0) return fail(...findings);
   trace?.(step('claims', {}));
   const revoked = revokedFinding(input, issuer, header.kid, claims, evidence);
@@ -202,6 +212,11 @@ export function issuerFor(route: CompiledRoute, config: CompiledConfig, iss: unk
   return undefined;
 }
 
+/** A multi-tenant issuer's accepted tenants now; undefined (nothing awaited) for every other issuer. Shared with the cache's hit path. */
+export function tenantsOf(issuer: CompiledIssuer, tenants: TenantLookup | undefined): ReadonlySet<string> | Promise<ReadonlySet<string>> | undefined {
+  return issuer.tenancy === undefined || tenants === undefined ? undefined : tenants(issuer);
+}
+
 /** The issuer's verification key: its Worker secret for HMAC issuers, else the key store. Shared with the cache's hit path. */
 export function resolveKey(issuer: CompiledIssuer, kid: string | undefined, alg: Algorithm, keys: KeyResolver, now: number, env: object = {}): KeyLookup | Promise<KeyLookup> {
   return issuer.keySource.kind === 'secret' ? resolveSecretKey(issuer.keySource.binding, alg, env) : keys.resolve(issuer, kid, alg, now);
@@ -213,4 +228,8 @@ export function noteClaims(evidence: Evidence, claims: Claims, issuer: CompiledI
   evidence.aud = typeof claims.aud === 'string' || Array.isArray(claims.aud) ? (claims.aud as string | string[]) : null;
   evidence.app = typeof app === 'string' ? app : null;
   evidence.sub = subjectOf(claims, issuer.serviceSubject)?.subject ?? null;
+  if (issuer.tenancy !== undefined) {
+    const tenant = readClaim(claims, issuer.tenancy.claim);
+    evidence.tenant = typeof tenant === 'string' ? tenant : null;
+  }
 }

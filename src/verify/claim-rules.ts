@@ -23,15 +23,32 @@ export const claimName = (path: ClaimPath) => path.join('.');
 
 export const isScalar = (value: unknown): value is ClaimScalar => typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
 
-/** null when the rule holds, else the one finding that says why. */
-export function checkClaimRule(claims: Claims, rule: ClaimRule): Finding | null {
+/** The values of the route's path variables in this request (src/route/resolve.ts). */
+export type PathVariables = Readonly<Record<string, string>>;
+
+/**
+ * null when the rule holds, else the one finding that says why. A rule with `forbidden` reports
+ * claim_insufficient (403: the token is valid, it just does not allow this), the plain reason in `detail`.
+ */
+export function checkClaimRule(claims: Claims, rule: ClaimRule, pathVariables?: PathVariables): Finding | null {
+  const failed = ruleFailure(claims, rule, pathVariables);
+  if (failed === null || rule.forbidden !== true) return failed;
+  const { code, ...evidence } = failed;
+  return finding('claim_insufficient', { ...evidence, detail: evidence.detail ? `${code}: ${evidence.detail}` : code });
+}
+
+function ruleFailure(claims: Claims, rule: ClaimRule, pathVariables: PathVariables | undefined): Finding | null {
   const claim = claimName(rule.path);
   const actual = readClaim(claims, rule.path);
-  if (actual === undefined || actual === null) return finding('claim_missing', { claim });
   const { test } = rule;
+  if (test.kind === 'equals_path_variable') {
+    // Fails closed without a value: a rule with a variable only runs on the route whose path defines it.
+    const expected = pathVariables?.[test.variable];
+    if (expected !== undefined && actual === expected) return null;
+    return finding('path_variable_mismatch', { claim, actual: isScalar(actual) ? actual : null, expected: expected ?? null, detail: `{${test.variable}}` });
+  }
+  if (actual === undefined || actual === null) return finding('claim_missing', { claim });
   switch (test.kind) {
-    case 'exists':
-      return null;
     case 'equals':
       if (!isScalar(actual)) return finding('claim_invalid', { claim, detail: 'not a string, number or boolean' });
       return actual === test.value ? null : finding('claim_mismatch', { claim, actual, expected: test.value });
@@ -41,13 +58,15 @@ export function checkClaimRule(claims: Claims, rule: ClaimRule): Finding | null 
     case 'contains':
       if (!Array.isArray(actual)) return finding('claim_invalid', { claim, detail: 'not an array' });
       return actual.includes(test.value) ? null : finding('claim_mismatch', { claim, actual: actual.filter(isScalar), expected: test.value });
+    case 'exists':
+      return null;
   }
 }
 
 /** Appends each failed rule's finding, unless an earlier check already reported the same code for the same claim (an app claim that is also a required claim). */
-export function checkClaimRules(claims: Claims, rules: readonly ClaimRule[], findings: Finding[]): void {
+export function checkClaimRules(claims: Claims, rules: readonly ClaimRule[], findings: Finding[], pathVariables?: PathVariables): void {
   for (const rule of rules) {
-    const failed = checkClaimRule(claims, rule);
+    const failed = checkClaimRule(claims, rule, pathVariables);
     if (failed && !findings.some((f) => f.code === failed.code && f.claim === failed.claim)) findings.push(failed);
   }
 }

@@ -7,15 +7,52 @@ import { MAX_NUMERIC_DATE } from '../config/constants.ts';
 import type { ClaimPath, CompiledIssuer, CompiledRoute } from '../config/types.ts';
 import { finding, type Finding } from '../findings.ts';
 import type { JoseHeader } from '../token/shape.ts';
-import { checkClaimRules, claimName, readClaim, type Claims } from './claim-rules.ts';
+import { checkClaimRules, claimName, readClaim, type Claims, type PathVariables } from './claim-rules.ts';
 
 export { readClaim, type Claims };
 
 const AUD: readonly string[] = ['aud'];
 
-/** Whether `iss` is a value the issuer signs with: its own, or an alias a preset knows (Google's two forms). */
+/** Whether `iss` is a value the issuer signs with: its own, an alias a preset knows (Google's two forms), or its template with a tenant. */
 export const acceptsIss = (issuer: CompiledIssuer, iss: unknown): boolean =>
-  typeof iss === 'string' && (iss === issuer.issuer || (issuer.issAliases?.includes(iss) ?? false));
+  typeof iss === 'string' &&
+  (issuer.tenancy?.issTemplate ? tenantInIss(issuer, iss) !== null : iss === issuer.issuer || (issuer.issAliases?.includes(iss) ?? false));
+
+/** A tenant id as it may appear in an iss path segment: GUIDs, Auth0-style ids; never "/", "%", "?" or "#". */
+const TENANT_SEGMENT = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** The tenant a multi-tenant issuer's iss carries ("https://login.microsoftonline.com/<tid>/v2.0"), or null. */
+export function tenantInIss(issuer: CompiledIssuer, iss: string): string | null {
+  const template = issuer.tenancy?.issTemplate;
+  if (!template || !iss.startsWith(template.prefix) || !iss.endsWith(template.suffix)) return null;
+  const tenant = iss.slice(template.prefix.length, iss.length - template.suffix.length);
+  return TENANT_SEGMENT.test(tenant) ? tenant : null;
+}
+
+/**
+ * A multi-tenant issuer's token: its tenant claim is a non-empty string, the same tenant as its iss (when
+ * iss carries one), and an accepted tenant. `allowed` is the current list (inline and KV); without it, the
+ * inline list alone.
+ */
+function checkTenant(claims: Claims, issuer: CompiledIssuer, allowed: ReadonlySet<string> | undefined, findings: Finding[]): void {
+  const tenancy = issuer.tenancy!;
+  const claim = claimName(tenancy.claim);
+  const tenant = readClaim(claims, tenancy.claim);
+  if (tenant === undefined || tenant === null) {
+    findings.push(finding('claim_missing', { claim }));
+    return;
+  }
+  if (typeof tenant !== 'string' || tenant === '') {
+    findings.push(finding('claim_invalid', { claim, detail: 'not a non-empty string' }));
+    return;
+  }
+  // An iss the template does not accept at all is reported once, by the issuer check.
+  const issTenant = tenancy.issTemplate && typeof claims.iss === 'string' ? tenantInIss(issuer, claims.iss) : null;
+  if (issTenant !== null && issTenant !== tenant) {
+    findings.push(finding('issuer_mismatch', { claim: 'iss', actual: claims.iss, expected: tenancy.issTemplate!.prefix + tenant + tenancy.issTemplate!.suffix, detail: `the tenant in iss is not ${claim}` }));
+  }
+  if (!(allowed?.has(tenant) ?? tenancy.tenants.includes(tenant))) findings.push(finding('tenant_not_allowed', { claim, actual: tenant }));
+}
 
 /** RFC 7519 NumericDate, bounded: a finite number of seconds between 1970 and 9999. */
 const isNumericDate = (value: unknown): value is number =>
@@ -138,13 +175,17 @@ export interface ClaimCheckInput {
   issuer: CompiledIssuer;
   route: CompiledRoute;
   now: number;
+  /** The route's path variables in this request, for rules bound to them; absent when the route has none. */
+  pathVariables?: PathVariables;
+  /** A multi-tenant issuer's accepted tenants now (inline and KV, src/verify/tenant-directory.ts); absent: its inline list. */
+  allowedTenants?: ReadonlySet<string>;
 }
 
 /**
- * Order: well-formed text, typ, issuer, times, audience, app, subject, scopes, the issuer's claim rules, the route's claim rules. The issuer was chosen by `iss` before the
+ * Order: well-formed text, typ, issuer, tenant (multi-tenant issuers), times, audience, app, subject, scopes, scopes_any, the issuer's claim rules, the route's claim rules (path variables included). The issuer was chosen by `iss` before the
  * signature check; it is checked again here so that this function alone states the contract.
  */
-export function checkClaims({ header, claims, issuer, route, now }: ClaimCheckInput): Finding[] {
+export function checkClaims({ header, claims, issuer, route, now, pathVariables, allowedTenants }: ClaimCheckInput): Finding[] {
   const findings: Finding[] = [];
   const illFormed = illFormedClaimOf(claims);
   if (illFormed !== undefined) findings.push(finding('claim_invalid', { claim: illFormed, detail: 'not well-formed Unicode (a lone surrogate)' }));
@@ -155,6 +196,7 @@ export function checkClaims({ header, claims, issuer, route, now }: ClaimCheckIn
   if (!acceptsIss(issuer, claims.iss)) {
     findings.push(finding('issuer_mismatch', { claim: 'iss', actual: claims.iss, expected: issuer.issuer }));
   }
+  if (issuer.tenancy !== undefined) checkTenant(claims, issuer, allowedTenants, findings);
   checkTimes(claims, issuer, now, findings);
   checkAudience(claims, issuer, route, findings);
   if (route.app !== null) {
@@ -169,8 +211,12 @@ export function checkClaims({ header, claims, issuer, route, now }: ClaimCheckIn
     const missing = route.scopes.filter((s) => !granted.has(s));
     if (missing.length > 0) findings.push(finding('scope_insufficient', { claim: 'scope', expected: route.scopes, actual: [...granted] }));
   }
+  if (route.scopesAny !== undefined) {
+    const granted = grantedScopes(claims);
+    if (!route.scopesAny.some((s) => granted.has(s))) findings.push(finding('scope_insufficient', { claim: 'scope', expected: route.scopesAny, actual: [...granted], detail: 'none of scopes_any' }));
+  }
   checkClaimRules(claims, issuer.claims ?? [], findings);
-  checkClaimRules(claims, route.claims ?? [], findings);
+  checkClaimRules(claims, route.claims ?? [], findings, pathVariables);
   return findings;
 }
 

@@ -17,7 +17,7 @@
 import { TOKEN_CACHE_MAX_ENTRIES, TOKEN_CACHE_MAX_TOKEN_BYTES } from '../config/constants.ts';
 import type { Algorithm } from '../config/types.ts';
 import type { JoseHeader } from '../token/shape.ts';
-import { issuerFor, noteClaims, resolveKey, type Authentication, type AuthenticateInput, type Evidence } from './authenticate.ts';
+import { issuerFor, noteClaims, resolveKey, tenantsOf, type Authentication, type AuthenticateInput, type Evidence } from './authenticate.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { checkClaims, type Claims } from './claims.ts';
 
@@ -97,7 +97,7 @@ export async function authenticateFromCache(
   cache: TokenCache,
   token: string,
   cached: VerifiedToken,
-  { route, config, keys, now, env }: AuthenticateInput,
+  { route, config, keys, now, env, pathVariables, tenants }: AuthenticateInput,
   evidence: Evidence,
 ): Promise<Authentication | null> {
   // The issuer a full verification would choose on this route (two issuers may accept one iss); any other,
@@ -118,7 +118,9 @@ export async function authenticateFromCache(
   evidence.keyLayer = key.layer;
   evidence.tokenCache = 'hit';
   noteClaims(evidence, cached.claims, issuer);
-  const findings = checkClaims({ header: cached.header, claims: cached.claims, issuer, route, now });
+  const pendingTenants = tenantsOf(issuer, tenants);
+  const allowedTenants = pendingTenants instanceof Promise ? await pendingTenants : pendingTenants;
+  const findings = checkClaims({ header: cached.header, claims: cached.claims, issuer, route, now, pathVariables, allowedTenants });
   if (findings.length === 0) return { ok: true, claims: cached.claims, issuer, evidence, token };
   // Time only moves forward: an expired token will never be accepted again, so it stops taking room.
   if (findings.some((f) => f.code === 'token_expired')) cache.delete(token);

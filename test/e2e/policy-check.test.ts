@@ -38,7 +38,7 @@ it('fails a broken preset, HMAC issuer and claim rule the same way', async () =>
     join(sub, 'idp.jsonc'),
     `{
   "issuers": {
-    "entra": { "preset": "entra", "tenant": "common" },
+    "entra": { "preset": "entra", "tenant": "contoso.com" },
     "legacy": { "issuer": "https://legacy.example", "jwks_uri": "https://legacy.example/jwks", "algorithms": ["HS256"] }
   },
   "routes": {
@@ -57,7 +57,7 @@ it('fails a broken preset, HMAC issuer and claim rule the same way', async () =>
   expect(failure?.stderr).toContain(`${file}:3:35: /issuers/entra/tenant: the directory (tenant) id, a lower-case GUID`);
   expect(failure?.stderr).toContain(`${file}:4:111: /issuers/legacy/algorithms/0: HS256 needs the secret from a Worker secret ("secret_binding")`);
   expect(failure?.stderr).not.toContain('no issuer "legacy" is defined');
-  expect(failure?.stderr).toContain(`${file}:7:113: /routes/a/claims/0: give at most one of "equals", "one_of" and "contains"`);
+  expect(failure?.stderr).toContain(`${file}:7:113: /routes/a/claims/0: give at most one of "equals", "one_of", "contains" and "equals_path_variable"`);
 });
 
 it('passes the repository policies', async () => {

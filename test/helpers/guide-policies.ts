@@ -12,6 +12,8 @@ export interface GuidePolicy {
   presets: string[];
   /** A file name for compile errors that points at the block. */
   file: string;
+  /** Which cases exercise it: its presets, and "(multi-tenant)" when an issuer lists tenants. */
+  key: string;
 }
 
 /** The ```jsonc fenced blocks of a markdown text, each with the line it starts on. */
@@ -30,7 +32,8 @@ export function jsoncBlocks(markdown: string): { line: number; text: string }[] 
 }
 
 export const guidePolicies: GuidePolicy[] = jsoncBlocks(guide).map(({ line, text }) => {
-  const issuers = (parse(text) as { issuers?: Record<string, { preset?: string }> } | undefined)?.issuers ?? {};
+  const issuers = (parse(text) as { issuers?: Record<string, { preset?: string; tenants?: unknown }> } | undefined)?.issuers ?? {};
   const presets = Object.values(issuers).flatMap((issuer) => (issuer.preset ? [issuer.preset] : []));
-  return { line, text, presets, file: `${GUIDE_FILE} (block at line ${line})` };
+  const multiTenant = Object.values(issuers).some((issuer) => issuer.tenants !== undefined);
+  return { line, text, presets, file: `${GUIDE_FILE} (block at line ${line})`, key: presets.join('+') + (multiTenant ? ' (multi-tenant)' : '') };
 });

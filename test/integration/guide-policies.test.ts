@@ -37,6 +37,10 @@ const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const ENTRA_API = '6e74172b-be56-4843-9ff4-e66a39bb12e3';
 const ENTRA_CLIENT = '2a1b7c3d-0000-4000-8000-000000000001';
 const entraUser = (): JWTPayload => ({ aud: ENTRA_API, iss: `https://login.microsoftonline.com/${TENANT}/v2.0`, azp: ENTRA_CLIENT, scp: 'Orders.Read', sub: 'hGz1sC4fX8oK2mQ5', tid: TENANT, ver: '2.0', oid: '9f3b1c2d', ...times() });
+const OTHER_TENANT = 'c1d2e3f4-0000-4000-8000-00000000000b';
+const UNLISTED_TENANT = 'deadbeef-0000-4000-8000-00000000000c';
+const AUTH0_ORG = 'org_9ybsU1dN2dKfDkBi';
+const entraOf = (tid: string): JWTPayload => ({ ...entraUser(), iss: `https://login.microsoftonline.com/${tid}/v2.0`, tid });
 const entraApp = (): JWTPayload => ({ ...without(entraUser(), 'scp'), roles: ['Orders.Write.All'], sub: 'app-oid-1' });
 const B2C_TENANT_ID = '775527ff-9a37-4307-8b3d-cc311f58d925';
 const B2C_API = '90c0fe63-bcf2-44d5-8fb7-b8bbc0b29dc6';
@@ -81,6 +85,22 @@ const CASES: Record<string, Case[]> = {
     { name: 'a token for another API', claims: () => ({ ...entraUser(), aud: '00000000-aaaa-4bbb-8ccc-000000000000' }), expect: 'audience_mismatch' },
     { name: 'an app-only token on the GET route', claims: entraApp, expect: 'scope_insufficient' },
     { name: 'a client without the role', claims: () => without(entraApp(), 'roles'), method: 'POST', expect: 'claim_missing' },
+  ],
+  'entra (multi-tenant)': [
+    { name: 'a listed directory on its own paths', claims: entraUser, path: `/tenants/${TENANT}/orders`, expect: 'ok' },
+    { name: 'the other listed directory on its own paths', claims: () => entraOf(OTHER_TENANT), path: `/tenants/${OTHER_TENANT}/orders`, expect: 'ok' },
+    { name: "a listed directory on another's paths", claims: entraUser, path: `/tenants/${OTHER_TENANT}/orders`, expect: 'path_variable_mismatch' },
+    { name: 'an unlisted directory', claims: () => entraOf(UNLISTED_TENANT), path: `/tenants/${UNLISTED_TENANT}/orders`, expect: 'tenant_not_allowed' },
+    { name: 'iss of another tenant than tid', claims: () => ({ ...entraUser(), iss: `https://login.microsoftonline.com/${OTHER_TENANT}/v2.0` }), path: `/tenants/${TENANT}/orders`, expect: 'issuer_mismatch' },
+    { name: 'a v1 token', claims: () => ({ ...entraUser(), iss: `https://sts.windows.net/${TENANT}/` }), path: `/tenants/${TENANT}/orders`, expect: 'issuer_mismatch' },
+  ],
+  'auth0 (multi-tenant)': [
+    { name: 'a listed organization on its own paths', claims: () => ({ ...auth0(), org_id: AUTH0_ORG }), path: `/orgs/${AUTH0_ORG}/orders`, expect: 'ok' },
+    { name: "another organization's paths", claims: () => ({ ...auth0(), org_id: AUTH0_ORG }), path: '/orgs/org_W2fQ8c4LkHuJ0sVa/orders', expect: 'path_variable_mismatch' },
+    { name: 'an unlisted organization', claims: () => ({ ...auth0(), org_id: 'org_unlisted' }), path: '/orgs/org_unlisted/orders', expect: 'tenant_not_allowed' },
+    { name: 'outside any organization', claims: auth0, path: `/orgs/${AUTH0_ORG}/orders`, expect: 'claim_missing' },
+    { name: 'an admin on the admin paths', claims: () => ({ ...auth0(), org_id: AUTH0_ORG, 'https://acme.example/roles': ['admin'] }), path: `/orgs/${AUTH0_ORG}/admin/refunds`, expect: 'ok' },
+    { name: 'a member on the admin paths', claims: () => ({ ...auth0(), org_id: AUTH0_ORG, 'https://acme.example/roles': ['member'] }), path: `/orgs/${AUTH0_ORG}/admin/refunds`, expect: 'claim_insufficient' },
   ],
   'azure-ad-b2c': [
     { name: 'an access token of the user flow', claims: b2c, expect: 'ok' },
@@ -157,13 +177,19 @@ const CASES: Record<string, Case[]> = {
 let world: OutsideWorld;
 let logs: RecordCapture;
 const built = new Map<GuidePolicy, { gateway: Gateway; key: TestKey }>();
+const keysByUrl = new Map<string, TestKey>();
 
 beforeAll(async () => {
   world = new OutsideWorld();
   for (const policy of guidePolicies) {
     const config = compileOrThrow(policy.text, policy.file);
-    const key = await makeKey('RS256', `guide-${policy.line}`);
-    for (const issuer of Object.values(config.issuers)) if (issuer.keySource.kind === 'jwks') world.serveJwks(issuer.keySource.url, jwksOf(key));
+    // Two sections of one provider (Auth0 single- and multi-tenant) share its JWKS URL, so they share the key served there.
+    const urls = Object.values(config.issuers).flatMap((issuer) => (issuer.keySource.kind === 'jwks' ? [issuer.keySource.url] : []));
+    const key = urls.map((url) => keysByUrl.get(url)).find((k) => k !== undefined) ?? (await makeKey('RS256', `guide-${policy.line}`));
+    for (const url of urls) {
+      keysByUrl.set(url, key);
+      world.serveJwks(url, jwksOf(key));
+    }
     for (const route of config.routes) if (route.origin) world.origin(new URL(route.origin).host);
     built.set(policy, { gateway: gatewayForText(policy.text, policy.file), key });
   }
@@ -182,7 +208,7 @@ async function tokenFor(c: Case, key: TestKey): Promise<string> {
   return new SignJWT(c.claims!()).setProtectedHeader({ alg: 'HS512', typ: 'JWT', kid: 'realm-hmac' }).sign(secret);
 }
 
-describe.each(guidePolicies.map((p) => [p.presets.join('+'), p] as const))('the guide section for %s', (preset, policy) => {
+describe.each(guidePolicies.map((p) => [p.key, p] as const))('the guide section for %s', (preset, policy) => {
   it('is exercised here', () => expect(CASES[preset], `no cases for the guide's "${preset}" policy`).toBeDefined());
 
   it.each((CASES[preset] ?? []).map((c) => [c.name, c] as const))('%s', async (_name, c) => {
@@ -197,7 +223,7 @@ describe.each(guidePolicies.map((p) => [p.presets.join('+'), p] as const))('the 
       expect(response.status).toBe(200);
     } else {
       expect(codes).toContain(c.expect);
-      expect(response.status).toBe(c.expect === 'scope_insufficient' ? 403 : 401);
+      expect(response.status).toBe(['scope_insufficient', 'path_variable_mismatch', 'claim_insufficient'].includes(c.expect) ? 403 : 401);
     }
   });
 });

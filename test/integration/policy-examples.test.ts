@@ -25,7 +25,10 @@ beforeAll(async () => {
     .serveJwks('https://id.corp.example/.well-known/jwks.json', jwksOf(key))
     .serveJwks('https://id.platform.example/.well-known/jwks.json', jwksOf(key))
     .serveJwks('http://127.0.0.1:8788/.well-known/jwks.json', jwksOf(key))
+    .serveJwks('https://login.microsoftonline.com/common/discovery/v2.0/keys', jwksOf(key))
+    .serveJwks('https://acme.eu.auth0.com/.well-known/jwks.json', jwksOf(key))
     .origin('origin.example')
+    .origin('eu.origin.example')
     .origin('127.0.0.1:8789')
     .install();
   logs = new RecordCapture();
@@ -84,6 +87,56 @@ const EXERCISES: Record<string, (gateway: ReturnType<typeof gatewayForText>) => 
     expect((await get(gateway, 'https://gw.example/billing/1', bearer(billing))).status).toBe(200);
     expect((await get(gateway, 'https://gw.example/reports/1', bearer(billing))).status).toBe(401);
     expect(logs.last().findings.map((f) => f.code)).toEqual(['app_mismatch']);
+  },
+  'policies/examples/tenant-paths.jsonc': async (gateway) => {
+    const acme = await sign(key, claims(PLATFORM, 'https://api.platform.example', { org_id: 'acme', roles: ['member'], scope: 'tenants:list' }));
+    expect((await get(gateway, 'https://gw.example/tenants/acme/orders', bearer(acme))).status).toBe(200);
+    expect(logs.last()).toMatchObject({ route: 'tenant-api', path_variables: { tenant: 'acme' } });
+    expect((await get(gateway, 'https://gw.example/tenants/globex/orders', bearer(acme))).status).toBe(403);
+    expect(logs.last().findings).toEqual([{ code: 'path_variable_mismatch', claim: 'org_id', actual: 'acme', expected: 'globex', detail: '{tenant}' }]);
+    expect((await get(gateway, 'https://gw.example/tenants/acme/admin/users', bearer(acme))).status).toBe(403);
+    expect(logs.last().findings.map((f) => f.code)).toEqual(['claim_insufficient']);
+    expect((await get(gateway, 'https://gw.example/tenants', bearer(acme))).status).toBe(200);
+  },
+  'policies/examples/multi-tenant.jsonc': async (gateway) => {
+    const tid = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+    const other = 'c1d2e3f4-0000-4000-8000-00000000000b';
+    const entra = (t: string) => sign(key, claims(`https://login.microsoftonline.com/${t}/v2.0`, '6e74172b-be56-4843-9ff4-e66a39bb12e3', { tid: t, ver: '2.0', azp: 'client' }));
+    expect((await get(gateway, `https://gw.example/directories/${tid}/x`, bearer(await entra(tid)))).status).toBe(200);
+    expect(logs.last()).toMatchObject({ tenant: tid, path_variables: { tenant: tid } });
+    expect((await get(gateway, `https://gw.example/directories/${other}/x`, bearer(await entra(other)))).status).toBe(401);
+    expect(logs.last().findings.map((f) => f.code)).toEqual(['tenant_not_allowed']);
+    const org = (o: string) => sign(key, claims('https://acme.eu.auth0.com/', 'https://orders.acme.example', { org_id: o, azp: 'client' }));
+    expect((await get(gateway, 'https://gw.example/orgs/org_9ybsU1dN2dKfDkBi/x', bearer(await org('org_9ybsU1dN2dKfDkBi')))).status).toBe(200);
+    expect((await get(gateway, 'https://gw.example/orgs/org_other/x', bearer(await org('org_9ybsU1dN2dKfDkBi')))).status).toBe(403);
+  },
+  'policies/examples/cors.jsonc': async (gateway) => {
+    const refused = await get(gateway, 'https://gw.example/api/orders', { origin: 'https://app.example' });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(refused.headers.get('access-control-expose-headers')).toBe('www-authenticate, retry-after, x-request-id');
+    expect((await get(gateway, 'https://gw.example/api/orders', { origin: 'https://evil.example' })).headers.has('access-control-allow-origin')).toBe(false);
+    const preflight = await send(gateway, new Request('https://gw.example/api/orders', { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } }));
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('authorization, content-type');
+    expect(logs.last()).toMatchObject({ outcome: 'preflight' });
+  },
+  'policies/examples/rate-limit.jsonc': async (gateway) => {
+    // The burst itself is test/integration/rate-limit.test.ts; here: a verified identity is counted and forwarded.
+    const token = await sign(key, claims(CORP, 'https://api.corp.example', { sub: `example-${crypto.randomUUID()}`, tid: 't1' }));
+    expect((await get(gateway, 'https://gw.example/orders/1', bearer(token))).status).toBe(200);
+    expect((await get(gateway, 'https://gw.example/exports/1', bearer(token))).status).toBe(200);
+    expect(logs.last()).toMatchObject({ outcome: 'allowed', findings: [] });
+    expect((await get(gateway, 'https://gw.example/orders/1')).status).toBe(401);
+  },
+  'policies/examples/origin-by-claim.jsonc': async (gateway) => {
+    const eu = await sign(key, claims(PLATFORM, 'https://api.platform.example', { region: 'eu' }));
+    expect((await get(gateway, 'https://gw.example/data/1', bearer(eu))).status).toBe(200);
+    expect(world.lastOriginRequest().url).toBe('https://eu.origin.example/data/1');
+    expect(logs.last()).toMatchObject({ origin_choice: 'eu' });
+    const apac = await sign(key, claims(PLATFORM, 'https://api.platform.example', { region: 'apac' }));
+    expect((await get(gateway, 'https://gw.example/data/1', bearer(apac))).status).toBe(403);
+    expect(logs.last().findings.map((f) => f.code)).toEqual(['origin_unmapped']);
   },
   'policies/examples/presets.jsonc': async (gateway) => {
     // Each preset's tokens are exercised in test/integration/presets.test.ts; here: one route per preset exists.

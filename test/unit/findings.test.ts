@@ -50,7 +50,7 @@ describe('answerFor: the one place findings become HTTP', () => {
 
   it.each(FINDING_CODES)('%s maps to a 4xx or 503 whose body carries no finding detail', async (code) => {
     const response = answer(code);
-    expect([400, 401, 403, 404, 503]).toContain(response.status);
+    expect([400, 401, 403, 404, 429, 503]).toContain(response.status);
     expect(response.headers.get('cache-control')).toBe('no-store');
     const text = (await response.text()) + JSON.stringify([...response.headers]);
     expect(text).not.toContain('secret detail');
