@@ -46,7 +46,8 @@ describe('origin chosen by a verified claim', () => {
     const seen = world.lastOriginRequest();
     expect(seen.url).toBe(`${origin}/data/x?q=1`);
     const assertion = decodeJwt((seen.headers as Record<string, string>)['x-verified-assertion']!);
-    expect(assertion.req).toEqual({ method: 'GET', host: new URL(origin).host, path: '/data/x' });
+    // The query is bound too, as a digest (issue 17): a value only the query q=1 gives.
+    expect(assertion.req).toEqual({ method: 'GET', host: new URL(origin).host, path: '/data/x', query: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
     expect(logs.last()).toMatchObject({ outcome: 'allowed', origin_choice: region });
   });
 
