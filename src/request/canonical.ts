@@ -38,17 +38,21 @@ const NONE: ReadonlySet<string> = new Set();
  * `yielding`: refused names some route reads a token from (an opt-in query source): judged per route, by
  * queryTokenFor, once the route is known.
  */
+/** A query pair's name as form decoders read it ("+" a space, escapes decoded; a bad escape kept as written). */
+function parameterName(pair: string): string {
+  const raw = pair.split('=', 1)[0]!.replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
 export function refusedParameter(search: string, yielding: ReadonlySet<string> = NONE): string | null {
   // Nearly every query has neither name nor an escape that could spell one: one scan, no parsing.
   if (!/access_token|_method|%/i.test(search)) return null;
   for (const pair of search.slice(1).split(/[&;]/)) {
-    const raw = pair.split('=', 1)[0]!.replace(/\+/g, ' ');
-    let name: string;
-    try {
-      name = decodeURIComponent(raw);
-    } catch {
-      name = raw;
-    }
+    const name = parameterName(pair);
     const lower = name.trim().toLowerCase();
     if (REFUSED_QUERY_PARAMETERS.has(lower) && !yielding.has(lower)) return name;
   }
@@ -94,14 +98,7 @@ export function withoutParameters(search: string, names: readonly string[]): str
   const kept: string[] = [];
   for (let i = 0; i < parts.length; i += 2) {
     const pair = parts[i]!;
-    const raw = pair.split('=', 1)[0]!.replace(/\+/g, ' ');
-    let name: string;
-    try {
-      name = decodeURIComponent(raw);
-    } catch {
-      name = raw;
-    }
-    if (names.includes(name.trim().toLowerCase())) continue;
+    if (names.includes(parameterName(pair).trim().toLowerCase())) continue;
     // The separator that preceded a kept pair, as the client wrote it.
     if (kept.length > 0) kept.push(parts[i - 1]!);
     kept.push(pair);
