@@ -12,7 +12,7 @@ import { parseTokenShape } from '../token/shape.ts';
 import { sha256Prefix } from '../log/digest.ts';
 import { acceptsIss, checkClaims, readClaim, type Claims } from './claims.ts';
 import { verifyTokenSignature } from './signature.ts';
-import { authenticateFromCache, rememberVerified, type TokenCache } from './token-cache.ts';
+import { authenticateFromCache, refuseFromCache, rememberVerified, type TokenCache } from './token-cache.ts';
 
 /** What the verification saw, for the log; claim values are set only once the signature verified. */
 export interface Evidence {
@@ -89,6 +89,10 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
     const entry = tokenCache.get(extracted.token);
     const cached = entry && (await authenticateFromCache(tokenCache, extracted.token, entry, input, evidence));
     if (cached) return cached;
+    // A replayed bad signature (the same bytes, the same key) is refused without verifying it again.
+    const refused = tokenCache.getRejected(extracted.token);
+    const replayed = refused && (await refuseFromCache(tokenCache, extracted.token, refused, input, evidence));
+    if (replayed) return replayed;
     evidence.tokenCache = 'miss';
   }
   if (trace) {
@@ -122,7 +126,10 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
   evidence.keyLayer = key.layer;
   trace?.(step('key', { kid: header.kid ?? null, key_layer: key.layer }));
   check = 'signature';
-  if (!(await verifyTokenSignature(shape.token, key.key, alg))) return fail(finding('signature_invalid'));
+  if (!(await verifyTokenSignature(shape.token, key.key, alg))) {
+    tokenCache?.rememberRejected(extracted.token, { issuerId: issuer.id, iss: payload.iss as string, kid: header.kid, alg, key: key.key, fingerprint: null });
+    return fail(finding('signature_invalid'));
+  }
   trace?.(step('signature', { alg }));
 
   check = 'claims';
