@@ -21,7 +21,7 @@ import { KeyStore, type KeyResolver, type RefreshReport } from './keys/key-store
 import { addDebugFindings } from './log/debug-header.ts';
 import { sha256Prefix } from './log/digest.ts';
 import { newRecord, recordEvidence, type VerificationRecord } from './log/record.ts';
-import { writeRecord, type LogFormat, type LogSink } from './log/write.ts';
+import { recordWanted, writeRecord, type LogFormat, type LogSink } from './log/write.ts';
 import { admit, decide } from './route/mode.ts';
 import { canonicalRequest } from './request/canonical.ts';
 import { checkFormBody } from './request/form-body.ts';
@@ -104,11 +104,14 @@ export class Gateway {
 
   /** The token's fingerprint is computed here, once per token (the cache keeps it), never on the verify path. */
   async #log(record: VerificationRecord, token: string | null, env: Env): Promise<void> {
-    if (token !== null && record.token_fp === null) {
+    const sink = this.#logSink(env);
+    // A record sampled out (settings.log_allowed) needs no fingerprint.
+    const written = recordWanted(record, sink);
+    if (written && token !== null && record.token_fp === null) {
       record.token_fp = await sha256Prefix(token);
       this.#tokenCache.noteFingerprint(token, record.token_fp);
     }
-    await writeRecord(record, this.#logSink(env));
+    await writeRecord(record, sink, written);
   }
 
   async #process(request: Request, url: URL, requestId: string, now: number, record: VerificationRecord, seen: SeenToken, env: Env, keys: KeyResolver): Promise<Response> {
@@ -175,7 +178,8 @@ export class Gateway {
   }
 
   #logSink(env: Env): LogSink {
-    return { format: this.#options.logFormat ?? 'json', subject: this.#config.settings.logSubject ?? 'plain', analytics: env.GATEWAY_ANALYTICS };
+    const { logSubject, logAllowed } = this.#config.settings;
+    return { format: this.#options.logFormat ?? 'json', subject: logSubject ?? 'plain', analytics: env.GATEWAY_ANALYTICS, allowedRate: logAllowed };
   }
 
   #deny(record: VerificationRecord, findings: Finding[], route: CompiledRoute | null, requestId: string): Response {

@@ -80,7 +80,7 @@ interface RouteSource extends ForwardingSource {
   forward_authorization?: boolean;
 }
 interface PolicyFile {
-  settings?: { realm?: string; identity_header_prefix?: string; default_origin?: OriginSource; log_subject?: LogSubjectMode; assertion?: AssertionSource; request_id_header?: string; strip_headers?: string[] };
+  settings?: { realm?: string; identity_header_prefix?: string; default_origin?: OriginSource; log_subject?: LogSubjectMode; log_allowed?: number; assertion?: AssertionSource; request_id_header?: string; strip_headers?: string[] };
   issuers?: Record<string, IssuerSource>;
   routes?: Record<string, RouteSource>;
 }
@@ -376,6 +376,8 @@ export function compilePolicies(sources: readonly PolicySource[]): CompileResult
     requestIdHeader,
     // Only when set, so a policy without it compiles exactly as before; the log reads a missing mode as "plain".
     ...(settingsSource.log_subject !== undefined && { logSubject: settingsSource.log_subject }),
+    // Likewise: absent means every allowed request's record is written.
+    ...(settingsSource.log_allowed !== undefined && { logAllowed: settingsSource.log_allowed }),
     ...(settingsSource.strip_headers !== undefined && { stripHeaders: settingsSource.strip_headers }),
   };
 
