@@ -18,6 +18,7 @@ import { forwardToOrigin, resolveOrigin } from './forward/origin.ts';
 import { requestIdOf } from './forward/request-id.ts';
 import { compileStripList, preflightHeaders, sanitizeRequestHeaders, type StripList } from './forward/sanitize.ts';
 import { KeyStore, type KeyResolver, type RefreshReport } from './keys/key-store.ts';
+import { writeDataPoint } from './log/analytics.ts';
 import { addDebugFindings } from './log/debug-header.ts';
 import { sha256Prefix } from './log/digest.ts';
 import { newRecord, recordEvidence, type VerificationRecord } from './log/record.ts';
@@ -97,21 +98,21 @@ export class Gateway {
     record.status = response.status;
     record.latency_ms = Date.now() - started;
     if (this.#options.debugFindings) addDebugFindings(response, record, url);
-    // Written after the answer is on its way: hashing and logging add nothing to the client's wait.
-    ctx.waitUntil(this.#log(record, seen.token, env));
+    const sink = this.#logSink(env);
+    // Written after the answer is on its way: hashing and logging add nothing to the client's wait. A record
+    // left out (settings.log_allowed) costs no task, no hash, no log line: only its Analytics Engine count.
+    if (recordWanted(record, sink)) ctx.waitUntil(this.#log(record, seen.token, sink));
+    else if (sink.analytics) writeDataPoint(sink.analytics, record, false);
     return response;
   }
 
   /** The token's fingerprint is computed here, once per token (the cache keeps it), never on the verify path. */
-  async #log(record: VerificationRecord, token: string | null, env: Env): Promise<void> {
-    const sink = this.#logSink(env);
-    // A record sampled out (settings.log_allowed) needs no fingerprint.
-    const written = recordWanted(record, sink);
-    if (written && token !== null && record.token_fp === null) {
+  async #log(record: VerificationRecord, token: string | null, sink: LogSink): Promise<void> {
+    if (token !== null && record.token_fp === null) {
       record.token_fp = await sha256Prefix(token);
       this.#tokenCache.noteFingerprint(token, record.token_fp);
     }
-    await writeRecord(record, sink, written);
+    await writeRecord(record, sink, true);
   }
 
   async #process(request: Request, url: URL, requestId: string, now: number, record: VerificationRecord, seen: SeenToken, env: Env, keys: KeyResolver): Promise<Response> {

@@ -54,9 +54,14 @@ function compileOrThrow(policy: object): CompiledConfig {
 
 /**
  * One route per issuer (/rsa/*, /ec/*, ...) plus `fillerRoutes` routes /svc<i>/* on the rsa issuer; the
- * signed assertion on (EdDSA, the defaults) unless `assertion` is false.
+ * signed assertion on (EdDSA, the defaults) unless `assertion` is false; `logAllowed` is settings.log_allowed.
  */
-export function benchConfig(fillerRoutes: number, jwksBase: string, originBase: string, { assertion = true }: { assertion?: boolean } = {}): CompiledConfig {
+export function benchConfig(
+  fillerRoutes: number,
+  jwksBase: string,
+  originBase: string,
+  { assertion = true, logAllowed }: { assertion?: boolean; logAllowed?: number } = {},
+): CompiledConfig {
   const issuers: Record<string, object> = {};
   const routes: Record<string, object> = {};
   for (const id of JWKS_PATHS) {
@@ -66,7 +71,7 @@ export function benchConfig(fillerRoutes: number, jwksBase: string, originBase: 
   for (let i = 0; i < fillerRoutes; i++) {
     routes[`svc${i}`] = { path: `/svc${i}/*`, methods: ['GET', 'POST'], issuers: ['rsa'], audiences: [AUDIENCE], app: APP, scopes: ['read'] };
   }
-  return compileOrThrow({ settings: { realm: 'bench', default_origin: originBase, ...(assertion ? { assertion: {} } : {}) }, issuers, routes });
+  return compileOrThrow({ settings: { realm: 'bench', default_origin: originBase, ...(assertion ? { assertion: {} } : {}), ...(logAllowed !== undefined ? { log_allowed: logAllowed } : {}) }, issuers, routes });
 }
 
 export const claimsFor = (id: string) => ({ iss: issuerUrl(id), aud: AUDIENCE, app: APP });
