@@ -87,11 +87,13 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
   if (tokenCache && !trace) {
     // Looked up here, so a token the cache has never seen (every distinct token) costs no await.
     const entry = tokenCache.get(extracted.token);
-    const cached = entry && (await authenticateFromCache(tokenCache, extracted.token, entry, input, evidence));
+    const hit = entry && authenticateFromCache(tokenCache, extracted.token, entry, input, evidence);
+    const cached = hit instanceof Promise ? await hit : hit;
     if (cached) return cached;
     // A replayed bad signature (the same bytes, the same key) is refused without verifying it again.
     const refused = tokenCache.getRejected(extracted.token);
-    const replayed = refused && (await refuseFromCache(tokenCache, extracted.token, refused, input, evidence));
+    const replay = refused && refuseFromCache(tokenCache, extracted.token, refused, input, evidence);
+    const replayed = replay instanceof Promise ? await replay : replay;
     if (replayed) return replayed;
     evidence.tokenCache = 'miss';
   }

@@ -28,7 +28,8 @@
  */
 import { REJECTED_TOKEN_CACHE_MAX_ENTRIES, REJECTED_TOKEN_CACHE_MAX_TOKEN_BYTES, TOKEN_CACHE_MAX_ENTRIES, TOKEN_CACHE_MAX_TOKEN_BYTES } from '../config/constants.ts';
 import { finding } from '../findings.ts';
-import type { Algorithm } from '../config/types.ts';
+import type { Algorithm, CompiledIssuer } from '../config/types.ts';
+import type { KeyLookup } from '../keys/key-store.ts';
 import type { JoseHeader } from '../token/shape.ts';
 import { issuerFor, noteClaims, resolveKey, type Authentication, type AuthenticateInput, type Evidence } from './authenticate.ts';
 import { BoundedMap } from './bounded-map.ts';
@@ -142,24 +143,27 @@ export function rememberVerified(cache: TokenCache, token: string, verified: Ver
   cache.set(token, verified);
 }
 
+/** What a cache lookup gives: the answer, or null for "go the full way"; synchronous when the key is in memory. */
+export type CacheAnswer = Authentication | null | Promise<Authentication | null>;
+
 /**
  * The hit path, for the cache's entry of this token: the answer, or null when the cache cannot answer
  * (another issuer's route, the key rotated) and the token must go the full way. A hit skips the shape gate
  * and the signature, never the claim checks: they run against this route and this clock, every time.
+ * Synchronous when the key store answers from memory (every steady-state hit): no promise, no extra tick.
  */
-export async function authenticateFromCache(
-  cache: TokenCache,
-  token: string,
-  cached: VerifiedToken,
-  { route, config, keys, now, env }: AuthenticateInput,
-  evidence: Evidence,
-): Promise<Authentication | null> {
+export function authenticateFromCache(cache: TokenCache, token: string, cached: VerifiedToken, input: AuthenticateInput, evidence: Evidence): CacheAnswer {
+  const { route, config, keys, now, env } = input;
   // The issuer a full verification would choose on this route (two issuers may accept one iss); any other,
   // or none, and the token goes the full way, which answers with the usual finding.
   const issuer = issuerFor(route, config, cached.claims.iss);
   if (!issuer || issuer.id !== cached.issuerId || !issuer.algorithms.includes(cached.alg)) return null;
   const pending = resolveKey(issuer, cached.header.kid, cached.alg, keys, now, env);
-  const key = pending instanceof Promise ? await pending : pending;
+  if (pending instanceof Promise) return pending.then((key) => judgeHit(cache, token, cached, issuer, key, now, input, evidence));
+  return judgeHit(cache, token, cached, issuer, pending, now, input, evidence);
+}
+
+function judgeHit(cache: TokenCache, token: string, cached: VerifiedToken, issuer: CompiledIssuer, key: KeyLookup, now: number, { route }: AuthenticateInput, evidence: Evidence): Authentication | null {
   if (!key.ok || key.key !== cached.key) {
     cache.delete(token);
     return null;
@@ -184,17 +188,15 @@ export async function authenticateFromCache(
  * path would verify these bytes with the very same key again; null (the entry dropped if its key is gone)
  * when it would not, and the token goes the full way.
  */
-export async function refuseFromCache(
-  cache: TokenCache,
-  token: string,
-  rejected: RejectedToken,
-  { route, config, keys, now, env }: AuthenticateInput,
-  evidence: Evidence,
-): Promise<Authentication | null> {
+export function refuseFromCache(cache: TokenCache, token: string, rejected: RejectedToken, { route, config, keys, now, env }: AuthenticateInput, evidence: Evidence): CacheAnswer {
   const issuer = issuerFor(route, config, rejected.iss);
   if (!issuer || issuer.id !== rejected.issuerId || !issuer.algorithms.includes(rejected.alg)) return null;
   const pending = resolveKey(issuer, rejected.kid, rejected.alg, keys, now, env);
-  const key = pending instanceof Promise ? await pending : pending;
+  if (pending instanceof Promise) return pending.then((key) => judgeRefusal(cache, token, rejected, key, evidence));
+  return judgeRefusal(cache, token, rejected, pending, evidence);
+}
+
+function judgeRefusal(cache: TokenCache, token: string, rejected: RejectedToken, key: KeyLookup, evidence: Evidence): Authentication | null {
   if (!key.ok || key.key !== rejected.key) {
     cache.forgetRejected(token);
     return null;
