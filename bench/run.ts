@@ -323,12 +323,13 @@ type RequestCost = Record<string, number | null>;
 
 /** CPU per whole request inside the isolate: Gateway.handle against a plain fetch of the origin (what the pass-through does). */
 async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
-  const variants = ['fetch', 'handle', 'handle-nocache', 'handle-nolog', 'handle-jsonlog', 'handle-noassert', 'handle-hmac', 'handle-routes-10', 'handle-routes-1000'];
+  const variants = ['fetch', 'handle', 'handle-nocache', 'handle-nolog', 'handle-jsonlog', 'handle-noassert', 'handle-hmac', 'handle-routes-10', 'handle-routes-1000', 'handle-rejected', 'handle-rejected-nocache'];
   const call = async (variant: string, n: number) => {
     const cpu = gateway.cpuNs();
     const response = await fetch(`${gateway.url}/__bench/request?variant=${variant}&n=${n}`);
     const body = (await response.json()) as { statuses: number[] };
-    if (!response.ok || (!variant.startsWith('stage-') && body.statuses.join() !== '200')) throw new Error(`request cost ${variant}: ${response.status} ${JSON.stringify(body)}`);
+    const expected = variant.startsWith('handle-rejected') ? '401' : '200';
+    if (!response.ok || (!variant.startsWith('stage-') && body.statuses.join() !== expected)) throw new Error(`request cost ${variant}: ${response.status} ${JSON.stringify(body)}`);
     return (gateway.cpuNs() - cpu) / 1000 / n;
   };
   for (const variant of variants) await call(variant, 50);
@@ -348,6 +349,9 @@ async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
   // What the assertion costs: none at all, and HMAC mode (HS256) instead of the default signed mode (EdDSA).
   cost.gateway_added_noassert_us = added('handle-noassert');
   cost.gateway_added_hmac_us = added('handle-hmac');
+  // A replayed bad token, refused from the negative cache, against the same refusal verified every time (no token cache).
+  cost.rejected_replay_us = cost['handle-rejected_us'] ?? null;
+  cost.rejected_replay_nocache_us = cost['handle-rejected-nocache_us'] ?? null;
   // 1,000 against 10 routes, the same request to each policy's last route, measured in the same rounds of one isolate.
   cost.routes_1000_over_10 = round(median(samples['handle-routes-1000']!.map((x, i) => x / samples['handle-routes-10']![i]!)), 3);
   cost.routes_1000_over_10_gateway_added = round(median(samples['handle-routes-1000']!.map((x, i) => (x - samples.fetch![i]!) / (samples['handle-routes-10']![i]! - samples.fetch![i]!))), 3);
@@ -366,7 +370,8 @@ async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
   }
   log(
     `  ${elapsed()} request cost: fetch ${cost.fetch_us} us, gateway adds ${cost.gateway_added_us} us (cache hit), ${cost.gateway_added_nocache_us} us (no cache), ` +
-      `${cost.gateway_added_nolog_us} us (hit, no log), ${cost.gateway_added_jsonlog_us} us (hit, record as a JSON string), ${cost.gateway_added_noassert_us} us (hit, no assertion), ${cost.gateway_added_hmac_us} us (hit, HMAC assertion)`,
+      `${cost.gateway_added_nolog_us} us (hit, log_allowed 0), ${cost.gateway_added_jsonlog_us} us (hit, record as a JSON string), ${cost.gateway_added_noassert_us} us (hit, no assertion), ${cost.gateway_added_hmac_us} us (hit, HMAC assertion); ` +
+      `a replayed bad token ${cost.rejected_replay_us} us (${cost.rejected_replay_nocache_us} us verified every time)`,
   );
   log(`  ${elapsed()} routes: 1,000 routes cost ${cost.routes_1000_over_10}x the per-request CPU of 10 (${cost['handle-routes-1000_us']} vs ${cost['handle-routes-10_us']} us; gateway's own share ${cost.routes_1000_over_10_gateway_added}x)`);
   return cost;

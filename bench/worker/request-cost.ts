@@ -24,6 +24,8 @@ export interface RequestCostFixture {
   /** A URL of the bench config's /rsa/* route, as the gateway receives it, and a token that route accepts. */
   path: string;
   token: string;
+  /** A token of the same route with a bad signature (refused 401): replayed, with and without the token cache. */
+  rejected: string;
   origin: string;
   /** The same policy with 1,000 filler routes, and the path of each policy's last filler route: 10 vs 1,000 routes in one isolate. */
   config1000: unknown;
@@ -82,6 +84,10 @@ export async function runRequestCost(config: unknown, fixture: RequestCostFixtur
   else if (variant === 'handle' || variant === 'handle-jsonlog') run = () => gatewayFor(config, true).handle(request(), env, ctx);
   else if (variant === 'handle-nolog') run = () => gatewayFor(config, true, true, 'routes-10', 0).handle(request(), env, ctx);
   else if (variant === 'handle-nocache') run = () => gatewayFor(config, false).handle(request(), env, ctx);
+  else if (variant === 'handle-rejected' || variant === 'handle-rejected-nocache') {
+    const bad = { ...headers, authorization: `Bearer ${fixture.rejected}` };
+    run = () => gatewayFor(config, variant === 'handle-rejected').handle(new Request(`https://gateway.example${fixture.path}`, { headers: bad }), env, ctx);
+  }
   else if (variant === 'handle-routes-10') run = () => gatewayFor(config, true).handle(new Request(`https://gateway.example${fixture.lastRoute10}`, { headers }), env, ctx);
   else if (variant === 'handle-routes-1000') run = () => gatewayFor(fixture.config1000, true, true, 'routes-1000').handle(new Request(`https://gateway.example${fixture.lastRoute1000}`, { headers }), env, ctx);
   else if (variant === 'handle-noassert') run = () => gatewayFor(config, true, false).handle(request(), env, ctx);
