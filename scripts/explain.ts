@@ -9,20 +9,19 @@
  *   --allow-loopback-http  fetch keys from an issuer on 127.0.0.1 over http, as `npm start` allows
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { JWK } from 'jose';
 import { loadCompiledConfig } from '../src/config/load.ts';
 import type { CompiledConfig } from '../src/config/types.ts';
 import { KeyStore } from '../src/keys/key-store.ts';
 import { explain } from '../src/log/explain.ts';
+import { parseCli, usageError } from './cli.ts';
 import { COMPILED_PATH } from './compile-policies.ts';
 
 function usage(message: string): never {
-  console.error(`explain: ${message}`);
-  process.exit(2);
+  return usageError('explain', message);
 }
 
-const { values } = parseArgs({
+const { values } = parseCli('explain', {
   options: {
     url: { type: 'string' },
     method: { type: 'string', default: 'GET' },
@@ -78,4 +77,11 @@ if (values.jwks) {
 const keys = new KeyStore({ allowLoopbackHttp: values['allow-loopback-http'] });
 const result = await explain({ config, keys, method: values.method.toUpperCase(), url, token, now: Math.floor(Date.now() / 1000) });
 for (const line of result.lines) console.log(line);
+// The `npm start` demo's issuer serves its keys over plain http on 127.0.0.1, which only this flag allows.
+const onLoopbackHttp = (url: string) => /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(url);
+const loopbackIssuer = Object.values(config.issuers).some(({ keySource }) => 'url' in keySource && onLoopbackHttp(keySource.url));
+if (!values['allow-loopback-http'] && loopbackIssuer && result.lines.some((line) => line.includes('keys_unavailable'))) {
+  console.log('hint      this issuer serves its keys over plain http on 127.0.0.1 (the npm start demo), which the gateway');
+  console.log('          refuses unless allowed: run explain again with --allow-loopback-http');
+}
 process.exitCode = result.allowed ? 0 : 1;

@@ -5,7 +5,7 @@
  *   npm run logs -- --status error        # any `wrangler tail` filter is passed through
  *   npm run -s logs -- --stdin < tail.json   # format tail JSON saved earlier (or piped from elsewhere)
  */
-import { spawn } from 'node:child_process';
+import { spawnWrangler } from './cli.ts';
 import { jsonStreamSplitter, linesOfTailEvent } from '../src/log/tail.ts';
 import { ROOT } from './compile-policies.ts';
 
@@ -21,12 +21,14 @@ function print(chunk: string): void {
 if (fromStdin) {
   process.stdin.setEncoding('utf8').on('data', print);
 } else {
-  const wrangler = spawn('wrangler', ['tail', '--format', 'json', ...args], {
+  // wrangler asks a person at a terminal to log in (`wrangler login`) only when its stdin is that terminal;
+  // with any other stdin it can only say to set CLOUDFLARE_API_TOKEN, which is for CI.
+  const wrangler = spawnWrangler(['tail', '--format', 'json', ...args], {
     cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: [process.stdin.isTTY ? 'inherit' : 'ignore', 'pipe', 'inherit'],
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
   });
-  wrangler.stdout.setEncoding('utf8').on('data', print);
+  wrangler.stdout!.setEncoding('utf8').on('data', print);
   wrangler.on('exit', (code) => (process.exitCode = code ?? 0));
   process.on('SIGINT', () => wrangler.kill('SIGINT'));
 }

@@ -1,17 +1,18 @@
 /**
  * `npm run -s token -- [flags]`: prints a token signed by the demo issuer's key, and nothing else on stdout.
  *   --app ID  --sub ID (demo-user)  --aud AUD (https://api.example.test)  --iss ISS (the demo issuer)
- *   --scope "a b"  --ttl SECONDS (300; negative gives an expired token)  --alg RS256|ES256|EdDSA (RS256)
+ *   --scope "a b"  --ttl SECONDS (300; negative: a token the gateway refuses as expired, see below)
+ *   --alg RS256|ES256|EdDSA (RS256)
  *   --claim key=value (repeatable; the value is read as JSON when it parses, else as a string)
  */
-import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
+import { DEFAULT_CLOCK_SKEW_SECONDS } from '../src/config/constants.ts';
+import { parseCli, usageError } from './cli.ts';
 import { DEMO_ALGORITHMS, demoSigningKey, type DemoAlgorithm } from './demo/keys.ts';
 import { DEMO_AUDIENCE, DEMO_ISSUER } from './demo/servers.ts';
 
 function fail(message: string): never {
-  console.error(`token: ${message}`);
-  process.exit(2);
+  return usageError('token', message);
 }
 
 /** parseArgs reads "-60" as an option: join a negative number to the flag before it, so `--ttl -60` works as documented. */
@@ -28,7 +29,7 @@ function joinNegativeValues(argv: string[]): string[] {
   return out;
 }
 
-const { values } = parseArgs({
+const { values } = parseCli('token', {
   args: joinNegativeValues(process.argv.slice(2)),
   options: {
     app: { type: 'string' },
@@ -48,7 +49,9 @@ if (!Number.isInteger(ttl)) fail(`--ttl must be a whole number of seconds, got "
 if (!DEMO_ALGORITHMS.includes(values.alg as DemoAlgorithm)) fail(`--alg must be one of ${DEMO_ALGORITHMS.join(', ')}`);
 
 const now = Math.floor(Date.now() / 1000);
-const exp = now + ttl;
+// The gateway forgives a clock skew (60 s unless a policy says otherwise): a negative TTL is counted beyond it,
+// so `--ttl -30` expired 30 s too long ago to be forgiven, and the gateway refuses it (finding "expired").
+const exp = ttl >= 0 ? now + ttl : now + ttl - DEFAULT_CLOCK_SKEW_SECONDS;
 // An expired token was issued before it expired: back-date iat so that only exp is wrong with it.
 const iat = ttl > 0 ? now : exp - 300;
 

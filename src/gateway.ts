@@ -137,7 +137,7 @@ export class Gateway {
     record.mode = route.mode;
 
     let verified: { claims: Claims; issuer: CompiledIssuer } | null = null;
-    const admission = admit(route, request.method, request.headers);
+    const admission = admit(route, judged.method, request.headers);
     if (admission !== 'authenticate') {
       record.outcome = admission;
     } else {
@@ -159,14 +159,14 @@ export class Gateway {
       : sanitizeRequestHeaders(request.headers, { identityHeaderPrefix: prefix, forwardAuthorization: route.forwardAuthorization, assertionHeader: assertion?.header, strip: this.#strip });
     const resolved = resolveOrigin(route.forward.origin, judged, url, env);
     if (!resolved.ok) return this.#failure(record, 502, resolved.reason, requestId);
-    const target = { method: request.method, host: resolved.origin.url.host, path: resolved.origin.url.pathname };
+    const target = { method: judged.method, host: resolved.origin.url.host, path: resolved.origin.url.pathname };
     const identity = await identityFor({ route, prefix, assertion, requestId, verified, token: seen.token, target, assertions: this.#assertions, env, now });
     if (!identity.ok) return this.#failure(record, 500, identity.reason, requestId);
     record.assertion = identity.assertion;
     for (const [name, value] of identity.headers) headers.set(name, value);
     // The origin gets no header for a value over the cap (a cut value would read as another valid value); the log says which.
     if (identity.omitted.length > 0) record.omitted_headers = identity.omitted;
-    const forwarded = await forwardToOrigin(request, resolved.origin, headers, route.forward.timeoutMs, preflight ? null : (form.body ?? request.body));
+    const forwarded = await forwardToOrigin(request, judged.method, resolved.origin, headers, route.forward.timeoutMs, preflight ? null : (form.body ?? request.body));
     if (!forwarded.ok) return this.#failure(record, forwarded.kind === 'timeout' ? 504 : 502, `origin ${forwarded.kind}: ${forwarded.reason}`, requestId);
     record.origin_status = forwarded.response.status;
     return forwarded.response;

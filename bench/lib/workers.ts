@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
@@ -63,6 +63,8 @@ export interface StartOptions {
   inspectorPort?: number;
   /** V8 flags for this workerd (startWorkerDirect only; bench/cold.ts --v8-flags), e.g. --no-lazy. Diagnosis only. */
   v8Flags?: string[];
+  /** Writes the workerd's stdout (the Worker's console.log, V8's --trace-gc lines) to this file instead of dropping it (startWorkerDirect only; bench/faults.ts). */
+  stdoutPath?: string;
 }
 
 /** Starts one Worker on 127.0.0.1:<port> in its own workerd process. Its logs are dropped (the bench prints its own). */
@@ -103,7 +105,7 @@ export async function startWorker({ scriptPath, port, bindings }: StartOptions):
  * in steady state a request never reads it (keys come from isolate memory). Records go to stdout, which
  * workerd writes to /dev/null here: the Worker pays for console.log, nothing reads it.
  */
-export async function startWorkerDirect({ scriptPath, port, bindings, inspectorPort, v8Flags = [] }: StartOptions): Promise<WorkerInstance> {
+export async function startWorkerDirect({ scriptPath, port, bindings, inspectorPort, v8Flags = [], stdoutPath }: StartOptions): Promise<WorkerInstance> {
   const dir = join(BUILD_DIR, `workerd-${port}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'worker.js'), readFileSync(scriptPath));
@@ -132,11 +134,16 @@ const config :Workerd.Config = (
 );
 `,
   );
+  if (stdoutPath !== undefined) rmSync(`${stdoutPath}.stderr`, { force: true });
   const inspect = inspectorPort === undefined ? [] : [`--inspector-addr=127.0.0.1:${inspectorPort}`];
-  const child = spawn(WORKERD, ['serve', '--experimental', ...inspect, join(dir, 'config.capnp')], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(WORKERD, ['serve', '--experimental', ...inspect, join(dir, 'config.capnp')], { cwd: dir, stdio: ['ignore', stdoutPath === undefined ? 'ignore' : openSync(stdoutPath, 'w'), 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
+  child.stderr!.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4000);
+    // With stdoutPath, stderr is kept beside it: a workerd that dies mid-run says why there.
+    if (stdoutPath !== undefined) appendFileSync(`${stdoutPath}.stderr`, chunk);
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

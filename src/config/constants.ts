@@ -62,6 +62,19 @@ export const NEGATIVE_KID_TTL_SECONDS = 300;
 export const KEY_LOAD_POLL_MS = 20;
 /** ...for at most this long: discovery plus JWKS, each bounded by the fetch timeout, plus slack for the layers. */
 export const KEY_LOAD_WAIT_MS = 2 * JWKS_FETCH_TIMEOUT_MS + 1000;
+/**
+ * While another request of this isolate loads an issuer's keys and no usable set exists, a request waits for
+ * it at most this long, then answers 503 + Retry-After: a JWKS from the Cache API, KV or a healthy issuer lands
+ * well within 1 s; past it the issuer is slow or down, and a fast 503 costs the isolate less than a pile of
+ * waiting requests. The leader of a probe of an issuer known to be down, or with a stale set to serve, waits
+ * no longer either (its fetch goes on in the background).
+ */
+export const KEY_PEER_WAIT_MS = 1000;
+/**
+ * Requests per issuer that may wait at once for a peer's load (per isolate); beyond it they are refused at once
+ * (503). Each holds its request and a timer, a few KiB: 100 of them stay under 1 MiB of the isolate's 128 MB.
+ */
+export const MAX_KEY_WAITERS_PER_ISSUER = 100;
 /** KV refuses an expirationTtl under 60 s. */
 export const KV_MIN_EXPIRATION_TTL_SECONDS = 60;
 /** Hex digits of SHA-256(issuer, key source) in stored key names: 64 bits tell a policy's sources apart with room to spare. */

@@ -55,10 +55,10 @@ export type OriginResult = { ok: true; response: Response } | { ok: false; kind:
  * The timeout covers the wait for the origin's response headers; a streaming body may take longer.
  * AbortSignal.timeout: one native timer per request, no AbortController and no callback of ours.
  */
-export async function forwardToOrigin(request: Request, origin: ResolvedOrigin, headers: Headers, timeoutMs: number, body: BodyInit | null = request.body): Promise<OriginResult> {
+export async function forwardToOrigin(request: Request, method: string, origin: ResolvedOrigin, headers: Headers, timeoutMs: number, body: BodyInit | null = request.body): Promise<OriginResult> {
   const signal = AbortSignal.timeout(timeoutMs);
-  const init: RequestInit = { method: request.method, headers, redirect: 'manual', signal };
-  if (body !== null && request.method !== 'GET' && request.method !== 'HEAD') init.body = body;
+  const init: RequestInit = { method, headers, redirect: 'manual', signal };
+  if (body !== null && method !== 'GET' && method !== 'HEAD') init.body = body;
   try {
     // The origin's response goes back as it is (a WebSocket upgrade included): no copy of its body or headers.
     return { ok: true, response: await (origin.fetcher ? origin.fetcher.fetch(origin.url, init) : fetch(origin.url, init)) };

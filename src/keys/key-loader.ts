@@ -21,6 +21,11 @@ export interface LoadIo {
 export interface LoadOptions {
   /** Request path: look in the shared layers first and respect this data centre's cooldown. The cron goes straight to the issuer. */
   fromLayers: boolean;
+  /**
+   * A refresh ahead of expiry: its own budget (one per set, docs/keys.md), so it leaves the unknown-kid cooldown
+   * alone, and this data centre's last attempt stops it only when made after the set in memory was fetched.
+   */
+  refreshAhead?: boolean;
 }
 
 export type Loaded = { set: StoredJwks; layer: SharedLayer | 'network' };
@@ -28,9 +33,9 @@ export type Loaded = { set: StoredJwks; layer: SharedLayer | 'network' };
 const SHARED_LAYERS: readonly SharedLayer[] = ['cache', 'kv'];
 
 
-/** True when this isolate may look beyond memory: nothing tried, and no set fetched, within the cooldown. */
+/** True when this isolate may look beyond memory: nothing tried, no set fetched, no look failed, within the cooldown. */
 export function mayAttempt(state: IssuerKeyState, now: number): boolean {
-  const last = Math.max(state.lastAttempt ?? -Infinity, state.set?.fetchedAt ?? -Infinity);
+  const last = Math.max(state.lastAttempt ?? -Infinity, state.set?.fetchedAt ?? -Infinity, state.failedAt ?? -Infinity);
   return now - last >= UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS;
 }
 
@@ -54,18 +59,19 @@ export async function loadKeySet(
   options: LoadOptions,
 ): Promise<Loaded | null> {
   state.busySince = now;
-  state.lastAttempt = now;
+  if (!options.refreshAhead) state.lastAttempt = now;
   try {
     const names = (await namesOf(issuer, state)).jwks;
     const policy = keyCachePolicy(issuer);
     if (options.fromLayers) {
-      const shared = await fromSharedLayers(io, issuer, state, names, now, want);
+      const shared = await fromSharedLayers(io, issuer, state, names, now, want, options.refreshAhead === true);
       if (shared !== 'go to the issuer') return shared;
     }
     io.layers.markAttempt(names, now, UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS);
     const url = await jwksUrlFor(io, issuer, state, now, options);
     const fetched = url.ok ? await fetchJwks(url.url, io.allowLoopbackHttp, policy) : url;
     if (!fetched.ok) {
+      state.failedAt = now;
       // The reason names what was wrong (status, size, which key member), never key material or a token.
       warn('jwks_fetch_failed', { issuer: issuer.id, reason: fetched.reason, kept_set_fetched_at: state.set?.fetchedAt ?? null });
       return null;
@@ -80,6 +86,7 @@ export async function loadKeySet(
       keys: fetched.keys,
     };
     state.set = set;
+    state.failedAt = undefined;
     io.layers.write(SHARED_LAYERS, names, set, staleUntil(set, issuer), now);
     return { set, layer: 'network' };
   } finally {
@@ -99,16 +106,21 @@ async function fromSharedLayers(
   names: DocNames,
   now: number,
   want: (set: StoredJwks) => boolean,
+  refreshAhead: boolean,
 ): Promise<Loaded | null | 'go to the issuer'> {
   for (const layer of SHARED_LAYERS) {
     const doc = await io.layers.read(layer, 'jwks', names, issuer.issuer);
     if (doc?.kind !== 'jwks' || !isNewer(doc, state.set)) continue;
     state.set = doc;
+    // The issuer answered another isolate after our failed look: the breaker closes here too.
+    if (state.failedAt !== undefined && doc.fetchedAt >= state.failedAt) state.failedAt = undefined;
     if (layer === 'kv') io.layers.write(['cache'], names, doc, staleUntil(doc, issuer), now);
     if (want(doc)) return { set: doc, layer };
   }
   const triedAt = await io.layers.lastAttempt(names);
   if (triedAt === null || now - triedAt >= UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS) return 'go to the issuer';
+  // The attempt that fetched the set being refreshed is no reason to wait; a later one (failed, or under way) is.
+  if (refreshAhead && state.set && triedAt <= state.set.fetchedAt) return 'go to the issuer';
   // Said when it leaves this isolate without a fresh set (stale or 503 follows), so the operator sees why.
   if (!state.set || now >= state.set.expiresAt) {
     warn('jwks_fetch_failed', { issuer: issuer.id, reason: 'not fetched: this data centre tried the issuer within the cooldown', kept_set_fetched_at: state.set?.fetchedAt ?? null });

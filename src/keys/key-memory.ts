@@ -19,6 +19,15 @@ export interface IssuerKeyState {
   lastAttempt?: number;
   /** Set while a request of this isolate loads this issuer's keys; others poll memory instead of loading too. */
   busySince?: number;
+  /**
+   * When the last look at the issuer failed (refused, 5xx, timeout): the circuit breaker. Open for the cooldown
+   * after it (no look, no wait); then one request probes while the others answer at once. Cleared by a good set.
+   */
+  failedAt?: number;
+  /** The `fetchedAt` of the set a refresh ahead was last started for: one per set, a budget apart from the cooldown. */
+  refreshedAheadOf?: number;
+  /** Real-time deadlines (ms) of the requests polling for a peer's load: counted against the cap, expire on their own. */
+  waiting: number[];
 }
 
 /** The material that makes a key what it is: two JWKs with the same material are the same CryptoKey. */
@@ -37,7 +46,7 @@ export class KeyMemory {
 
   state(issuerId: string): IssuerKeyState {
     let state = this.#issuers.get(issuerId);
-    if (!state) this.#issuers.set(issuerId, (state = {}));
+    if (!state) this.#issuers.set(issuerId, (state = { waiting: [] }));
     return state;
   }
 

@@ -7,7 +7,14 @@
  * request started. Concurrent requests that need the same load poll isolate memory while one of them loads.
  */
 import type { JWK } from 'jose';
-import { KEY_LOAD_POLL_MS, KEY_LOAD_WAIT_MS, KEY_REFRESH_AHEAD_FRACTION } from '../config/constants.ts';
+import {
+  KEY_LOAD_POLL_MS,
+  KEY_LOAD_WAIT_MS,
+  KEY_PEER_WAIT_MS,
+  KEY_REFRESH_AHEAD_FRACTION,
+  MAX_KEY_WAITERS_PER_ISSUER,
+  UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS,
+} from '../config/constants.ts';
 import type { Algorithm, CompiledIssuer } from '../config/types.ts';
 import type { Env } from '../env.ts';
 import { finding, type Finding } from '../findings.ts';
@@ -33,6 +40,10 @@ export interface KeyResolver {
 
 export interface KeyStoreOptions {
   allowLoopbackHttp: boolean;
+  /** How long a request waits for a peer's load; KEY_PEER_WAIT_MS unless a test lengthens it to assert order, never time. */
+  peerWaitMs?: number;
+  /** Requests per issuer that may wait at once; MAX_KEY_WAITERS_PER_ISSUER unless a test lowers it. */
+  maxWaitersPerIssuer?: number;
 }
 
 export type RefreshReport = { issuer: string; ok: boolean; expiresAt: number | null };
@@ -43,6 +54,18 @@ const fresh = (set: StoredJwks | undefined, now: number): set is StoredJwks => s
 const refreshDue = (set: StoredJwks, now: number) => now >= set.fetchedAt + (set.expiresAt - set.fetchedAt) * KEY_REFRESH_AHEAD_FRACTION;
 /** A peer is loading; a mark older than the longest load is left over from a cancelled request and ignored. */
 const busy = (state: IssuerKeyState, now: number) => state.busySince !== undefined && now - state.busySince < KEY_LOAD_WAIT_MS / 1000;
+/** The circuit breaker is open: the last look failed within the cooldown, so nobody looks or waits. */
+const issuerDown = (state: IssuerKeyState, now: number) => state.failedAt !== undefined && now - state.failedAt < UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS;
+/** One refresh ahead per set, whatever the unknown-kid cooldown says (it would forbid one for lifetimes under 37.5 s). */
+const mayRefreshAhead = (state: IssuerKeyState, set: StoredJwks, now: number) =>
+  refreshDue(set, now) && state.refreshedAheadOf !== set.fetchedAt && !busy(state, now) && !issuerDown(state, now);
+/** Why a request got no keys, for the log: the operator tells a down issuer from a slow one from a cold start. */
+function unavailableBecause(state: IssuerKeyState, now: number): string {
+  const set = state.set ? 'key set expired past its stale window' : 'no key set could be loaded';
+  if (busy(state, now)) return `${set}; another request is loading it, not waited for longer`;
+  if (issuerDown(state, now)) return `${set}; issuer down: a look failed within the cooldown`;
+  return set;
+}
 const isFetched = (issuer: CompiledIssuer) => issuer.keySource.kind === 'jwks' || issuer.keySource.kind === 'discovery';
 const DETACHED_CONTEXT = { waitUntil: (promise: Promise<unknown>) => void promise.catch(() => undefined) } as ExecutionContext;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -116,16 +139,17 @@ export class KeyStore {
     const state = this.#memory.state(issuer.id);
     let found: Found | null = fresh(state.set, now) ? { set: state.set, layer: 'memory' } : null;
     const servableUntil = () => (state.set ? staleUntil(state.set, issuer) : -Infinity);
-    // With a usable stale set, a request never waits for a peer's load: an issuer that hangs stalls one request, not all.
-    if (!found) found = await this.#load(io, issuer, state, now, (set) => fresh(set, now), now >= servableUntil());
+    // With a usable stale set, a request never waits for a peer's load, and waits for its own at most KEY_PEER_WAIT_MS.
+    if (!found) found = await this.#load(io, ctx, issuer, state, now, (set) => fresh(set, now), now < servableUntil());
     if (!found) {
       if (!state.set || now >= servableUntil()) {
-        return { ok: false, finding: finding('keys_unavailable', { detail: state.set ? 'key set expired past its stale window' : 'no key set could be loaded' }) };
+        return { ok: false, finding: finding('keys_unavailable', { detail: unavailableBecause(state, now) }) };
       }
       found = { set: state.set, layer: 'stale' };
-    } else if (found.layer === 'memory' && refreshDue(found.set, now) && !busy(state, now) && mayAttempt(state, now)) {
+    } else if (found.layer === 'memory' && mayRefreshAhead(state, found.set, now)) {
       // Refresh ahead: this request is served from the cached set; the refresh finishes after the response.
-      ctx.waitUntil(loadKeySet(io, issuer, state, now, (set) => !refreshDue(set, now), { fromLayers: true }).catch(() => undefined));
+      state.refreshedAheadOf = found.set.fetchedAt;
+      ctx.waitUntil(loadKeySet(io, issuer, state, now, (set) => !refreshDue(set, now), { fromLayers: true, refreshAhead: true }).catch(() => undefined));
     }
 
     const has = (set: StoredJwks) => findJwk(set.keys, kid, alg) !== undefined;
@@ -134,7 +158,7 @@ export class KeyStore {
     if (!has(found.set) && !named(found.set) && found.layer !== 'stale' && !this.#memory.isUnknownKid(issuer.id, kid, found.set, now)) {
       // An unknown kid may be a rotation: at most one look beyond memory per issuer per cooldown.
       const attemptBefore = state.lastAttempt;
-      const again = await this.#load(io, issuer, state, now, (set) => fresh(set, now) && has(set), true);
+      const again = await this.#load(io, ctx, issuer, state, now, (set) => fresh(set, now) && has(set), false);
       if (again) found = again;
       // Remembered only once a look found it missing: a kid refused by the cooldown alone gets its look later.
       if (!has(found.set) && state.lastAttempt !== attemptBefore) this.#memory.rememberUnknownKid(issuer.id, kid, state.set ?? found.set, now);
@@ -147,14 +171,41 @@ export class KeyStore {
 
   /**
    * Loads through the layers unless the cooldown forbids it. When another request of this isolate is loading
-   * the issuer, waits for it by polling memory (never by awaiting its promise) and takes what it left there.
+   * the issuer, waits for it by polling memory (never by awaiting its promise), at most KEY_PEER_WAIT_MS and
+   * only as one of MAX_KEY_WAITERS_PER_ISSUER, and takes what it left there. Null means "answer with what you
+   * have": the stale set, kid_unknown, or 503. `fallback`: a stale set can answer if this load does not.
    */
-  async #load(io: LoadIo, issuer: CompiledIssuer, state: IssuerKeyState, now: number, want: (set: StoredJwks) => boolean, waitForPeer: boolean): Promise<Found | null> {
-    if (busy(state, now) && !waitForPeer) return null;
-    for (let waited = 0; busy(state, now) && waited < KEY_LOAD_WAIT_MS; waited += KEY_LOAD_POLL_MS) await sleep(KEY_LOAD_POLL_MS);
+  async #load(io: LoadIo, ctx: ExecutionContext, issuer: CompiledIssuer, state: IssuerKeyState, now: number, want: (set: StoredJwks) => boolean, fallback: boolean): Promise<Found | null> {
+    if (busy(state, now)) {
+      // A probe of an issuer known to be down is nothing to wait for; with a stale set nobody waits at all.
+      if (fallback || state.failedAt !== undefined || !(await this.#waitForPeer(state, now))) return null;
+    }
     if (state.set && want(state.set)) return { set: state.set, layer: 'memory' };
     if (!mayAttempt(state, now)) return null;
-    return loadKeySet(io, issuer, state, now, want, { fromLayers: true });
+    const probe = fallback || state.failedAt !== undefined;
+    const load = loadKeySet(io, issuer, state, now, want, { fromLayers: true });
+    if (!probe) return load;
+    // The issuer is known to be down, or a stale set can answer: this request waits for its own look no longer
+    // than a peer would; the look finishes in the background and leaves its set in memory for later requests.
+    ctx.waitUntil(load.catch(() => undefined));
+    return Promise.race([load, sleep(this.options.peerWaitMs ?? KEY_PEER_WAIT_MS).then(() => null)]);
+  }
+
+  /** Polls memory until the peer's load is done (true) or the wait is over or refused (false). */
+  async #waitForPeer(state: IssuerKeyState, now: number): Promise<boolean> {
+    const started = Date.now();
+    // A request cancelled mid-wait never removes its entry: entries expire with their deadline instead.
+    state.waiting = state.waiting.filter((deadline) => deadline > started);
+    if (state.waiting.length >= (this.options.maxWaitersPerIssuer ?? MAX_KEY_WAITERS_PER_ISSUER)) return false;
+    const deadline = started + (this.options.peerWaitMs ?? KEY_PEER_WAIT_MS);
+    state.waiting.push(deadline);
+    try {
+      while (busy(state, now) && Date.now() < deadline) await sleep(KEY_LOAD_POLL_MS);
+    } finally {
+      const mine = state.waiting.indexOf(deadline);
+      if (mine >= 0) state.waiting.splice(mine, 1);
+    }
+    return !busy(state, now);
   }
 
   async #key(issuer: CompiledIssuer, keys: readonly JWK[], kid: string | undefined, alg: Algorithm, layer: KeyLayer): Promise<KeyLookup> {

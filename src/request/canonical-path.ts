@@ -53,8 +53,18 @@ function canonicalSegment(raw: string): Segment {
       if (code < 0x20 || code === 0x7f) return { ok: false, reason: 'control character' };
       if (code === 0x5c) return { ok: false, reason: 'backslash' };
       if (code === 0x3b) semicolon = true;
-      text += raw[i];
-      i++;
+      if (code < 0x80) {
+        text += raw[i];
+        i++;
+        continue;
+      }
+      // Non-ASCII as written (a policy pattern; URL parsers escape it in requests): escaped, as requests arrive.
+      const char = String.fromCodePoint(raw.codePointAt(i)!);
+      // A lone surrogate has no UTF-8 form.
+      if (char.length === 1 && code >= 0xd800 && code <= 0xdfff) return { ok: false, reason: 'invalid UTF-8' };
+      if (/[\u0080-\u009f\u2028\u2029]/.test(char)) return { ok: false, reason: 'control character' };
+      text += encodeURIComponent(char);
+      i += char.length;
       continue;
     }
     // A run of escapes: decoded as bytes, so a multi-byte UTF-8 character is judged whole.
@@ -146,12 +156,24 @@ export function canonicalPath(pathname: string): CanonicalPath {
   return { ok: true, path, ambiguities, readings: [...readings] };
 }
 
+/** Escapes of non-ASCII bytes: the UTF-8 of the letters the full-Unicode fold below reads. */
+const NON_ASCII_ESCAPES = /(?:%[89A-F][0-9A-F])+/g;
+
 /**
- * ASCII letters folded to lower case, escapes kept as they are: how case-insensitive stacks (Express's
- * default, ASP.NET Core, IIS) read a canonical path.
+ * How case-insensitive stacks (Express's default, ASP.NET Core, IIS) read a canonical path: letters folded,
+ * escapes of `/`, `;`, `%` kept as they are. ASP.NET Core folds non-ASCII letters too (`CAFÉ` is `café`), so
+ * escaped UTF-8 is decoded, folded and escaped again. The fold (upper, then lower case) is coarser than any
+ * one stack's: it merges σ and ς, K and the Kelvin sign. Coarser is safe, since every reading the gateway
+ * weighs only adds a route to the strictest-of choice; patterns are folded the same way.
  */
 export function foldCase(path: string): string {
-  if (!/[A-Z]/.test(path)) return path;
+  const ascii = /[A-Z]/.test(path) ? asciiFold(path) : path;
+  if (!/%[89A-F]/.test(ascii)) return ascii;
+  return ascii.replace(NON_ASCII_ESCAPES, (escaped) => encodeURIComponent(decodeURIComponent(escaped).toUpperCase().toLowerCase()));
+}
+
+/** ASCII letters to lower case, the hex digits of escapes kept. */
+function asciiFold(path: string): string {
   let out = '';
   for (let i = 0; i < path.length; i++) {
     if (path[i] === '%') {

@@ -36,7 +36,7 @@ const tokens: Record<string, string> = {};
 
 beforeAll(async () => {
   key = await makeKey('ES256', 'platform-1');
-  world = new OutsideWorld().serveJwks(JWKS, jwksOf(key)).origin('origin.example').install();
+  world = new OutsideWorld().serveJwks(JWKS, jwksOf(key)).origin('origin.example').origin('partner-origin.example').install();
   logs = new RecordCapture();
   const r = (app: string, audience: string, extra: object) => ({ issuers: ['platform'], audiences: [audience], app, origin: 'https://origin.example', ...extra });
   gateway = gatewayFor({
@@ -47,7 +47,9 @@ beforeAll(async () => {
       reports: r('reports', SHARED, { path: '/reports/*' }),
       'orders-read': r('orders', 'https://orders.platform.example', { path: '/orders/*', methods: ['GET'] }),
       'orders-write': r('orders', 'https://orders.platform.example', { path: '/orders/*', methods: ['DELETE'] }),
-      partner: r('partner', 'https://partner.platform.example', { path: '/*', host: 'partner.example' }),
+      // Its own origin: sharing origin.example, partner.example/billing/... would hand the billing handler a
+      // partner token, and compilation refuses that (src/config/route-checks.ts).
+      partner: r('partner', 'https://partner.platform.example', { path: '/*', host: 'partner.example', origin: 'https://partner-origin.example' }),
     },
   });
   for (const { app, audience } of APPS) {

@@ -1,20 +1,22 @@
 /// <reference types="vite/client" />
 /**
- * The shared read-only corpora, loaded through the `@corpora` alias of vitest.config.ts (workerd has no file
- * system to read them from at test time). `?raw` keeps them as text: one JSON.parse each, no transform.
+ * The test vectors in test/vectors/ (Wycheproof, RFC examples; sources in test/vectors/PROVENANCE.txt), bundled
+ * by vite at collection time: workerd has no file system to read them from at test time. `?raw` keeps them as
+ * text: one JSON.parse each, no transform. The glob is relative, so the suites need nothing outside the checkout.
  */
-const files = import.meta.glob<string>(['@corpora/**/*.json'], { query: '?raw', import: 'default' });
+const files = import.meta.glob<string>(['../vectors/**/*.json'], { query: '?raw', import: 'default' });
+const ROOT = '../vectors/';
 
-/** Parsed JSON of `relative` (e.g. "wycheproof/testvectors_v1/ed25519_test.json"); throws when the corpus lacks it. */
+/** Parsed JSON of `relative` (e.g. "wycheproof/testvectors_v1/ed25519_test.json"); throws when test/vectors lacks it. */
 export async function corpusJson<T = unknown>(relative: string): Promise<T> {
-  const entry = Object.entries(files).find(([path]) => path.endsWith(`/corpora/${relative}`) || path === `@corpora/${relative}`);
-  if (!entry) throw new Error(`corpus file ${relative} not found (have ${Object.keys(files).length} files; is ../shared/corpora there?)`);
-  return JSON.parse(await entry[1]()) as T;
+  const load = files[ROOT + relative];
+  if (!load) throw new Error(`test vector file test/vectors/${relative} not found (have ${Object.keys(files).length} files)`);
+  return JSON.parse(await load()) as T;
 }
 
 export const corpusFileNames = (prefix: string): string[] =>
   Object.keys(files)
-    .map((path) => path.slice(path.indexOf('corpora/') + 'corpora/'.length))
+    .map((path) => path.slice(ROOT.length))
     .filter((path) => path.startsWith(prefix));
 
 export const hexToBytes = (hex: string): Uint8Array => {
