@@ -26,6 +26,7 @@ export const FINDING_CODES = [
   'claim_invalid',
   'claim_mismatch',
   'scope_insufficient',
+  'csrf_check_failed',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];
@@ -41,7 +42,7 @@ export interface Finding {
 
 export const finding = (code: FindingCode, evidence: Omit<Finding, 'code'> = {}): Finding => ({ code, ...evidence });
 
-type AnswerKind = 'not_found' | 'no_token' | 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'unavailable';
+type AnswerKind = 'not_found' | 'no_token' | 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'forbidden' | 'unavailable';
 
 const ANSWER_KIND: Record<FindingCode, AnswerKind> = {
   route_not_found: 'not_found',
@@ -50,6 +51,7 @@ const ANSWER_KIND: Record<FindingCode, AnswerKind> = {
   path_ambiguous: 'invalid_request',
   keys_unavailable: 'unavailable',
   scope_insufficient: 'insufficient_scope',
+  csrf_check_failed: 'forbidden',
   token_malformed: 'invalid_token',
   alg_not_allowed: 'invalid_token',
   issuer_mismatch: 'invalid_token',
@@ -71,6 +73,7 @@ const ANSWER_KIND: Record<FindingCode, AnswerKind> = {
 const KIND_PRECEDENCE: AnswerKind[] = [
   'not_found',
   'invalid_request',
+  'forbidden',
   'no_token',
   'unavailable',
   'invalid_token',
@@ -91,6 +94,7 @@ const DESCRIPTIONS: Record<AnswerKind, string> = {
   invalid_request: 'The request is malformed.',
   invalid_token: 'The access token is invalid.',
   insufficient_scope: 'The access token does not grant the required scope.',
+  forbidden: 'The request is not allowed from this context.',
   unavailable: 'The token cannot be verified right now.',
 };
 
@@ -106,6 +110,8 @@ const ANSWERS: Record<AnswerKind, { status: number; error: string; challenge: 'n
   invalid_request: { status: 400, error: 'invalid_request', challenge: 'error' },
   unavailable: { status: 503, error: 'temporarily_unavailable', challenge: 'none' },
   insufficient_scope: { status: 403, error: 'insufficient_scope', challenge: 'error' },
+  // Not a token problem (RFC 6750 has no code for it): no challenge, a plain 403.
+  forbidden: { status: 403, error: 'forbidden', challenge: 'none' },
   invalid_token: { status: 401, error: 'invalid_token', challenge: 'error' },
 };
 

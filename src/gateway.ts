@@ -17,6 +17,7 @@ import { identityFor } from './forward/identity.ts';
 import { forwardToOrigin, resolveOrigin } from './forward/origin.ts';
 import { requestIdOf } from './forward/request-id.ts';
 import { compileStripList, preflightHeaders, sanitizeRequestHeaders, type StripList } from './forward/sanitize.ts';
+import { answerHandshake } from './forward/websocket.ts';
 import { KeyStore, type KeyResolver, type RefreshReport } from './keys/key-store.ts';
 import { writeDataPoint } from './log/analytics.ts';
 import { addDebugFindings } from './log/debug-header.ts';
@@ -24,9 +25,10 @@ import { sha256Prefix } from './log/digest.ts';
 import { newRecord, recordEvidence, type VerificationRecord } from './log/record.ts';
 import { recordWanted, writeRecord, type LogFormat, type LogSink } from './log/write.ts';
 import { admit, decide } from './route/mode.ts';
-import { canonicalRequest } from './request/canonical.ts';
+import { canonicalRequest, queryNamesOf, queryTokenFor, queryTokenNames } from './request/canonical.ts';
 import { checkFormBody } from './request/form-body.ts';
 import { RouteResolver } from './route/resolve.ts';
+import { sourceLabel } from './token/sources.ts';
 import { authenticate } from './verify/authenticate.ts';
 import type { BoundedMapLimits } from './verify/bounded-map.ts';
 import type { Claims } from './verify/claims.ts';
@@ -61,6 +63,8 @@ export class Gateway {
   readonly #clock: () => number;
   readonly #tokenCache: TokenCache;
   readonly #assertions: AssertionCache;
+  /** Refused query names some route reads its token from (an opt-in, unsafe): empty for nearly every policy. */
+  readonly #queryTokens: ReadonlySet<string>;
 
   constructor(config: CompiledConfig, options: GatewayOptions) {
     this.#config = config;
@@ -71,6 +75,7 @@ export class Gateway {
     this.#tokenCache = new TokenCache(options.tokenCacheLimits);
     this.#assertions = newAssertionCache(options.assertionCacheLimits);
     this.#clock = options.now ?? Date.now;
+    this.#queryTokens = queryTokenNames(config.routes);
   }
 
   /** The scheduled refresh: every fetched issuer's keys into memory, KV and the Cache API. */
@@ -122,9 +127,9 @@ export class Gateway {
       const jwks = await gatewayJwks(assertion, env);
       return jwks.ok ? jwks.response : this.#failure(record, 500, jwks.reason, requestId);
     }
-    const canonical = canonicalRequest(request.method, url);
+    const canonical = canonicalRequest(request.method, url, this.#queryTokens);
     if (!canonical.ok) return this.#deny(record, [canonical.finding], null, requestId);
-    const judged = canonical.request;
+    let judged = canonical.request;
     record.path = judged.path;
     const pendingForm = checkFormBody(request);
     const form = pendingForm instanceof Promise ? await pendingForm : pendingForm;
@@ -135,14 +140,21 @@ export class Gateway {
     record.route = route.id;
     record.policy = route.file;
     record.mode = route.mode;
+    if (this.#queryTokens.size > 0 || route.tokenSources !== undefined) {
+      // The origin and the assertion get the query without the token parameter; the token stage reads it as sent.
+      const query = queryTokenFor(judged, queryNamesOf(route.tokenSources));
+      if (!query.ok) return this.#deny(record, [query.finding], route, requestId);
+      judged = query.request;
+    }
 
     let verified: { claims: Claims; issuer: CompiledIssuer } | null = null;
     const admission = admit(route, judged.method, request.headers);
     if (admission !== 'authenticate') {
       record.outcome = admission;
     } else {
-      const authentication = await authenticate({ headers: request.headers, route, config: this.#config, keys, now, env, tokenCache: this.#tokenCache });
+      const authentication = await authenticate({ headers: request.headers, route, config: this.#config, keys, now, env, tokenCache: this.#tokenCache, method: request.method, search: canonical.request.search });
       recordEvidence(record, authentication.evidence);
+      if (authentication.source) record.token_source = sourceLabel(authentication.source);
       seen.token = authentication.token ?? null;
       const decision = decide(route, authentication);
       if (decision.kind === 'deny') return this.#deny(record, decision.findings, route, requestId);
@@ -156,10 +168,10 @@ export class Gateway {
     const preflight = admission === 'preflight';
     const headers = preflight
       ? preflightHeaders(request.headers)
-      : sanitizeRequestHeaders(request.headers, { identityHeaderPrefix: prefix, forwardAuthorization: route.forwardAuthorization, assertionHeader: assertion?.header, strip: this.#strip });
+      : sanitizeRequestHeaders(request.headers, { identityHeaderPrefix: prefix, forwardAuthorization: route.forwardAuthorization, assertionHeader: assertion?.header, strip: this.#strip, tokenSources: route.tokenSources });
     const resolved = resolveOrigin(route.forward.origin, judged, url, env);
     if (!resolved.ok) return this.#failure(record, 502, resolved.reason, requestId);
-    const target = { method: judged.method, host: resolved.origin.url.host, path: resolved.origin.url.pathname };
+    const target = { method: judged.method, host: resolved.origin.url.host, path: resolved.origin.url.pathname, query: resolved.origin.url.search };
     const identity = await identityFor({ route, prefix, assertion, requestId, verified, token: seen.token, target, assertions: this.#assertions, env, now });
     if (!identity.ok) return this.#failure(record, 500, identity.reason, requestId);
     record.assertion = identity.assertion;
@@ -169,7 +181,8 @@ export class Gateway {
     const forwarded = await forwardToOrigin(request, judged.method, resolved.origin, headers, route.forward.timeoutMs, preflight ? null : (form.body ?? request.body));
     if (!forwarded.ok) return this.#failure(record, forwarded.kind === 'timeout' ? 504 : 502, `origin ${forwarded.kind}: ${forwarded.reason}`, requestId);
     record.origin_status = forwarded.response.status;
-    return forwarded.response;
+    // A WebSocket authenticated by its subprotocol: the browser needs a protocol it offered in the 101.
+    return route.tokenSources?.some((source) => source.kind === 'websocket_protocol') ? answerHandshake(forwarded.response, request.headers.get('sec-websocket-protocol')) : forwarded.response;
   }
 
   /** The gateway could not hand the request on; the reason is for the log only. */

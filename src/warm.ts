@@ -154,7 +154,7 @@ export function warmStages(progress: WarmProgress = { stage: '' }): void {
   progress.stage = 'assertion binding';
   canonicalHeaders(identity.headers);
   textBytes(identity.headers, identity.omitted);
-  reuseKey(ROUTE.id, { method: request.method, host: resolved.origin.url.host, path: resolved.origin.url.pathname }, extracted.token);
+  reuseKey(ROUTE.id, { method: request.method, host: resolved.origin.url.host, path: resolved.origin.url.pathname, query: resolved.origin.url.search }, extracted.token);
 
   // The key set's judgement and the ROCA check, on a fixed 2048-bit modulus: no random values at load, and
   // bytes that look random, so the check runs over its primes as it does for a real key.

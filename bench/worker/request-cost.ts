@@ -135,7 +135,7 @@ function stageOf(variant: string, config: ReturnType<typeof loadCompiledConfig>,
       return async () => {
         const keys = await signingSetup(config.settings.assertion!, env);
         if (!keys.ok) throw new Error(keys.reason);
-        return mintAssertion({ settings: config.settings.assertion!, audience: 'bench', subject: 'bench-user', requestId: 'a'.repeat(36), request: { method: 'GET', host: 'o.example', path: '/rsa/x' }, identityHeaders: [['x-verified-sub', 'bench-user'], ['x-verified-iss', claims.iss], ['x-verified-app', 'bench'], ['x-verified-scope', 'read write'], ['x-verified-exp', '2000000000'], ['x-verified-route', 'rsa'], ['x-verified-request-id', 'a'.repeat(36)]], identity: { idp: claims.iss, app: 'bench', scope: 'read write', token_exp: 2e9, route: 'rsa' }, now: 1_800_000_000 }, keys.setup.signer);
+        return mintAssertion({ settings: config.settings.assertion!, audience: 'bench', subject: 'bench-user', requestId: 'a'.repeat(36), request: { method: 'GET', host: 'o.example', path: '/rsa/x', query: '' }, tokenExp: claims.exp, identityHeaders: [['x-verified-sub', 'bench-user'], ['x-verified-iss', claims.iss], ['x-verified-app', 'bench'], ['x-verified-scope', 'read write'], ['x-verified-exp', '2000000000'], ['x-verified-route', 'rsa'], ['x-verified-request-id', 'a'.repeat(36)]], identity: { idp: claims.iss, app: 'bench', scope: 'read write', token_exp: 2e9, route: 'rsa' }, now: 1_800_000_000 }, keys.setup.signer);
       };
     case 'stage-sign-raw':
       return async () => {

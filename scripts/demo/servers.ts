@@ -64,7 +64,7 @@ export async function startEchoOrigin(port = ORIGIN_PORT, gatewayJwksUrl = `http
         const values = url.searchParams.getAll(key);
         query[key] = values.length === 1 ? values[0]! : values;
       }
-      const received = { method: req.method ?? 'GET', host: req.headers.host ?? '', path: url.pathname, headers: req.headers };
+      const received = { method: req.method ?? 'GET', host: req.headers.host ?? '', path: url.pathname, query: url.search, headers: req.headers };
       const assertion = req.headers['x-verified-assertion'] === undefined ? null : assertionReport(await verify(received));
       const description = { method: req.method, path: url.pathname, query, headers: req.headers, assertion, body_bytes: await bodyLength(req) };
       res.writeHead(200, { 'content-type': 'application/json' });

@@ -27,6 +27,7 @@ import { normalizeTyp } from '../verify/claims.ts';
 import { compileAssertion, compileForwarding, compileOrigin, type AssertionSource, type ForwardingSource, type OriginSource } from '../forward/compile-forward.ts';
 import { CREDENTIAL_HEADERS, identityPrefixProblem } from '../forward/reserved-headers.ts';
 import { compileClaimRules, toClaimPath, type ClaimRuleSource } from './compile-claims.ts';
+import { compileTokenSources, routeTokenSources, type TokenSourceContext, type TokenSourceSource } from './compile-token-sources.ts';
 import { expandIssuerPreset, routeAppProblem, type PresetName, type PresetParams } from './presets.ts';
 import { checkForwardedSpaces, checkPrecedence } from './route-checks.ts';
 import { canonicalPath, type PathAmbiguity } from '../request/canonical-path.ts';
@@ -64,6 +65,7 @@ interface IssuerSource extends PresetParams {
   clock_skew_seconds?: number;
   max_lifetime_seconds?: number;
   typ?: string;
+  token_sources?: TokenSourceSource[];
 }
 interface RouteSource extends ForwardingSource {
   path: string;
@@ -78,6 +80,8 @@ interface RouteSource extends ForwardingSource {
   app?: string;
   scopes?: string[];
   forward_authorization?: boolean;
+  token_sources?: TokenSourceSource[];
+  csrf_origins?: string[];
 }
 interface PolicyFile {
   settings?: { realm?: string; identity_header_prefix?: string; default_origin?: OriginSource; log_subject?: LogSubjectMode; log_allowed?: number; assertion?: AssertionSource; request_id_header?: string; strip_headers?: string[] };
@@ -202,7 +206,7 @@ function compileKeyCache(source: NonNullable<IssuerSource['key_cache']>): KeyCac
   };
 }
 
-function compileIssuer(id: string, source: IssuerSource, file: string, errors: ErrorList): CompiledIssuer | null {
+function compileIssuer(id: string, source: IssuerSource, file: string, errors: ErrorList, sourceContext: TokenSourceContext): CompiledIssuer | null {
   const at = (...p: (string | number)[]) => pointer('issuers', id, ...p);
   const before = errors.errors.length;
   const preset = expandIssuerPreset(source, (field, message) => errors.add(file, field === null ? at() : at(field), message));
@@ -241,6 +245,8 @@ function compileIssuer(id: string, source: IssuerSource, file: string, errors: E
   if (keyCache && (keySource?.kind === 'inline' || keySource?.kind === 'secret')) {
     errors.add(file, at('key_cache'), `"key_cache" applies to keys fetched from "jwks_uri" or "discovery"; this issuer's keys are ${keySource.kind === 'inline' ? 'inline ("keys")' : 'a Worker secret'}`);
   }
+  const tokenSources = source.token_sources === undefined ? preset?.tokenSources
+    : compileTokenSources(source.token_sources, sourceContext, (index, message) => errors.add(file, at('token_sources', index), message));
   if (errors.errors.length > before || keySource === null || source.issuer === undefined) return null;
   const typ = source.typ ?? preset?.typ;
   return {
@@ -257,6 +263,8 @@ function compileIssuer(id: string, source: IssuerSource, file: string, errors: E
     ...(source.audience_claim !== undefined || preset?.audienceClaim ? { audienceClaim: source.audience_claim !== undefined ? toClaimPath(source.audience_claim) : preset!.audienceClaim! } : {}),
     ...(claims.length > 0 ? { claims } : {}),
     ...(source.preset ? { preset: source.preset } : {}),
+    ...(tokenSources ? { tokenSources } : {}),
+    ...(preset?.serviceSubject ? { serviceSubject: preset.serviceSubject } : {}),
   };
 }
 
@@ -282,6 +290,9 @@ function compileRoute(
       if (source[field] !== undefined) errors.add(file, at(field), `a public route checks no token, so "${field}" would never be enforced`);
     }
     if (source.cors_preflight !== undefined) errors.add(file, at('cors_preflight'), 'a public route forwards every request, preflights included; "cors_preflight" would change nothing');
+    for (const field of ['token_sources', 'csrf_origins'] as const) {
+      if (source[field] !== undefined) errors.add(file, at(field), `a public route reads no token, so "${field}" would change nothing`);
+    }
   } else {
     if (!source.issuers) errors.add(file, at(), `a route in mode "${mode}" needs "issuers"`);
     if (!source.audiences) errors.add(file, at(), `a route in mode "${mode}" needs "audiences" (RFC 8725 section 3.9)`);
@@ -290,6 +301,7 @@ function compileRoute(
     });
   }
   const claims = compileClaimRules(source.claims, (index, message) => errors.add(file, at('claims', index), message));
+  const tokenSources = source.token_sources && compileTokenSources(source.token_sources, tokenSourceContext(settings), (index, message) => errors.add(file, at('token_sources', index), message));
   const originSource = source.origin ?? defaultOrigin;
   if (originSource === undefined) errors.add(file, at(), 'no "origin", and settings has no "default_origin"');
   const origin = originSource === undefined ? null
@@ -319,7 +331,28 @@ function compileRoute(
     ...(claims.length > 0 ? { claims } : {}),
     ...(source.cors_preflight ? { corsPreflight: true } : {}),
     ...(source.allow_in_path && source.allow_in_path.length > 0 ? { allowInPath: source.allow_in_path } : {}),
+    // The route's own list for now; compilePolicies merges its issuers' where it has none (resolveTokenSources).
+    ...(tokenSources ? { tokenSources } : {}),
+    // Serialized as browsers send Origin (lower case, no default port), or an allowed origin would never match.
+    ...(source.csrf_origins ? { csrfOrigins: source.csrf_origins.map((origin) => new URL(origin).origin) } : {}),
   };
+}
+
+const tokenSourceContext = (settings: CompiledSettings): TokenSourceContext => ({
+  identityHeaderPrefix: settings.identityHeaderPrefix,
+  assertionHeader: settings.assertion?.header ?? null,
+  requestIdHeader: settings.requestIdHeader,
+});
+
+/** Each route's sources: its own, else its issuers' (compile-token-sources.ts); csrf_origins only where a cookie can carry the token. */
+function resolveTokenSources(routes: CompiledRoute[], issuers: Record<string, CompiledIssuer>, report: (route: CompiledRoute, field: string, message: string) => void): void {
+  for (const route of routes) {
+    const sources = routeTokenSources(route.tokenSources, route.issuers.map((id) => issuers[id]?.tokenSources));
+    if (route.tokenSources === undefined && sources !== undefined) route.tokenSourcesFromIssuers = true;
+    if (sources === undefined) delete route.tokenSources;
+    else route.tokenSources = sources;
+    if (route.csrfOrigins && !sources?.some((s) => s.kind === 'cookie')) report(route, 'csrf_origins', 'no cookie carries this route\'s token, so "csrf_origins" would change nothing');
+  }
 }
 
 export function compilePolicies(sources: readonly PolicySource[]): CompileResult {
@@ -390,7 +423,7 @@ export function compilePolicies(sources: readonly PolicySource[]): CompileResult
         continue;
       }
       issuerFile.set(id, file);
-      const issuer = compileIssuer(id, source, file, errors);
+      const issuer = compileIssuer(id, source, file, errors, tokenSourceContext(settings));
       if (issuer) issuers[id] = issuer;
     }
   }
@@ -414,6 +447,7 @@ export function compilePolicies(sources: readonly PolicySource[]): CompileResult
     }
   }
   const reportRoute = (route: CompiledRoute, message: string) => errors.add(route.file, pointer('routes', route.id), message);
+  resolveTokenSources(routes, issuers, (route, field, message) => errors.add(route.file, pointer('routes', route.id, field), message));
   checkPrecedence(routes, reportRoute);
   checkForwardedSpaces(routes, reportRoute);
   if (errors.errors.length > 0) return { ok: false, errors: errors.errors };

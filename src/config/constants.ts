@@ -140,3 +140,9 @@ export const AUTH0_MAX_ACCESS_TOKEN_LIFETIME_SECONDS = 30 * 24 * 60 * 60;
 export const ENTRA_CAE_MAX_TOKEN_LIFETIME_SECONDS = 28 * 60 * 60;
 /** A Cloudflare Access application token lives as long as the application's session: at most "1 month" (730h) in the dashboard. */
 export const CLOUDFLARE_ACCESS_MAX_SESSION_SECONDS = 730 * 60 * 60;
+
+/** The Kubernetes form of a bearer token in Sec-WebSocket-Protocol (browsers cannot set Authorization on a WebSocket); the token follows, base64url-encoded. */
+export const WEBSOCKET_BEARER_PROTOCOL_PREFIX = 'base64url.bearer.authorization.k8s.io.';
+
+/** Methods a cookie-borne token may use without a CSRF check (RFC 9110 9.2.1 safe methods); a WebSocket upgrade is checked all the same. */
+export const CSRF_SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);

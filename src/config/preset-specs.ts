@@ -5,7 +5,7 @@
  * names the provider's page; test/unit/config/presets-issuer-forms.test.ts holds the forms against them.
  */
 import { AUTH0_MAX_ACCESS_TOKEN_LIFETIME_SECONDS, CLOUDFLARE_ACCESS_MAX_SESSION_SECONDS, ENTRA_CAE_MAX_TOKEN_LIFETIME_SECONDS } from './constants.ts';
-import type { ClaimPath, ClaimRule } from './types.ts';
+import type { ClaimPath, ClaimRule, TokenSource } from './types.ts';
 
 export const PRESET_NAMES = [
   'auth0',
@@ -53,6 +53,10 @@ export interface PresetExpansion {
   claims: ClaimRule[];
   /** The longest token the provider issues by design, when longer than the gateway's 24 h default; max_lifetime_seconds overrides it. */
   maxLifetimeSeconds?: number;
+  /** Where the provider puts its tokens, when not (only) in Authorization; the policy's token_sources replace it. */
+  tokenSources?: TokenSource[];
+  /** A token with sub "" is a service's; its subject is this claim (CompiledIssuer.serviceSubject). */
+  serviceSubject?: ClaimPath;
 }
 
 export interface PresetSpec {
@@ -196,7 +200,9 @@ export const SPECS: Record<PresetName, PresetSpec> = {
     params: { team: matching(LABEL, 'the team name, as in <team>.cloudflareaccess.com') },
     expand: ({ team }) => {
       const issuer = `https://${team}.cloudflareaccess.com`;
-      return { issuer, jwksUri: `${issuer}/cdn-cgi/access/certs`, appClaim: ['aud'], claims: [equals('type', 'app')], maxLifetimeSeconds: CLOUDFLARE_ACCESS_MAX_SESSION_SECONDS };
+      // Access hands its JWT over in Cf-Access-Jwt-Assertion and browsers in the CF_Authorization cookie; service tokens: sub "", common_name = the client id.
+      const tokenSources: TokenSource[] = [{ kind: 'header', name: 'cf-access-jwt-assertion' }, { kind: 'cookie', name: 'CF_Authorization' }];
+      return { issuer, jwksUri: `${issuer}/cdn-cgi/access/certs`, appClaim: ['aud'], claims: [equals('type', 'app')], maxLifetimeSeconds: CLOUDFLARE_ACCESS_MAX_SESSION_SECONDS, tokenSources, serviceSubject: ['common_name'] };
     },
     listAppClaim: {
       claim: ['aud'],

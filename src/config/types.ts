@@ -65,7 +65,23 @@ export interface CompiledIssuer {
   claims?: ClaimRule[];
   /** The preset this issuer was expanded from, for the log and the docs. */
   preset?: string;
+  /** Where this issuer's tokens come from, for routes that list none of their own. Absent = the Authorization bearer. */
+  tokenSources?: TokenSource[];
+  /** A token whose sub is "" is a service's (Cloudflare Access service tokens): its subject is this claim. Absent = sub must be non-empty. */
+  serviceSubject?: ClaimPath;
 }
+
+/** Where a token may come from (docs/configuration.md, token_sources); read by src/token/sources.ts. */
+export type TokenSource =
+  | { kind: 'authorization' }
+  /** `name` in lower case; with `scheme`, the value is "<scheme> <token>" (scheme compared case-insensitively). */
+  | { kind: 'header'; name: string; scheme?: string }
+  /** Cookie names are case-sensitive (RFC 6265 5.4): `name` matches exactly. */
+  | { kind: 'cookie'; name: string }
+  /** The Kubernetes form: one Sec-WebSocket-Protocol entry "base64url.bearer.authorization.k8s.io.<base64url(token)>". */
+  | { kind: 'websocket_protocol' }
+  /** Opt-in and unsafe (URLs are logged, cached and sent as Referer): `name` in lower case. */
+  | { kind: 'query'; name: string };
 
 /** See src/route/mode.ts for what each mode does with a request. */
 export type RouteMode = 'enforce' | 'report-only' | 'optional' | 'public';
@@ -97,6 +113,12 @@ export interface CompiledRoute {
   corsPreflight?: boolean;
   /** Path spellings stacks read differently that this route's origin needs (src/request/canonical-path.ts). Absent = none. */
   allowInPath?: PathAmbiguity[];
+  /** The route's token_sources, or its issuers' together, in order. Absent = the Authorization bearer alone (the hot path as it always was). */
+  tokenSources?: TokenSource[];
+  /** tokenSources are the issuers' lists together: each issuer's tokens are taken only from its own sources. Absent = false. */
+  tokenSourcesFromIssuers?: true;
+  /** Origins a cookie-authenticated unsafe request may come from besides the same site (src/token/csrf.ts). Absent = none. */
+  csrfOrigins?: string[];
 }
 
 /** Where a route's requests go. The request never chooses: only the policy does. */

@@ -4,13 +4,14 @@
  * request (a signature, a SHA-256 and the JSON around them: the largest share of a cached token's cost).
  *
  * Keyed by everything the assertion and the headers it covers are made of: the route (its claim headers,
- * audience), the request the origin receives (method, Host, path) and the token's exact text (its claims).
+ * audience), the request the origin receives (method, Host, path, query) and the token's exact text (its
+ * claims, its exp: a kept assertion expires no later than the token, as a fresh one would).
  * The request id is the one part that differs per request: the assertion does not cover it (docs/origin.md).
  * A hit is only ever looked up after this request's own token passed every check on this route, so a
  * token refused since (expired, its key rotated out) never reaches its kept assertion.
  */
 import { ASSERTION_CACHE_MAX_BYTES, ASSERTION_CACHE_MAX_ENTRIES } from '../config/constants.ts';
-import type { RequestBinding } from '../origin/binding.ts';
+import type { ForwardedRequest } from '../origin/binding.ts';
 import { BoundedMap, type BoundedMapLimits } from '../verify/bounded-map.ts';
 import type { AssertionSigner } from './signing-keys.ts';
 
@@ -33,8 +34,9 @@ export const DEFAULT_ASSERTION_CACHE_LIMITS: BoundedMapLimits = { maxEntries: AS
 export const newAssertionCache = (limits: BoundedMapLimits = DEFAULT_ASSERTION_CACHE_LIMITS): AssertionCache =>
   new BoundedMap<ReusableIdentity>(limits, (key, entry) => key.length + entry.bytes);
 
-export const reuseKey = (routeId: string, target: RequestBinding, token: string): string =>
-  `${routeId}\n${target.method}\n${target.host}\n${target.path}\n${token}`;
+/** The query is part of the key as text: an assertion binds its digest, so another query needs its own. */
+export const reuseKey = (routeId: string, target: ForwardedRequest, token: string): string =>
+  `${routeId}\n${target.method}\n${target.host}\n${target.path}\n${target.query}\n${token}`;
 
 /** Text held by headers, by name and value. */
 export function textBytes(headers: readonly (readonly [string, string])[], omitted: readonly string[]): number {

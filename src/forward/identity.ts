@@ -4,8 +4,8 @@
  */
 import type { CompiledAssertion, CompiledIssuer, CompiledRoute } from '../config/types.ts';
 import type { Env } from '../env.ts';
-import type { RequestBinding } from '../origin/binding.ts';
-import { grantedScopes, readClaim, type Claims } from '../verify/claims.ts';
+import type { ForwardedRequest } from '../origin/binding.ts';
+import { grantedScopes, readClaim, subjectOf, type Claims } from '../verify/claims.ts';
 import { mintAssertion } from './assertion.ts';
 import { reuseKey, textBytes, type AssertionCache } from './assertion-cache.ts';
 import { claimHeaders } from './claim-headers.ts';
@@ -20,8 +20,8 @@ export interface IdentityRequest {
   verified: { claims: Claims; issuer: CompiledIssuer } | null;
   /** The verified token's exact text (null without one): with route and target, what a reused assertion is kept by. */
   token: string | null;
-  /** What the origin will receive, for the assertion's binding. */
-  target: RequestBinding;
+  /** What the origin will receive (method, Host, path, query), for the assertion's binding. */
+  target: ForwardedRequest;
   /** Assertions kept for reuse (settings.assertion.reuse_seconds), per isolate. */
   assertions: AssertionCache;
   env: Env;
@@ -45,6 +45,7 @@ function assertedIdentity(claims: Claims, issuer: CompiledIssuer, routeId: strin
   const app = readClaim(claims, issuer.appClaim);
   return {
     idp: claims.iss,
+    ...(subjectOf(claims, issuer.serviceSubject)?.kind === 'service' ? { sub_kind: 'service' } : {}),
     ...(app === undefined ? {} : { app }),
     ...(scopes.length > 0 ? { scope: scopes.join(' ') } : {}),
     token_exp: claims.exp,
@@ -58,7 +59,7 @@ function assertedIdentity(claims: Claims, issuer: CompiledIssuer, routeId: strin
  * assertion; `requestId` null leaves it out. Also run once at load by src/warm.ts.
  */
 export function plainHeaders({ route, prefix, verified }: Pick<IdentityRequest, 'route' | 'prefix' | 'verified'>, requestId: string | null) {
-  const result = identityHeaders(prefix, { routeId: route.id, requestId, verified: verified && { claims: verified.claims, appClaim: verified.issuer.appClaim } });
+  const result = identityHeaders(prefix, { routeId: route.id, requestId, verified: verified && { claims: verified.claims, appClaim: verified.issuer.appClaim, serviceSubject: verified.issuer.serviceSubject } });
   if (verified === null) return { ...result, values: {} };
   const mapped = claimHeaders(verified.claims, route.forward.claimHeaders);
   result.headers.push(...mapped.headers);
@@ -92,9 +93,11 @@ export async function identityFor(input: IdentityRequest): Promise<IdentityResul
     {
       settings: assertion,
       audience: route.forward.assertionAudience,
-      subject: verified.claims.sub as string,
+      subject: subjectOf(verified.claims, verified.issuer.serviceSubject)!.subject,
       requestId: input.requestId,
       request: input.target,
+      // A NumericDate: checkClaims refuses any other exp.
+      tokenExp: verified.claims.exp as number,
       identityHeaders: headers,
       identity: assertedIdentity(verified.claims, verified.issuer, route.id, values),
       now: input.now,

@@ -5,6 +5,9 @@
  * adds its own.
  */
 
+import { WEBSOCKET_BEARER_PROTOCOL_PREFIX } from '../config/constants.ts';
+import type { TokenSource } from '../config/types.ts';
+
 /**
  * A client's copy of these is never forwarded (docs/configuration.md lists them; settings.strip_headers adds
  * more). Route and method overrides (IIS, Zend, older Symfony read X-Original-URL / X-Rewrite-URL as the path
@@ -50,6 +53,8 @@ export interface SanitizeOptions {
   assertionHeader?: string | null;
   /** Default: the default list alone. */
   strip?: StripList;
+  /** The route's token_sources: every credential they name is removed (the Authorization bearer follows forwardAuthorization). */
+  tokenSources?: readonly TokenSource[];
 }
 
 const DEFAULT_STRIP_LIST = compileStripList();
@@ -63,7 +68,49 @@ export function sanitizeRequestHeaders(incoming: Headers, options: SanitizeOptio
   for (const name of incoming.keys()) {
     if (mustRemove(name, options)) headers.delete(name);
   }
+  if (options.tokenSources !== undefined) removeTokenSources(headers, options.tokenSources);
   return headers;
+}
+
+/**
+ * The credential never reaches the origin, whichever listed source carried it (or would have): the header
+ * goes, the cookie's pairs leave Cookie with every other byte as the client sent it, and the bearer entry
+ * leaves Sec-WebSocket-Protocol (src/forward/websocket.ts answers the handshake). The query is the gateway's
+ * (src/request/query-token.ts).
+ */
+export function removeTokenSources(headers: Headers, sources: readonly TokenSource[]): void {
+  for (const source of sources) {
+    if (source.kind === 'header') headers.delete(source.name);
+    else if (source.kind === 'cookie') setOrDelete(headers, 'cookie', withoutCookie(headers.get('cookie'), source.name));
+    else if (source.kind === 'websocket_protocol') setOrDelete(headers, 'sec-websocket-protocol', withoutBearerProtocol(headers.get('sec-websocket-protocol')));
+  }
+}
+
+function setOrDelete(headers: Headers, name: string, value: string | null | undefined): void {
+  if (value === undefined) return;
+  if (value === null) headers.delete(name);
+  else headers.set(name, value);
+}
+
+/** Cookie without the pairs named `name`: undefined when it has none (left as it is), null when nothing else remains. */
+export function withoutCookie(cookie: string | null, name: string): string | null | undefined {
+  if (cookie === null || !cookie.includes(name)) return undefined;
+  const pieces = cookie.split(';');
+  const kept = pieces.filter((piece) => {
+    const eq = piece.indexOf('=');
+    return eq === -1 || piece.slice(0, eq).trim() !== name;
+  });
+  if (kept.length === pieces.length) return undefined;
+  // The pieces keep their own spacing; only the space that followed a removed first pair goes.
+  const rest = kept.join(';').replace(/^[ \t]+/, '');
+  return rest.trim().length === 0 ? null : rest;
+}
+
+/** Sec-WebSocket-Protocol without the bearer entries: undefined when it has none, null when no other protocol remains. */
+export function withoutBearerProtocol(value: string | null): string | null | undefined {
+  if (value === null || !value.includes(WEBSOCKET_BEARER_PROTOCOL_PREFIX)) return undefined;
+  const kept = value.split(',').map((entry) => entry.trim()).filter((entry) => entry.length > 0 && !entry.startsWith(WEBSOCKET_BEARER_PROTOCOL_PREFIX));
+  return kept.length === 0 ? null : kept.join(', ');
 }
 
 /** The request headers a CORS preflight needs to be answered: a preflight forwarded without a token carries nothing else. */

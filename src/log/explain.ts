@@ -10,6 +10,7 @@ import { answerFor, finding, type Finding } from '../findings.ts';
 import { decide } from '../route/mode.ts';
 import type { KeyStore } from '../keys/key-store.ts';
 import { RouteTable } from '../route/route-table.ts';
+import { carrying, sourceLabel } from '../token/sources.ts';
 import { authenticate, type CheckName, type TraceStep } from '../verify/authenticate.ts';
 import { boundFinding, boundValue } from './bound.ts';
 import { formatFinding as formatUnbounded } from './format.ts';
@@ -114,8 +115,14 @@ export async function explain({ config, keys, method, url, token, now }: Explain
 
   const steps: TraceStep[] = [];
   let issuerId: string | undefined;
+  // The token as a client would send it to this route: in its first token source.
+  const sources = route.tokenSources ?? [{ kind: 'authorization' } as const];
+  const carried = carrying(sources[0]!, token);
+  if (route.tokenSources) lines.push(`source    ${sources.map(sourceLabel).join(', then ')}: judged as sent in ${sourceLabel(sources[0]!)}`);
   const result = await authenticate({
-    headers: new Headers({ authorization: `Bearer ${token}` }),
+    headers: carried.headers,
+    search: carried.search,
+    method,
     route,
     config,
     keys,

@@ -8,10 +8,29 @@
 import type { Finding } from '../findings.ts';
 import type { VerificationRecord } from './record.ts';
 
-/** Control characters (newlines included) would forge extra log lines: shown escaped, like JSON does. */
+/** Every C0 and C1 control character, DEL, and U+2028/U+2029 (line breaks to JavaScript and many log viewers). */
+const CONTROL = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/g;
+/** Anything that makes a value need quoting: whitespace, the line's separators, and every control character. */
+const NEEDS_QUOTING = /[\s"|;\x00-\x1f\x7f-\x9f\u2028\u2029]/;
+
+/**
+ * `text` with every control character written as its JSON escape (`\n`, `\u0085`...), so it stays on one
+ * line and drives no terminal: JSON.stringify escapes only C0, and leaves DEL, the C1 controls (U+0085 NEL
+ * is a line break to some readers, U+009B a terminal's CSI) and U+2028/U+2029 as they are. Applied to
+ * JSON text it keeps it valid JSON. Also used by the tail formatter (src/log/tail.ts).
+ */
+export const escapeControls = (text: string): string => text.replace(CONTROL, escapeOne);
+
+function escapeOne(char: string): string {
+  const json = JSON.stringify(char);
+  // JSON.stringify escapes C0 (`"\n"`, `"\u0001"`); anything it leaves as it is (`"\u0085"` raw) is written as \uXXXX.
+  return json.length > 3 ? json.slice(1, -1) : `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+/** A value as the line shows it: plain when nothing in it needs quoting, else JSON with every control escaped. */
 const text = (value: unknown): string => {
-  if (typeof value !== 'string') return JSON.stringify(value);
-  return value === '' || /[\s"|;\x00-\x1f\x7f]/.test(value) ? JSON.stringify(value) : value;
+  if (typeof value !== 'string') return escapeControls(String(JSON.stringify(value)));
+  return value === '' || NEEDS_QUOTING.test(value) ? escapeControls(JSON.stringify(value)) : value;
 };
 
 export function formatFinding(finding: Finding): string {
@@ -34,6 +53,8 @@ export function formatRecord(record: VerificationRecord): string {
     ['kid', record.kid],
     ['alg', record.alg],
     ['key', record.key_layer],
+    // Only where it is not the Authorization bearer, which nearly every line would otherwise repeat.
+    ['source', record.token_source === 'authorization' ? null : record.token_source],
     ['fp', record.token_fp],
     ['assertion', record.assertion],
     ['origin', record.origin_status],

@@ -45,6 +45,8 @@ export interface VerificationRecord {
   kid: string | null;
   alg: string | null;
   key_layer: KeyLayer | null;
+  /** Where the token came from ("authorization", "header:<name>", "cookie:<name>", "websocket_protocol", "query:<name>"), never its value; null when none was read. */
+  token_source: string | null;
   /** First 16 hex digits of SHA-256 over the token's bytes: finds every request of one token, reveals nothing of it. */
   token_fp: string | null;
   /** Whether the verified-token cache answered ("hit": no signature was verified for this request). */
@@ -121,6 +123,7 @@ export function newRecord(request: Request, url: URL, requestId: string, started
     kid: null,
     alg: null,
     key_layer: null,
+    token_source: null,
     token_fp: null,
     token_cache: null,
     assertion: null,

@@ -5,7 +5,7 @@
  * as key=value pairs, anything else as it is, on one line. The request's URL and headers in the event are
  * never printed: the record already says what matters, without the query or credentials.
  */
-import { formatRecord, isVerificationRecord } from './format.ts';
+import { escapeControls, formatRecord, isVerificationRecord } from './format.ts';
 
 /** Cuts concatenated JSON values out of a text stream, fed in chunks of any size. */
 export function jsonStreamSplitter(): (chunk: string) => unknown[] {
@@ -55,13 +55,13 @@ interface TailEvent {
 }
 
 const iso = (ms: number | undefined) => (typeof ms === 'number' ? new Date(ms).toISOString() : '-');
-const oneLine = (text: string) => text.replace(/[\x00-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1));
+const oneLine = escapeControls;
 
 function formatEventLine(time: string, level: string, event: Record<string, unknown>): string {
   const pairs = Object.entries(event)
     .filter(([name]) => name !== 'event')
-    .map(([name, value]) => `${name}=${typeof value === 'string' ? oneLine(value) : JSON.stringify(value)}`);
-  return `${time} ${level} ${String(event.event)} ${pairs.join(' ')}`.trimEnd();
+    .map(([name, value]) => `${name}=${oneLine(typeof value === 'string' ? value : String(JSON.stringify(value)))}`);
+  return `${time} ${level} ${oneLine(String(event.event))} ${pairs.join(' ')}`.trimEnd();
 }
 
 function formatMessage(item: unknown, time: string, level: string): string {

@@ -8,11 +8,44 @@ import { base64url } from 'jose';
 /** JOSE typ of the gateway's assertion: an origin refuses any other JWT (an IdP token, an ID token) in its place. */
 export const ASSERTION_TYP = 'gateway-assertion+jwt';
 
-/** The request as the origin receives it: method, Host, and the path without the query. */
+/**
+ * The request as the origin receives it: method, Host, the path without the query, and the query's digest
+ * (queryDigest). This is the assertion's `req`.
+ */
 export interface RequestBinding {
   method: string;
   host: string;
   path: string;
+  /** base64url(SHA-256(the query string without "?")), or "" when the request has no query. */
+  query: string;
+}
+
+/** What the gateway forwards, as the binding's input: the query as text (with or without its "?"), not yet hashed. */
+export interface ForwardedRequest {
+  method: string;
+  host: string;
+  path: string;
+  query: string;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * The query's part of the binding: base64url(SHA-256(UTF-8 of the query string without its leading "?")),
+ * exactly as sent and received (no decoding, no reordering: the origin hashes the raw query it got), or ""
+ * for no query (and for a bare "?"), which costs no hash. A digest rather than the text: the query can be
+ * long and can carry secrets (pre-signed URLs), and the assertion may end up in logs.
+ */
+export function queryDigest(query: string): string | Promise<string> {
+  const text = query.startsWith('?') ? query.slice(1) : query;
+  if (text === '') return '';
+  return crypto.subtle.digest('SHA-256', utf8.encode(text)).then((digest) => base64url.encode(new Uint8Array(digest)));
+}
+
+/** The assertion's `req` for a forwarded request. */
+export async function requestBinding({ method, host, path, query }: ForwardedRequest): Promise<RequestBinding> {
+  const digest = queryDigest(query);
+  return { method, host, path, query: typeof digest === 'string' ? digest : await digest };
 }
 
 /** The identity headers the assertion covers: their names, and a SHA-256 over names and values. */
@@ -40,8 +73,6 @@ function canonicalOf(sorted: readonly (readonly [string, string])[]): string {
 function sortedByName(entries: readonly (readonly [string, string])[]): (readonly [string, string])[] {
   return entries.map(([name, value]) => [name.toLowerCase(), value] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
-
-const utf8 = new TextEncoder();
 
 export async function headerBinding(entries: readonly (readonly [string, string])[]): Promise<HeaderBinding> {
   // Sorted once for both halves: the gateway mints one binding per forwarded request.

@@ -4,7 +4,7 @@
  * runs in Node 20+, Deno, Bun and Workers.
  */
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { ASSERTION_TYP, headerBinding, type HeaderBinding, type RequestBinding } from './binding.ts';
+import { ASSERTION_TYP, headerBinding, queryDigest, type HeaderBinding, type RequestBinding } from './binding.ts';
 
 export interface GatewayVerifierOptions {
   /** The gateway's `iss` (settings.assertion.issuer; default "edge-jwt-gateway"). */
@@ -34,6 +34,12 @@ export interface ReceivedRequest {
   method: string;
   host: string;
   path: string;
+  /**
+   * The query string exactly as received, with or without its leading "?" ("" for none): raw, not decoded
+   * or re-serialized (Node: the part of req.url after "?"; Fetch: new URL(request.url).search). The
+   * assertion binds its SHA-256, so a captured assertion is worthless with another query.
+   */
+  query: string;
   headers: HeadersLike;
 }
 
@@ -114,8 +120,13 @@ function joseError(error: unknown): AssertionError {
   return new AssertionError('assertion_invalid', 'the assertion could not be verified');
 }
 
-const sameRequest = (bound: Partial<RequestBinding> | undefined, received: ReceivedRequest) =>
-  bound?.method === received.method.toUpperCase() && bound.host?.toLowerCase() === received.host.toLowerCase() && bound.path === received.path;
+async function sameRequest(bound: Partial<RequestBinding> | undefined, received: ReceivedRequest): Promise<boolean> {
+  if (bound?.method !== received.method.toUpperCase() || bound.host?.toLowerCase() !== received.host.toLowerCase() || bound.path !== received.path) return false;
+  // A gateway that does not bind the query (before it did) sends no `query`: refused, as any other mismatch.
+  if (typeof bound.query !== 'string') return false;
+  const digest = queryDigest(received.query);
+  return bound.query === (typeof digest === 'string' ? digest : await digest);
+}
 
 export function createGatewayVerifier(options: GatewayVerifierOptions): (request: ReceivedRequest) => Promise<VerifyResult> {
   const sources = [options.jwksUrl, options.keys, options.secrets].filter((s) => s !== undefined);
@@ -163,8 +174,12 @@ export function createGatewayVerifier(options: GatewayVerifierOptions): (request
       return { ok: false, error: joseError(error) };
     }
     if (payload.exp! - payload.iat! > MAX_LIFETIME_SECONDS) return fail('assertion_invalid', 'the assertion lives longer than 60 s');
-    if (!sameRequest(payload.req as Partial<RequestBinding> | undefined, request)) {
-      return fail('request_mismatch', 'the assertion was minted for another method, host or path');
+    // Required by the type; a JavaScript caller that leaves it out is told so, and refused.
+    if (typeof request.query !== 'string') return fail('request_mismatch', 'ReceivedRequest.query is missing: give the raw query string ("" for none)');
+    // A conforming gateway never lets an assertion outlive the token it vouches for.
+    if (typeof payload.token_exp === 'number' && payload.exp! > payload.token_exp) return fail('assertion_invalid', 'the assertion outlives the token');
+    if (!(await sameRequest(payload.req as Partial<RequestBinding> | undefined, request))) {
+      return fail('request_mismatch', 'the assertion was minted for another method, host, path or query');
     }
     const bound = payload.hdr as Partial<HeaderBinding> | undefined;
     // The request id is covered when the signed list names it (reuse_seconds 0), and left out otherwise.
@@ -194,8 +209,8 @@ export function createGatewayVerifier(options: GatewayVerifierOptions): (request
 
 const fail = (code: AssertionErrorCode, message: string): VerifyResult => ({ ok: false, error: new AssertionError(code, message) });
 
-/** The method, Host and path of a Fetch API Request (Workers, Deno, Bun, Hono, Node's fetch). */
+/** The method, Host, path and query of a Fetch API Request (Workers, Deno, Bun, Hono, Node's fetch). */
 export function receivedFrom(request: Request): ReceivedRequest {
   const url = new URL(request.url);
-  return { method: request.method, host: request.headers.get('host') ?? url.host, path: url.pathname, headers: request.headers };
+  return { method: request.method, host: request.headers.get('host') ?? url.host, path: url.pathname, query: url.search, headers: request.headers };
 }

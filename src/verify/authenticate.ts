@@ -7,10 +7,12 @@ import type { Algorithm, CompiledConfig, CompiledIssuer, CompiledRoute } from '.
 import { finding, type Finding } from '../findings.ts';
 import type { KeyLayer, KeyLookup, KeyResolver } from '../keys/key-store.ts';
 import { resolveSecretKey } from '../keys/secret-key.ts';
+import { csrfFinding } from '../token/csrf.ts';
 import { extractBearerToken } from '../token/extract.ts';
+import { extractToken, sourceLabel, type SourceExtraction, type TokenSource } from '../token/sources.ts';
 import { parseTokenShape } from '../token/shape.ts';
 import { sha256Prefix } from '../log/digest.ts';
-import { acceptsIss, checkClaims, readClaim, type Claims } from './claims.ts';
+import { acceptsIss, checkClaims, readClaim, subjectOf, type Claims } from './claims.ts';
 import { verifyTokenSignature } from './signature.ts';
 import { authenticateFromCache, refuseFromCache, rememberVerified, type TokenCache } from './token-cache.ts';
 
@@ -49,8 +51,8 @@ export interface TraceStep {
  * the evidence, never in it: evidence is what logs and traces show.
  */
 export type Authentication =
-  | { ok: true; claims: Claims; issuer: CompiledIssuer; evidence: Evidence; token?: string }
-  | { ok: false; findings: Finding[]; evidence: Evidence; token?: string };
+  | { ok: true; claims: Claims; issuer: CompiledIssuer; evidence: Evidence; token?: string; source?: TokenSource }
+  | { ok: false; findings: Finding[]; evidence: Evidence; token?: string; source?: TokenSource };
 
 export interface AuthenticateInput {
   headers: Headers;
@@ -64,6 +66,35 @@ export interface AuthenticateInput {
   trace?: (step: TraceStep) => void;
   /** Verified tokens of this isolate (src/verify/token-cache.ts); without it every token is verified in full. */
   tokenCache?: TokenCache;
+  /** The method and the judged query: read only on routes with token_sources (a query source, the CSRF check of a cookie). */
+  method?: string;
+  search?: string;
+}
+
+/** The route's token: the Authorization bearer unless the route lists token_sources; a cookie-borne one must pass the CSRF check. */
+function takeToken(input: AuthenticateInput): SourceExtraction | { ok: false; finding: Finding; source: TokenSource; csrf: true } {
+  const { route, headers } = input;
+  if (route.tokenSources === undefined) {
+    const bearer = extractBearerToken(headers);
+    return bearer.ok ? { ok: true, token: bearer.token, source: BEARER } : bearer;
+  }
+  const extracted = extractToken(route.tokenSources, { headers, search: input.search ?? '' });
+  if (!extracted.ok || extracted.source.kind !== 'cookie') return extracted;
+  const csrf = csrfFinding(input.method ?? 'GET', headers, route.csrfOrigins ?? []);
+  return csrf === null ? extracted : { ok: false, finding: csrf, source: extracted.source, csrf: true };
+}
+
+const BEARER: TokenSource = Object.freeze({ kind: 'authorization' });
+
+/**
+ * On a route that reads its issuers' sources, an issuer's token only from its own: a token of the bearer
+ * issuer in Access's cookie is not Access's doing. null when it came from where its issuer puts tokens.
+ */
+function misplacedSource(route: CompiledRoute, issuer: CompiledIssuer, source: TokenSource | undefined): Finding | null {
+  if (route.tokenSourcesFromIssuers !== true || source === undefined) return null;
+  const label = sourceLabel(source);
+  if ((issuer.tokenSources ?? [BEARER]).some((own) => sourceLabel(own) === label)) return null;
+  return finding('issuer_mismatch', { detail: `issuer ${issuer.id} does not send its tokens in ${label}` });
 }
 
 const step = (check: CheckName, evidence: Record<string, unknown>): TraceStep => ({ check, ok: true, findings: [], evidence });
@@ -75,12 +106,14 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
   // trace is given, so the Worker's path allocates nothing for it.
   let check: CheckName = 'token';
   let token: string | undefined;
+  let source: TokenSource | undefined;
   const fail = (...findings: Finding[]): Authentication => {
     trace?.({ check, ok: false, findings, evidence: { ...evidence } });
-    return { ok: false, findings, evidence, token };
+    return { ok: false, findings, evidence, token, source };
   };
 
-  const extracted = extractBearerToken(headers);
+  const extracted = takeToken(input);
+  source = extracted.source;
   if (!extracted.ok) return fail(extracted.finding);
   token = extracted.token;
   // A token accepted before skips shape and signature, never the claim checks. Traces (the operator tools) show every check.
@@ -89,12 +122,22 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
     const entry = tokenCache.get(extracted.token);
     const hit = entry && authenticateFromCache(tokenCache, extracted.token, entry, input, evidence);
     const cached = hit instanceof Promise ? await hit : hit;
-    if (cached) return cached;
-    // A replayed bad signature (the same bytes, the same key) is refused without verifying it again.
+    if (cached) {
+      const misplaced = cached.ok ? misplacedSource(route, cached.issuer, source) : null;
+      if (misplaced) return fail(misplaced);
+      cached.source = source;
+      return cached;
+    }
+    // A replayed bad signature (the same bytes, the same key) is refused without verifying it again, where
+    // the full path would reach that verification (a token in a source its issuer does not use would not).
     const refused = tokenCache.getRejected(extracted.token);
-    const replay = refused && refuseFromCache(tokenCache, extracted.token, refused, input, evidence);
+    const refusedBy = refused && config.issuers[refused.issuerId];
+    const replay = refusedBy && !misplacedSource(route, refusedBy, source) && refuseFromCache(tokenCache, extracted.token, refused, input, evidence);
     const replayed = replay instanceof Promise ? await replay : replay;
-    if (replayed) return replayed;
+    if (replayed) {
+      replayed.source = source;
+      return replayed;
+    }
     evidence.tokenCache = 'miss';
   }
   if (trace) {
@@ -113,6 +156,8 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
   check = 'issuer';
   const issuer = issuerFor(route, config, payload.iss);
   if (!issuer) return fail(finding('issuer_mismatch', { claim: 'iss', actual: payload.iss ?? null, expected: route.issuers.map((id) => config.issuers[id]!.issuer) }));
+  const misplaced = misplacedSource(route, issuer, source);
+  if (misplaced) return fail(misplaced);
   // The token's own iss: an issuer may accept several forms (Google's two), and the log shows which one came.
   evidence.iss = payload.iss as string;
   trace?.(step('issuer', { issuer: issuer.id, iss: payload.iss }));
@@ -143,7 +188,7 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
   if (tokenCache) {
     rememberVerified(tokenCache, extracted.token, { header, claims, issuerId: issuer.id, alg, key: key.key, fingerprint: null });
   }
-  return { ok: true, claims, issuer, evidence, token };
+  return { ok: true, claims, issuer, evidence, token, source };
 }
 
 /**
@@ -168,5 +213,5 @@ export function noteClaims(evidence: Evidence, claims: Claims, issuer: CompiledI
   const app = readClaim(claims, issuer.appClaim);
   evidence.aud = typeof claims.aud === 'string' || Array.isArray(claims.aud) ? (claims.aud as string | string[]) : null;
   evidence.app = typeof app === 'string' ? app : null;
-  evidence.sub = typeof claims.sub === 'string' ? claims.sub : null;
+  evidence.sub = subjectOf(claims, issuer.serviceSubject)?.subject ?? null;
 }

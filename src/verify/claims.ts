@@ -4,7 +4,7 @@
  * Pure: the clock is an argument.
  */
 import { MAX_NUMERIC_DATE } from '../config/constants.ts';
-import type { CompiledIssuer, CompiledRoute } from '../config/types.ts';
+import type { ClaimPath, CompiledIssuer, CompiledRoute } from '../config/types.ts';
 import { finding, type Finding } from '../findings.ts';
 import type { JoseHeader } from '../token/shape.ts';
 import { checkClaimRules, claimName, readClaim, type Claims } from './claim-rules.ts';
@@ -20,6 +20,42 @@ export const acceptsIss = (issuer: CompiledIssuer, iss: unknown): boolean =>
 /** RFC 7519 NumericDate, bounded: a finite number of seconds between 1970 and 9999. */
 const isNumericDate = (value: unknown): value is number =>
   typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= MAX_NUMERIC_DATE;
+
+/** String.prototype.isWellFormed (ES2024; workerd and Node 20+ have it, the project's TypeScript lib is ES2023). */
+const isWellFormed = (text: string): boolean => (text as string & { isWellFormed(): boolean }).isWellFormed();
+
+/**
+ * The first top-level claim holding text that is not well-formed Unicode: a lone surrogate ("\uD834" is valid
+ * JSON, but no UTF-8 can carry it) in any string or member name, at any depth; undefined when there is none.
+ * Such a claim has no faithful form in a header, the log or another system's parser: "\uD834", "\uD835"
+ * and "\uDC00" all became U+FFFD, so distinct subjects reached the origin as one. A name that is itself
+ * ill-formed is returned made well-formed, for the log. Nesting is bounded by the shape gate (MAX_JSON_DEPTH).
+ */
+export function illFormedClaim(claims: Claims): string | undefined {
+  for (const name in claims) {
+    if (!isWellFormed(name)) return (name as string & { toWellFormed(): string }).toWellFormed();
+    if (!wellFormedValue(claims[name])) return name;
+  }
+  return undefined;
+}
+
+function wellFormedValue(value: unknown): boolean {
+  if (typeof value === 'string') return isWellFormed(value);
+  if (typeof value !== 'object' || value === null) return true;
+  if (Array.isArray(value)) return value.every(wellFormedValue);
+  for (const name in value) if (!isWellFormed(name) || !wellFormedValue((value as Record<string, unknown>)[name])) return false;
+  return true;
+}
+
+/** The judgment of each cached (frozen, shared) claim set: a hit checks again, and a frozen set cannot change. */
+const illFormedOfFrozen = new WeakMap<Claims, string | null>();
+
+function illFormedClaimOf(claims: Claims): string | undefined {
+  if (!Object.isFrozen(claims)) return illFormedClaim(claims);
+  let judged = illFormedOfFrozen.get(claims);
+  if (judged === undefined) illFormedOfFrozen.set(claims, (judged = illFormedClaim(claims) ?? null));
+  return judged ?? undefined;
+}
 
 /** RFC 8725 section 3.11 / RFC 9068 section 2.1: "at+jwt" and "application/at+jwt" are the same type; case is ignored. */
 export function normalizeTyp(typ: string): string {
@@ -105,11 +141,13 @@ export interface ClaimCheckInput {
 }
 
 /**
- * Order: typ, issuer, times, audience, app, subject, scopes, the issuer's claim rules, the route's claim rules. The issuer was chosen by `iss` before the
+ * Order: well-formed text, typ, issuer, times, audience, app, subject, scopes, the issuer's claim rules, the route's claim rules. The issuer was chosen by `iss` before the
  * signature check; it is checked again here so that this function alone states the contract.
  */
 export function checkClaims({ header, claims, issuer, route, now }: ClaimCheckInput): Finding[] {
   const findings: Finding[] = [];
+  const illFormed = illFormedClaimOf(claims);
+  if (illFormed !== undefined) findings.push(finding('claim_invalid', { claim: illFormed, detail: 'not well-formed Unicode (a lone surrogate)' }));
   if (issuer.typ !== null) {
     const typ = typeof header.typ === 'string' ? normalizeTyp(header.typ) : undefined;
     if (typ !== issuer.typ) findings.push(finding('typ_mismatch', { actual: header.typ ?? null, expected: issuer.typ }));
@@ -125,7 +163,7 @@ export function checkClaims({ header, claims, issuer, route, now }: ClaimCheckIn
     else if (app !== route.app) findings.push(finding('app_mismatch', { claim: claimName(issuer.appClaim), actual: app, expected: route.app }));
   }
   if (claims.sub === undefined) findings.push(finding('claim_missing', { claim: 'sub' }));
-  else if (typeof claims.sub !== 'string' || claims.sub.length === 0) findings.push(finding('claim_invalid', { claim: 'sub', detail: 'not a non-empty string' }));
+  else if (subjectOf(claims, issuer.serviceSubject) === null) findings.push(finding('claim_invalid', { claim: 'sub', detail: 'not a non-empty string' }));
   if (route.scopes.length > 0) {
     const granted = grantedScopes(claims);
     const missing = route.scopes.filter((s) => !granted.has(s));
@@ -134,4 +172,17 @@ export function checkClaims({ header, claims, issuer, route, now }: ClaimCheckIn
   checkClaimRules(claims, issuer.claims ?? [], findings);
   checkClaimRules(claims, route.claims ?? [], findings);
   return findings;
+}
+
+/**
+ * Whom the token is for: its sub, or, for an issuer with a service subject (Cloudflare Access service
+ * tokens: sub "", common_name the service token's client id), that claim, marked as a service's so that an
+ * origin never takes it for a user of the same name. null when there is none.
+ */
+export function subjectOf(claims: Claims, serviceSubject: ClaimPath | undefined): { subject: string; kind: 'user' | 'service' } | null {
+  const sub = claims.sub;
+  if (typeof sub === 'string' && sub.length > 0) return { subject: sub, kind: 'user' };
+  if (sub !== '' || serviceSubject === undefined) return null;
+  const service = readClaim(claims, serviceSubject);
+  return typeof service === 'string' && service.length > 0 ? { subject: service, kind: 'service' } : null;
 }

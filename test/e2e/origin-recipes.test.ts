@@ -1,7 +1,8 @@
 /**
  * The origin side outside workerd: assertions minted by the gateway's own signing code (src/forward), checked
- * in plain Node by the demo echo origin (which uses edge-jwt-gateway/origin with a fetched JWKS), and by the
- * Python recipe of docs/origin.md, the very code block, run with python3 + PyJWT when one is installed.
+ * in plain Node by the demo echo origin (which uses edge-jwt-gateway/origin with a fetched JWKS, as the Hono
+ * example does through receivedFrom), and by the Python recipe of docs/origin.md, the very code block, run
+ * with python3 + PyJWT when one is installed. The Go recipe is not run: no Go toolchain here.
  * Servers listen on ephemeral ports on 127.0.0.1.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -44,8 +45,11 @@ afterAll(() => {
   echo?.close();
 });
 
-/** The headers the gateway would send for GET <host><path>, the assertion included. */
-async function forwarded(host: string, path: string, audience = 'billing'): Promise<Record<string, string>> {
+/**
+ * The headers the gateway would send for GET <host><path><query>, the assertion included; `tokenExp` is the
+ * IdP token's exp (default: an hour on).
+ */
+async function forwarded(host: string, path: string, query = '', tokenExp?: number, audience = 'billing'): Promise<Record<string, string>> {
   // What the assertion covers: every identity header but the request id, which the gateway sends beside it.
   const identity: [string, string][] = [
     ['x-verified-route', 'billing'],
@@ -55,7 +59,7 @@ async function forwarded(host: string, path: string, audience = 'billing'): Prom
   const now = Math.floor(Date.now() / 1000);
   const token = await mintAssertion(
     {
-      settings, audience, subject: 'user-1', requestId: 'req-e2e', request: { method: 'GET', host, path },
+      settings, audience, subject: 'user-1', requestId: 'req-e2e', request: { method: 'GET', host, path, query }, tokenExp: tokenExp ?? now + 3600,
       identityHeaders: identity, identity: { idp: 'https://idp.example/', app: 'billing', route: 'billing', claims: { 'x-verified-groups': ['a', 'b,c'] } }, now,
     },
     setup.signer,
@@ -73,6 +77,22 @@ describe('in plain Node: the demo echo origin with edge-jwt-gateway/origin', () 
     expect(tampered.assertion).toMatchObject({ verified: false, error: 'headers_mismatch' });
     const replayed = (await (await fetch(`${echoUrl}/billing/y`, { headers })).json()) as { assertion: Record<string, unknown> };
     expect(replayed.assertion).toMatchObject({ verified: false, error: 'request_mismatch' });
+  });
+
+  it('binds the query as sent: the same query verifies, another one or none is a request_mismatch', async () => {
+    const host = new URL(echoUrl).host;
+    const headers = await forwarded(host, '/billing/x', '?status=open&sort=-date');
+    const check = async (pathAndQuery: string) => ((await (await fetch(`${echoUrl}${pathAndQuery}`, { headers })).json()) as { assertion: Record<string, unknown> }).assertion;
+    expect(await check('/billing/x?status=open&sort=-date')).toMatchObject({ verified: true, sub: 'user-1' });
+    expect(await check('/billing/x?status=closed&sort=-date')).toMatchObject({ verified: false, error: 'request_mismatch' });
+    expect(await check('/billing/x')).toMatchObject({ verified: false, error: 'request_mismatch' });
+  });
+
+  it('refuses an assertion minted 45 s after the token expired (inside the gateway\'s skew): it expires with the token', async () => {
+    const host = new URL(echoUrl).host;
+    const headers = await forwarded(host, '/billing/x', '', Math.floor(Date.now() / 1000) - 45);
+    const report = ((await (await fetch(`${echoUrl}/billing/x`, { headers })).json()) as { assertion: Record<string, unknown> }).assertion;
+    expect(report).toMatchObject({ verified: false, error: 'expired' });
   });
 });
 
@@ -95,7 +115,7 @@ function pythonProgram(): string {
 import json, sys
 r = json.load(sys.stdin)
 try:
-    claims = verify_gateway_assertion(r["method"], r["host"], r["path"], r["headers"],
+    claims = verify_gateway_assertion(r["method"], r["host"], r["path"], r["query"], r["headers"],
                                       jwks_client=jwt.PyJWKClient(r["jwks_url"]), audience=r["audience"])
     print(json.dumps({"ok": True, "sub": claims["sub"], "jti": claims["jti"]}))
 except jwt.InvalidTokenError as e:
@@ -118,12 +138,24 @@ describe.skipIf(python === null)(`the Python recipe of docs/origin.md (${python 
   it('accepts a genuine assertion and rejects tampering, replay and a wrong audience', async () => {
     const host = 'orders.internal';
     const headers = await forwarded(host, '/v2/42');
-    const base = { method: 'GET', host, path: '/v2/42', headers, jwks_url: jwksUrl, audience: 'billing' };
+    const base = { method: 'GET', host, path: '/v2/42', query: '', headers, jwks_url: jwksUrl, audience: 'billing' };
     expect(await run(base)).toEqual({ ok: true, sub: 'user-1', jti: 'req-e2e' });
     expect((await run({ ...base, headers: { ...headers, 'x-verified-sub': 'admin' } })).error).toContain('headers_mismatch');
     expect((await run({ ...base, headers: { ...headers, 'x-verified-role': 'admin' } })).error).toContain('headers_mismatch');
     expect((await run({ ...base, path: '/v2/43' })).error).toContain('request_mismatch');
     expect((await run({ ...base, method: 'POST' })).error).toContain('request_mismatch');
     expect((await run({ ...base, audience: 'reports' })).error).toMatch(/^InvalidAudienceError/);
+  });
+
+  it('binds the query (raw, with or without "?") and refuses an assertion that outlives its token', async () => {
+    const host = 'orders.internal';
+    const headers = await forwarded(host, '/v2/42', '?status=open&sort=-date');
+    const base = { method: 'GET', host, path: '/v2/42', query: 'status=open&sort=-date', headers, jwks_url: jwksUrl, audience: 'billing' };
+    expect(await run(base)).toEqual({ ok: true, sub: 'user-1', jti: 'req-e2e' });
+    expect(await run({ ...base, query: '?status=open&sort=-date' })).toEqual({ ok: true, sub: 'user-1', jti: 'req-e2e' });
+    expect((await run({ ...base, query: 'status=closed&sort=-date' })).error).toContain('request_mismatch');
+    expect((await run({ ...base, query: '' })).error).toContain('request_mismatch');
+    const late = await forwarded(host, '/v2/42', '', Math.floor(Date.now() / 1000) - 45);
+    expect((await run({ ...base, query: '', headers: late })).error).toMatch(/^ExpiredSignatureError/);
   });
 });

@@ -3,7 +3,7 @@
  * checked by the origin module (src/origin) exactly as an origin would, with the keys the gateway publishes.
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { decodeJwt, decodeProtectedHeader, type JWK } from 'jose';
+import { base64url, decodeJwt, decodeProtectedHeader, type JWK } from 'jose';
 import { signingKeyImports } from '../../src/forward/signing-keys.ts';
 import { createGatewayVerifier, type ReceivedRequest } from '../../src/origin/index.ts';
 import type { Gateway } from '../../src/gateway.ts';
@@ -63,7 +63,7 @@ async function expectGenericServerError(response: Response) {
 
 function received(seen: OriginRequest): ReceivedRequest {
   const url = new URL(seen.url);
-  return { method: seen.method, host: url.host, path: url.pathname, headers: { ...seen.headers } };
+  return { method: seen.method, host: url.host, path: url.pathname, query: url.search, headers: { ...seen.headers } };
 }
 
 async function publishedKeys(gateway = gatewayFor(policy()), secrets: Record<string, string> = { GATEWAY_SIGNING_KEY: signingKey }): Promise<JWK[]> {
@@ -102,7 +102,8 @@ describe('the assertion', () => {
       claims: { 'x-verified-tenant': 'acme', 'x-verified-groups': ['a', 'b,c'], 'x-verified-email': 'zoë@example.com' },
     });
     const payload = result.identity.payload;
-    expect(payload.req).toEqual({ method: 'GET', host: 'origin.example', path: '/v1/orders/42' });
+    const query = base64url.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode('x=1'))));
+    expect(payload.req).toEqual({ method: 'GET', host: 'origin.example', path: '/v1/orders/42', query });
     expect(payload.exp! - payload.iat!).toBeLessThanOrEqual(60);
     expect(payload.jti).toBe(request.headers['x-verified-request-id' as never]);
     expect(decodeProtectedHeader((request.headers as Record<string, string>)['x-verified-assertion']!)).toEqual({ alg: 'EdDSA', typ: 'gateway-assertion+jwt', kid: 'gw-2026-11' });
@@ -207,11 +208,12 @@ describe('reuse (settings.assertion.reuse_seconds)', () => {
     expect(result.ok ? result.identity.forwardedRequestId : result.error.code).toBe('other');
   });
 
-  it('mints anew for another path, another method, another token, and once reuse_seconds have passed', async () => {
+  it('mints anew for another path, another query, another method, another token, and once reuse_seconds have passed', async () => {
     const { clock, gateway } = clocked({ ttl_seconds: 20 });
     const jwt = await token();
     expect((await forwardedWith(gateway, jwt)).record.assertion).toBe('minted');
     expect((await forwardedWith(gateway, jwt, '/orders/43')).record.assertion).toBe('minted');
+    expect((await forwardedWith(gateway, jwt, '/orders/42?page=2')).record.assertion).toBe('minted');
     const posted = await send(gateway, new Request('https://gw.example/orders/42', { method: 'POST', headers: bearer(jwt) }), { GATEWAY_SIGNING_KEY: signingKey });
     expect([posted.status, scene.logs.last().assertion]).toEqual([200, 'minted']);
     expect((await forwardedWith(gateway, await token())).record.assertion).toBe('minted');
@@ -240,6 +242,30 @@ describe('reuse (settings.assertion.reuse_seconds)', () => {
     const relabelled = { ...second.request, headers: { ...(second.request.headers as Record<string, string>), 'x-verified-request-id': 'other' } };
     const refused = await verify(relabelled);
     expect(refused.ok ? 'ok' : refused.error.code).toBe('headers_mismatch');
+  });
+
+  it('never outlives the token: minted 45 s after its exp (inside the skew), the origin module refuses it as expired', async () => {
+    const { clock, gateway } = clocked();
+    const jwt = await token({ iat: clock.seconds - 100, exp: clock.seconds - 45 });
+    const forwarded = await forwardedWith(gateway, jwt);
+    expect(forwarded.record.assertion).toBe('minted');
+    expect(decodeJwt(forwarded.assertion)).toMatchObject({ iat: clock.seconds, exp: clock.seconds - 45, token_exp: clock.seconds - 45 });
+    const verify = verifierWith(await publishedKeys(), { currentDate: () => new Date(clock.seconds * 1000) });
+    const result = await verify(forwarded.request);
+    expect(result.ok ? 'ok' : result.error.code).toBe('expired');
+  });
+
+  it('a reused assertion never outlives the token either: it expires with it, inside the reuse window', async () => {
+    const { clock, gateway } = clocked();
+    const jwt = await token({ iat: clock.seconds - 100, exp: clock.seconds + 10 });
+    const first = await forwardedWith(gateway, jwt);
+    expect(decodeJwt(first.assertion).exp).toBe(clock.seconds + 10);
+    clock.advance(20); // the token is 10 s past its exp, inside the 60 s skew: the gateway still accepts it
+    const reused = await forwardedWith(gateway, jwt);
+    expect([reused.record.assertion, reused.assertion]).toEqual(['reused', first.assertion]);
+    const verify = verifierWith(await publishedKeys(), { currentDate: () => new Date(clock.seconds * 1000) });
+    const result = await verify(reused.request);
+    expect(result.ok ? 'ok' : result.error.code).toBe('expired');
   });
 
   it('refuses a token that expired since, so its kept assertion is never sent (the token checks run before the reuse lookup)', async () => {
@@ -336,6 +362,23 @@ describe('the origin module rejects', () => {
     const request = await through();
     expect(await codeOf(withHeaders(request, (h) => void (h['x-verified-role'] = 'admin')))).toBe('headers_mismatch');
     expect(await codeOf(withHeaders(request, (h) => delete h['x-verified-email']))).toBe('headers_mismatch');
+  });
+
+  it('an assertion replayed with another query, none, or the same one spelled otherwise (the query is bound as sent)', async () => {
+    const request = await through();
+    expect(request.query).toBe('?x=1');
+    expect(await codeOf({ ...request, query: '?x=2' })).toBe('request_mismatch');
+    expect(await codeOf({ ...request, query: '' })).toBe('request_mismatch');
+    expect(await codeOf({ ...request, query: '?x=1&x=1' })).toBe('request_mismatch');
+    expect(await codeOf({ ...request, query: '?x=%31' })).toBe('request_mismatch');
+    expect(await codeOf({ ...request, query: 'x=1' })).toBe('ok');
+    const bare = await through(undefined, '/orders/42');
+    expect(await codeOf(bare)).toBe('ok');
+    expect(await codeOf({ ...bare, query: '?' })).toBe('ok');
+    expect(await codeOf({ ...bare, query: '?x=1' })).toBe('request_mismatch');
+    // A JavaScript caller that leaves the query out is refused, never judged as if there were none.
+    const { query: _query, ...withoutQuery } = bare;
+    expect(await codeOf(withoutQuery as ReceivedRequest)).toBe('request_mismatch');
   });
 
   it('an assertion replayed on another path, method or host', async () => {

@@ -173,10 +173,10 @@ describe('origins', () => {
 describe('origin failures', () => {
   it('an unreachable origin is a 502 with a generic body, the request id, and the reason in the log', async () => {
     const gateway = gatewayFor({ routes: { r: { path: '/*', mode: 'public', origin: 'https://nowhere.example' } } });
-    const response = await send(gateway, new Request('https://gw.example/x', { headers: { 'cf-ray': 'ray-502' } }));
+    const response = await send(gateway, new Request('https://gw.example/x', { headers: { 'cf-ray': '0000000000000502-AMS' } }));
     expect(response.status).toBe(502);
-    expect(await response.json()).toEqual({ error: 'bad_gateway', error_description: 'The origin could not be reached.', request_id: 'ray-502' });
-    expect(scene.logs.last()).toMatchObject({ status: 502, origin_status: null, error: 'origin unreachable: TypeError', request_id: 'ray-502' });
+    expect(await response.json()).toEqual({ error: 'bad_gateway', error_description: 'The origin could not be reached.', request_id: '0000000000000502-AMS' });
+    expect(scene.logs.last()).toMatchObject({ status: 502, origin_status: null, error: 'origin unreachable: TypeError', request_id: '0000000000000502-AMS' });
   });
 
   it('an origin that does not answer within origin_timeout_ms is a 504', async () => {
@@ -195,19 +195,26 @@ describe('the request id', () => {
   });
 
   it('comes from cf-ray and reaches the origin and the log', async () => {
-    await send(gatewayFor(policy()), new Request('https://gw.example/x', { headers: { 'cf-ray': 'ray-1', 'x-request-id': 'client-1' } }));
-    expect(scene.world.lastOriginRequest().headers['x-verified-request-id']).toBe('ray-1');
-    expect(scene.logs.last().request_id).toBe('ray-1');
+    await send(gatewayFor(policy()), new Request('https://gw.example/x', { headers: { 'cf-ray': '0000000000000001-AMS', 'x-request-id': 'client-1' } }));
+    expect(scene.world.lastOriginRequest().headers['x-verified-request-id']).toBe('0000000000000001-AMS');
+    expect(scene.logs.last().request_id).toBe('0000000000000001-AMS');
+  });
+
+  it('never from a cf-ray that is not a Cloudflare ray id (client input off the platform): a fresh UUID instead, at the origin and in the log', async () => {
+    await send(gatewayFor(policy()), new Request('https://gw.example/x', { headers: { 'cf-ray': 'admin' } }));
+    const id = scene.logs.last().request_id;
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(scene.world.lastOriginRequest().headers['x-verified-request-id']).toBe(id);
   });
 
   it('comes from the configured header when its value is sane, else from cf-ray', async () => {
     const gateway = gatewayFor(policy('x-request-id'));
-    await send(gateway, new Request('https://gw.example/x', { headers: { 'cf-ray': 'ray-2', 'x-request-id': 'client-2' } }));
+    await send(gateway, new Request('https://gw.example/x', { headers: { 'cf-ray': '0000000000000002-AMS', 'x-request-id': 'client-2' } }));
     expect(scene.world.lastOriginRequest().headers['x-verified-request-id']).toBe('client-2');
     expect(scene.logs.last().request_id).toBe('client-2');
-    await send(gateway, new Request('https://gw.example/x', { headers: { 'cf-ray': 'ray-3', 'x-request-id': 'has space' } }));
-    expect(scene.logs.last().request_id).toBe('ray-3');
-    expect(scene.world.lastOriginRequest().headers['x-verified-request-id']).toBe('ray-3');
+    await send(gateway, new Request('https://gw.example/x', { headers: { 'cf-ray': '0000000000000003-AMS', 'x-request-id': 'has space' } }));
+    expect(scene.logs.last().request_id).toBe('0000000000000003-AMS');
+    expect(scene.world.lastOriginRequest().headers['x-verified-request-id']).toBe('0000000000000003-AMS');
   });
 
   it('is in the body of an error answer', async () => {

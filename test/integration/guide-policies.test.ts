@@ -135,7 +135,9 @@ const CASES: Record<string, Case[]> = {
     { name: 'another application', claims: () => ({ ...access(), aud: ['0'.repeat(64)] }), expect: 'audience_mismatch' },
     { name: 'the organization token', claims: () => ({ ...access(), type: 'org' }), expect: 'claim_mismatch' },
     { name: 'another team', claims: () => ({ ...access(), iss: 'https://evil.cloudflareaccess.com' }), expect: 'issuer_mismatch' },
-    { name: 'a service-token assertion', claims: () => ({ ...without(access(), 'email'), sub: '', common_name: 'svc.access' }), expect: 'claim_invalid' },
+    // A service token is accepted by the preset (common_name is its subject), but has no email: the guide's optional rule keeps it out.
+    { name: 'a service-token assertion (no email, the optional rule)', claims: () => ({ ...without(access(), 'email'), sub: '', common_name: 'svc.access' }), expect: 'claim_missing' },
+    { name: 'an empty sub without common_name', claims: () => ({ ...without(access(), 'email'), sub: '' }), expect: 'claim_invalid' },
   ],
   rfc9068: [
     { name: 'an at+jwt token for the resource', claims: as, header: { typ: 'at+jwt' }, expect: 'ok' },
@@ -185,7 +187,9 @@ describe.each(guidePolicies.map((p) => [p.presets.join('+'), p] as const))('the 
 
   it.each((CASES[preset] ?? []).map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const { gateway, key } = built.get(policy)!;
-    const request = new Request(`https://api.acme.example${c.path ?? '/orders/42'}`, { method: c.method ?? 'GET', headers: bearer(await tokenFor(c, key)) });
+    // Access hands its token over in Cf-Access-Jwt-Assertion (the preset's first token source), every other issuer as a bearer.
+    const token = await tokenFor(c, key);
+    const request = new Request(`https://api.acme.example${c.path ?? '/orders/42'}`, { method: c.method ?? 'GET', headers: preset === 'cloudflare-access' ? { 'cf-access-jwt-assertion': token } : bearer(token) });
     const response = await send(gateway, request);
     const codes = logs.last().findings.map((f) => f.code);
     if (c.expect === 'ok') {

@@ -1,7 +1,8 @@
 /**
  * Everything the gateway writes to the console (log, warn, error, info, debug) and every answer it gives,
  * for a run of allowed and denied requests, holds no token, no token segment, no Authorization or Cookie
- * value and no secret; in both log formats, with the debug header on.
+ * value and no secret; in both log formats, with the debug header on. Every token goes through every token
+ * source (bearer, header, cookie, WebSocket subprotocol, query), and none reaches the origin either.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SignJWT } from 'jose';
@@ -37,8 +38,15 @@ const policy = {
     orders: { path: '/orders/*', issuers: ['corp', 'down'], audiences: ['orders-api'], app: 'shop', scopes: ['orders:read'], origin: 'https://origin.example' },
     pub: { path: '/public/*', mode: 'public', origin: 'https://origin.example' },
     broken: { path: '/broken/*', mode: 'public', origin: 'https://unreachable.example' },
+    header: { path: '/header/*', issuers: ['corp'], audiences: ['orders-api'], origin: 'https://origin.example', token_sources: [{ kind: 'header', name: 'x-api-token', scheme: 'Token' }] },
+    cookie: { path: '/cookie/*', issuers: ['corp'], audiences: ['orders-api'], origin: 'https://origin.example', token_sources: [{ kind: 'cookie', name: 'session' }] },
+    socket: { path: '/socket/*', issuers: ['corp'], audiences: ['orders-api'], origin: 'https://origin.example', token_sources: [{ kind: 'websocket_protocol' }] },
+    query: { path: '/query/*', mode: 'report-only', issuers: ['corp'], audiences: ['orders-api'], origin: 'https://origin.example', token_sources: [{ kind: 'query', name: 'access_token', unsafe: true }] },
   },
 };
+
+/** The Kubernetes subprotocol form carries the token base64url-encoded: that text is a secret too. */
+const k8sEncoded = (token: string) => btoa(token).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 
 async function tokens(): Promise<Record<string, string>> {
   const now = nowSeconds();
@@ -67,6 +75,12 @@ async function runAll(gateway: Gateway, all: Record<string, string>): Promise<st
   for (const token of Object.values(all)) {
     // A pre-signed URL's signature: a secret the query carries on an allowed request.
     requests.push(at(`/orders/1?signature=${QUERY_SECRET}`, { authorization: `Bearer ${token}`, cookie: `session=${COOKIE_SECRET}`, 'x-verified-sub': FORGED_IDENTITY }));
+    requests.push(at('/header/1', { 'x-api-token': `Token ${token}`, authorization: `Bearer ${all.valid}` }));
+    requests.push(at('/cookie/1', { cookie: `a=1; session=${token}; b=2` }));
+    requests.push(new Request('http://127.0.0.1/cookie/1', { method: 'POST', headers: { cookie: `session=${token}`, 'sec-fetch-site': 'cross-site' } }));
+    requests.push(at('/cookie/1', { cookie: `session=${token}; session=${all.valid}` }));
+    requests.push(at('/socket/1', { upgrade: 'websocket', 'sec-websocket-protocol': `base64url.bearer.authorization.k8s.io.${k8sEncoded(token)}, chat` }));
+    requests.push(at(`/query/1?a=1&access_token=${token}`, {}));
   }
   // A second credential in the query is refused (400) and named in the record, never its value.
   requests.push(at(`/orders/1?access_token=${QUERY_SECRET}`, { authorization: `Bearer ${all.valid}` }));
@@ -83,7 +97,7 @@ async function runAll(gateway: Gateway, all: Record<string, string>): Promise<st
 }
 
 const secretsOf = (all: Record<string, string>) => [
-  ...Object.values(all).flatMap((token) => [token, ...token.split('.').filter((segment) => segment.length >= 8)]),
+  ...Object.values(all).flatMap((token) => [token, k8sEncoded(token), ...token.split('.').filter((segment) => segment.length >= 8)]),
   HMAC_SECRET,
   COOKIE_SECRET,
   BASIC_PASSWORD,
@@ -111,12 +125,19 @@ describe.each(['json', 'line'] as const)('with LOG_FORMAT=%s and the debug heade
     }
     const text = [...output, ...answers].join('\n');
     // The run did what it claims: allowed, denied for several reasons, a key-fetch failure, an unreachable origin.
-    for (const expected of ['allowed', 'issuer_mismatch', 'token_expired', 'signature_invalid', 'alg_not_allowed', 'token_malformed', 'keys_unavailable', 'jwks_fetch_failed', 'request_invalid', 'token_missing', 'origin unreachable', 'x-debug-findings']) {
+    for (const expected of ['allowed', 'issuer_mismatch', 'token_expired', 'signature_invalid', 'alg_not_allowed', 'token_malformed', 'keys_unavailable', 'jwks_fetch_failed', 'request_invalid', 'token_missing', 'origin unreachable', 'x-debug-findings', 'csrf_check_failed', 'header:x-api-token', 'cookie:session', 'websocket_protocol', 'query:access_token']) {
       expect(text).toContain(expected);
     }
     expect(output.length).toBeGreaterThanOrEqual(15);
     // Bounded: a 9 KiB token, a 5 KiB header value or a long unverified claim never makes a long line.
     expect(Math.max(...output.map((line) => line.length))).toBeLessThan(2000);
     for (const secret of secretsOf(all)) expect(text, `leaked ${secret.slice(0, 12)}…`).not.toContain(secret);
+    // Nor at the origin, whichever source carried it (report-only forwards even the bad ones).
+    const atOrigin = JSON.stringify(world.originRequests);
+    expect(world.originRequests.length).toBeGreaterThan(10);
+    for (const token of Object.values(all)) {
+      for (const secret of [token, k8sEncoded(token), ...token.split('.').filter((segment) => segment.length >= 8)]) expect(atOrigin, `reached the origin: ${secret.slice(0, 12)}…`).not.toContain(secret);
+    }
+    world.originRequests.length = 0;
   });
 });

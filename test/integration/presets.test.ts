@@ -400,7 +400,8 @@ describe.each(PRESETS)('preset of issuer "$issuer"', ({ issuer, path, jwks, iss,
 
   it.each(cases)('$name -> $expect', async ({ claims, header, expect: expected, hmac }) => {
     const token = hmac ? await hmacSigned(claims()) : await sign(keys[issuer]!, claims(), { header: header ?? {} });
-    const response = await send(gateway, new Request(`https://gw.example${path}`, { headers: bearer(token) }));
+    // Access hands its token over in Cf-Access-Jwt-Assertion (the preset's first token source), every other issuer as a bearer.
+    const response = await send(gateway, new Request(`https://gw.example${path}`, { headers: issuer === 'cf-access' ? { 'cf-access-jwt-assertion': token } : bearer(token) }));
     const record = logs.last();
     if (expected === 'ok') {
       expect(record.findings).toEqual([]);

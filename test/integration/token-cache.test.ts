@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { Gateway } from '../../src/gateway.ts';
 import { KeyStore } from '../../src/keys/key-store.ts';
 import { authenticate } from '../../src/verify/authenticate.ts';
-import { TokenCache } from '../../src/verify/token-cache.ts';
+import { rememberVerified, TokenCache } from '../../src/verify/token-cache.ts';
 import { bearer, compileOrThrow, gatewayFor, send } from '../helpers/gateway.ts';
 import { jwksOf, makeKey, nowSeconds, sign, type TestKey } from '../helpers/keys.ts';
 import { OutsideWorld } from '../helpers/outside-world.ts';
@@ -321,6 +321,32 @@ describe('the cached result', () => {
       (first.claims as { sub: string }).sub = 'admin';
     }).toThrow(TypeError);
     expect(() => (first.claims.roles as string[]).push('admin')).toThrow(TypeError);
+  });
+});
+
+describe('the well-formed text check (claim_invalid for a lone surrogate)', () => {
+  it('runs on a hit too: an entry whose claims hold a lone surrogate is refused from the cache', async () => {
+    const config = compileOrThrow(JSON.stringify({ issuers: { idp: { issuer: ISS, keys: [k1.publicJwk] } }, routes: { billing: policy.routes.billing } }));
+    const token = await sign(k1, claims(nowSeconds()));
+    const keys = new KeyStore({ allowLoopbackHttp: false });
+    const tokenCache = new TokenCache();
+    const run = () => authenticate({ headers: new Headers(bearer(token)), route: config.routes[0]!, config, keys, now: nowSeconds(), tokenCache });
+    expect((await run()).ok).toBe(true);
+    // What a cache filled before the check existed would hold: the same entry, its subject a lone surrogate.
+    const entry = tokenCache.get(token)!;
+    rememberVerified(tokenCache, token, { ...entry, claims: { ...entry.claims, sub: '\uD834' } });
+    const hit = await run();
+    expect(hit.evidence.tokenCache).toBe('hit');
+    expect(hit.ok ? [] : hit.findings).toEqual([{ code: 'claim_invalid', claim: 'sub', detail: 'not well-formed Unicode (a lone surrogate)' }]);
+  });
+
+  it('a validly signed token holding one is never cached: refused again, in full, every time', async () => {
+    const gateway = gatewayFor(policy);
+    const token = await sign(k1, claims(nowSeconds(), { sub: '\uDC00' }));
+    for (let i = 0; i < 2; i++) {
+      expect((await get(gateway, '/billing/1', token)).status).toBe(401);
+      expect(logs.last()).toMatchObject({ token_cache: 'miss', finding: 'claim_invalid' });
+    }
   });
 });
 

@@ -130,3 +130,27 @@ describe('typ confusion and cross-app replay', () => {
     await refuse(validClaims({ sub: '' }), ['claim_invalid']);
   });
 });
+
+describe('text that is not Unicode: lone surrogates (valid JSON escapes, no UTF-8 form)', () => {
+  // Each once reached the origin as x-verified-sub: %EF%BF%BD: four verified subjects, one identity.
+  it.each([
+    ['sub "\\uD834"', { sub: '\uD834' }, 'sub'],
+    ['sub "\\uD835"', { sub: '\uD835' }, 'sub'],
+    ['sub "\\uDC00"', { sub: '\uDC00' }, 'sub'],
+    ['sub "a\\uDFFFb"', { sub: 'a\uDFFFb' }, 'sub'],
+    ['a nested member value', { org: { teams: [['ok', '\uD800']] } }, 'org'],
+    ['a nested member name', { org: { 'na\uDC00me': 1 } }, 'org'],
+    ['a top-level member name', { '\uD834': 'x' }, '\uFFFD'],
+  ])('%s is refused with claim_invalid', async (_name, overrides, claim) => {
+    await refuse(validClaims(overrides), ['claim_invalid']);
+    expect(kit.logs.last().findings).toEqual([{ code: 'claim_invalid', claim, detail: 'not well-formed Unicode (a lone surrogate)' }]);
+  });
+
+  it('"\\uFFFD" itself and a surrogate pair are text, and accepted', async () => {
+    for (const sub of ['\uFFFD', '\uD834\uDD1E']) {
+      const response = await send(gateway, new Request('https://gw.example/billing/x', { headers: bearer(await signClaims(kit.rs256, validClaims({ sub }))) }));
+      expect(response.status).toBe(200);
+      expect(kit.world.originRequests.at(-1)!.headers['x-verified-sub']).toBe(encodeURIComponent(sub));
+    }
+  });
+});

@@ -88,3 +88,34 @@ describe.each(MODES)('mode %s, token %s', (mode, token) => {
     }
   });
 });
+
+/** Each token source, with the request parts that carry the token there (a cookie token comes from the site itself). */
+const SOURCES: [string, object, (token: string) => Record<string, string>, string][] = [
+  ['authorization', { kind: 'authorization' }, (token) => ({ authorization: `Bearer ${token}` }), ''],
+  ['header', { kind: 'header', name: 'X-Api-Token' }, (token) => ({ 'x-api-token': token }), ''],
+  ['cookie', { kind: 'cookie', name: 'session' }, (token) => ({ cookie: `a=1; session=${token}`, 'sec-fetch-site': 'same-origin' }), ''],
+  ['websocket_protocol', { kind: 'websocket_protocol' }, (token) => ({ 'sec-websocket-protocol': `chat, base64url.bearer.authorization.k8s.io.${btoa(token).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}` }), ''],
+  ['query', { kind: 'query', name: 'access_token', unsafe: true }, () => ({}), '?access_token='],
+];
+
+describe.each(SOURCES)('a token from %s', (_kind, source, carry, query) => {
+  it.each(['enforce', 'optional', 'report-only'] as RouteMode[])('in mode %s: forged identity headers and the credential itself never reach the origin; the identity is the token\'s', async (mode) => {
+    const prefix = 'x-verified-';
+    const gateway = gatewayFor({
+      issuers: { idp: { issuer: ISS, jwks_uri: JWKS, algorithms: ['RS256'], typ: 'at+jwt', app_claim: 'app_id' } },
+      routes: { r: { path: '/billing/*', mode, issuers: ['idp'], audiences: [AUD], app: 'billing', origin: `https://${ORIGIN_HOST}`, token_sources: [source] } },
+    });
+    const token = await signClaims(kit.rs256, validClaims());
+    const headers = new Headers([...forged(prefix), ...Object.entries(carry(token))]);
+    headers.append(`${prefix}sub`, 'root');
+    const response = await send(gateway, new Request(`https://gw.example/billing/x${query ? `${query}${token}` : ''}`, { method: 'POST', headers, body: 'x' }));
+    expect(response.status).toBe(200);
+    const seen = kit.world.lastOriginRequest();
+    for (const [name, value] of Object.entries(seen.headers).filter(([name]) => name.replace(/_/g, '-').startsWith(prefix))) {
+      expect([name, value]).not.toEqual([name, expect.stringMatching(/admin|root|evil|forged|99999999999|empty-suffix/)]);
+    }
+    expect(seen.headers[`${prefix}sub`]).toBe('alice');
+    expect(seen.headers[`${prefix}app`]).toBe('billing');
+    expect(JSON.stringify(seen)).not.toContain(token.split('.')[2]);
+  });
+});

@@ -65,6 +65,7 @@ export class GatewayTrust {
       method: request.method,
       host: String(request.headers.host),
       path: request.path.split('?')[0]!,
+      query: request.path.includes('?') ? request.path.slice(request.path.indexOf('?')) : '',
       headers: request.headers,
     });
     if (!result.ok) throw result.error;

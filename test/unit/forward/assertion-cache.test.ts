@@ -8,13 +8,14 @@ const entry = (assertion: string, omitted: readonly string[] = []): ReusableIden
   const headers = [['x-verified-sub', 'u'], ['x-verified-assertion', assertion]] as const;
   return { headers, omitted, signer, mintedAt: 0, bytes: textBytes(headers, omitted) };
 };
-const target = (path: string) => ({ method: 'GET', host: 'o.example', path });
+const target = (path: string) => ({ method: 'GET', host: 'o.example', path, query: '?a=1' });
 
 describe('the assertion cache', () => {
-  it('keys by route, method, Host, path and the token text, each one changing the key', () => {
+  it('keys by route, method, Host, path, query and the token text, each one changing the key', () => {
     const base = reuseKey('r', target('/a'), 'tok');
     expect(new Set([base, reuseKey('s', target('/a'), 'tok'), reuseKey('r', { ...target('/a'), method: 'POST' }, 'tok'),
-      reuseKey('r', { ...target('/a'), host: 'p.example' }, 'tok'), reuseKey('r', target('/b'), 'tok'), reuseKey('r', target('/a'), 'tok2')]).size).toBe(6);
+      reuseKey('r', { ...target('/a'), host: 'p.example' }, 'tok'), reuseKey('r', target('/b'), 'tok'), reuseKey('r', target('/a'), 'tok2'),
+      reuseKey('r', { ...target('/a'), query: '?a=2' }, 'tok'), reuseKey('r', { ...target('/a'), query: '' }, 'tok')]).size).toBe(8);
   });
 
   it('counts keys, header names and values, and omitted names as its size', () => {

@@ -7,27 +7,28 @@ import { describe, expect, it } from 'vitest';
 import { compactVerify, decodeJwt, generateKeyPair, SignJWT } from 'jose';
 import { mintAssertion, type AssertionInput } from '../../../src/forward/assertion.ts';
 import type { AssertionSigner } from '../../../src/forward/signing-keys.ts';
-import { ASSERTION_TYP, headerBinding } from '../../../src/origin/binding.ts';
+import { ASSERTION_TYP, headerBinding, requestBinding } from '../../../src/origin/binding.ts';
 
 const input: AssertionInput = {
   settings: { issuer: 'https://gw.example', mode: 'signed', header: 'x-verified-assertion', jwksPath: '/.well-known/gateway-jwks.json', ttlSeconds: 60, reuseSeconds: 30 },
   audience: 'orders',
   subject: 'user-7',
   requestId: '8c2f1d7e6a5b4c3d-AMS',
-  request: { method: 'GET', host: 'orders.internal', path: '/v2/42' },
+  request: { method: 'GET', host: 'orders.internal', path: '/v2/42', query: '?status=open&sort=-date' },
+  tokenExp: 1795461481,
   identityHeaders: [['x-verified-sub', 'user-7'], ['x-verified-route', 'orders'], ['x-verified-groups', 'a,b%2Cc']],
   identity: { idp: 'https://idp.example/', app: 'shop', scope: 'orders:read', token_exp: 1795461481, route: 'orders', claims: { 'x-verified-groups': ['a', 'b,c'], note: 'é ✓' } },
   now: 1795461181,
 };
 
 async function joseAssertion(signer: AssertionSigner): Promise<string> {
-  return new SignJWT({ ...input.identity, req: input.request, hdr: await headerBinding(input.identityHeaders) })
+  return new SignJWT({ ...input.identity, req: await requestBinding(input.request), hdr: await headerBinding(input.identityHeaders) })
     .setProtectedHeader({ alg: signer.alg, typ: ASSERTION_TYP, ...(signer.kid === undefined ? {} : { kid: signer.kid }) })
     .setIssuer(input.settings.issuer)
     .setAudience(input.audience)
     .setSubject(input.subject)
     .setIssuedAt(input.now)
-    .setExpirationTime(input.now + input.settings.ttlSeconds)
+    .setExpirationTime(Math.min(input.now + input.settings.ttlSeconds, input.tokenExp))
     .setJti(input.requestId)
     .sign(signer.key);
 }
@@ -40,6 +41,47 @@ describe('the header binding inside it', () => {
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonical)));
     const sha256 = btoa(String.fromCharCode(...digest)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
     expect(payload.hdr).toEqual({ names: ['x-verified-groups', 'x-verified-route', 'x-verified-sub'], sha256 });
+  });
+});
+
+const base64url = (bytes: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+
+describe('the request binding inside it', () => {
+  it('is method, Host, path and SHA-256 of the query without "?", computed here independently', async () => {
+    const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    const payload = decodeJwt(await mintAssertion(input, { alg: 'EdDSA', kid: 'gw-1', key: privateKey }));
+    const query = base64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode('status=open&sort=-date')));
+    expect(payload.req).toEqual({ method: 'GET', host: 'orders.internal', path: '/v2/42', query });
+  });
+
+  it('binds no query, and a bare "?", as "" (no hash), and tells every other query apart', async () => {
+    const bound = async (query: string) => (await requestBinding({ ...input.request, query })).query;
+    expect([await bound(''), await bound('?')]).toEqual(['', '']);
+    const digests = await Promise.all(['?a=1', 'a=1', '?a=2', '?a=1&b=2', '?b=2&a=1', '?a=%31'].map(bound));
+    expect(digests[0]).toBe(digests[1]);
+    expect(new Set(digests).size).toBe(5);
+    expect(digests.every((d) => /^[A-Za-z0-9_-]{43}$/.test(d))).toBe(true);
+  });
+});
+
+describe('its lifetime', () => {
+  const mint = async (now: number, tokenExp: number) => {
+    const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    return decodeJwt(await mintAssertion({ ...input, now, tokenExp }, { alg: 'EdDSA', kid: 'gw-1', key: privateKey }));
+  };
+
+  it('is ttl_seconds while the token lives longer', async () => {
+    expect((await mint(1_000, 2_000)).exp).toBe(1_060);
+  });
+
+  it('ends at the token\'s exp when that comes sooner', async () => {
+    expect((await mint(1_000, 1_030)).exp).toBe(1_030);
+    expect((await mint(1_000, 1_030.9)).exp).toBe(1_030);
+  });
+
+  it('is over at birth for a token accepted inside the clock skew after its exp (minted 45 s after it)', async () => {
+    const payload = await mint(1_045, 1_000);
+    expect([payload.iat, payload.exp]).toEqual([1_045, 1_000]);
   });
 });
 

@@ -49,16 +49,34 @@ describe('canonicalHeaders', () => {
 
 describe('requestIdOf', () => {
   const h = (init: Record<string, string>) => new Headers(init);
+  const RAY = '8c2f1d7e6a5b4c3d-AMS';
   it.each([
-    ['cf-ray when no header is configured', h({ 'cf-ray': 'ray', 'x-request-id': 'c' }), null, 'ray'],
-    ['the configured header', h({ 'cf-ray': 'ray', 'x-request-id': 'c-1' }), 'x-request-id', 'c-1'],
-    ['cf-ray when the configured value has a space', h({ 'cf-ray': 'ray', 'x-request-id': 'a b' }), 'x-request-id', 'ray'],
-    ['cf-ray when the configured value is over 128 characters', h({ 'cf-ray': 'ray', 'x-request-id': 'a'.repeat(129) }), 'x-request-id', 'ray'],
+    ['cf-ray when no header is configured', h({ 'cf-ray': RAY, 'x-request-id': 'c' }), null, RAY],
+    ['cf-ray without its data centre', h({ 'cf-ray': '8c2f1d7e6a5b4c3d' }), null, '8c2f1d7e6a5b4c3d'],
+    ['the configured header', h({ 'cf-ray': RAY, 'x-request-id': 'c-1' }), 'x-request-id', 'c-1'],
+    ['cf-ray when the configured value has a space', h({ 'cf-ray': RAY, 'x-request-id': 'a b' }), 'x-request-id', RAY],
+    ['cf-ray when the configured value is over 128 characters', h({ 'cf-ray': RAY, 'x-request-id': 'a'.repeat(129) }), 'x-request-id', RAY],
   ])('%s', (_name, headers, configured, expected) => {
     expect(requestIdOf(headers, configured)).toBe(expected);
   });
 
   it('a fresh UUID without cf-ray', () => {
     expect(requestIdOf(new Headers(), null)).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  // A client-sent cf-ray (off Cloudflare's edge, which overwrites it) is client input like any other id.
+  it.each([
+    ['a word', 'admin'],
+    ['a value like another request\'s id', 'req-e2e'],
+    ['15 hex digits', '8c2f1d7e6a5b4c3-AMS'],
+    ['17 hex digits', '8c2f1d7e6a5b4c3d0-AMS'],
+    ['upper-case hex', '8C2F1D7E6A5B4C3D-AMS'],
+    ['a lower-case colo', '8c2f1d7e6a5b4c3d-ams'],
+    ['a four-letter colo', '8c2f1d7e6a5b4c3d-AMSX'],
+    ['a suffix after the colo', '8c2f1d7e6a5b4c3d-AMS x'],
+    ['128 visible characters', 'a'.repeat(128)],
+  ])('a cf-ray that is not a ray id (%s) is ignored: a fresh UUID', (_name, ray) => {
+    expect(requestIdOf(h({ 'cf-ray': ray }), null)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(requestIdOf(h({ 'cf-ray': ray, 'x-request-id': 'a b' }), 'x-request-id')).not.toBe(ray);
   });
 });

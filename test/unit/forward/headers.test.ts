@@ -105,9 +105,9 @@ describe('headerValue at the edges', () => {
     expect(decodeURIComponent(headerValue(value)!)).toBe(value);
   });
 
-  it('replaces a lone surrogate (valid in JSON, not in UTF-8) instead of throwing', () => {
-    expect(headerValue('a\ud800b')).toBe('a%EF%BF%BDb');
-    expect(encodeForHeader('\udc00')).toBe('%EF%BF%BD');
+  it('writes a lone surrogate (valid in JSON, not in UTF-8) as its generalized UTF-8 bytes instead of throwing', () => {
+    expect(headerValue('a\ud800b')).toBe('a%ED%A0%80b');
+    expect(encodeForHeader('\udc00')).toBe('%ED%B0%80');
   });
 
   it('encodeForHeader stops once past the cap, so a long value costs no more than the cap to judge', () => {

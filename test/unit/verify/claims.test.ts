@@ -56,6 +56,14 @@ describe('checkClaims', () => {
     ['iss of another tenant', { ...good, iss: 'https://idp.example/other' }, ['issuer_mismatch:iss']],
     ['iss without trailing slash', { ...good, iss: 'https://idp.example' }, ['issuer_mismatch:iss']],
     ['iss as an array', { ...good, iss: ['https://idp.example/'] }, ['issuer_mismatch:iss']],
+    ['sub a lone high surrogate', { ...good, sub: '\uD834' }, ['claim_invalid:sub']],
+    ['sub a lone low surrogate', { ...good, sub: '\uDC00' }, ['claim_invalid:sub']],
+    ['sub a surrogate pair is text', { ...good, sub: '\uD834\uDD1E' }, []],
+    ['sub U+FFFD is text', { ...good, sub: '\uFFFD' }, []],
+    ['a lone surrogate deep in a claim rule-free claim', { ...good, org: { a: [{ b: ['x', 'y\uDBFF'] }] } }, ['claim_invalid:org']],
+    ['a lone surrogate in a nested member name', { ...good, org: { ['k\uDFFF']: 1 } }, ['claim_invalid:org']],
+    ['a lone surrogate in a top-level member name', { ...good, ['\uD800']: 1 }, ['claim_invalid:\uFFFD']],
+    ['a lone surrogate in iss is also an issuer mismatch', { ...good, iss: 'https://idp.example/\uD800' }, ['claim_invalid:iss', 'issuer_mismatch:iss']],
   ])('%s', (_name, claims, expected) => {
     expect(codes(claims)).toEqual(expected);
   });
