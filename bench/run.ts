@@ -1,10 +1,12 @@
 /**
- * `npm run bench` (about 8 minutes) and `npm run bench -- --quick` (under 2 minutes): the gateway Worker
+ * `npm run bench` (about 9 minutes) and `npm run bench -- --quick` (about 2 minutes): the gateway Worker
  * against a no-op pass-through Worker, both in workerd, in front of the same origin, on loopback.
- * Every scenario alternates pass-through and gateway runs and reports medians of the rounds; rs256-repeated
- * also runs the log-line Worker (the pass-through plus one record) in its rounds, the ceiling for a Worker
- * that logs one record per request. CPU per request comes from each workerd process's own CPU time. Prints a
- * table, writes bench/results/latest.json.
+ * Every scenario alternates pass-through and gateway runs and reports medians of the rounds. The three peer
+ * scenarios (rs256-repeated, rs256-distinct, rejected) also run, in the same rounds, the Workers a user
+ * would deploy instead (bench/worker/peer-*.ts: naive jose, Hono's jwk middleware with jwks_uri and with
+ * keys supplied once), the log-line Worker (the pass-through plus one record) and the gateway without its
+ * assertion, each alone in its own workerd: `peers` in latest.json. CPU per request comes from each workerd
+ * process's own CPU time. Prints tables, writes bench/results/latest.json.
  *
  * Options: --quick, --rounds <n>, --only <name,name>, --note "<machine load>", --out <file>,
  *   --harness workerd|miniflare (how each Worker runs: bench/lib/workers.ts; default workerd),
@@ -19,7 +21,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { benchConfig, claimsFor, jwksSets, makeBenchKeys, microFixtures, mintPool, repeatedTokens } from './lib/fixtures.ts';
+import { AUDIENCE, benchConfig, claimsFor, issuerUrl, jwksSets, makeBenchKeys, microFixtures, mintPool, repeatedTokens } from './lib/fixtures.ts';
 import { measuredRequest } from './lib/first-request.ts';
 import { runLoad, type LoadResult, type LoadSpec } from './lib/load.ts';
 import { rssBytes } from './lib/proc-cpu.ts';
@@ -31,7 +33,11 @@ import { bundleWorker, ROOT, startWorker, startWorkerDirect, type StartOptions, 
 /** The gateway's assertion signing key for this run (a Worker secret in production). */
 const SECRETS = gatewaySecrets();
 
-const PORTS = { origin: 18701, jwks: 18702, passthrough: 18710, gateway: 18711, gatewayNoCache: 18712, passthroughLog: 18713, coldGateway: 18720, coldPassthrough: 18721 };
+const PORTS = {
+  origin: 18701, jwks: 18702, passthrough: 18710, gateway: 18711, passthroughLog: 18713,
+  jose: 18714, honoUri: 18715, honoKeys: 18716, gatewayNoAssertion: 18717, gatewaySampled: 18718,
+  coldGateway: 18720, coldPassthrough: 18721,
+};
 const ORIGIN = `http://127.0.0.1:${PORTS.origin}`;
 const JWKS = `http://127.0.0.1:${PORTS.jwks}`;
 
@@ -66,17 +72,34 @@ interface Scenario {
   /** The gateway's tokens for round r (r = -1 for the warm-up); the pass-through gets the same. */
   tokens: (round: number) => string | string[];
   expected: number;
-  /** False for a Worker that is not the gateway (log-line): its runs stay out of the key-import count. */
-  isGateway?: boolean;
   /**
-   * A third Worker run in the same rounds, in turn with the other two (rs256-repeated: the log-line Worker),
-   * so the gateway's figure over it is paired round by round rather than taken from another scenario's rounds.
+   * Other Workers run in the same rounds, in turn with the pass-through and the gateway (the peer scenarios),
+   * so each one's figure over the gateway's is paired round by round rather than taken from other rounds.
    */
-  alongside?: WorkerInstance;
+  peers?: Peer[];
 }
 
-/** rs256-repeated over the log-line Worker, measured in the same rounds (`details.repeated_vs_log_line`). */
-let pairedWithLogLine: { ratio: number | null; cpu_ratio: number | null; rounds: number } | null = null;
+/** A Worker measured beside the gateway; `expected` is its answer in this scenario. */
+interface Peer {
+  name: string;
+  worker: WorkerInstance;
+  expected: number;
+}
+
+/** One Worker's figures in one peer scenario: medians of the rounds, ratios paired round by round. */
+interface PeerFigures {
+  rps: number | null;
+  cpu_us_per_request: number | null;
+  /** This Worker's CPU per request over the pass-through's (and over the gateway's), per round, median. */
+  cpu_vs_passthrough: number | null;
+  cpu_vs_gateway: number | null;
+  /** Throughput over the pass-through's (and the gateway's), per round, median. */
+  rps_vs_passthrough: number | null;
+  rps_vs_gateway: number | null;
+}
+
+/** latest.json's `peers`: per peer scenario, per Worker (pass-through and gateway included). */
+const peerResults: Record<string, Record<string, PeerFigures>> = {};
 
 interface ScenarioResult {
   name: string;
@@ -137,34 +160,36 @@ async function measure(scenario: Scenario, passthrough: WorkerInstance): Promise
   const warm = { ...spec(-1), amount: Math.min(PROFILE.warmAmount, scenario.spec.amount ?? Infinity) };
   const warmGateway = await runLoad(scenario.gateway, warm, scenario.expected);
   if (warmGateway.unexpected > 0) throw new Error(`${scenario.name}: gateway answered ${JSON.stringify(warmGateway.statuses)}, expected ${scenario.expected}`);
-  if (scenario.alongside) await runLoad(scenario.alongside, warm, 200);
+  const peers = scenario.peers ?? [];
+  for (const peer of peers) {
+    const warmed = await runLoad(peer.worker, warm, peer.expected);
+    if (warmed.unexpected > 0) throw new Error(`${scenario.name}: ${peer.name} answered ${JSON.stringify(warmed.statuses)}, expected ${peer.expected}`);
+  }
 
   const gw: LoadResult[] = [];
   const pt: LoadResult[] = [];
-  const beside: LoadResult[] = [];
+  const beside: LoadResult[][] = peers.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {
     // Reversed every other round, so a drift of the machine's load hits every side alike: each pair (the
-    // gateway and the Worker alongside included) runs in either order equally often over two rounds.
-    const sides = scenario.alongside ? (['pt', 'gw', 'beside'] as const) : (['pt', 'gw'] as const);
+    // gateway and the peers included) runs in either order equally often over two rounds.
+    const sides: (number | 'pt' | 'gw')[] = ['pt', 'gw', ...peers.map((_, i) => i)];
     const order = r % 2 === 0 ? sides : [...sides].reverse();
     for (const side of order) {
-      if (side === 'beside') {
-        const result = await runLoad(scenario.alongside!, spec(r), 200);
-        if (result.unexpected > 0) failures.push(`${scenario.name} round ${r}: the Worker alongside answered ${JSON.stringify(result.statuses)}`);
-        beside.push(result);
+      if (typeof side === 'number') {
+        const peer = peers[side]!;
+        const result = await runLoad(peer.worker, spec(r), peer.expected);
+        if (result.unexpected > 0) failures.push(`${scenario.name} round ${r}: ${peer.name} answered ${JSON.stringify(result.statuses)}, expected ${peer.expected}`);
+        beside[side]!.push(result);
       } else if (side === 'pt') {
         const result = await runLoad(passthrough, spec(r), 200);
         if (result.unexpected > 0) failures.push(`${scenario.name} round ${r}: pass-through answered ${JSON.stringify(result.statuses)}`);
         pt.push(result);
       } else {
-        const counted = scenario.isGateway !== false;
-        const before = counted ? await stats(scenario.gateway) : null;
+        const before = await stats(scenario.gateway);
         const result = await runLoad(scenario.gateway, spec(r), scenario.expected);
-        if (before) {
-          const after = await stats(scenario.gateway);
-          steadyImports.requests += after.requests - before.requests;
-          steadyImports.imports += after.key_imports - before.key_imports;
-        }
+        const after = await stats(scenario.gateway);
+        steadyImports.requests += after.requests - before.requests;
+        steadyImports.imports += after.key_imports - before.key_imports;
         // A run with any unexpected answer measured something else: the scenario still reports, the command fails.
         if (result.unexpected > 0) failures.push(`${scenario.name} round ${r}: gateway answered ${JSON.stringify(result.statuses)}, expected ${scenario.expected}`);
         gw.push(result);
@@ -172,13 +197,19 @@ async function measure(scenario: Scenario, passthrough: WorkerInstance): Promise
     }
   }
   const ratios = gw.map((g, i) => g.rps / pt[i]!.rps);
-  if (scenario.alongside) {
-    pairedWithLogLine = {
-      ratio: round(median(gw.map((g, i) => g.rps / beside[i]!.rps)), 3),
-      cpu_ratio: round(median(gw.map((g, i) => beside[i]!.cpu_us_per_request / g.cpu_us_per_request)), 3),
-      rounds: ROUNDS,
-    };
-    log(`  ${elapsed()} ${scenario.name} over the log-line Worker in the same rounds: ratio ${pairedWithLogLine.ratio}, cpu ratio ${pairedWithLogLine.cpu_ratio}`);
+  if (peers.length > 0) {
+    const figures = (runs: LoadResult[]): PeerFigures => ({
+      rps: round(median(runs.map((x) => x.rps)), 0),
+      cpu_us_per_request: round(median(runs.map((x) => x.cpu_us_per_request))),
+      cpu_vs_passthrough: round(median(runs.map((x, i) => x.cpu_us_per_request / pt[i]!.cpu_us_per_request)), 3),
+      cpu_vs_gateway: round(median(runs.map((x, i) => x.cpu_us_per_request / gw[i]!.cpu_us_per_request)), 3),
+      rps_vs_passthrough: round(median(runs.map((x, i) => x.rps / pt[i]!.rps)), 3),
+      rps_vs_gateway: round(median(runs.map((x, i) => x.rps / gw[i]!.rps)), 3),
+    });
+    const rows: Record<string, PeerFigures> = { passthrough: figures(pt), gateway: figures(gw) };
+    peers.forEach((peer, i) => (rows[peer.name] = figures(beside[i]!)));
+    peerResults[scenario.name] = rows;
+    log(`  ${elapsed()} ${scenario.name} peers (CPU us/req, x gateway): ${Object.entries(rows).map(([name, f]) => `${name} ${f.cpu_us_per_request} (${f.cpu_vs_gateway})`).join(', ')}`);
   }
   const result: ScenarioResult = {
     name: scenario.name,
@@ -292,12 +323,13 @@ type RequestCost = Record<string, number | null>;
 
 /** CPU per whole request inside the isolate: Gateway.handle against a plain fetch of the origin (what the pass-through does). */
 async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
-  const variants = ['fetch', 'handle', 'handle-nocache', 'handle-nolog', 'handle-jsonlog', 'handle-noassert', 'handle-hmac', 'handle-routes-10', 'handle-routes-1000'];
+  const variants = ['fetch', 'handle', 'handle-nocache', 'handle-nolog', 'handle-jsonlog', 'handle-noassert', 'handle-hmac', 'handle-routes-10', 'handle-routes-1000', 'handle-rejected', 'handle-rejected-nocache'];
   const call = async (variant: string, n: number) => {
     const cpu = gateway.cpuNs();
     const response = await fetch(`${gateway.url}/__bench/request?variant=${variant}&n=${n}`);
     const body = (await response.json()) as { statuses: number[] };
-    if (!response.ok || (!variant.startsWith('stage-') && body.statuses.join() !== '200')) throw new Error(`request cost ${variant}: ${response.status} ${JSON.stringify(body)}`);
+    const expected = variant.startsWith('handle-rejected') ? '401' : '200';
+    if (!response.ok || (!variant.startsWith('stage-') && body.statuses.join() !== expected)) throw new Error(`request cost ${variant}: ${response.status} ${JSON.stringify(body)}`);
     return (gateway.cpuNs() - cpu) / 1000 / n;
   };
   for (const variant of variants) await call(variant, 50);
@@ -317,15 +349,18 @@ async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
   // What the assertion costs: none at all, and HMAC mode (HS256) instead of the default signed mode (EdDSA).
   cost.gateway_added_noassert_us = added('handle-noassert');
   cost.gateway_added_hmac_us = added('handle-hmac');
+  // A replayed bad token, refused from the negative cache, against the same refusal verified every time (no token cache).
+  cost.rejected_replay_us = cost['handle-rejected_us'] ?? null;
+  cost.rejected_replay_nocache_us = cost['handle-rejected-nocache_us'] ?? null;
   // 1,000 against 10 routes, the same request to each policy's last route, measured in the same rounds of one isolate.
   cost.routes_1000_over_10 = round(median(samples['handle-routes-1000']!.map((x, i) => x / samples['handle-routes-10']![i]!)), 3);
   cost.routes_1000_over_10_gateway_added = round(median(samples['handle-routes-1000']!.map((x, i) => (x - samples.fetch![i]!) / (samples['handle-routes-10']![i]! - samples.fetch![i]!))), 3);
   if (args.breakdown) {
     const stages = [
-      'stage-noop', 'stage-url', 'stage-uuid', 'stage-canonical', 'stage-canonical-escaped', 'stage-route', 'stage-origin', 'stage-sanitize', 'stage-sanitize-before', 'stage-identity',
-      'stage-headersafe', 'stage-headersafe-before', 'stage-mint', 'stage-sign-raw', 'stage-record', 'stage-log', 'stage-log-hit', 'stage-log-hit-json', 'stage-log-sparse', 'stage-log-json', 'stage-log-inspect',
+      'stage-noop', 'stage-url', 'stage-uuid', 'stage-canonical', 'stage-canonical-escaped', 'stage-route', 'stage-origin', 'stage-sanitize', 'stage-identity',
+      'stage-headersafe', 'stage-mint', 'stage-sign-raw', 'stage-record', 'stage-log', 'stage-log-hit', 'stage-log-hit-json', 'stage-log-json',
       'stage-deny-empty', 'stage-deny', // issue 24: the deny-list check on an accepted token (empty list; 1,000 entries, no match)
-      'fetch', 'fetch-headers', 'fetch-manual', 'fetch-signal', 'fetch-rewrap', 'fetch-timeout', 'fetch-set8', 'fetch-set8-short', 'fetch-set7-short', 'fetch-set1-long', 'fetch-array8', 'fetch-init8',
+      'fetch', 'fetch-headers', 'fetch-manual', 'fetch-signal', 'fetch-rewrap', 'fetch-timeout', 'fetch-set8',
     ];
     const perStage: Record<string, number[]> = Object.fromEntries(stages.map((v) => [v, []]));
     for (let r = 0; r < PROFILE.microRounds; r++) for (const stage of stages) perStage[stage]!.push(await call(stage, stage.startsWith('stage-') ? PROFILE.microN : PROFILE.requestN));
@@ -336,7 +371,8 @@ async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
   }
   log(
     `  ${elapsed()} request cost: fetch ${cost.fetch_us} us, gateway adds ${cost.gateway_added_us} us (cache hit), ${cost.gateway_added_nocache_us} us (no cache), ` +
-      `${cost.gateway_added_nolog_us} us (hit, no log), ${cost.gateway_added_jsonlog_us} us (hit, record as a JSON string), ${cost.gateway_added_noassert_us} us (hit, no assertion), ${cost.gateway_added_hmac_us} us (hit, HMAC assertion)`,
+      `${cost.gateway_added_nolog_us} us (hit, log_allowed 0), ${cost.gateway_added_jsonlog_us} us (hit, record as a JSON string), ${cost.gateway_added_noassert_us} us (hit, no assertion), ${cost.gateway_added_hmac_us} us (hit, HMAC assertion); ` +
+      `a replayed bad token ${cost.rejected_replay_us} us (${cost.rejected_replay_nocache_us} us verified every time)`,
   );
   log(`  ${elapsed()} routes: 1,000 routes cost ${cost.routes_1000_over_10}x the per-request CPU of 10 (${cost['handle-routes-1000_us']} vs ${cost['handle-routes-10_us']} us; gateway's own share ${cost.routes_1000_over_10_gateway_added}x)`);
   return cost;
@@ -369,10 +405,56 @@ function gitCommit(): string {
   }
 }
 
+/** The scenarios whose rounds also run the peers. */
+const PEER_SCENARIOS = ['rs256-repeated', 'rs256-distinct', 'rejected'];
+
+/**
+ * The Workers measured beside the gateway, each alone in its own workerd, same origin, same issuer: naive jose,
+ * Hono's jwk middleware (jwks_uri; keys supplied once), the log-line Worker (the pass-through plus one
+ * record: the floor of any Worker that logs one record per request), and the gateway without its assertion.
+ * Each, the gateway too, is checked before any timing: 200 for a valid token, 401 for a bad signature and none.
+ */
+async function startPeers(
+  cleanup: (() => unknown)[],
+  scripts: { gatewayScript: string; passthroughLogScript: string; joseScript: string; honoScript: string },
+  gatewayBindingsUsed: Record<string, unknown>,
+  keys: Awaited<ReturnType<typeof makeBenchKeys>>,
+  tokens: Awaited<ReturnType<typeof repeatedTokens>>,
+  checkedAlso: WorkerInstance[],
+): Promise<Omit<Peer, 'expected'>[]> {
+  const issuer = { ORIGIN, JWKS_URI: `${JWKS}/rsa`, ISSUER: issuerUrl('rsa'), AUDIENCE };
+  const specs: [string, string, number, Record<string, unknown>][] = [
+    ['jose', scripts.joseScript, PORTS.jose, issuer],
+    ['hono-jwks-uri', scripts.honoScript, PORTS.honoUri, issuer],
+    ['hono-keys', scripts.honoScript, PORTS.honoKeys, { ...issuer, KEYS: [keys.rsa.publicJwk] }],
+    ['log-line', scripts.passthroughLogScript, PORTS.passthroughLog, { ORIGIN }],
+    ['gateway-no-assertion', scripts.gatewayScript, PORTS.gatewayNoAssertion, { ...gatewayBindingsUsed, CONFIG: benchConfig(10, JWKS, ORIGIN, { assertion: false }) }],
+    // settings.log_allowed 0: what the record of an allowed request costs, all else equal (denials are recorded as ever).
+    ['gateway-no-allowed-record', scripts.gatewayScript, PORTS.gatewaySampled, { ...gatewayBindingsUsed, CONFIG: benchConfig(10, JWKS, ORIGIN, { logAllowed: 0 }) }],
+  ];
+  const peers: Omit<Peer, 'expected'>[] = [];
+  for (const [name, scriptPath, port, bindings] of specs) {
+    const worker = await start({ scriptPath, port, bindings });
+    cleanup.push(() => worker.dispose());
+    peers.push({ name, worker });
+  }
+  const answers = async (worker: WorkerInstance, token: string | null) =>
+    (await fetch(`${worker.url}/rsa/items/1`, { headers: token ? { authorization: `Bearer ${token}` } : {} }).then(async (r) => (await r.arrayBuffer(), r.status)));
+  for (const { name, worker } of [...checkedAlso.map((worker) => ({ name: 'gateway', worker })), ...peers]) {
+    const seen = [await answers(worker, tokens.rsa), await answers(worker, tokens.rejected), await answers(worker, null)];
+    const expected = name === 'log-line' ? [200, 200, 200] : [200, 401, 401];
+    if (seen.join() !== expected.join()) throw new Error(`${name} answered ${seen.join('/')} for a valid token, a bad signature and none; expected ${expected.join('/')}`);
+  }
+  log(`  ${elapsed()} peers started and checked (200 valid, 401 bad signature, 401 none): ${peers.map((p) => p.name).join(', ')}`);
+  return peers;
+}
+
 async function main(): Promise<void> {
   const loadBefore = loadavg();
   log(`bench: ${args.quick ? 'quick' : 'full'} profile, ${ROUNDS} rounds of ${PROFILE.seconds}s per side per scenario`);
-  const [gatewayScript, passthroughScript, passthroughLogScript] = await Promise.all([bundleWorker('gateway'), bundleWorker('passthrough'), bundleWorker('passthrough-log')]);
+  const [gatewayScript, passthroughScript, passthroughLogScript, joseScript, honoScript] = await Promise.all([
+    bundleWorker('gateway'), bundleWorker('passthrough'), bundleWorker('passthrough-log'), bundleWorker('peer-jose'), bundleWorker('peer-hono'),
+  ]);
   const keys = await makeBenchKeys();
   const tokens = await repeatedTokens(keys);
   const distinctCount = (ROUNDS + 1) * PROFILE.distinctPerRun;
@@ -380,6 +462,7 @@ async function main(): Promise<void> {
   for (const [id, key] of [['rsa', keys.rsa], ['ec', keys.ec], ['ed', keys.ed]] as const) {
     if (wanted(`${key.alg.toLowerCase()}-distinct`)) pools[id] = await mintPool(key, claimsFor(id), distinctCount, id);
   }
+  const peersWanted = PEER_SCENARIOS.some(wanted);
   log(`  ${elapsed()} keys and ${Object.values(pools).reduce((a, p) => a + p.length, 0)} distinct tokens minted`);
   const slice = (pool: string[] | undefined) => (r: number) => pool!.slice((r + 1) * PROFILE.distinctPerRun, (r + 2) * PROFILE.distinctPerRun);
   const fixtures = await microFixtures(keys);
@@ -401,7 +484,7 @@ async function main(): Promise<void> {
 
     for (const routes of [10, 100, 1000]) {
       const names = routes === 10
-        ? ['rs256-repeated', 'rs256-repeated-nocache', 'rs256-distinct', 'es256-distinct', 'eddsa-distinct', 'routes-10', 'jwks-1', 'jwks-10', 'jwks-100', 'rejected', 'log-line', 'body-1mib', 'micro', 'request-cost']
+        ? [...PEER_SCENARIOS, 'es256-distinct', 'eddsa-distinct', 'routes-10', 'jwks-1', 'jwks-100', 'body-1mib', 'micro', 'request-cost']
         : [`routes-${routes}`];
       // (request-cost runs on the 10-route gateway too)
       if (!names.some(wanted)) continue;
@@ -411,30 +494,18 @@ async function main(): Promise<void> {
         const scenarios: Scenario[] = [];
         const repeated = (name: string, path: string, token: string, expected = 200, on = gateway): Scenario => ({ name, gateway: on, spec: { path }, tokens: () => token, expected });
         if (routes === 10) {
-          // Not the gateway: the pass-through plus one log line per request, to size the runtime's cost of logging
-          // (scenario log-line), also run in rs256-repeated's own rounds: the ceiling for a Worker that logs a record.
-          let logging: WorkerInstance | undefined;
-          if (wanted('log-line') || wanted('rs256-repeated')) {
-            const started = await start({ scriptPath: passthroughLogScript, port: PORTS.passthroughLog, bindings: { ORIGIN } });
-            cleanup.push(() => started.dispose());
-            logging = started;
-          }
-          scenarios.push({ ...repeated('rs256-repeated', '/rsa/items/1', tokens.rsa), alongside: logging });
-          if (wanted('rs256-repeated-nocache')) {
-            const noCache = await start({ scriptPath: gatewayScript, port: PORTS.gatewayNoCache, bindings: { ...bindings, TOKEN_CACHE: 'off' } });
-            cleanup.push(() => noCache.dispose());
-            scenarios.push(repeated('rs256-repeated-nocache', '/rsa/items/1', tokens.rsa, 200, noCache));
-          }
-          scenarios.push({ name: 'rs256-distinct', gateway, spec: { path: '/rsa/items/1' }, tokens: slice(pools.rsa), expected: 200 });
+          const peers = peersWanted ? await startPeers(cleanup, { gatewayScript, passthroughLogScript, joseScript, honoScript }, bindings, keys, tokens, [gateway]) : [];
+          // The log-line Worker forwards every request, and a refusal is recorded whatever log_allowed says:
+          // those two run only where the gateway allows.
+          const onlyAllowed = ['log-line', 'gateway-no-allowed-record'];
+          const peersFor = (expected: number) => peers.filter((p) => expected === 200 || !onlyAllowed.includes(p.name)).map((p) => ({ ...p, expected }));
+          scenarios.push({ ...repeated('rs256-repeated', '/rsa/items/1', tokens.rsa), peers: peersFor(200) });
+          scenarios.push({ name: 'rs256-distinct', gateway, spec: { path: '/rsa/items/1' }, tokens: slice(pools.rsa), expected: 200, peers: peersFor(200) });
+          scenarios.push({ ...repeated('rejected', '/rsa/items/1', tokens.rejected, 401), peers: peersFor(401) });
           scenarios.push({ name: 'es256-distinct', gateway, spec: { path: '/ec/items/1' }, tokens: slice(pools.ec), expected: 200 });
           scenarios.push({ name: 'eddsa-distinct', gateway, spec: { path: '/ed/items/1' }, tokens: slice(pools.ed), expected: 200 });
           scenarios.push(repeated('jwks-1', '/k1/items/1', tokens.k1));
-          scenarios.push(repeated('jwks-10', '/k10/items/1', tokens.k10));
           scenarios.push(repeated('jwks-100', '/k100/items/1', tokens.k100));
-          scenarios.push(repeated('rejected', '/rsa/items/1', tokens.rejected, 401));
-          if (logging && wanted('log-line')) {
-            scenarios.push({ ...repeated('log-line', '/rsa/items/1', tokens.rsa, 200, logging), isGateway: false });
-          }
           scenarios.push({ name: 'body-1mib', gateway, spec: { path: '/rsa/upload', method: 'POST', body: Buffer.alloc(1024 * 1024, 97), amount: PROFILE.bodyAmount }, tokens: () => tokens.rsa, expected: 200 });
         }
         // The last filler route, so that a linear scan would have to pass every other route first.
@@ -463,6 +534,8 @@ async function main(): Promise<void> {
   const bundle = await bundleGzipBytes();
   const report = {
     scenarios: results,
+    // Per peer scenario, per Worker: rps, CPU us per request, and both against the pass-through and the gateway (same rounds).
+    peers: peerResults,
     verify: Object.fromEntries(Object.entries(microResults).map(([alg, m]) => [alg, { verify_us: m.verify_us, floor_us: m.floor_us, cached_us: m.cached_us }])),
     machine: {
       cpu: cpus()[0]?.model ?? 'unknown',
@@ -485,8 +558,6 @@ async function main(): Promise<void> {
       connections: CONNECTIONS,
       duration_seconds: Math.round((Date.now() - started) / 1000),
       key_imports_per_request_steady_state: steadyImports.requests > 0 ? steadyImports.imports / steadyImports.requests : null,
-      // rs256-repeated over the log-line Worker (the pass-through plus one record), in the same rounds.
-      repeated_vs_log_line: pairedWithLogLine,
       steady_state_requests_counted: steadyImports.requests,
       verify_over_floor: Object.fromEntries(Object.entries(microResults).map(([alg, m]) => [alg, m.verify_over_floor])),
       micro_runtime_clock: Object.fromEntries(Object.entries(microResults).map(([alg, m]) => [alg, m.runtime_clock])),
@@ -525,7 +596,15 @@ async function main(): Promise<void> {
         `${requestCosts.gateway_added_nocache_us} us (RS256 verified every time), ${requestCosts.gateway_added_nolog_us} us (hit, record not written)`,
     );
   }
-  if (pairedWithLogLine) console.log(`rs256-repeated over the log-line Worker (pass-through + one record), same rounds: ${pairedWithLogLine.ratio} (CPU ${pairedWithLogLine.cpu_ratio})`);
+  for (const [scenario, rows] of Object.entries(peerResults)) {
+    console.log();
+    console.log(
+      table(
+        [`${scenario} (same rounds)`, 'rps', 'cpu us/req', 'cpu x pass-through', 'cpu x gateway'],
+        Object.entries(rows).map(([name, f]) => [name, f.rps, f.cpu_us_per_request, f.cpu_vs_passthrough, f.cpu_vs_gateway]),
+      ),
+    );
+  }
   console.log(`key imports per request (steady state): ${report.details.key_imports_per_request_steady_state} over ${steadyImports.requests} requests`);
   console.log(`bundle (src/index.ts, minified, gzip): ${(bundle / 1024).toFixed(1)} KiB`);
   console.log(`load average before ${report.machine.load_average_before.join(' ')}, after ${report.machine.load_average_after.join(' ')}; ${report.details.duration_seconds}s; wrote ${out}`);

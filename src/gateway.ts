@@ -23,10 +23,11 @@ import { requestIdOf } from './forward/request-id.ts';
 import { compileStripList, preflightHeaders, sanitizeRequestHeaders, type StripList } from './forward/sanitize.ts';
 import { answerHandshake } from './forward/websocket.ts';
 import { KeyStore, type RefreshReport } from './keys/key-store.ts';
+import { writeDataPoint } from './log/analytics.ts';
 import { addDebugFindings } from './log/debug-header.ts';
 import { sha256Prefix } from './log/digest.ts';
 import { newRecord, recordEvidence, type VerificationRecord } from './log/record.ts';
-import { writeRecord, type LogFormat, type LogSink } from './log/write.ts';
+import { recordWanted, writeRecord, type LogFormat, type LogSink } from './log/write.ts';
 import { admit, decide } from './route/mode.ts';
 import { canonicalRequest, queryNamesOf, queryTokenFor, queryTokenNames } from './request/canonical.ts';
 import { answerPreflight, applyCors } from './route/cors.ts';
@@ -121,18 +122,21 @@ export class Gateway {
     record.status = response.status;
     record.latency_ms = Date.now() - started;
     if (this.#options.debugFindings) addDebugFindings(response, record, url);
-    // Written after the answer is on its way: hashing and logging add nothing to the client's wait.
-    ctx.waitUntil(this.#log(record, seen.token, env));
+    const sink = this.#logSink(env);
+    // Written after the answer is on its way: hashing and logging add nothing to the client's wait. A record
+    // left out (settings.log_allowed) costs no task, no hash, no log line: only its Analytics Engine count.
+    if (recordWanted(record, sink)) ctx.waitUntil(this.#log(record, seen.token, sink));
+    else if (sink.analytics) writeDataPoint(sink.analytics, record, false);
     return response;
   }
 
   /** The token's fingerprint is computed here, once per token (the cache keeps it), never on the verify path. */
-  async #log(record: VerificationRecord, token: string | null, env: Env): Promise<void> {
+  async #log(record: VerificationRecord, token: string | null, sink: LogSink): Promise<void> {
     if (token !== null && record.token_fp === null) {
       record.token_fp = await sha256Prefix(token);
       this.#tokenCache.noteFingerprint(token, record.token_fp);
     }
-    await writeRecord(record, this.#logSink(env));
+    await writeRecord(record, sink, true);
   }
 
   async #process(request: Request, url: URL, requestId: string, clockMs: number, record: VerificationRecord, seen: SeenToken, env: Env, ctx: ExecutionContext): Promise<Response> {
@@ -238,7 +242,8 @@ export class Gateway {
   }
 
   #logSink(env: Env): LogSink {
-    return { format: this.#options.logFormat ?? 'json', subject: this.#config.settings.logSubject ?? 'plain', analytics: env.GATEWAY_ANALYTICS };
+    const { logSubject, logAllowed } = this.#config.settings;
+    return { format: this.#options.logFormat ?? 'json', subject: logSubject ?? 'plain', analytics: env.GATEWAY_ANALYTICS, allowedRate: logAllowed };
   }
 
   /** `headers`: the request's, once a route is known, for the route's CORS on the answer. */

@@ -8,7 +8,7 @@ import { makeKey, mintPool, sign, type BenchAlg, type BenchKey } from './tokens.
 
 export const AUDIENCE = 'https://bench-api.example';
 export const APP = 'bench';
-const issuerUrl = (id: string) => `https://${id}.bench.example`;
+export const issuerUrl = (id: string) => `https://${id}.bench.example`;
 
 export interface BenchKeys {
   rsa: BenchKey;
@@ -52,8 +52,16 @@ function compileOrThrow(policy: object): CompiledConfig {
   return result.config;
 }
 
-/** One route per issuer (/rsa/*, /ec/*, ...) plus `fillerRoutes` routes /svc<i>/* on the rsa issuer. */
-export function benchConfig(fillerRoutes: number, jwksBase: string, originBase: string): CompiledConfig {
+/**
+ * One route per issuer (/rsa/*, /ec/*, ...) plus `fillerRoutes` routes /svc<i>/* on the rsa issuer; the
+ * signed assertion on (EdDSA, the defaults) unless `assertion` is false; `logAllowed` is settings.log_allowed.
+ */
+export function benchConfig(
+  fillerRoutes: number,
+  jwksBase: string,
+  originBase: string,
+  { assertion = true, logAllowed }: { assertion?: boolean; logAllowed?: number } = {},
+): CompiledConfig {
   const issuers: Record<string, object> = {};
   const routes: Record<string, object> = {};
   for (const id of JWKS_PATHS) {
@@ -63,7 +71,7 @@ export function benchConfig(fillerRoutes: number, jwksBase: string, originBase: 
   for (let i = 0; i < fillerRoutes; i++) {
     routes[`svc${i}`] = { path: `/svc${i}/*`, methods: ['GET', 'POST'], issuers: ['rsa'], audiences: [AUDIENCE], app: APP, scopes: ['read'] };
   }
-  return compileOrThrow({ settings: { realm: 'bench', default_origin: originBase, assertion: {} }, issuers, routes });
+  return compileOrThrow({ settings: { realm: 'bench', default_origin: originBase, ...(assertion ? { assertion: {} } : {}), ...(logAllowed !== undefined ? { log_allowed: logAllowed } : {}) }, issuers, routes });
 }
 
 export const claimsFor = (id: string) => ({ iss: issuerUrl(id), aud: AUDIENCE, app: APP });

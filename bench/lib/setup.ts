@@ -48,6 +48,7 @@ export function gatewayBindings({ routes, jwks, origin, tokens, micro, secrets }
     REQUEST_COST: {
       path: '/rsa/items/1',
       token: tokens.rsa,
+      rejected: tokens.rejected,
       origin,
       config1000: routes === 10 ? benchConfig(1000, jwks, origin) : null,
       lastRoute10: '/svc9/items/1',

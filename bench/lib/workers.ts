@@ -27,7 +27,7 @@ const COMPATIBILITY_DATE = '2026-10-01';
  * `root` bundles another checkout of the project instead (bench/cold.ts --baseline), written as <name>.<label>.js.
  */
 export async function bundleWorker(
-  name: 'gateway' | 'passthrough' | 'passthrough-log',
+  name: 'gateway' | 'passthrough' | 'passthrough-log' | 'peer-jose' | 'peer-hono',
   { readable = false, root = ROOT, label = '' }: { readable?: boolean; root?: string; label?: string } = {},
 ): Promise<string> {
   mkdirSync(BUILD_DIR, { recursive: true });

@@ -1,6 +1,7 @@
 /**
- * The foundation's versions (commit 0be343b) of the hot-path functions this branch optimized, kept only so
- * the benchmark can measure before and after in the same run (`--breakdown`). Never imported by src/.
+ * The foundation's versions (commit 0be343b) of the hot-path functions a later branch optimized: no longer
+ * measured (the optimization is decided), kept as the oracle of test/unit/forward/hot-path-equivalence.test.ts,
+ * which proves the fast versions give the same answers. Never imported by src/.
  */
 import { MAX_IDENTITY_HEADER_VALUE_BYTES } from '../../src/config/constants.ts';
 import type { SanitizeOptions } from '../../src/forward/sanitize.ts';

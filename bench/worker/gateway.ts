@@ -18,8 +18,6 @@ interface BenchEnv extends Env {
   CONFIG: unknown;
   MICRO: MicroFixtures;
   REQUEST_COST: RequestCostFixture;
-  /** "off" runs the gateway without its verified-token cache (the benchmark's before/after). */
-  TOKEN_CACHE?: string;
 }
 
 // As src/index.ts does: the request path's pure stages compiled at load (src/warm.ts).
@@ -44,11 +42,7 @@ export default {
     if (!gateway) {
       // Patched here, not at global scope: workerd refuses to start a script that touches crypto there.
       countKeyImports();
-      const off = env.TOKEN_CACHE === 'off';
-      gateway = new Gateway(loadCompiledConfig(env.CONFIG), {
-        allowLoopbackHttp: true,
-        ...(off ? { tokenCacheLimits: { maxEntries: 0, maxTokenBytes: 0 } } : {}),
-      });
+      gateway = new Gateway(loadCompiledConfig(env.CONFIG), { allowLoopbackHttp: true });
     }
     // A plain substring test: the load's requests should pay nothing for these endpoints.
     if (request.url.includes('/__bench/')) {

@@ -3,7 +3,7 @@
  * own code (src/log/record.ts, src/log/write.ts), filled as a cache hit fills it, and logged the way the
  * gateway logs it (after the answer, in ctx.waitUntil). Against the plain pass-through it shows what one
  * structured log line per request costs in this runtime, apart from everything else the gateway does
- * (scenario "log-line").
+ * (the peer "log-line" in `npm run bench`: the floor of any Worker that logs one record per request).
  */
 import { newRecord } from '../../src/log/record.ts';
 import { writeRecord } from '../../src/log/write.ts';

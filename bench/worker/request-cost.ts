@@ -3,7 +3,8 @@
  * (token cache hit, and without the cache), next to `n` plain fetches of the same origin URL, which is what
  * the pass-through Worker does. The difference is what the gateway adds to a request, free of the HTTP
  * server, the Miniflare entry worker and the machine's noise that throughput figures carry.
- * `handle-nolog` silences console.log during the loop, to show what writing the record costs.
+ * `handle-nolog` runs the policy with settings.log_allowed 0 (no record of an allowed request), to show what
+ * writing the record costs and what the setting buys.
  */
 import { loadCompiledConfig } from '../../src/config/load.ts';
 import type { Env } from '../../src/env.ts';
@@ -18,13 +19,14 @@ import { writeRecord } from '../../src/log/write.ts';
 import { canonicalRequest } from '../../src/request/canonical.ts';
 import { compileDenyList, revocationFinding, type DenyEntry } from '../../src/control/deny-list.ts';
 import { RouteResolver } from '../../src/route/resolve.ts';
-import { headerSafeBefore, sanitizeRequestHeadersBefore } from './baseline.ts';
 import { fillAsHit } from './hit-record.ts';
 
 export interface RequestCostFixture {
   /** A URL of the bench config's /rsa/* route, as the gateway receives it, and a token that route accepts. */
   path: string;
   token: string;
+  /** A token of the same route with a bad signature (refused 401): replayed, with and without the token cache. */
+  rejected: string;
   origin: string;
   /** The same policy with 1,000 filler routes, and the path of each policy's last filler route: 10 vs 1,000 routes in one isolate. */
   config1000: unknown;
@@ -37,13 +39,14 @@ const gateways = new Map<string, Gateway>();
 /** true: the policy's assertion (signed mode, EdDSA); 'hmac': the same in HMAC mode (HS256); false: none. */
 type AssertionVariant = boolean | 'hmac';
 
-function gatewayFor(config: unknown, cache: boolean, assertion: AssertionVariant = true, name = 'routes-10'): Gateway {
-  const id = `${name}-${cache ? 'cache' : 'nocache'}-${assertion === 'hmac' ? 'hmac' : assertion ? 'assertion' : 'plain'}`;
+function gatewayFor(config: unknown, cache: boolean, assertion: AssertionVariant = true, name = 'routes-10', logAllowed?: number): Gateway {
+  const id = `${name}-${cache ? 'cache' : 'nocache'}-${assertion === 'hmac' ? 'hmac' : assertion ? 'assertion' : 'plain'}-${logAllowed ?? 'all'}`;
   let gateway = gateways.get(id);
   if (!gateway) {
     const compiled = loadCompiledConfig(config);
     const signed = compiled.settings.assertion;
-    const settings = assertion === 'hmac' && signed ? { ...compiled.settings, assertion: { ...signed, mode: 'hmac' as const } } : assertion ? compiled.settings : { ...compiled.settings, assertion: null };
+    const base = logAllowed === undefined ? compiled.settings : { ...compiled.settings, logAllowed };
+    const settings = assertion === 'hmac' && signed ? { ...base, assertion: { ...signed, mode: 'hmac' as const } } : assertion ? base : { ...base, assertion: null };
     gateway = new Gateway({ ...compiled, settings }, { allowLoopbackHttp: true, ...(cache ? {} : { tokenCacheLimits: { maxEntries: 0, maxTokenBytes: 0 } }) });
     gateways.set(id, gateway);
   }
@@ -68,25 +71,24 @@ export async function runRequestCost(config: unknown, fixture: RequestCostFixtur
   };
   else if (variant === 'fetch-rewrap') run = async () => { const r = request(); const res = await fetch(target, { method: r.method, headers: new Headers(r.headers), redirect: 'manual' }); return new Response(res.body, res); };
   else if (variant === 'fetch-timeout') run = () => { const r = request(); return fetch(target, { method: r.method, headers: new Headers(r.headers), redirect: 'manual', signal: AbortSignal.timeout(30000) }); };
-  else if (variant in ADDED_HEADERS) {
-    const { short, assertionLength } = ADDED_HEADERS[variant]!;
-    const added: [string, string][] = Array.from({ length: short }, (_, i) => [`x-verified-h${i}`, 'v'.repeat(30)]);
-    if (assertionLength > 0) added.push(['x-verified-assertion', 'v'.repeat(assertionLength)]);
+  else if (variant === 'fetch-set8') {
+    // Seven short headers and a 700-character assertion set on the copy, as the gateway adds its identity headers.
+    const added: [string, string][] = Array.from({ length: 7 }, (_, i) => [`x-verified-h${i}`, 'v'.repeat(30)]);
+    added.push(['x-verified-assertion', 'v'.repeat(700)]);
     run = () => {
       const r = request();
-      if (variant !== 'fetch-array8' && variant !== 'fetch-init8') {
-        const h = new Headers(r.headers);
-        for (const [name, value] of added) h.set(name, value);
-        return fetch(target, { method: r.method, headers: h });
-      }
-      const entries: [string, string][] = [];
-      for (const entry of r.headers) entries.push(entry);
-      for (const entry of added) entries.push(entry);
-      return fetch(target, { method: r.method, headers: variant === 'fetch-array8' ? entries : new Headers(entries) });
+      const h = new Headers(r.headers);
+      for (const [name, value] of added) h.set(name, value);
+      return fetch(target, { method: r.method, headers: h });
     };
   }
-  else if (variant === 'handle' || variant === 'handle-nolog' || variant === 'handle-jsonlog') run = () => gatewayFor(config, true).handle(request(), env, ctx);
+  else if (variant === 'handle' || variant === 'handle-jsonlog') run = () => gatewayFor(config, true).handle(request(), env, ctx);
+  else if (variant === 'handle-nolog') run = () => gatewayFor(config, true, true, 'routes-10', 0).handle(request(), env, ctx);
   else if (variant === 'handle-nocache') run = () => gatewayFor(config, false).handle(request(), env, ctx);
+  else if (variant === 'handle-rejected' || variant === 'handle-rejected-nocache') {
+    const bad = { ...headers, authorization: `Bearer ${fixture.rejected}` };
+    run = () => gatewayFor(config, variant === 'handle-rejected').handle(new Request(`https://gateway.example${fixture.path}`, { headers: bad }), env, ctx);
+  }
   else if (variant === 'handle-routes-10') run = () => gatewayFor(config, true).handle(new Request(`https://gateway.example${fixture.lastRoute10}`, { headers }), env, ctx);
   else if (variant === 'handle-routes-1000') run = () => gatewayFor(fixture.config1000, true, true, 'routes-1000').handle(new Request(`https://gateway.example${fixture.lastRoute1000}`, { headers }), env, ctx);
   else if (variant === 'handle-noassert') run = () => gatewayFor(config, true, false).handle(request(), env, ctx);
@@ -99,7 +101,6 @@ export async function runRequestCost(config: unknown, fixture: RequestCostFixtur
     };
   }
   const log = console.log;
-  if (variant === 'handle-nolog') console.log = () => {};
   if (variant === 'handle-jsonlog') console.log = (value: unknown) => log(JSON.stringify(value));
   try {
     const statuses = new Set<number>();
@@ -113,20 +114,6 @@ export async function runRequestCost(config: unknown, fixture: RequestCostFixtur
     console.log = log;
   }
 }
-
-/**
- * Headers added to a copy of the request's before the fetch, as the gateway adds its identity headers: seven
- * short ones and a 700-character assertion, set one by one (set8) or passed as an array (array8) or a Headers
- * built from entries (init8); -short, set7 and set1 tell the count's cost from the size's.
- */
-const ADDED_HEADERS: Record<string, { short: number; assertionLength: number }> = {
-  'fetch-set8': { short: 7, assertionLength: 700 },
-  'fetch-array8': { short: 7, assertionLength: 700 },
-  'fetch-init8': { short: 7, assertionLength: 700 },
-  'fetch-set8-short': { short: 7, assertionLength: 30 },
-  'fetch-set7-short': { short: 7, assertionLength: 0 },
-  'fetch-set1-long': { short: 0, assertionLength: 700 },
-};
 
 const EMPTY = new Response(null);
 const SIGN_INPUT = new TextEncoder().encode('x'.repeat(900));
@@ -173,8 +160,6 @@ function stageOf(variant: string, config: ReturnType<typeof loadCompiledConfig>,
       return () => routes.resolve(canonical.request);
     case 'stage-sanitize':
       return () => sanitizeRequestHeaders(request.headers, { identityHeaderPrefix: prefix, forwardAuthorization: false });
-    case 'stage-sanitize-before':
-      return () => sanitizeRequestHeadersBefore(request.headers, { identityHeaderPrefix: prefix, forwardAuthorization: false });
     case 'stage-identity':
       return () => {
         const headers = new Headers();
@@ -183,24 +168,10 @@ function stageOf(variant: string, config: ReturnType<typeof loadCompiledConfig>,
       };
     case 'stage-headersafe':
       return () => [claims.sub, claims.iss, claims.app_id, claims.scope, String(claims.exp), route.id].map(headerValue);
-    case 'stage-headersafe-before':
-      return () => [claims.sub, claims.iss, claims.app_id, claims.scope, String(claims.exp), route.id].map(headerSafeBefore);
     case 'stage-record':
       return () => newRecord(request, url, 'id', Date.now());
     case 'stage-log':
       return () => writeRecord(newRecord(request, url, 'id', Date.now()), { format: 'json', subject: 'plain', analytics: undefined });
-    case 'stage-log-inspect':
-      return () => {
-        const record = newRecord(request, url, 'id', Date.now());
-        Object.defineProperty(record, Symbol.for('nodejs.util.inspect.custom'), { value: () => JSON.stringify(record), enumerable: false });
-        console.log(record);
-      };
-    case 'stage-log-sparse':
-      return () => {
-        const record = newRecord(request, url, 'id', Date.now()) as unknown as Record<string, unknown>;
-        for (const name of Object.keys(record)) if (record[name] === null) delete record[name];
-        console.log(record);
-      };
     case 'stage-log-hit':
       return () => writeRecord(fillAsHit(newRecord(request, url, 'id', Date.now()), 200, 0), { format: 'json', subject: 'plain', analytics: undefined });
     case 'stage-log-hit-json':

@@ -92,7 +92,7 @@ interface RouteSource extends ForwardingSource {
   rate_limit?: { binding: string; key?: (string | string[])[]; mode?: 'enforce' | 'report-only'; period_seconds?: 10 | 60 };
 }
 interface PolicyFile {
-  settings?: { realm?: string; identity_header_prefix?: string; default_origin?: OriginSource; log_subject?: LogSubjectMode; assertion?: AssertionSource; request_id_header?: string; strip_headers?: string[] };
+  settings?: { realm?: string; identity_header_prefix?: string; default_origin?: OriginSource; log_subject?: LogSubjectMode; log_allowed?: number; assertion?: AssertionSource; request_id_header?: string; strip_headers?: string[] };
   issuers?: Record<string, IssuerSource>;
   routes?: Record<string, RouteSource>;
 }
@@ -460,6 +460,8 @@ export function compilePolicies(sources: readonly PolicySource[]): CompileResult
     requestIdHeader,
     // Only when set, so a policy without it compiles exactly as before; the log reads a missing mode as "plain".
     ...(settingsSource.log_subject !== undefined && { logSubject: settingsSource.log_subject }),
+    // Likewise: absent means every allowed request's record is written.
+    ...(settingsSource.log_allowed !== undefined && { logAllowed: settingsSource.log_allowed }),
     ...(settingsSource.strip_headers !== undefined && { stripHeaders: settingsSource.strip_headers }),
   };
 

@@ -116,6 +116,14 @@ export const TOKEN_CACHE_MAX_ENTRIES = 10_000;
 export const TOKEN_CACHE_MAX_TOKEN_BYTES = 4 * 1024 * 1024;
 
 /**
+ * Refused signatures per isolate (src/verify/token-cache.ts): a client replaying one bad token needs one
+ * entry; a flood of distinct bad tokens gains nothing from any cache. Separate from the verified tokens, so
+ * bad tokens can never push good ones out. 1,000 entries, at most 1 MiB of token text.
+ */
+export const REJECTED_TOKEN_CACHE_MAX_ENTRIES = 1_000;
+export const REJECTED_TOKEN_CACHE_MAX_TOKEN_BYTES = 1024 * 1024;
+
+/**
  * Reused assertions per isolate (settings.assertion.reuse_seconds): one entry per token, route and request
  * target seen within the reuse window. At most 4 MiB of text (keys, which hold the token, plus the
  * headers and the assertion): with the arrays around them, well under 16 MiB (BENCHMARKS.md, Memory).

@@ -234,6 +234,8 @@ export interface CompiledSettings {
   requestIdHeader: string | null;
   /** Absent means "plain". */
   logSubject?: LogSubjectMode;
+  /** The fraction of allowed requests whose record is written (src/log/write.ts); absent means 1, every one. */
+  logAllowed?: number;
   /** Client headers removed before forwarding beside the default list (src/forward/sanitize.ts): names, or prefixes ending in "*". */
   stripHeaders?: string[];
 }

@@ -5,11 +5,15 @@
  *
  *   index1: route   blob1: route  blob2: outcome  blob3: first finding ("" if none)  blob4: issuer  blob5: app
  *   blob6: key layer  blob7: colo   double1: status  double2: latency_ms  double3: number of findings
+ *   double4: 1 when the request's record was written to Workers Logs, 0 when settings.log_allowed sampled it out
+ *
+ * Written for every request whether or not its record is: with records of allowed requests sampled or off,
+ * these are the counts (SUM(_sample_interval) by outcome, route, issuer).
  */
 import type { VerificationRecord } from './record.ts';
 import { warn } from './warn.ts';
 
-export function dataPointOf(record: VerificationRecord): AnalyticsEngineDataPoint {
+export function dataPointOf(record: VerificationRecord, recordWritten = true): AnalyticsEngineDataPoint {
   return {
     indexes: [record.route ?? ''],
     blobs: [
@@ -21,13 +25,13 @@ export function dataPointOf(record: VerificationRecord): AnalyticsEngineDataPoin
       record.key_layer ?? '',
       record.colo ?? '',
     ],
-    doubles: [record.status, record.latency_ms, record.findings.length],
+    doubles: [record.status, record.latency_ms, record.findings.length, recordWritten ? 1 : 0],
   };
 }
 
-export function writeDataPoint(dataset: AnalyticsEngineDataset, record: VerificationRecord): void {
+export function writeDataPoint(dataset: AnalyticsEngineDataset, record: VerificationRecord, recordWritten = true): void {
   try {
-    dataset.writeDataPoint(dataPointOf(record));
+    dataset.writeDataPoint(dataPointOf(record, recordWritten));
   } catch (error) {
     // Analytics must never cost a request its answer; the record above already holds the decision.
     warn('analytics_write_failed', { reason: error instanceof Error ? error.name : 'unknown' });

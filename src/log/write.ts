@@ -1,14 +1,14 @@
 /**
  * Writes the record once the answer is decided: bounded, the subject shown as the policy says, as a JSON
  * object (Workers Logs indexes its fields) or, in local development, as one readable line; plus one
- * Analytics Engine data point when that binding is configured.
+ * Analytics Engine data point when that binding is configured, for every request, written or sampled out.
  */
 import type { LogSubjectMode } from '../config/types.ts';
 import { writeDataPoint } from './analytics.ts';
 import { boundRecord } from './bound.ts';
 import { sha256Prefix } from './digest.ts';
 import { formatRecord } from './format.ts';
-import { summarizeFindings, type VerificationRecord } from './record.ts';
+import { summarizeFindings, type Outcome, type VerificationRecord } from './record.ts';
 
 /** json: the deployed default; line: what `npm start` asks for with LOG_FORMAT=line. */
 export type LogFormat = 'json' | 'line';
@@ -17,15 +17,34 @@ export interface LogSink {
   format: LogFormat;
   subject: LogSubjectMode;
   analytics: AnalyticsEngineDataset | undefined;
+  /** settings.log_allowed: the fraction of allowed requests whose record is written; absent means 1 (every one). */
+  allowedRate?: number;
 }
 
 export const logFormatFrom = (value: string | undefined): LogFormat => (value === 'line' ? 'line' : 'json');
 
-export async function writeRecord(record: VerificationRecord, sink: LogSink): Promise<void> {
-  if (record.sub !== null && sink.subject !== 'plain') record.sub = sink.subject === 'hashed' ? await sha256Prefix(record.sub) : null;
-  boundRecord(record);
-  summarizeFindings(record);
-  if (sink.format === 'line') console.log(formatRecord(record));
-  else console.log(record);
-  if (sink.analytics) writeDataPoint(sink.analytics, record);
+/** Requests let through: with nothing else to report, their records are the ones a policy may sample. */
+const LET_THROUGH: ReadonlySet<Outcome> = new Set(['allowed', 'public', 'anonymous', 'preflight']);
+
+/**
+ * Whether this request's record is written (decide once per request: a sample draws a random number). Always
+ * for a denial, an error, a report-only request and any record with a finding or an omitted header: what an
+ * operator investigates is never sampled away. Allowed requests at settings.log_allowed's rate.
+ */
+export function recordWanted(record: VerificationRecord, sink: LogSink): boolean {
+  const rate = sink.allowedRate ?? 1;
+  if (rate >= 1) return true;
+  if (!LET_THROUGH.has(record.outcome) || record.findings.length > 0 || record.error !== null || record.omitted_headers !== null) return true;
+  return rate > 0 && Math.random() < rate;
+}
+
+export async function writeRecord(record: VerificationRecord, sink: LogSink, written = recordWanted(record, sink)): Promise<void> {
+  if (written) {
+    if (record.sub !== null && sink.subject !== 'plain') record.sub = sink.subject === 'hashed' ? await sha256Prefix(record.sub) : null;
+    boundRecord(record);
+    summarizeFindings(record);
+    if (sink.format === 'line') console.log(formatRecord(record));
+    else console.log(record);
+  }
+  if (sink.analytics) writeDataPoint(sink.analytics, record, written);
 }

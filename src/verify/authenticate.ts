@@ -17,7 +17,7 @@ import { acceptsIss, checkClaims, readClaim, subjectOf, type Claims } from './cl
 import type { PathVariables } from './claim-rules.ts';
 import type { TenantLookup } from './tenant-directory.ts';
 import { verifyTokenSignature } from './signature.ts';
-import { authenticateFromCache, rememberVerified, type TokenCache } from './token-cache.ts';
+import { authenticateFromCache, refuseFromCache, rememberVerified, type TokenCache } from './token-cache.ts';
 
 /** What the verification saw, for the log; claim values are set only once the signature verified. */
 export interface Evidence {
@@ -131,7 +131,8 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
   if (tokenCache && !trace) {
     // Looked up here, so a token the cache has never seen (every distinct token) costs no await.
     const entry = tokenCache.get(extracted.token);
-    const cached = entry && (await authenticateFromCache(tokenCache, extracted.token, entry, input, evidence));
+    const hit = entry && authenticateFromCache(tokenCache, extracted.token, entry, input, evidence);
+    const cached = hit instanceof Promise ? await hit : hit;
     if (cached) {
       const misplaced = cached.ok ? misplacedSource(route, cached.issuer, source) : null;
       if (misplaced) return fail(misplaced);
@@ -140,6 +141,16 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
       if (revoked) return fail(revoked);
       cached.source = source;
       return cached;
+    }
+    // A replayed bad signature (the same bytes, the same key) is refused without verifying it again, where
+    // the full path would reach that verification (a token in a source its issuer does not use would not).
+    const refused = tokenCache.getRejected(extracted.token);
+    const refusedBy = refused && config.issuers[refused.issuerId];
+    const replay = refusedBy && !misplacedSource(route, refusedBy, source) && refuseFromCache(tokenCache, extracted.token, refused, input, evidence);
+    const replayed = replay instanceof Promise ? await replay : replay;
+    if (replayed) {
+      replayed.source = source;
+      return replayed;
     }
     evidence.tokenCache = 'miss';
   }
@@ -176,7 +187,10 @@ export async function authenticate(input: AuthenticateInput): Promise<Authentica
   evidence.keyLayer = key.layer;
   trace?.(step('key', { kid: header.kid ?? null, key_layer: key.layer }));
   check = 'signature';
-  if (!(await verifyTokenSignature(shape.token, key.key, alg))) return fail(finding('signature_invalid'));
+  if (!(await verifyTokenSignature(shape.token, key.key, alg))) {
+    tokenCache?.rememberRejected(extracted.token, { issuerId: issuer.id, iss: payload.iss as string, kid: header.kid, alg, key: key.key, fingerprint: null });
+    return fail(finding('signature_invalid'));
+  }
   trace?.(step('signature', { alg }));
 
   check = 'claims';

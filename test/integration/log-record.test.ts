@@ -264,6 +264,74 @@ describe('DEBUG_FINDINGS (local development only)', () => {
   });
 });
 
+describe('settings.log_allowed: the record of allowed requests, every one, a sample or none', () => {
+  const traffic = async (gw: Gateway) => {
+    const token = await sign(key, good());
+    for (let i = 0; i < 20; i++) await send(gw, request(`/orders/${i}`, bearer(token)));
+    await send(gw, request('/public/a'));
+    await send(gw, request('/orders/7', bearer(await sign(key, good({ aud: 'x' })))));
+    await send(gw, request('/orders/7'));
+    await send(gw, request('/audit/1', bearer(await sign(key, good({ aud: 'x' })))));
+  };
+
+  it('0: no allowed request is recorded; denials and report-only requests always are', async () => {
+    await traffic(gateway({ log_allowed: 0 }));
+    expect(logs.records.map((r) => [r.outcome, r.finding])).toEqual([
+      ['denied', 'audience_mismatch'],
+      ['denied', 'token_missing'],
+      ['report_only', 'audience_mismatch'],
+    ]);
+  });
+
+  it('1 (and the default): every request is recorded', async () => {
+    await traffic(gateway({ log_allowed: 1 }));
+    expect(logs.records).toHaveLength(24);
+    logs.records.length = 0;
+    await traffic(gateway());
+    expect(logs.records).toHaveLength(24);
+  });
+
+  it('a fraction: about that share of allowed requests, drawn per request; every denial', async () => {
+    const random = vi.spyOn(Math, 'random');
+    // Alternately under and over the rate: half of the allowed requests are kept.
+    let draw = 0;
+    random.mockImplementation(() => (draw++ % 2 === 0 ? 0.1 : 0.9));
+    try {
+      await traffic(gateway({ log_allowed: 0.5 }));
+    } finally {
+      random.mockRestore();
+    }
+    expect(logs.records.filter((r) => r.outcome === 'allowed' || r.outcome === 'public')).toHaveLength(11);
+    expect(logs.records.filter((r) => r.outcome === 'denied' || r.outcome === 'report_only')).toHaveLength(3);
+  });
+
+  it('Analytics Engine still counts every request, and says which records were written', async () => {
+    const analytics = (env as Env).GATEWAY_ANALYTICS!;
+    const write = vi.spyOn(analytics, 'writeDataPoint');
+    try {
+      const gw = gateway({ log_allowed: 0 });
+      await send(gw, request('/orders/1', bearer(await sign(key, good()))));
+      await send(gw, request('/orders/1'));
+      expect(write.mock.calls.map(([point]) => [point!.blobs![1], point!.doubles![3]])).toEqual([['allowed', 0], ['denied', 1]]);
+      expect(logs.records.map((r) => r.outcome)).toEqual(['denied']);
+    } finally {
+      write.mockRestore();
+    }
+  });
+
+  it('hashes no token for a record it does not write', async () => {
+    const gw = gateway({ log_allowed: 0 });
+    const token = await sign(key, good());
+    const digests = vi.spyOn(crypto.subtle, 'digest');
+    try {
+      await send(gw, request('/orders/1', bearer(token)));
+      expect(digests).not.toHaveBeenCalled();
+    } finally {
+      digests.mockRestore();
+    }
+  });
+});
+
 describe('Workers Analytics Engine', () => {
   it('writes one data point per request through the configured binding', async () => {
     // miniflare's local Analytics Engine binding (vitest.config.ts); the spy records the calls and lets them through.
@@ -274,8 +342,8 @@ describe('Workers Analytics Engine', () => {
       await send(gateway(), request('/orders/1', bearer(await sign(key, good({ aud: 'x' })))));
       await send(gateway(), request('/public/a'));
       expect(write.mock.calls).toEqual([
-        [{ indexes: ['orders'], blobs: ['orders', 'denied', 'audience_mismatch', 'https://corp.example/', 'shop', 'inline', 'AMS'], doubles: [401, 0, 1] }],
-        [{ indexes: ['pub'], blobs: ['pub', 'public', '', '', '', '', 'AMS'], doubles: [200, 0, 0] }],
+        [{ indexes: ['orders'], blobs: ['orders', 'denied', 'audience_mismatch', 'https://corp.example/', 'shop', 'inline', 'AMS'], doubles: [401, 0, 1, 1] }],
+        [{ indexes: ['pub'], blobs: ['pub', 'public', '', '', '', '', 'AMS'], doubles: [200, 0, 0, 1] }],
       ]);
     } finally {
       write.mockRestore();

@@ -1,6 +1,6 @@
 /**
  * The verified-token cache through the real verify path (and the Gateway): a hit skips the signature, never
- * the claim checks, and dies with its key. Signature verifications are counted with a spy on WebCrypto's
+ * the claim checks, and dies with its key; a replayed bad signature is refused without a second verify. Signature verifications are counted with a spy on WebCrypto's
  * verify, the only place a signature is checked; the clock is the `now` argument, never a timer.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -186,6 +186,101 @@ describe('with a chosen clock, through the Gateway', () => {
     expect(swapped).toMatchObject({ status: 401, record: { token_cache: 'miss', findings: [{ code: 'signature_invalid' }] } });
     expect(world.fetchCount(jwks)).toBe(3);
     expect(verifies).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('refused signatures (the negative cache)', () => {
+  /** A token with k1's kid signed by k2: refused as signature_invalid while kid k1 names k1's key. */
+  const badSignature = (now: number, extra: object = {}) => sign(k2, claims(now, extra), { header: { kid: 'k1' } });
+
+  it('refuses a replayed bad token (the same bytes) without a second signature verification, and says so in the log', async () => {
+    const gateway = gatewayFor(policy);
+    const token = await badSignature(nowSeconds());
+    expect((await get(gateway, '/billing/1', token)).status).toBe(401);
+    const first = logs.last();
+    expect(first).toMatchObject({ outcome: 'denied', token_cache: 'miss', findings: [{ code: 'signature_invalid' }], kid: 'k1', alg: 'RS256', iss: ISS });
+    expect(verifies).toHaveBeenCalledTimes(1);
+    for (const path of ['/billing/2', '/billing/admin/3', '/reports/4']) {
+      const response = await get(gateway, path, token);
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toContain('error="invalid_token"');
+      expect(logs.last()).toMatchObject({ outcome: 'denied', token_cache: 'hit', findings: [{ code: 'signature_invalid' }], kid: 'k1', alg: 'RS256', iss: ISS, key_layer: 'memory', token_fp: first.token_fp });
+    }
+    expect(verifies).toHaveBeenCalledTimes(1);
+    // Other bytes (another bad token) are verified: the verdict belongs to the exact text only.
+    expect((await get(gateway, '/billing/1', await badSignature(nowSeconds(), { sub: 'u2' }))).status).toBe(401);
+    expect(verifies).toHaveBeenCalledTimes(2);
+  });
+
+  it('answers a replay as the full path would on a route of another issuer (issuer_mismatch, no key, no verify)', async () => {
+    const gateway = gatewayFor(policy);
+    const token = await badSignature(nowSeconds());
+    await get(gateway, '/billing/1', token);
+    expect((await get(gateway, '/partners/1', token)).status).toBe(401);
+    expect(logs.last()).toMatchObject({ token_cache: 'miss', findings: [{ code: 'issuer_mismatch' }] });
+    expect(verifies).toHaveBeenCalledTimes(1);
+  });
+
+  it('never keeps a refusal that has no key to be final under: kid_unknown is retried, and accepted after the refresh that brings the kid', async () => {
+    const iss = `https://idp-${crypto.randomUUID().slice(0, 8)}.example/`;
+    const jwks = `${iss}.well-known/jwks.json`;
+    world.serveJwks(jwks, jwksOf(k1), 300);
+    let seconds = nowSeconds();
+    const t0 = seconds;
+    const gateway = new Gateway(compileOrThrow(JSON.stringify({ issuers: { idp: { issuer: iss, jwks_uri: jwks } }, routes: { billing: policy.routes.billing } })), {
+      allowLoopbackHttp: false,
+      now: () => seconds * 1000,
+    });
+    const token = await sign(k2, claims(t0, { iss, exp: t0 + 3600 }));
+    expect((await get(gateway, '/billing/1', token)).status).toBe(401);
+    expect(logs.last()).toMatchObject({ findings: [{ code: 'kid_unknown' }] });
+    world.serveJwks(jwks, jwksOf(k1, k2), 300);
+    seconds = t0 + 301;
+    expect((await get(gateway, '/billing/1', token)).status).toBe(200);
+    expect(logs.last()).toMatchObject({ token_cache: 'miss', outcome: 'allowed' });
+  });
+
+  it('drops a refusal when its kid comes to name other key material: the same bytes are verified again, and accepted', async () => {
+    const iss = `https://idp-${crypto.randomUUID().slice(0, 8)}.example/`;
+    const jwks = `${iss}.well-known/jwks.json`;
+    world.serveJwks(jwks, jwksOf(k1), 300);
+    let seconds = nowSeconds();
+    const t0 = seconds;
+    const gateway = new Gateway(compileOrThrow(JSON.stringify({ issuers: { idp: { issuer: iss, jwks_uri: jwks } }, routes: { billing: policy.routes.billing } })), {
+      allowLoopbackHttp: false,
+      now: () => seconds * 1000,
+    });
+    const token = await badSignature(t0, { iss, exp: t0 + 3600 });
+    expect((await get(gateway, '/billing/1', token)).status).toBe(401);
+    seconds = t0 + 1;
+    expect((await get(gateway, '/billing/1', token)).status).toBe(401);
+    expect(logs.last()).toMatchObject({ token_cache: 'hit', findings: [{ code: 'signature_invalid' }] });
+    expect(verifies).toHaveBeenCalledTimes(1);
+    // The issuer rotates: kid k1 now names k2's key, the key that really signed the token.
+    world.serveJwks(jwks, { keys: [{ ...k2.publicJwk, kid: 'k1' }] }, 300);
+    seconds = t0 + 301;
+    expect((await get(gateway, '/billing/1', token)).status).toBe(200);
+    expect(logs.last()).toMatchObject({ token_cache: 'miss', outcome: 'allowed' });
+    expect(verifies).toHaveBeenCalledTimes(2);
+  });
+
+  it('is bounded, apart from the verified tokens: a flood of bad tokens keeps its own cap and pushes no good token out', async () => {
+    const config = compileOrThrow(JSON.stringify({ issuers: { idp: { issuer: ISS, keys: [k1.publicJwk] } }, routes: { billing: policy.routes.billing } }));
+    const keys = new KeyStore({ allowLoopbackHttp: false });
+    const tokenCache = new TokenCache({ maxEntries: 2, maxTokenBytes: 64 * 1024 }, { maxEntries: 3, maxTokenBytes: 64 * 1024 });
+    const run = (text: string) => authenticate({ headers: new Headers(bearer(text)), route: config.routes[0]!, config, keys, now: nowSeconds(), tokenCache });
+    const good = await sign(k1, claims(nowSeconds()));
+    expect((await run(good)).ok).toBe(true);
+    const bad = await Promise.all(Array.from({ length: 5 }, (_, i) => badSignature(nowSeconds(), { sub: `flood-${i}` })));
+    for (const token of bad) expect((await run(token)).ok).toBe(false);
+    expect(tokenCache.rejectedSize).toBe(3);
+    expect(tokenCache.size).toBe(1);
+    expect((await run(good)).evidence.tokenCache).toBe('hit');
+    // The oldest refusals were evicted: the first bad token is verified again, the last is not.
+    const before = verifies.mock.calls.length;
+    expect((await run(bad[0]!)).evidence.tokenCache).toBe('miss');
+    expect((await run(bad[4]!)).evidence.tokenCache).toBe('hit');
+    expect(verifies.mock.calls.length - before).toBe(1);
   });
 });
 

@@ -21,3 +21,21 @@ describe('settings.log_subject', () => {
     expect(!result.ok && result.errors.map((e) => e.path)).toContain('/settings/log_subject');
   });
 });
+
+describe('settings.log_allowed', () => {
+  it.each([0, 0.01, 1])('compiles %s', (rate) => {
+    const result = compile({ log_allowed: rate });
+    expect(result.ok && result.config.settings.logAllowed).toBe(rate);
+  });
+
+  it('is left out of the compiled settings when not given (every allowed request is recorded)', () => {
+    const result = compile({});
+    expect(result.ok && 'logAllowed' in result.config.settings).toBe(false);
+  });
+
+  it.each([-0.1, 1.5, '0.5', 'none'])('refuses %j with the JSON path', (rate) => {
+    const result = compile({ log_allowed: rate });
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.errors.map((e) => e.path)).toContain('/settings/log_allowed');
+  });
+});
