@@ -6,6 +6,7 @@
  * not comparable (two apps, two issuers) make the request ambiguous: refused.
  */
 import type { CompiledRoute, RouteMode } from '../config/types.ts';
+import { sourceLabel } from '../token/sources.ts';
 
 const MODE_RANK: Record<RouteMode, number> = { public: 0, 'report-only': 1, optional: 2, enforce: 3 };
 
@@ -20,6 +21,10 @@ function scopesAtLeastAsStrict(a: CompiledRoute, b: CompiledRoute): boolean {
   return (a.scopesAny !== undefined && subset(a.scopesAny, b.scopesAny)) || a.scopes.some((s) => b.scopesAny!.includes(s));
 }
 
+/** Where a route takes its token from; a route without token_sources reads the Authorization bearer alone. */
+const BEARER_ONLY = ['authorization'];
+const sourcesOf = (route: CompiledRoute) => route.tokenSources?.map(sourceLabel) ?? BEARER_ONLY;
+
 export function atLeastAsStrict(a: CompiledRoute, b: CompiledRoute): boolean {
   if (a === b || b.mode === 'public') return true;
   if (MODE_RANK[a.mode] < MODE_RANK[b.mode]) return false;
@@ -30,7 +35,10 @@ export function atLeastAsStrict(a: CompiledRoute, b: CompiledRoute): boolean {
     subset(a.audiences, b.audiences) &&
     (b.app === null || a.app === b.app) &&
     scopesAtLeastAsStrict(a, b) &&
-    subset(ruleKeys(b), ruleKeys(a))
+    subset(ruleKeys(b), ruleKeys(a)) &&
+    // A token a takes from a cookie or the query is one b would never have read; more CSRF origins admit more.
+    subset(sourcesOf(a), sourcesOf(b)) &&
+    subset(a.csrfOrigins ?? [], b.csrfOrigins ?? [])
   );
 }
 

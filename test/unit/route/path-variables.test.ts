@@ -148,6 +148,10 @@ describe('strictness with the new requirements', () => {
     ['an all-of scope in the any-of set satisfies it', { path: '/x/*', scopes: ['b'] }, { path: '/y/*', scopes_any: ['a', 'b'] }, true],
     ['no scopes do not satisfy an any-of', { path: '/x/*' }, { path: '/y/*', scopes_any: ['a'] }, false],
     ['a 403 rule is as strict as the same 401 rule', { path: '/x/*', claims: [{ claim: 'r', equals: 1, status: 403 }] }, { path: '/y/*', claims: [{ claim: 'r', equals: 1 }] }, true],
+    // Token sources (issue 22): a route that also reads a cookie admits requests a bearer-only route refuses.
+    ['a cookie beside the bearer is not as strict as the bearer alone', { path: '/x/*', token_sources: [{ kind: 'authorization' }, { kind: 'cookie', name: 's' }] }, { path: '/y/*' }, false],
+    ['the bearer alone is as strict as the bearer and a cookie', { path: '/x/*' }, { path: '/y/*', token_sources: [{ kind: 'authorization' }, { kind: 'cookie', name: 's' }] }, true],
+    ['more CSRF origins are not as strict as fewer', { path: '/x/*', token_sources: [{ kind: 'cookie', name: 's' }], csrf_origins: ['https://a.example', 'https://b.example'] }, { path: '/y/*', token_sources: [{ kind: 'cookie', name: 's' }], csrf_origins: ['https://a.example'] }, false],
   ];
   it.each(cases)('%s', (_name, a, b, expected) => {
     const routes = config({ a, b }).routes;
