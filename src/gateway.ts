@@ -23,11 +23,10 @@ import { requestIdOf } from './forward/request-id.ts';
 import { compileStripList, preflightHeaders, sanitizeRequestHeaders, type StripList } from './forward/sanitize.ts';
 import { answerHandshake } from './forward/websocket.ts';
 import { KeyStore, type RefreshReport } from './keys/key-store.ts';
-import { writeDataPoint } from './log/analytics.ts';
 import { addDebugFindings } from './log/debug-header.ts';
 import { sha256Prefix } from './log/digest.ts';
 import { newRecord, recordEvidence, type VerificationRecord } from './log/record.ts';
-import { recordWanted, writeRecord, type LogFormat, type LogSink } from './log/write.ts';
+import { recordNeedsHash, recordWanted, writeRecord, writeRecordNow, type LogFormat, type LogSink } from './log/write.ts';
 import { admit, decide } from './route/mode.ts';
 import { canonicalRequest, queryNamesOf, queryTokenFor, queryTokenNames } from './request/canonical.ts';
 import { answerPreflight, applyCors } from './route/cors.ts';
@@ -123,16 +122,20 @@ export class Gateway {
     record.latency_ms = Date.now() - started;
     if (this.#options.debugFindings) addDebugFindings(response, record, url);
     const sink = this.#logSink(env);
-    // Written after the answer is on its way: hashing and logging add nothing to the client's wait. A record
-    // left out (settings.log_allowed) costs no task, no hash, no log line: only its Analytics Engine count.
-    if (recordWanted(record, sink)) ctx.waitUntil(this.#log(record, seen.token, sink));
-    else if (sink.analytics) writeDataPoint(sink.analytics, record, false);
+    // A record that needs a digest (a token seen for the first time, a hashed subject) is written after the
+    // answer is on its way, in a task; any other (every cache hit under the default log_subject) is written
+    // now: a task and its promises cost more CPU than the line itself. A record left out
+    // (settings.log_allowed) costs no hash and no log line: only its Analytics Engine count.
+    const written = recordWanted(record, sink);
+    const token = seen.token !== null && record.token_fp === null ? seen.token : null;
+    if (written && (token !== null || recordNeedsHash(record, sink))) ctx.waitUntil(this.#logLater(record, token, sink));
+    else writeRecordNow(record, sink, written);
     return response;
   }
 
   /** The token's fingerprint is computed here, once per token (the cache keeps it), never on the verify path. */
-  async #log(record: VerificationRecord, token: string | null, sink: LogSink): Promise<void> {
-    if (token !== null && record.token_fp === null) {
+  async #logLater(record: VerificationRecord, token: string | null, sink: LogSink): Promise<void> {
+    if (token !== null) {
       record.token_fp = await sha256Prefix(token);
       this.#tokenCache.noteFingerprint(token, record.token_fp);
     }

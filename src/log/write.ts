@@ -38,13 +38,26 @@ export function recordWanted(record: VerificationRecord, sink: LogSink): boolean
   return rate > 0 && Math.random() < rate;
 }
 
-export async function writeRecord(record: VerificationRecord, sink: LogSink, written = recordWanted(record, sink)): Promise<void> {
+/** Whether writing this record needs a digest first (a hashed subject): only then is writing asynchronous. */
+export function recordNeedsHash(record: VerificationRecord, sink: LogSink): boolean {
+  return record.sub !== null && sink.subject === 'hashed';
+}
+
+/**
+ * Writes the record now, with no promise and no task: for a record whose subject needs no digest, which is
+ * every record under the default log_subject (a cache hit already knows its token fingerprint).
+ */
+export function writeRecordNow(record: VerificationRecord, sink: LogSink, written: boolean): void {
   if (written) {
-    if (record.sub !== null && sink.subject !== 'plain') record.sub = sink.subject === 'hashed' ? await sha256Prefix(record.sub) : null;
+    if (record.sub !== null && sink.subject === 'omitted') record.sub = null;
     boundRecord(record);
     summarizeFindings(record);
-    if (sink.format === 'line') console.log(formatRecord(record));
-    else console.log(record);
+    console.log(sink.format === 'line' ? formatRecord(record) : record);
   }
   if (sink.analytics) writeDataPoint(sink.analytics, record, written);
+}
+
+export async function writeRecord(record: VerificationRecord, sink: LogSink, written = recordWanted(record, sink)): Promise<void> {
+  if (written && recordNeedsHash(record, sink)) record.sub = await sha256Prefix(record.sub!);
+  writeRecordNow(record, sink, written);
 }
