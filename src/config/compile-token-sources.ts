@@ -1,9 +1,10 @@
 /**
  * `token_sources` (issuer or route) -> the compiled list src/token/sources.ts reads. The schema has checked
  * each entry's form; this checks what it cannot: a header that is a source must be one the gateway would
- * otherwise leave alone, and the same place may not be named twice.
+ * otherwise leave alone, and the same place may not be named twice. Once every route is compiled, a route
+ * without a list of its own takes its issuers' (resolveTokenSources).
  */
-import type { TokenSource } from './types.ts';
+import type { CompiledIssuer, CompiledRoute, CompiledSettings, TokenSource } from './types.ts';
 
 /** A source as the policy writes it (the schema has checked it). */
 export interface TokenSourceSource {
@@ -26,6 +27,13 @@ const NOT_A_TOKEN_HEADER: Readonly<Record<string, string>> = {
   'sec-websocket-protocol': 'use {"kind": "websocket_protocol"} for the WebSocket subprotocol form',
   host: 'Host names the site, not a credential',
 };
+
+/** What a header source may not be: the gateway's own headers under these settings. */
+export const tokenSourceContext = (settings: CompiledSettings): TokenSourceContext => ({
+  identityHeaderPrefix: settings.identityHeaderPrefix,
+  assertionHeader: settings.assertion?.header ?? null,
+  requestIdHeader: settings.requestIdHeader,
+});
 
 export function compileTokenSources(
   sources: readonly TokenSourceSource[],
@@ -86,3 +94,14 @@ export function routeTokenSources(own: TokenSource[] | undefined, issuers: reado
 }
 
 const isBearerOnly = (sources: readonly TokenSource[]) => sources.length === 1 && sources[0]!.kind === 'authorization';
+
+/** Each route's sources: its own, else its issuers' (routeTokenSources); csrf_origins only where a cookie can carry the token. */
+export function resolveTokenSources(routes: CompiledRoute[], issuers: Record<string, CompiledIssuer>, report: (route: CompiledRoute, field: string, message: string) => void): void {
+  for (const route of routes) {
+    const sources = routeTokenSources(route.tokenSources, route.issuers.map((id) => issuers[id]?.tokenSources));
+    if (route.tokenSources === undefined && sources !== undefined) route.tokenSourcesFromIssuers = true;
+    if (sources === undefined) delete route.tokenSources;
+    else route.tokenSources = sources;
+    if (route.csrfOrigins && !sources?.some((s) => s.kind === 'cookie')) report(route, 'csrf_origins', 'no cookie carries this route\'s token, so "csrf_origins" would change nothing');
+  }
+}
