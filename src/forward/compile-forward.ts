@@ -1,6 +1,6 @@
 /**
  * The forwarding part of a route policy -> RouteForwarding, at compile time: origin form, timeout, claim
- * headers and the assertion's audience; and the assertion settings. Called by src/config/compile.ts;
+ * headers and the assertion's audience; and the assertion settings. Called by src/config/compile-routes.ts and compile-settings.ts;
  * errors go to its error list.
  */
 import {

@@ -1,5 +1,5 @@
 /**
- * The compile-time checks across routes (src/config/route-checks.ts and compile.ts's canonical patterns):
+ * The compile-time checks across routes (src/config/route-checks.ts and compile-path.ts's canonical patterns):
  * policies whose routes let a weaker route serve a stronger route's paths at the origin are refused, with
  * both routes and an example path in the message. Each of these compiled on a3d1d6b.
  */
