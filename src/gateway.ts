@@ -28,7 +28,7 @@ import { sha256Prefix } from './log/digest.ts';
 import { newRecord, recordEvidence, type VerificationRecord } from './log/record.ts';
 import { recordNeedsHash, recordWanted, writeRecord, writeRecordNow, type LogFormat, type LogSink } from './log/write.ts';
 import { admit, decide } from './route/mode.ts';
-import { canonicalRequest, queryNamesOf, queryTokenFor, queryTokenNames } from './request/canonical.ts';
+import { canonicalRequest, queryNamesOf, queryTokenFor, queryTokenNames, type CanonicalRequest } from './request/canonical.ts';
 import { answerPreflight, applyCors } from './route/cors.ts';
 import { checkRateLimit } from './route/rate-limit.ts';
 import { chooseOrigin } from './route/origin-choice.ts';
@@ -37,6 +37,7 @@ import { RouteResolver } from './route/resolve.ts';
 import { sourceLabel } from './token/sources.ts';
 import { authenticate } from './verify/authenticate.ts';
 import type { BoundedMapLimits } from './verify/bounded-map.ts';
+import type { PathVariables } from './verify/claim-rules.ts';
 import type { Claims } from './verify/claims.ts';
 import { TenantDirectory } from './verify/tenant-directory.ts';
 import { TokenCache, type TokenCacheLimits } from './verify/token-cache.ts';
@@ -61,6 +62,39 @@ export interface GatewayOptions {
 /** The bearer token a request carried, kept beside the record (never in it) for the log writer to fingerprint. */
 interface SeenToken {
   token: string | null;
+}
+
+type Verified = { claims: Claims; issuer: CompiledIssuer };
+type OriginChoice = Extract<ReturnType<typeof chooseOrigin>, { ok: true }>;
+
+/** What every step after route matching needs about the request. */
+interface Step {
+  request: Request;
+  route: CompiledRoute;
+  requestId: string;
+  record: VerificationRecord;
+  env: Env;
+  /** The request's clock in seconds, read once: every check and the assertion see the same instant. */
+  now: number;
+}
+
+interface AuthorizeInput {
+  clockMs: number;
+  /** The judged query, as sent (a query token source reads it). */
+  search: string;
+  pathVariables: PathVariables | undefined;
+  seen: SeenToken;
+  ctx: ExecutionContext;
+}
+
+interface ForwardInput {
+  url: URL;
+  judged: CanonicalRequest;
+  verified: Verified | null;
+  token: string | null;
+  origin: OriginChoice | null;
+  preflight: boolean;
+  formBody: BodyInit | null | undefined;
 }
 
 export class Gateway {
@@ -104,7 +138,6 @@ export class Gateway {
   async handle(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     const started = Date.now();
     const clockMs = this.#clock();
-    const now = Math.floor(clockMs / 1000);
     const url = new URL(request.url);
     const requestId = requestIdOf(request.headers, this.#config.settings.requestIdHeader);
     const record = newRecord(request, url, requestId, started);
@@ -143,16 +176,15 @@ export class Gateway {
   }
 
   async #process(request: Request, url: URL, requestId: string, clockMs: number, record: VerificationRecord, seen: SeenToken, env: Env, ctx: ExecutionContext): Promise<Response> {
-    const now = Math.floor(clockMs / 1000);
     const admin = adminPath(env);
     if (isAdminRequest(admin, url)) {
       record.route = '(admin)';
       record.outcome = 'public';
-      const { response, note } = await handleAdmin(request, url, admin, env, this.#issuerIds, now);
+      const { response, note } = await handleAdmin(request, url, admin, env, this.#issuerIds, Math.floor(clockMs / 1000));
       if (response.status >= 400) record.error = note;
       return response;
     }
-    const { assertion, identityHeaderPrefix: prefix } = this.#config.settings;
+    const { assertion } = this.#config.settings;
     if (assertion && isGatewayJwksRequest(assertion, request.method, url)) {
       record.outcome = 'public';
       const jwks = await gatewayJwks(assertion, env);
@@ -160,50 +192,64 @@ export class Gateway {
     }
     const canonical = canonicalRequest(request.method, url, this.#queryTokens);
     if (!canonical.ok) return this.#deny(record, [canonical.finding], null, requestId);
-    let judged = canonical.request;
-    record.path = judged.path;
+    record.path = canonical.request.path;
     const pendingForm = checkFormBody(request);
     const form = pendingForm instanceof Promise ? await pendingForm : pendingForm;
     if (!form.ok) return this.#deny(record, [form.finding], null, requestId);
-    const resolution = this.#routes.resolve(judged);
+    const resolution = this.#routes.resolve(canonical.request);
     if (!resolution.ok) return this.#deny(record, [resolution.finding], null, requestId);
     const { route, pathVariables } = resolution;
     record.route = route.id;
     record.policy = route.file;
     record.mode = route.mode;
     if (pathVariables) record.path_variables = pathVariables;
+    let judged = canonical.request;
     if (this.#queryTokens.size > 0 || route.tokenSources !== undefined) {
       // The origin and the assertion get the query without the token parameter; the token stage reads it as sent.
       const query = queryTokenFor(judged, queryNamesOf(route.tokenSources));
       if (!query.ok) return this.#deny(record, [query.finding], route, requestId);
       judged = query.request;
     }
-
-    let verified: { claims: Claims; issuer: CompiledIssuer } | null = null;
     const admission = admit(route, judged.method, request.headers);
     if (admission === 'answer_preflight') {
       record.outcome = 'preflight';
       return answerPreflight(route.cors!, request.headers);
     }
+    const step = { request, route, requestId, record, env, now: Math.floor(clockMs / 1000) };
+    let verified: Verified | null = null;
     if (admission !== 'authenticate') {
       record.outcome = admission;
     } else {
-      // The deny list from memory: a promise only when this isolate's copy is older than its bound (docs/control.md).
-      const pendingRevocations = this.#denyList.view(env, ctx, clockMs);
-      const revocations = pendingRevocations instanceof Promise ? await pendingRevocations : pendingRevocations;
-      const keys = this.#keys.forRequest(env, ctx);
-      const tenants = this.#tenants?.forRequest(env.GATEWAY_TENANTS, (work) => ctx.waitUntil(work), this.#clock());
-      const authentication = await authenticate({ headers: request.headers, route, config: this.#config, keys, now, env, tokenCache: this.#tokenCache, method: request.method, search: canonical.request.search, revocations, pathVariables, tenants });
-      recordEvidence(record, authentication.evidence);
-      if (authentication.source) record.token_source = sourceLabel(authentication.source);
-      seen.token = authentication.token ?? null;
-      const decision = decide(route, authentication);
-      if (decision.kind === 'deny') return this.#deny(record, decision.findings, route, requestId, request.headers);
-      record.outcome = decision.outcome;
-      record.findings.push(...decision.findings);
-      verified = decision.verified;
+      const authorized = await this.#authorize(step, { clockMs, search: canonical.request.search, pathVariables, seen, ctx });
+      if (authorized instanceof Response) return authorized;
+      verified = authorized;
     }
-    // The origin of a route with origin_by_claim is the one its verified claim picks; the assertion binds its host below.
+    const origin = await this.#originFor(step, verified);
+    if (origin instanceof Response) return origin;
+    return this.#forward(step, { url, judged, verified, token: seen.token, origin, preflight: admission === 'preflight', formBody: form.body });
+  }
+
+  /** Token -> keys -> verify -> decide: the verified identity, or the answer that stops the request. */
+  async #authorize({ request, route, requestId, record, env, now }: Step, { clockMs, search, pathVariables, seen, ctx }: AuthorizeInput): Promise<Verified | null | Response> {
+    // The deny list from memory: a promise only when this isolate's copy is older than its bound (docs/control.md).
+    const pendingRevocations = this.#denyList.view(env, ctx, clockMs);
+    const revocations = pendingRevocations instanceof Promise ? await pendingRevocations : pendingRevocations;
+    const keys = this.#keys.forRequest(env, ctx);
+    const tenants = this.#tenants?.forRequest(env.GATEWAY_TENANTS, (work) => ctx.waitUntil(work), clockMs);
+    const authentication = await authenticate({ headers: request.headers, route, config: this.#config, keys, now, env, tokenCache: this.#tokenCache, method: request.method, search, revocations, pathVariables, tenants });
+    recordEvidence(record, authentication.evidence);
+    if (authentication.source) record.token_source = sourceLabel(authentication.source);
+    seen.token = authentication.token ?? null;
+    const decision = decide(route, authentication);
+    if (decision.kind === 'deny') return this.#deny(record, decision.findings, route, requestId, request.headers);
+    record.outcome = decision.outcome;
+    record.findings.push(...decision.findings);
+    return decision.verified;
+  }
+
+  /** Origin by claim, then the rate limit: where the request goes, or the answer that stops it. */
+  async #originFor({ request, route, requestId, record, env }: Step, verified: Verified | null): Promise<OriginChoice | null | Response> {
+    // The origin of a route with origin_by_claim is the one its verified claim picks; the assertion binds its host.
     const choice = route.forward.originByClaim ? chooseOrigin(route, verified?.claims ?? null) : null;
     if (choice && !choice.ok) return this.#deny(record, [choice.finding], route, requestId, request.headers);
     if (choice?.key) record.origin_choice = choice.key;
@@ -215,23 +261,27 @@ export class Gateway {
       if (limited.length > 0 && route.rateLimit.mode === 'enforce') return this.#deny(record, limited, route, requestId, request.headers);
       record.findings.push(...limited);
     }
+    return choice;
+  }
 
+  /** Sanitized headers + identity headers and the assertion -> the origin, with the canonical path and query. */
+  async #forward({ request, route, requestId, record, env, now }: Step, { url, judged, verified, token, origin, preflight, formBody }: ForwardInput): Promise<Response> {
+    const { assertion, identityHeaderPrefix: prefix } = this.#config.settings;
     // Copied only for a request that goes on: a denied one costs no header copy. A preflight let through
     // without a token goes bare: it carries nothing the origin could act on as the client's.
-    const preflight = admission === 'preflight';
     const headers = preflight
       ? preflightHeaders(request.headers)
       : sanitizeRequestHeaders(request.headers, { identityHeaderPrefix: prefix, forwardAuthorization: route.forwardAuthorization, assertionHeader: assertion?.header, strip: this.#strip, tokenSources: route.tokenSources });
-    const resolved = resolveOrigin(choice ? choice.target : route.forward.origin, judged, url, env);
+    const resolved = resolveOrigin(origin ? origin.target : route.forward.origin, judged, url, env);
     if (!resolved.ok) return this.#failure(record, 502, resolved.reason, requestId);
     const target = { method: judged.method, host: resolved.origin.url.host, path: resolved.origin.url.pathname, query: resolved.origin.url.search };
-    const identity = await identityFor({ route, prefix, assertion, requestId, verified, token: seen.token, target, assertions: this.#assertions, env, now });
+    const identity = await identityFor({ route, prefix, assertion, requestId, verified, token, target, assertions: this.#assertions, env, now });
     if (!identity.ok) return this.#failure(record, 500, identity.reason, requestId);
     record.assertion = identity.assertion;
     for (const [name, value] of identity.headers) headers.set(name, value);
     // The origin gets no header for a value over the cap (a cut value would read as another valid value); the log says which.
     if (identity.omitted.length > 0) record.omitted_headers = identity.omitted;
-    const forwarded = await forwardToOrigin(request, judged.method, resolved.origin, headers, route.forward.timeoutMs, preflight ? null : (form.body ?? request.body));
+    const forwarded = await forwardToOrigin(request, judged.method, resolved.origin, headers, route.forward.timeoutMs, preflight ? null : (formBody ?? request.body));
     if (!forwarded.ok) return this.#failure(record, forwarded.kind === 'timeout' ? 504 : 502, `origin ${forwarded.kind}: ${forwarded.reason}`, requestId);
     record.origin_status = forwarded.response.status;
     // A WebSocket authenticated by its subprotocol: the browser needs a protocol it offered in the 101.
