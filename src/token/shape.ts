@@ -131,10 +131,10 @@ export function parseJwsShape(raw: string): JwsShapeResult {
 export const THREE_SEGMENTS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
- * Size, three segments, the base64url alphabet, the header, and the bytes: the signature, the signing input
- * and the payload, the first and last canonical base64url, or why not. The three are views of one buffer
- * made for this token alone: one allocation instead of three, and nothing else ever writes to it, so what
- * is verified is what was decoded.
+ * Size, three segments, the base64url alphabet, the header, and the bytes: the signature and the payload
+ * (each canonical base64url) and the signing input, or why not. The three are views of one buffer made for
+ * this token alone: one allocation instead of three (each a backing store the runtime allocates and a
+ * collector thread frees), and nothing else ever writes to it, so what is verified is what was decoded.
  */
 function parseSegments(raw: string): ParsedJws | string {
   if (raw.length > MAX_TOKEN_BYTES) return 'token too large';
