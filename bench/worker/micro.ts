@@ -11,7 +11,7 @@
 import type { Algorithm, CompiledConfig } from '../../src/config/types.ts';
 import { sha256Prefix } from '../../src/log/digest.ts';
 import { KeyStore } from '../../src/keys/key-store.ts';
-import { base64UrlToBytes, base64UrlToBytesInJs } from '../../src/token/base64url.ts';
+import { ALPHABET_CHECKED, base64UrlToBytes, base64UrlToBytesInJs, decodedLength, decodeBase64UrlInto } from '../../src/token/base64url.ts';
 import { extractBearerToken } from '../../src/token/extract.ts';
 import { parseTokenShape, THREE_SEGMENTS } from '../../src/token/shape.ts';
 import { authenticate } from '../../src/verify/authenticate.ts';
@@ -97,11 +97,12 @@ async function prepare(algName: string, fixture: MicroFixture): Promise<Prepared
     extract: async () => extractBearerToken(headers),
     shape: async () => parseTokenShape(token),
     resolve: async () => keys.resolve(issuer, parsed.header.kid, alg, now()),
-    signature: () => verifySignatureBytes(alg, gatewayKey, parsed.signature, new TextEncoder().encode(parsed.signingInput)),
+    signature: () => verifySignatureBytes(alg, gatewayKey, parsed.signature, parsed.signingInput),
     claims: async () => checkClaims({ header: parsed.header, claims: parsed.payload, issuer, route, now: now() }),
-    'shape-b64-signature': async () => base64UrlToBytes(sig),
+    // As the gate decodes: into a buffer it made (one per token for the signature, the signing input and the payload).
+    'shape-b64-signature': async () => decodeBase64UrlInto(sig, new Uint8Array(decodedLength(sig.length)), ALPHABET_CHECKED),
     'shape-b64-signature-js': async () => base64UrlToBytesInJs(sig),
-    'shape-b64-payload': async () => base64UrlToBytes(body),
+    'shape-b64-payload': async () => decodeBase64UrlInto(body, new Uint8Array(decodedLength(body.length)), ALPHABET_CHECKED),
     'shape-json-payload': async () => JSON.parse(utf8.decode(payloadBytes)),
     fingerprint: () => sha256Prefix(token),
     'shape-regex': async () => THREE_SEGMENTS.test(token) && token.indexOf('.', token.indexOf('.') + 1),

@@ -8,8 +8,10 @@ const VALUE = new Int16Array(128).fill(-1);
 for (let i = 0; i < ALPHABET.length; i++) VALUE[ALPHABET.charCodeAt(i)] = i;
 
 type FromBase64 = (text: string, options: { readonly alphabet: 'base64url'; readonly lastChunkHandling: 'loose' }) => Uint8Array;
-/** The runtime's own decoder (workerd has it; Node 22, which runs the operator tools, does not). */
+/** The runtime's own decoders (workerd has them; Node 22, which runs the operator tools, does not). */
 const nativeFromBase64 = (Uint8Array as unknown as { fromBase64?: FromBase64 }).fromBase64;
+type SetFromBase64 = (this: Uint8Array, text: string, options: typeof LOOSE) => { read: number; written: number };
+const nativeSetFromBase64 = (Uint8Array.prototype as unknown as { setFromBase64?: SetFromBase64 }).setFromBase64;
 /** Nothing but the base64url alphabet; empty text too, as it encodes zero bytes. */
 const BASE64URL_TEXT = /^[A-Za-z0-9_-]*$/;
 /** By length mod 4: the bits of the last character that encode no byte (1 never decodes). */
@@ -62,26 +64,73 @@ export function base64UrlToBytesNative(text: string, alphabetChecked = false): U
 
 /** The same decoder in plain JavaScript, for runtimes without Uint8Array.fromBase64. */
 export function base64UrlToBytesInJs(text: string): Uint8Array | null {
-  const length = text.length;
-  if (length % 4 === 1) return null;
-  const out = new Uint8Array(Math.floor((length * 3) / 4));
-  let buffer = 0;
-  let bits = 0;
-  let o = 0;
-  for (let i = 0; i < length; i++) {
-    const code = text.charCodeAt(i);
-    const value = code < 128 ? VALUE[code]! : -1;
-    if (value < 0) return null;
-    buffer = ((buffer << 6) | value) & 0x3fff; // at most 13 live bits: keep the number small
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (buffer >> bits) & 0xff;
-    }
+  if (text.length % 4 === 1) return null;
+  const out = new Uint8Array(decodedLength(text.length));
+  return decodeInJs(text, out) === -1 ? null : out;
+}
+
+/** How many bytes `length` characters of unpadded base64url decode to (length not 1 mod 4). */
+export const decodedLength = (length: number): number => (length * 3) >> 2;
+
+/**
+ * Decodes canonical base64url `text` into `out`, which must be exactly decodedLength(text.length) bytes long:
+ * true, or false when the text is not canonical base64url (then `out` holds garbage). Lets the shape gate
+ * decode a token's segments into one buffer it already has. Long text by the runtime's
+ * Uint8Array.prototype.setFromBase64 where it has it (alphabet and trailing bits checked here first, as
+ * base64UrlToBytesNative does), short text in JavaScript.
+ */
+export function decodeBase64UrlInto(text: string, out: Uint8Array, alphabetChecked = false): boolean {
+  if (nativeSetFromBase64 === undefined || text.length < NATIVE_FROM_LENGTH) return decodeInJs(text, out) === out.length;
+  const partial = text.length % 4;
+  if (partial === 1 || (!alphabetChecked && !BASE64URL_TEXT.test(text))) return false;
+  if (partial !== 0) {
+    const code = text.charCodeAt(text.length - 1);
+    const last = code < 128 ? VALUE[code]! : -1;
+    if (last < 0 || (last & UNUSED_BITS[partial]!) !== 0) return false;
   }
+  try {
+    const { read, written } = nativeSetFromBase64.call(out, text, LOOSE);
+    return read === text.length && written === out.length;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The JavaScript decoder, four characters a step: the bytes written into `out` (from 0), or -1 when `text` is
+ * not canonical base64url (the alphabet alone, a length not 1 mod 4, zero trailing bits). `out` must have
+ * room for decodedLength(text.length) bytes.
+ */
+function decodeInJs(text: string, out: Uint8Array): number {
+  const partial = text.length % 4;
+  if (partial === 1) return -1;
+  const whole = text.length - partial;
+  let o = 0;
+  for (let i = 0; i < whole; i += 4) {
+    const c0 = text.charCodeAt(i);
+    const c1 = text.charCodeAt(i + 1);
+    const c2 = text.charCodeAt(i + 2);
+    const c3 = text.charCodeAt(i + 3);
+    if ((c0 | c1 | c2 | c3) > 127) return -1;
+    // Any character outside the alphabet is -1, which makes the whole word negative.
+    const word = (VALUE[c0]! << 18) | (VALUE[c1]! << 12) | (VALUE[c2]! << 6) | VALUE[c3]!;
+    if (word < 0) return -1;
+    out[o] = word >> 16;
+    out[o + 1] = word >> 8;
+    out[o + 2] = word;
+    o += 3;
+  }
+  if (partial === 0) return o;
+  const c0 = text.charCodeAt(whole);
+  const c1 = text.charCodeAt(whole + 1);
+  const c2 = partial === 3 ? text.charCodeAt(whole + 2) : 0x41; // 'A': zero bits
+  if ((c0 | c1 | c2) > 127) return -1;
+  const word = (VALUE[c0]! << 18) | (VALUE[c1]! << 12) | (VALUE[c2]! << 6);
   // Non-zero leftover bits mean a second text decodes to the same bytes: not canonical.
-  if ((buffer & ((1 << bits) - 1)) !== 0) return null;
-  return out;
+  if (word < 0 || (word & (partial === 2 ? 0xffff : 0xff)) !== 0) return -1;
+  out[o++] = word >> 16;
+  if (partial === 3) out[o++] = word >> 8;
+  return o;
 }
 
 export function bytesToBase64Url(bytes: Uint8Array): string {

@@ -16,6 +16,7 @@ export class BoundedMap<V> {
   /** An entry's size; called again on removal, so it must give the same figure for the same entry. */
   readonly #sizeOf: (key: string, value: V) => number;
   #size = 0;
+  #evictionOrder: MapIterator<string> = this.#entries.keys();
 
   constructor(limits: BoundedMapLimits, sizeOf: (key: string, value: V) => number) {
     this.#limits = limits;
@@ -33,10 +34,25 @@ export class BoundedMap<V> {
     this.delete(key);
     this.#entries.set(key, value);
     this.#size += size;
-    for (const [oldest] of this.#entries) {
-      if (this.#entries.size <= this.#limits.maxEntries && this.#size <= this.#limits.maxSize) break;
+    while (this.#entries.size > this.#limits.maxEntries || this.#size > this.#limits.maxSize) {
+      const oldest = this.#oldest();
+      if (oldest === undefined) break;
       this.delete(oldest);
     }
+  }
+
+  /**
+   * The oldest entry's key, from one iterator kept across calls. A Map iterator is live (it skips entries
+   * deleted before it reaches them, and reaches entries added after it was made), and every key it hands out
+   * is deleted at once, so it always stands at the oldest entry. A fresh iterator per eviction would step over
+   * every slot the evicted entries left at the front of the Map's table before reaching a live one: with
+   * 10,000 entries turning over, that cost 4.6 µs per insertion against 0.6 (load 5-7, bench `cache-insert` variant).
+   */
+  #oldest(): string | undefined {
+    let next = this.#evictionOrder.next();
+    // An iterator that once reported the end stays there (ECMA-262): start another.
+    if (next.done) next = (this.#evictionOrder = this.#entries.keys()).next();
+    return next.done ? undefined : next.value;
   }
 
   delete(key: string): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { base64UrlToBytes, base64UrlToBytesInJs, base64UrlToBytesNative, bytesToBase64Url, isBase64UrlText } from '../../../src/token/base64url.ts';
+import { base64UrlToBytes, base64UrlToBytesInJs, base64UrlToBytesNative, bytesToBase64Url, decodeBase64UrlInto, decodedLength, isBase64UrlText } from '../../../src/token/base64url.ts';
 
 const bytes = (...b: number[]) => new Uint8Array(b);
 
@@ -7,11 +7,17 @@ it('workerd has Uint8Array.fromBase64, so the table below tests the native decod
   expect(typeof (Uint8Array as unknown as { fromBase64?: unknown }).fromBase64).toBe('function');
 });
 
-// The gate's decoder (native from 128 characters, JS below), and each decoder alone on every input.
+// The gate's decoders (native from 128 characters, JS below), and each decoder alone on every input.
 describe.each([
   ['the gate', base64UrlToBytes],
   ['native', base64UrlToBytesNative],
   ['plain JavaScript', base64UrlToBytesInJs],
+  // The shape gate's: into a buffer of the decoded length (a length 1 mod 4 has none).
+  ['into a buffer', (text: string) => {
+    if (text.length % 4 === 1) return decodeBase64UrlInto(text, new Uint8Array(decodedLength(text.length))) ? new Uint8Array() : null;
+    const out = new Uint8Array(decodedLength(text.length));
+    return decodeBase64UrlInto(text, out) ? out : null;
+  }],
 ])('base64url (%s)', (_name, base64UrlToBytes) => {
   it.each([
     ['', bytes()],

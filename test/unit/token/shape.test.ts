@@ -10,10 +10,13 @@ const token = (header: unknown, payload: unknown = { sub: 'a' }) => `${json(head
 
 describe('parseTokenShape', () => {
   it('accepts a well-formed token and returns its header and payload', () => {
-    const result = parseTokenShape(token({ alg: 'RS256', typ: 'at+jwt', kid: 'k-1' }, { sub: 'u', n: 1 }));
+    const raw = token({ alg: 'RS256', typ: 'at+jwt', kid: 'k-1' }, { sub: 'u', n: 1 });
+    const result = parseTokenShape(raw);
+    // The signing input is the bytes of the text before the second dot (RFC 7515 section 5.2).
+    const signingInput = new TextEncoder().encode(raw.slice(0, raw.lastIndexOf('.')));
     expect(result).toEqual({
       ok: true,
-      token: { signingInput: expect.any(String), signature: new Uint8Array([0x73, 0x69, 0x67]), header: { alg: 'RS256', typ: 'at+jwt', kid: 'k-1' }, payload: { sub: 'u', n: 1 } },
+      token: { signingInput, signature: new Uint8Array([0x73, 0x69, 0x67]), header: { alg: 'RS256', typ: 'at+jwt', kid: 'k-1' }, payload: { sub: 'u', n: 1 } },
     });
   });
 
