@@ -26,7 +26,7 @@ import { KeyStore, type RefreshReport } from './keys/key-store.ts';
 import { addDebugFindings } from './log/debug-header.ts';
 import { sha256Prefix } from './log/digest.ts';
 import { newRecord, recordEvidence, type VerificationRecord } from './log/record.ts';
-import { recordNeedsHash, recordWanted, writeRecordNow, type LogFormat, type LogSink } from './log/write.ts';
+import { recordNeedsHash, recordWanted, writeRecord, type LogFormat, type LogSink } from './log/write.ts';
 import { admit, decide } from './route/mode.ts';
 import { canonicalRequest, queryNamesOf, queryTokenFor, queryTokenNames, type CanonicalRequest } from './request/canonical.ts';
 import { answerPreflight, applyCors } from './route/cors.ts';
@@ -166,7 +166,7 @@ export class Gateway {
       this.#tokenCache.noteFingerprint(seen.token, record.token_fp);
     }
     if (written && recordNeedsHash(record, sink)) record.sub = await sha256Prefix(record.sub!);
-    writeRecordNow(record, sink, written);
+    writeRecord(record, sink, written);
     return response;
   }
 

@@ -171,9 +171,9 @@ function stageOf(variant: string, config: ReturnType<typeof loadCompiledConfig>,
     case 'stage-record':
       return () => newRecord(request, url, 'id', Date.now());
     case 'stage-log':
-      return () => writeRecord(newRecord(request, url, 'id', Date.now()), { format: 'json', subject: 'plain', analytics: undefined });
+      return () => writeRecord(newRecord(request, url, 'id', Date.now()), { format: 'json', subject: 'plain', analytics: undefined }, true);
     case 'stage-log-hit':
-      return () => writeRecord(fillAsHit(newRecord(request, url, 'id', Date.now()), 200, 0), { format: 'json', subject: 'plain', analytics: undefined });
+      return () => writeRecord(fillAsHit(newRecord(request, url, 'id', Date.now()), 200, 0), { format: 'json', subject: 'plain', analytics: undefined }, true);
     case 'stage-log-hit-json':
       return () => console.log(JSON.stringify(fillAsHit(newRecord(request, url, 'id', Date.now()), 200, 0)));
     case 'stage-log-json':

@@ -6,7 +6,6 @@
 import type { LogSubjectMode } from '../config/types.ts';
 import { writeDataPoint } from './analytics.ts';
 import { boundRecord } from './bound.ts';
-import { sha256Prefix } from './digest.ts';
 import { formatRecord } from './format.ts';
 import { summarizeFindings, type Outcome, type VerificationRecord } from './record.ts';
 
@@ -44,10 +43,10 @@ export function recordNeedsHash(record: VerificationRecord, sink: LogSink): bool
 }
 
 /**
- * Writes the record now, with no promise and no task: for a record whose subject needs no digest, which is
- * every record under the default log_subject (a cache hit already knows its token fingerprint).
+ * Writes the record now, with no promise: its digests (the token fingerprint, a hashed subject) are already
+ * in it (src/gateway.ts computes them before calling). A record left out still gives its Analytics Engine count.
  */
-export function writeRecordNow(record: VerificationRecord, sink: LogSink, written: boolean): void {
+export function writeRecord(record: VerificationRecord, sink: LogSink, written: boolean): void {
   if (written) {
     if (record.sub !== null && sink.subject === 'omitted') record.sub = null;
     boundRecord(record);
@@ -55,9 +54,4 @@ export function writeRecordNow(record: VerificationRecord, sink: LogSink, writte
     console.log(sink.format === 'line' ? formatRecord(record) : record);
   }
   if (sink.analytics) writeDataPoint(sink.analytics, record, written);
-}
-
-export async function writeRecord(record: VerificationRecord, sink: LogSink, written = recordWanted(record, sink)): Promise<void> {
-  if (written && recordNeedsHash(record, sink)) record.sub = await sha256Prefix(record.sub!);
-  writeRecordNow(record, sink, written);
 }
