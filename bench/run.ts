@@ -19,8 +19,6 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
 import { AUDIENCE, benchConfig, claimsFor, issuerUrl, jwksSets, makeBenchKeys, microFixtures, mintPool, repeatedTokens } from './lib/fixtures.ts';
 import { measuredRequest } from './lib/first-request.ts';
 import { runLoad, type LoadResult, type LoadSpec } from './lib/load.ts';
@@ -28,6 +26,7 @@ import { rssBytes } from './lib/proc-cpu.ts';
 import { median, round, table } from './lib/stats.ts';
 import { coldGatewayBindings, gatewaySecrets, gatewayBindings, startOrigin } from './lib/setup.ts';
 import { startJwksServer } from './lib/tokens.ts';
+import { measureWorkerBundle } from './lib/bundle-size.ts';
 import { bundleWorker, ROOT, startWorker, startWorkerDirect, type StartOptions, type WorkerInstance } from './lib/workers.ts';
 
 /** The gateway's assertion signing key for this run (a Worker secret in production). */
@@ -378,23 +377,6 @@ async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
   return cost;
 }
 
-/** The production bundle's size as wrangler would upload it: src/index.ts minified, gzipped. */
-async function bundleGzipBytes(): Promise<number> {
-  const result = await build({
-    entryPoints: [join(ROOT, 'src', 'index.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    minify: true,
-    write: false,
-    conditions: ['workerd', 'worker', 'browser'],
-    mainFields: ['module', 'main'],
-    external: ['node:*', 'cloudflare:*'],
-    logLevel: 'silent',
-  });
-  return gzipSync(result.outputFiles[0]!.contents).length;
-}
-
 function gitCommit(): string {
   try {
     const sha = execSync('git rev-parse --short HEAD', { cwd: ROOT }).toString().trim();
@@ -531,7 +513,7 @@ async function main(): Promise<void> {
     for (const stop of cleanup.reverse()) await stop();
   }
 
-  const bundle = await bundleGzipBytes();
+  const bundle = (await measureWorkerBundle(ROOT)).gzipBytes;
   const report = {
     scenarios: results,
     // Per peer scenario, per Worker: rps, CPU us per request, and both against the pass-through and the gateway (same rounds).

@@ -14,7 +14,6 @@
  * the synthetic header (a pure function of its text, bounded), and the ROCA check's orders are computed
  * (once per isolate in any case). The Gateway, its caches and the key store are never touched.
  */
-import { base64url } from 'jose';
 import type { CompiledConfig, CompiledIssuer, CompiledRoute } from './config/types.ts';
 import type { Env } from './env.ts';
 import { finding } from './findings.ts';
@@ -26,7 +25,7 @@ import { sanitizeRequestHeaders } from './forward/sanitize.ts';
 import { judgeJwks } from './keys/validate-jwk.ts';
 import { boundRecord } from './log/bound.ts';
 import { newRecord, recordEvidence, summarizeFindings } from './log/record.ts';
-import { canonicalHeaders } from './origin/binding.ts';
+import { base64UrlEncode, canonicalHeaders } from './origin/binding.ts';
 import { admit, decide } from './route/mode.ts';
 import { canonicalRequest } from './request/canonical.ts';
 import { RouteResolver } from './route/resolve.ts';
@@ -99,7 +98,7 @@ export function warmStages(progress: WarmProgress = { stage: '' }): void {
   const now = 1_800_000_000;
   const claims = { iss: ISSUER.issuer, sub: 'warm', aud: ROUTE.audiences[0], app_id: 'warm', scope: 'read write', roles: ['reader'], token_use: 'access', iat: now, exp: now + 600 };
   // The signature of a 2048-bit RSA key is 256 bytes; their value is never checked here.
-  const token = `${base64url.encode(JSON.stringify({ alg: 'RS256', typ: 'at+jwt', kid: 'warm' }))}.${base64url.encode(JSON.stringify(claims))}.${bytesToBase64Url(new Uint8Array(256))}`;
+  const token = `${base64UrlEncode(JSON.stringify({ alg: 'RS256', typ: 'at+jwt', kid: 'warm' }))}.${base64UrlEncode(JSON.stringify(claims))}.${bytesToBase64Url(new Uint8Array(256))}`;
   const incoming = new Headers({ authorization: `Bearer ${token}`, 'cf-ray': '0123456789abcdef-AMS', 'x-request-id': 'warm', 'x-verified-sub': 'forged' });
   const request = new Request('https://api.warm.invalid/warm/items?x=1', { headers: incoming });
   const url = new URL(request.url);

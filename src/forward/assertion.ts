@@ -7,9 +7,8 @@
  * changed without the origin noticing. The request id header is covered only when assertions are not
  * reused (reuse_seconds 0). It never outlives the token it vouches for: exp is at most the token's exp.
  */
-import { base64url } from 'jose';
 import type { CompiledAssertion } from '../config/types.ts';
-import { ASSERTION_TYP, headerBinding, requestBinding, type ForwardedRequest } from '../origin/binding.ts';
+import { ASSERTION_TYP, base64UrlEncode, headerBinding, requestBinding, type ForwardedRequest } from '../origin/binding.ts';
 import { WEBCRYPTO_PARAMS } from '../verify/signature.ts';
 import type { AssertionSigner } from './signing-keys.ts';
 
@@ -39,7 +38,7 @@ function encodedHeaderOf(signer: AssertionSigner): string {
   let encoded = encodedHeaders.get(signer);
   if (encoded === undefined) {
     const header = { alg: signer.alg, typ: ASSERTION_TYP, ...(signer.kid === undefined ? {} : { kid: signer.kid }) };
-    encodedHeaders.set(signer, (encoded = base64url.encode(JSON.stringify(header))));
+    encodedHeaders.set(signer, (encoded = base64UrlEncode(JSON.stringify(header))));
   }
   return encoded;
 }
@@ -64,8 +63,8 @@ export async function mintAssertion(input: AssertionInput, signer: AssertionSign
     exp: Math.min(input.now + input.settings.ttlSeconds, Math.floor(input.tokenExp)),
     jti: input.requestId,
   };
-  // jose's base64url (the runtime's native encoder where there is one), as the header binding uses.
-  const signingInput = `${encodedHeaderOf(signer)}.${base64url.encode(JSON.stringify(payload))}`;
+  // The runtime's native encoder where there is one, as the header binding uses.
+  const signingInput = `${encodedHeaderOf(signer)}.${base64UrlEncode(JSON.stringify(payload))}`;
   const signature = await crypto.subtle.sign(WEBCRYPTO_PARAMS[signer.alg], signer.key, utf8.encode(signingInput));
-  return `${signingInput}.${base64url.encode(new Uint8Array(signature))}`;
+  return `${signingInput}.${base64UrlEncode(new Uint8Array(signature))}`;
 }

@@ -5,10 +5,12 @@
  *   GATEWAY_NEXT_SIGNING_KEY   optional private JWK; published, never signs (rotation, docs/origin.md)
  *   GATEWAY_ASSERTION_SECRET   hmac mode: a shared secret of at least 32 bytes; HS256
  */
-import { calculateJwkThumbprint, importJWK, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import { MIN_HMAC_SECRET_BYTES } from '../config/constants.ts';
 import type { CompiledAssertion } from '../config/types.ts';
 import type { Env } from '../env.ts';
+import { importJwk } from '../keys/import-key.ts';
+import { jwkThumbprint } from '../keys/thumbprint.ts';
 import { SECRET_MEMBERS } from '../keys/validate-jwk.ts';
 
 export type AssertionAlgorithm = 'EdDSA' | 'ES256' | 'HS256';
@@ -48,8 +50,8 @@ async function importPrivateJwk(name: string, text: string): Promise<{ signer: A
   const publicPart = Object.fromEntries(Object.entries(jwk).filter(([member]) => !SECRET_MEMBERS.includes(member) && member !== 'key_ops' && member !== 'ext')) as JWK;
   try {
     // Inside the try: a key without its public members (x, y) fails the thumbprint too, and must give this reason.
-    const kid = jwk.kid ?? (await calculateJwkThumbprint(publicPart));
-    const key = (await importJWK({ ...jwk, ext: false, key_ops: ['sign'] }, alg)) as CryptoKey;
+    const kid = jwk.kid ?? (await jwkThumbprint(publicPart));
+    const key = await importJwk({ ...jwk, key_ops: ['sign'] }, alg);
     return { signer: { alg, kid, key }, publicJwk: { ...publicPart, kid, alg, use: 'sig' } };
   } catch {
     return `${name} could not be imported`;

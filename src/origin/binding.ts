@@ -3,8 +3,6 @@
  * gateway (which mints) and the origin module (which checks), so both sides compute exactly the same
  * bytes. Uses only WebCrypto and TextEncoder: runs in Node 20+, Deno, Bun and Workers alike.
  */
-import { base64url } from 'jose';
-
 /** JOSE typ of the gateway's assertion: an origin refuses any other JWT (an IdP token, an ID token) in its place. */
 export const ASSERTION_TYP = 'gateway-assertion+jwt';
 
@@ -30,6 +28,24 @@ export interface ForwardedRequest {
 
 const utf8 = new TextEncoder();
 
+type ToBase64 = (this: Uint8Array, options: { alphabet: 'base64url'; omitPadding: true }) => string;
+/** The runtime's own encoder (workerd has it; Node 22 does not). */
+const nativeToBase64 = (Uint8Array.prototype as { toBase64?: ToBase64 }).toBase64;
+const BASE64URL = Object.freeze({ alphabet: 'base64url', omitPadding: true } as const);
+
+/**
+ * base64url without padding (RFC 7515) of bytes, or of a string's UTF-8: what the assertion and both bindings
+ * are written in. The runtime's encoder where there is one, else btoa; the same text as jose's base64url.encode,
+ * without bringing jose's encoding module into the Worker.
+ */
+export function base64UrlEncode(input: Uint8Array | string): string {
+  const bytes = typeof input === 'string' ? utf8.encode(input) : input;
+  if (nativeToBase64 !== undefined) return nativeToBase64.call(bytes, BASE64URL);
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+}
+
 /**
  * The query's part of the binding: base64url(SHA-256(UTF-8 of the query string without its leading "?")),
  * exactly as sent and received (no decoding, no reordering: the origin hashes the raw query it got), or ""
@@ -39,7 +55,7 @@ const utf8 = new TextEncoder();
 export function queryDigest(query: string): string | Promise<string> {
   const text = query.startsWith('?') ? query.slice(1) : query;
   if (text === '') return '';
-  return crypto.subtle.digest('SHA-256', utf8.encode(text)).then((digest) => base64url.encode(new Uint8Array(digest)));
+  return crypto.subtle.digest('SHA-256', utf8.encode(text)).then((digest) => base64UrlEncode(new Uint8Array(digest)));
 }
 
 /** The assertion's `req` for a forwarded request. */
@@ -78,5 +94,5 @@ export async function headerBinding(entries: readonly (readonly [string, string]
   // Sorted once for both halves: the gateway mints one binding per forwarded request.
   const sorted = sortedByName(entries);
   const digest = await crypto.subtle.digest('SHA-256', utf8.encode(canonicalOf(sorted)));
-  return { names: sorted.map(([name]) => name), sha256: base64url.encode(new Uint8Array(digest)) };
+  return { names: sorted.map(([name]) => name), sha256: base64UrlEncode(new Uint8Array(digest)) };
 }
