@@ -11,7 +11,8 @@
  * `--baseline <git revision>` (repeatable) adds baseline-first: the gateway of that revision (bundled from a temporary git
  * worktree under bench/.build), its first request interleaved with this tree's, for a before/after of a change.
  * Every row also says its CPU over the pass-through's in the same round (the machine's load moves both), and
- * the CPU its workerd spent before it listened (workerd's start and the script's load, where src/warm.ts runs).
+ * the CPU its workerd spent starting (workerd's own start and the script's load, where src/warm.ts runs),
+ * waited out before the first request (bench/lib/first-request.ts settledStart).
  * `--v8-flags=--no-lazy` compiles every function when the script loads instead of on its first call: the
  * difference in gateway-first says how much of a first request is V8 compiling the gateway's code. A
  * diagnosis only; a deployed Worker cannot set V8 flags.
@@ -22,7 +23,7 @@ import { existsSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { jwksSets, makeBenchKeys, repeatedTokens } from './lib/fixtures.ts';
-import { measuredRequest } from './lib/first-request.ts';
+import { measuredRequest, settledStart } from './lib/first-request.ts';
 import { coldGatewayBindings, gatewaySecrets, startOrigin } from './lib/setup.ts';
 import { median, round, table } from './lib/stats.ts';
 import { startJwksServer } from './lib/tokens.ts';
@@ -80,8 +81,8 @@ try {
   for (let r = 0; r < rounds; r++) {
     for (const variant of variants) {
       const worker = await startWorkerDirect({ scriptPath: variant.script, port: 18720, bindings: variant.env, v8Flags });
-      // What the process spent before it listened: workerd's own start and the script's load (src/warm.ts runs there).
-      const loadUs = worker.cpuNs() / 1000;
+      // What the process spent starting: workerd's own start and the script's load (src/warm.ts runs there).
+      const loadUs = await settledStart(worker);
       try {
         for (const { name, token } of variant.requests) {
           const { status, ms, cpuUs } = await measuredRequest(worker, '/rsa/items/1', token);
