@@ -6,7 +6,7 @@ import type { Env } from './env.ts';
 import { Gateway } from './gateway.ts';
 import { warn } from './log/warn.ts';
 import { logFormatFrom } from './log/write.ts';
-import { warmRequestPath } from './warm.ts';
+import { endWarmUp, warmRequestPath } from './warm.ts';
 
 // At load, before any request: the request path run once on synthetic inputs (src/warm.ts). It settles
 // during the load; were it ever still running at a first request, its failure would be said on a later one.
@@ -20,7 +20,7 @@ export { DenyListStore } from './control/deny-list-store.ts';
 
 let gateway: Gateway | undefined;
 
-// Built lazily: workerd allows no crypto or I/O at global scope, and env is known only here.
+// Built lazily: env is known only here (and workerd allows no I/O at global scope).
 function gatewayFor(env: Env): Gateway {
   if (warmFailure !== null) {
     // A bug of ours, said once per isolate, on the first invocation after it is known, where Workers Logs
@@ -29,6 +29,8 @@ function gatewayFor(env: Env): Gateway {
     warmFailure = null;
   }
   if (gateway) return gateway;
+  const unsettled = endWarmUp();
+  if (unsettled !== null) warn('warm_up_failed', { reason: unsettled });
   gateway = new Gateway(loadCompiledConfig(compiledPolicies), {
     allowLoopbackHttp: env.ALLOW_LOOPBACK_HTTP === 'true',
     logFormat: logFormatFrom(env.LOG_FORMAT),

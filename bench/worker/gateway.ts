@@ -10,7 +10,7 @@
 import { loadCompiledConfig } from '../../src/config/load.ts';
 import type { Env } from '../../src/env.ts';
 import { Gateway } from '../../src/gateway.ts';
-import { warmRequestPath } from '../../src/warm.ts';
+import { endWarmUp, warmRequestPath } from '../../src/warm.ts';
 import { runMicro, type MicroFixtures } from './micro.ts';
 import { runRequestCost, type RequestCostFixture } from './request-cost.ts';
 
@@ -44,6 +44,7 @@ function countKeyImports(): void {
 export default {
   async fetch(request, env, ctx): Promise<Response> {
     if (!gateway) {
+      warmFailure = endWarmUp() ?? warmFailure;
       // Patched here, not at global scope: workerd refuses to start a script that touches crypto there.
       countKeyImports();
       gateway = new Gateway(loadCompiledConfig(env.CONFIG), { allowLoopbackHttp: true });

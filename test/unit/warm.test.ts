@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { warmRequestPath, warmStages, type WarmProgress } from '../../src/warm.ts';
+import { endWarmUp, warmRequestPath, warmStages, type WarmProgress } from '../../src/warm.ts';
 
 describe('warm-up at load (src/warm.ts)', () => {
   afterEach(() => vi.restoreAllMocks());
@@ -23,6 +23,21 @@ describe('warm-up at load (src/warm.ts)', () => {
     const timer = setTimeout(() => undefined, 60_000);
     expect(timer).not.toBe(0);
     clearTimeout(timer);
+  });
+
+  it('a warm-up still running at the first request loses its stand-ins there, and is reported as failed', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    // The stand-ins are in place from the warm-up's first step until it settles.
+    const running = warmRequestPath();
+    expect(endWarmUp()).toBe('still running at the first request: its stand-ins were put back');
+    expect(endWarmUp()).toBeNull();
+    console.log('after');
+    expect(log).toHaveBeenCalledWith('after');
+    // Without them it cannot go on (here its issuer is on no network): a failure, never a hang or a request served by stand-ins.
+    const offline = vi.spyOn(globalThis, 'fetch').mockRejectedValue(new TypeError('offline'));
+    expect(await running).toMatch(/^request: Error: unexpected answer: status 503/);
+    expect(offline).toHaveBeenCalled();
+    expect(endWarmUp()).toBeNull();
   });
 
   it('reports success as null (here in an isolate that has run the stages already, as a second Gateway would)', async () => {
