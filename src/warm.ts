@@ -27,7 +27,7 @@ import { Gateway } from './gateway.ts';
 /**
  * A throwaway 2048-bit RSA key (its private half was discarded) and an RS256 token it signed for the
  * synthetic issuer and route below, valid at WARM_NOW_MS: the signature really verifies, so every check after
- * it runs too. Made once with Node's crypto and jose; nothing trusts this key but this file's policy.
+ * it runs too. Made by scripts/warm-keys.ts; nothing trusts this key but this file's policy.
  */
 const WARM_RSA_N =
   'rfaN7TU5pkYiSv-SSnyDy3x8cTveS1yWsIe59wYgtTQDGm5ONvbafzJbfNYjGu-h7ZhzvYjcbwXZ9sEVV034CZP9Yobt5K_zJcb17orZA49Umrrsq_aCC-auyr85hMcXp31buEZXssm-mG5TQirptE5GwvjzhreEU8Ki7AzV4jcWyi1761UnI1FfmLCb6_4YRdDI54LrksQ4JdINWu6UgemJMTnruHpkkuXrUfHI4wBlOuHYSAXn3W6R4kBbWeUqoOFxfVmoOejb54FDypiJG0yptBUMt8LEMEGSffTOFvHDGLDRyTfI_OeveFnE_AZ66wZE1FIFPvYIgMgCF9GeRQ';
