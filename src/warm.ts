@@ -8,11 +8,13 @@
  * Ed25519 signing, digests).
  *
  * So the warm-up is no copy of the path: it sends a synthetic request through a throwaway Gateway's own
- * `handle`, on a policy of this file's own whose I/O needs none of the forbidden calls: the issuer's keys
- * inline (a real RSA key, a token it really signed), the origin a service binding answered here, the signing
- * key a throwaway one, the timer and the log line stood in for while it runs (`standIns`). Every stage the
- * gateway runs, a new one included, runs here too. What stays cold is what needs the network: the key
- * store's Cache API, KV and JWKS fetch, and the origin's fetch.
+ * `handle`, on a policy of this file's own, with what load forbids stood in for while it runs (`standIns`):
+ * fetch answers the issuer's JWKS (a real RSA key, and the token is one it really signed), the origin is a
+ * service binding answered here, the timers do nothing, the log line is formatted but not printed, and the
+ * assertion's signing key is a throwaway one. Every stage the gateway runs on an accepted bearer token, a new
+ * one included, runs here too. What stays cold: the Cache API and KV layers of the key store, the origin's
+ * real fetch and its timer, and what the synthetic policy does not use (token sources other than the
+ * Authorization header, multi-tenant issuers, rate limits, origin by claim, CORS, a deny list in a store).
  *
  * Nothing it produces is kept, with deliberate exceptions: the shape gate's judged-header map holds the
  * synthetic header (a pure function of its text, bounded), the ROCA check's orders are computed (once per
@@ -145,6 +147,8 @@ async function send(gateway: Gateway, path: string): Promise<{ response: Respons
  * invocation. Put back afterwards whatever happens; nothing else runs while the script loads.
  */
 async function standIns<T>(seen: Seen, work: () => Promise<T>): Promise<T> {
+  // Nested, the second would take the first's stand-ins for the originals and put them back for good.
+  if (installed !== null) throw new Error('a warm-up is already running');
   installed = [
     standIn(globalThis, 'fetch', warmFetch),
     standIn(globalThis, 'caches', undefined),
@@ -183,11 +187,11 @@ export function endWarmUp(): string | null {
 }
 
 /**
- * The key set's judgement (the ROCA check included) as the key store judges a fetched set, then one request
- * through a throwaway Gateway: the full verification, the assertion minted, the record written. Each is
- * checked for the answer it must give, so that none stops early and leaves the code after it cold. Rejects
- * at the first that does not; `progress.stage` then names it. (A second request, the token cache's hit,
- * cost more at load than it saved on a cold isolate's second request: BENCHMARKS.md, "Cold start".)
+ * One request through a throwaway Gateway: its key store fetches, judges (the ROCA check included) and
+ * imports the issuer's key, the token is verified in full, the assertion minted, the record written. Each
+ * is checked for the answer it must give, so that none stops early and leaves the code after it cold.
+ * Rejects at the first that does not; `progress.stage` then names it. (A second request, the token cache's
+ * hit, was measured too: it cost more at load than it saved on a cold isolate's second request.)
  */
 export async function warmStages(progress: WarmProgress = { stage: '' }): Promise<void> {
   const check = (holds: boolean, detail: string): void => {

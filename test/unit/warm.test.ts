@@ -29,7 +29,10 @@ describe('warm-up at load (src/warm.ts)', () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
     // The stand-ins are in place from the warm-up's first step until it settles.
     const running = warmRequestPath();
+    // A second one meanwhile would take the first's stand-ins for the originals: refused.
+    const nested = warmRequestPath();
     expect(endWarmUp()).toBe('still running at the first request: its stand-ins were put back');
+    expect(await nested).toBe('request: Error: a warm-up is already running');
     expect(endWarmUp()).toBeNull();
     console.log('after');
     expect(log).toHaveBeenCalledWith('after');
