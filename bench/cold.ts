@@ -8,8 +8,11 @@
  *   gateway-first      the gateway's first request with a valid token: Gateway built, JWKS fetched, key imported,
  *                      token verified, assertion signed, origin fetched, record written
  *   gateway-second     the same token again right after: the same code, compiled now but not yet optimized
- * `--baseline <git revision>` adds baseline-first: the gateway of that revision (bundled from a temporary git
+ * `--baseline <git revision>` (repeatable) adds baseline-first: the gateway of that revision (bundled from a temporary git
  * worktree under bench/.build), its first request interleaved with this tree's, for a before/after of a change.
+ * Every row also says its CPU over the pass-through's in the same round (the machine's load moves both), and
+ * the CPU its workerd spent starting (workerd's own start and the script's load, where src/warm.ts runs),
+ * waited out before the first request (bench/lib/first-request.ts settledStart).
  * `--v8-flags=--no-lazy` compiles every function when the script loads instead of on its first call: the
  * difference in gateway-first says how much of a first request is V8 compiling the gateway's code. A
  * diagnosis only; a deployed Worker cannot set V8 flags.
@@ -20,13 +23,13 @@ import { existsSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { jwksSets, makeBenchKeys, repeatedTokens } from './lib/fixtures.ts';
-import { measuredRequest } from './lib/first-request.ts';
+import { measuredRequest, settledStart } from './lib/first-request.ts';
 import { coldGatewayBindings, gatewaySecrets, startOrigin } from './lib/setup.ts';
 import { median, round, table } from './lib/stats.ts';
 import { startJwksServer } from './lib/tokens.ts';
 import { BUILD_DIR, bundleWorker, ROOT, startWorkerDirect } from './lib/workers.ts';
 
-const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '9' }, 'v8-flags': { type: 'string', default: '' }, baseline: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '9' }, 'v8-flags': { type: 'string', default: '' }, baseline: { type: 'string', multiple: true, default: [] } } });
 const rounds = Number(args.rounds);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a whole number of at least 1, not ${args.rounds}`);
 const v8Flags = args['v8-flags'].split(' ').filter(Boolean);
@@ -34,7 +37,9 @@ const ORIGIN = 'http://127.0.0.1:18701';
 const JWKS = 'http://127.0.0.1:18702';
 
 const [gateway, passthrough, passthroughLog] = await Promise.all([bundleWorker('gateway'), bundleWorker('passthrough'), bundleWorker('passthrough-log')]);
-const baseline = args.baseline === undefined ? null : await bundleRevision(args.baseline);
+const baselines: { label: string; script: string }[] = [];
+// One at a time: git refuses two worktree additions at once.
+for (const revision of args.baseline) baselines.push(await bundleRevision(revision));
 
 /** The bench gateway of another revision: checked out in a temporary worktree (sharing node_modules), bundled, removed. */
 async function bundleRevision(revision: string): Promise<{ label: string; script: string }> {
@@ -60,10 +65,12 @@ const variants: { script: string; env: Record<string, unknown>; requests: { name
   { script: passthroughLog, env: { ORIGIN }, requests: [{ name: 'passthrough-log', token: null }] },
   { script: gateway, env: gatewayEnv, requests: [{ name: 'gateway-401', token: null }] },
   { script: gateway, env: gatewayEnv, requests: [{ name: 'gateway-first', token: tokens.rsa }, { name: 'gateway-second', token: tokens.rsa }] },
-  ...(baseline ? [{ script: baseline.script, env: gatewayEnv, requests: [{ name: `baseline-first (${baseline.label})`, token: tokens.rsa }] }] : []),
+  ...baselines.map((baseline) => ({ script: baseline.script, env: gatewayEnv, requests: [{ name: `baseline-first (${baseline.label})`, token: tokens.rsa }] })),
 ];
-const seen = new Map<string, { cpuUs: number; ms: number }[]>();
-const record = (name: string, figures: { cpuUs: number; ms: number }) => seen.set(name, [...(seen.get(name) ?? []), figures]);
+const gatewayScripts = new Set([gateway, ...baselines.map((baseline) => baseline.script)]);
+/** Per request name, one entry per round: its CPU, its latency, and the CPU its workerd spent loading (start to listening). */
+const seen = new Map<string, { cpuUs: number; ms: number; loadUs: number }[]>();
+const record = (name: string, figures: { cpuUs: number; ms: number; loadUs: number }) => seen.set(name, [...(seen.get(name) ?? []), figures]);
 
 const stops: (() => unknown)[] = [];
 try {
@@ -74,14 +81,16 @@ try {
   for (let r = 0; r < rounds; r++) {
     for (const variant of variants) {
       const worker = await startWorkerDirect({ scriptPath: variant.script, port: 18720, bindings: variant.env, v8Flags });
+      // What the process spent starting: workerd's own start and the script's load (src/warm.ts runs there).
+      const loadUs = await settledStart(worker);
       try {
         for (const { name, token } of variant.requests) {
           const { status, ms, cpuUs } = await measuredRequest(worker, '/rsa/items/1', token);
-          const expected = token === null && variant.script === gateway ? 401 : 200;
+          const expected = token === null && gatewayScripts.has(variant.script) ? 401 : 200;
           if (status !== expected) throw new Error(`${name}: answered ${status}, expected ${expected}`);
-          record(name, { cpuUs, ms });
+          record(name, { cpuUs, ms, loadUs });
         }
-        if (variant.script === gateway) {
+        if (gatewayScripts.has(variant.script)) {
           // Asked after the measured requests: a warm-up that failed at load would make this tree look colder than it is.
           const stats = (await (await fetch(`${worker.url}/__bench/stats`)).json()) as { warm_failure?: string | null };
           if (stats.warm_failure) throw new Error(`the gateway's warm-up at load failed: ${stats.warm_failure}`);
@@ -95,10 +104,22 @@ try {
   for (const stop of stops.reverse()) await stop();
 }
 
-console.log(`cold first requests, ${rounds} rounds, medians${v8Flags.length > 0 ? `, V8 flags ${v8Flags.join(' ')}` : ''}`);
+// The machine's load moves every figure together (up to 3x): each round's CPU over the pass-through's of the same round moves far less.
+const passthroughRuns = seen.get('passthrough')!;
+const overPassthrough = (runs: { cpuUs: number; loadUs: number }[], field: 'cpuUs' | 'loadUs') => round(median(runs.map((run, i) => run[field] / passthroughRuns[i]![field])), 2);
+console.log(`cold first requests, ${rounds} rounds, medians${v8Flags.length > 0 ? `, V8 flags ${v8Flags.join(' ')}` : ''}; x pass-through: the median over rounds of the ratio to the pass-through's figure in the same round`);
 console.log(
   table(
-    ['variant', 'CPU µs', 'min', 'max', 'wall ms'],
-    [...seen].map(([name, runs]) => [name, round(median(runs.map((r) => r.cpuUs))), round(Math.min(...runs.map((r) => r.cpuUs))), round(Math.max(...runs.map((r) => r.cpuUs))), round(median(runs.map((r) => r.ms)), 2)]),
+    ['variant', 'CPU µs', 'min', 'max', 'x pass-through', 'wall ms', 'load CPU µs', 'load x pass-through'],
+    [...seen].map(([name, runs]) => [
+      name,
+      round(median(runs.map((r) => r.cpuUs))),
+      round(Math.min(...runs.map((r) => r.cpuUs))),
+      round(Math.max(...runs.map((r) => r.cpuUs))),
+      overPassthrough(runs, 'cpuUs'),
+      round(median(runs.map((r) => r.ms)), 2),
+      round(median(runs.map((r) => r.loadUs))),
+      overPassthrough(runs, 'loadUs'),
+    ]),
   ),
 );

@@ -6,8 +6,8 @@
  * identity headers and the signed assertion; the gateway's own key set is answered before route matching).
  * The admin endpoint of the emergency controls (docs/control.md), when configured, is answered first of all.
  * This is the only place where the stages meet. Each stage is a pure function of its inputs (the clock
- * included) except key resolution and forwarding, which do the I/O. src/warm.ts runs the pure stages once
- * when the isolate loads, so a new pure stage here belongs there too.
+ * included) except key resolution and forwarding, which do the I/O. src/warm.ts sends one synthetic request
+ * through handle() when the isolate loads, so a new stage here is warmed with nothing to add there.
  */
 import { KEYS_UNAVAILABLE_RETRY_AFTER_SECONDS } from './config/constants.ts';
 import type { CompiledConfig, CompiledIssuer, CompiledRoute } from './config/types.ts';

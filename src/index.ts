@@ -6,25 +6,31 @@ import type { Env } from './env.ts';
 import { Gateway } from './gateway.ts';
 import { warn } from './log/warn.ts';
 import { logFormatFrom } from './log/write.ts';
-import { warmRequestPath } from './warm.ts';
+import { endWarmUp, warmRequestPath } from './warm.ts';
 
-// At load, before any request: the request path's pure stages compiled (src/warm.ts).
-let warmFailure = warmRequestPath();
+// At load, before any request: the request path run once on synthetic inputs (src/warm.ts). It settles
+// during the load; were it ever still running at a first request, its failure would be said on a later one.
+let warmFailure: string | null = null;
+void warmRequestPath().then((failure) => {
+  warmFailure = failure;
+});
 
 // The deny list's one writer (docs/control.md): a Durable Object class must be exported by the Worker that declares it.
 export { DenyListStore } from './control/deny-list-store.ts';
 
 let gateway: Gateway | undefined;
 
-// Built lazily: workerd allows no crypto or I/O at global scope, and env is known only here.
+// Built lazily: env is known only here (and workerd allows no I/O at global scope).
 function gatewayFor(env: Env): Gateway {
-  if (gateway) return gateway;
   if (warmFailure !== null) {
-    // A bug of ours, said once per isolate, on its first invocation, where Workers Logs sees it; the
-    // invocation is served all the same. Not at load: a line logged there belongs to no invocation.
+    // A bug of ours, said once per isolate, on the first invocation after it is known, where Workers Logs
+    // sees it; the invocation is served all the same. Not at load: a line logged there belongs to no invocation.
     warn('warm_up_failed', { reason: warmFailure });
     warmFailure = null;
   }
+  if (gateway) return gateway;
+  const unsettled = endWarmUp();
+  if (unsettled !== null) warn('warm_up_failed', { reason: unsettled });
   gateway = new Gateway(loadCompiledConfig(compiledPolicies), {
     allowLoopbackHttp: env.ALLOW_LOOPBACK_HTTP === 'true',
     logFormat: logFormatFrom(env.LOG_FORMAT),

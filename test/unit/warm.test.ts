@@ -1,23 +1,58 @@
-import { describe, expect, it } from 'vitest';
-import { warmRequestPath, warmStages, type WarmProgress } from '../../src/warm.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { endWarmUp, warmRequestPath, warmStages, type WarmProgress } from '../../src/warm.ts';
 
 describe('warm-up at load (src/warm.ts)', () => {
-  it('runs every stage of an accepted request through to the end, each giving the answer it must', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('sends its request through the whole gateway: verified, forwarded with the identity and a minted assertion, the record written', async () => {
     const progress: WarmProgress = { stage: '' };
-    expect(() => warmStages(progress)).not.toThrow();
-    expect(progress.stage).toBe('record bounds');
+    await expect(warmStages(progress)).resolves.toBeUndefined();
+    expect(progress.stage).toBe('request');
   });
 
-  it('reports success as null (here in an isolate that has run the stages already, as a second Gateway would)', () => {
-    expect(warmRequestPath()).toBeNull();
+  it('puts back what it stood in for, and prints nothing: a line logged at load belongs to no invocation', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const warn = vi.spyOn(console, 'warn');
+    await warmStages();
+    expect(log).not.toHaveBeenCalled();
+    expect(warn).not.toHaveBeenCalled();
+    // The test runner rewraps the console and the timers across awaits, so what was put back is judged by behaviour:
+    // console.log reaches the console again, and a timer is a real one (the stand-in answers 0).
+    console.log('after');
+    expect(log).toHaveBeenCalledWith('after');
+    const timer = setTimeout(() => undefined, 60_000);
+    expect(timer).not.toBe(0);
+    clearTimeout(timer);
   });
 
-  it('never throws: a stage that fails is reported with its name and error, for the entry point to log once', () => {
-    const failing = (progress: WarmProgress) => {
-      progress.stage = 'shape';
+  it('a warm-up still running at the first request loses its stand-ins there, and is reported as failed', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    // The stand-ins are in place from the warm-up's first step until it settles.
+    const running = warmRequestPath();
+    // A second one meanwhile would take the first's stand-ins for the originals: refused.
+    const nested = warmRequestPath();
+    expect(endWarmUp()).toBe('still running at the first request: its stand-ins were put back');
+    expect(await nested).toBe('request: Error: a warm-up is already running');
+    expect(endWarmUp()).toBeNull();
+    console.log('after');
+    expect(log).toHaveBeenCalledWith('after');
+    // Without them it cannot go on (here its issuer is on no network): a failure, never a hang or a request served by stand-ins.
+    const offline = vi.spyOn(globalThis, 'fetch').mockRejectedValue(new TypeError('offline'));
+    expect(await running).toMatch(/^request: Error: unexpected answer: status 503/);
+    expect(offline).toHaveBeenCalled();
+    expect(endWarmUp()).toBeNull();
+  });
+
+  it('reports success as null (here in an isolate that has run the stages already, as a second Gateway would)', async () => {
+    expect(await warmRequestPath()).toBeNull();
+  });
+
+  it('never rejects: a stage that fails is reported with its name and error, for the entry point to log once', async () => {
+    const failing = async (progress: WarmProgress) => {
+      progress.stage = 'request';
       throw new TypeError('Disallowed operation called within global scope');
     };
-    expect(warmRequestPath(failing)).toBe('shape: TypeError: Disallowed operation called within global scope');
-    expect(warmRequestPath(() => { throw 'not an Error'; })).toBe('start: unknown');
+    expect(await warmRequestPath(failing)).toBe('request: TypeError: Disallowed operation called within global scope');
+    expect(await warmRequestPath(async () => Promise.reject('not an Error'))).toBe('start: unknown');
   });
 });

@@ -52,6 +52,8 @@ export async function bundleGateway(config: CompiledConfig): Promise<string> {
     target: 'es2022',
     conditions: ['workerd', 'worker', 'browser'],
     mainFields: ['module', 'main'],
+    // workerd provides the node: modules (nodejs_compat), as wrangler's bundle leaves them: src/warm.ts imports node:util.
+    external: ['node:*'],
     logLevel: 'silent',
     plugins: [compiledPolicyPlugin(config)],
   });
