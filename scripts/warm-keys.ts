@@ -1,8 +1,8 @@
 /**
- * `node scripts/warm-keys.ts`: makes the throwaway keys and token of src/warm.ts's synthetic request (a fresh
- * 2048-bit RSA key, an RS256 token it signs, an Ed25519 signing key) and prints them as the constants to
- * paste there. Only for changing the synthetic issuer, route or claims: the private RSA key is printed nowhere
- * and forgotten. The claims must satisfy src/warm.ts's ISSUER and ROUTE; test/unit/warm.test.ts fails if not.
+ * `node scripts/warm-keys.ts`: makes the throwaway key and token of src/warm.ts's synthetic request (a fresh
+ * Ed25519 key: the synthetic issuer's key, which signs the token, and the assertion's signing key) and prints
+ * them as the constants to paste there. Only for changing the synthetic issuer, route or claims. One small key
+ * rather than an RSA key beside it: 2048-bit RSA's modulus and signature cost ~0.5 KiB of the gzip budget. The claims must satisfy src/warm.ts's ISSUER and ROUTE; test/unit/warm.test.ts fails if not.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
@@ -19,10 +19,9 @@ const claims = {
   iat: WARM_NOW,
   exp: WARM_NOW + 600,
 };
-const rsa = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 0x10001 });
-const token = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: 'warm' }).sign(rsa.privateKey);
-const { crv, d, x, kty } = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
-console.log(`const WARM_RSA_N =\n  '${rsa.publicKey.export({ format: 'jwk' }).n}';`);
+const ed25519 = generateKeyPairSync('ed25519');
+const token = await new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: 'warm' }).sign(ed25519.privateKey);
+const { crv, d, x, kty } = ed25519.privateKey.export({ format: 'jwk' });
 console.log(`const WARM_TOKEN =\n  '${token}';`);
 console.log(`const WARM_NOW_MS = ${WARM_NOW * 1000};`);
 console.log(`const WARM_SIGNING_KEY = '${JSON.stringify({ kty, crv, d, x })}';`);

@@ -9,7 +9,7 @@
  *
  * So the warm-up is no copy of the path: it sends a synthetic request through a throwaway Gateway's own
  * `handle`, on a policy of this file's own, with what load forbids stood in for while it runs (`standIns`):
- * fetch answers the issuer's JWKS (a real RSA key, and the token is one it really signed), the origin is a
+ * fetch answers the issuer's JWKS (a real Ed25519 key, and the token is one it really signed), the origin is a
  * service binding answered here, the timers do nothing, the log line is formatted but not printed, and the
  * assertion's signing key is a throwaway one. Every stage the gateway runs on an accepted bearer token, a new
  * one included, runs here too. What stays cold: the Cache API and KV layers of the key store, the origin's
@@ -27,23 +27,24 @@ import type { Env } from './env.ts';
 import { Gateway } from './gateway.ts';
 
 /**
- * A throwaway 2048-bit RSA key (its private half was discarded) and an RS256 token it signed for the
- * synthetic issuer and route below, valid at WARM_NOW_MS: the signature really verifies, so every check after
- * it runs too. Made by scripts/warm-keys.ts; nothing trusts this key but this file's policy.
+ * A throwaway Ed25519 key (made by scripts/warm-keys.ts; nothing trusts it but this file's policy): the
+ * synthetic issuer's key, whose EdDSA token below really verifies at WARM_NOW_MS, so every check after the
+ * signature runs too; and the assertion's signing key, imported and signing once, at load. Not an RSA key:
+ * its modulus and signature would cost ~0.5 KiB of the bundle's gzip budget, and nothing of the path the
+ * warm-up compiles is RSA's alone but WebCrypto's import, which is native.
  */
-const WARM_RSA_N =
-  'rfaN7TU5pkYiSv-SSnyDy3x8cTveS1yWsIe59wYgtTQDGm5ONvbafzJbfNYjGu-h7ZhzvYjcbwXZ9sEVV034CZP9Yobt5K_zJcb17orZA49Umrrsq_aCC-auyr85hMcXp31buEZXssm-mG5TQirptE5GwvjzhreEU8Ki7AzV4jcWyi1761UnI1FfmLCb6_4YRdDI54LrksQ4JdINWu6UgemJMTnruHpkkuXrUfHI4wBlOuHYSAXn3W6R4kBbWeUqoOFxfVmoOejb54FDypiJG0yptBUMt8LEMEGSffTOFvHDGLDRyTfI_OeveFnE_AZ66wZE1FIFPvYIgMgCF9GeRQ';
 const WARM_TOKEN =
-  'eyJhbGciOiJSUzI1NiIsInR5cCI6ImF0K2p3dCIsImtpZCI6Indhcm0ifQ.eyJpc3MiOiJodHRwczovL2lzc3Vlci53YXJtLmludmFsaWQiLCJzdWIiOiJ3YXJtIiwiYXVkIjoiaHR0cHM6Ly9hcGkud2FybS5pbnZhbGlkIiwiYXBwX2lkIjoid2FybSIsInNjb3BlIjoicmVhZCB3cml0ZSIsInJvbGVzIjpbInJlYWRlciJdLCJ0b2tlbl91c2UiOiJhY2Nlc3MiLCJpYXQiOjE4MDAwMDAwMDAsImV4cCI6MTgwMDAwMDYwMH0.WU8epf6eIS5zONg1_hfnVJQblh3wp5mwW4wv_uNfGn__Dmbny8OoRTTzMtcGwZY3PhYimEaT24UBgbgxiJNX16p_Thgc9mahtZ7KvNRnu0Oyhvuw859VPpRlxs5e4R77g4Fq7Z0fatuxCBpX14RyHHi6Uwwt8xqvslNVlUh64MeKp3GwQ7bMdD3AzNBmSHMufzD-s5AlsMVx3SJmUqfdMm_NqmYxcydMw9faFDj7ugS_2_QlRKXGRL3XqvEqqe8ggdA9cx7KQgB0XGbH__ISmqzLxifBJCVSFKBKWJ-96dQXBukOYvfS6mP9GuBOHvp7WROts91BvOApDOmZ-DQWtw';
+  'eyJhbGciOiJFZERTQSIsInR5cCI6ImF0K2p3dCIsImtpZCI6Indhcm0ifQ.eyJpc3MiOiJodHRwczovL2lzc3Vlci53YXJtLmludmFsaWQiLCJzdWIiOiJ3YXJtIiwiYXVkIjoiaHR0cHM6Ly9hcGkud2FybS5pbnZhbGlkIiwiYXBwX2lkIjoid2FybSIsInNjb3BlIjoicmVhZCB3cml0ZSIsInJvbGVzIjpbInJlYWRlciJdLCJ0b2tlbl91c2UiOiJhY2Nlc3MiLCJpYXQiOjE4MDAwMDAwMDAsImV4cCI6MTgwMDAwMDYwMH0.grzYYqgmGUGGHn4i2z7Y20TQ2d17FhG4-JzhKQTHk9UhFfstCaognPqu_Jk2HSI8SsDRYKRQ4TlfwU-xKIbMBg';
 const WARM_NOW_MS = 1_800_000_000_000;
-/** A throwaway Ed25519 key: the assertion's signing key is imported and signs once, at load. */
-const WARM_SIGNING_KEY = '{"kty":"OKP","crv":"Ed25519","d":"mMC1A9o6svuPzmKZRZyoEPKQO3Ey2FxAw8klsCvmehw","x":"ZVYzLyKV36Uyq4nuKXuFbe4-rLpRfDt7qh2ufvnPt2k"}';
+const WARM_SIGNING_KEY = '{"kty":"OKP","crv":"Ed25519","d":"zBuaVdibNNydHeHENi7z30YF7D9_nnTffyXlJAqEjiM","x":"Q8MgdjIG_5g42fWbLClVAasOehrRtj9KVbrmgbECISc"}';
+/** The public half of WARM_SIGNING_KEY, as the synthetic issuer publishes it. */
+const WARM_PUBLIC_X = (JSON.parse(WARM_SIGNING_KEY) as { x: string }).x;
 
 const ISSUER: CompiledIssuer = {
   id: 'warm',
   issuer: 'https://issuer.warm.invalid',
   keySource: { kind: 'jwks', url: 'https://issuer.warm.invalid/jwks' },
-  algorithms: ['RS256'],
+  algorithms: ['EdDSA'],
   appClaim: ['app_id'],
   clockSkewSeconds: 60,
   maxLifetimeSeconds: 86_400,
@@ -98,7 +99,7 @@ interface Seen {
 
 /** The origin's answer: workerd allows no `new Response` at load, and the gateway only reads its status. */
 const ORIGIN_ANSWER = { status: 200 } as Response;
-const WARM_JWKS = JSON.stringify({ keys: [{ kty: 'RSA', kid: 'warm', use: 'sig', alg: 'RS256', n: WARM_RSA_N, e: 'AQAB' }] });
+const WARM_JWKS = JSON.stringify({ keys: [{ kty: 'OKP', crv: 'Ed25519', kid: 'warm', use: 'sig', alg: 'EdDSA', x: WARM_PUBLIC_X }] });
 
 /** The issuer's JWKS as fetch would answer it (status, headers and a body stream are what the key store reads). */
 async function warmFetch(url: URL | string): Promise<Response> {

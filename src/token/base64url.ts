@@ -2,6 +2,7 @@
  * Strict base64url (RFC 4648 section 5, no padding). Only canonical text decodes: the alphabet alone, a length
  * that is not 1 mod 4, and zero trailing bits, so that exactly one string encodes each byte sequence.
  */
+import { base64UrlEncode } from '../origin/binding.ts';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const VALUE = new Int16Array(128).fill(-1);
@@ -133,20 +134,5 @@ function decodeInJs(text: string, out: Uint8Array): number {
   return o;
 }
 
-export function bytesToBase64Url(bytes: Uint8Array): string {
-  let out = '';
-  let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!;
-  }
-  const rest = bytes.length - i;
-  if (rest === 1) {
-    const n = bytes[i]! << 16;
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]!;
-  } else if (rest === 2) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]!;
-  }
-  return out;
-}
+/** Encoding needs no strictness of its own: the one encoder the Worker bundles (the runtime's where it has one). */
+export const bytesToBase64Url = (bytes: Uint8Array): string => base64UrlEncode(bytes);
