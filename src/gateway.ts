@@ -159,13 +159,15 @@ export class Gateway {
     // more CPU than the two digests a record may still need (~7 us each: a token seen for the first time, a
     // hashed subject), and a cache hit needs none. A record left out (settings.log_allowed) costs no hash
     // and no log line: only its Analytics Engine count.
+    // A digest that fails costs the record that field, never the answer or the record: the subject is then
+    // left out, never shown plain against log_subject "hashed".
     const written = recordWanted(record, sink);
     if (written && seen.token !== null && record.token_fp === null) {
       // Once per token: the cache keeps it for the token's later hits.
-      record.token_fp = await sha256Prefix(seen.token);
-      this.#tokenCache.noteFingerprint(seen.token, record.token_fp);
+      record.token_fp = await sha256Prefix(seen.token).catch(() => null);
+      if (record.token_fp !== null) this.#tokenCache.noteFingerprint(seen.token, record.token_fp);
     }
-    if (written && recordNeedsHash(record, sink)) record.sub = await sha256Prefix(record.sub!);
+    if (written && recordNeedsHash(record, sink)) record.sub = await sha256Prefix(record.sub!).catch(() => null);
     writeRecordNow(record, sink, written);
     return response;
   }
