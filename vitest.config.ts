@@ -14,6 +14,11 @@ const testSigningKey = JSON.stringify({ ...generateKeyPairSync('ed25519').privat
 const EXPECTED_CONSOLE = [/^\{"(event|assertion_rejected)":"/, /^oidc-provider WARNING: a quick start development-only /];
 const quietExpected = (log: string) => (EXPECTED_CONSOLE.some((line) => line.test(log)) ? false : undefined);
 
+// workerd exposes gc() to the tests, so a test can tell what a cache keeps alive (test/unit/verify/bounded-map-retention.test.ts);
+// miniflare takes workerd's V8 flags from this variable alone.
+const v8Flags = (process.env.MINIFLARE_WORKERD_V8_FLAGS ?? '').split(' ').filter(Boolean);
+if (!v8Flags.includes('--expose-gc')) process.env.MINIFLARE_WORKERD_V8_FLAGS = [...v8Flags, '--expose-gc'].join(' ');
+
 export default defineConfig({
   test: {
     onConsoleLog: quietExpected,

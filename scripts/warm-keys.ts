@@ -9,11 +9,11 @@ import { SignJWT } from 'jose';
 
 const WARM_NOW = 1_800_000_000;
 const claims = {
-  iss: 'https://issuer.warm.invalid',
+  iss: 'https://i.invalid',
   sub: 'warm',
-  aud: 'https://api.warm.invalid',
+  aud: 'https://a.invalid',
   app_id: 'warm',
-  scope: 'read write',
+  scope: 'read',
   roles: ['reader'],
   token_use: 'access',
   iat: WARM_NOW,

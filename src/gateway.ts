@@ -24,6 +24,7 @@ import { compileStripList, preflightHeaders, sanitizeRequestHeaders, type StripL
 import { answerHandshake } from './forward/websocket.ts';
 import { KeyStore, type RefreshReport } from './keys/key-store.ts';
 import { addDebugFindings } from './log/debug-header.ts';
+import { warn } from './log/warn.ts';
 import { sha256Prefix } from './log/digest.ts';
 import { newRecord, recordEvidence, type VerificationRecord } from './log/record.ts';
 import { recordNeedsHash, recordWanted, writeRecord, type LogFormat, type LogSink } from './log/write.ts';
@@ -159,14 +160,21 @@ export class Gateway {
     // more CPU than the two digests a record may still need (~7 us each: a token seen for the first time, a
     // hashed subject), and a cache hit needs none. A record left out (settings.log_allowed) costs no hash
     // and no log line: only its Analytics Engine count.
+    // A digest that fails costs the record that field, never the answer or the record: the subject is then
+    // left out, never shown plain against log_subject "hashed".
     const written = recordWanted(record, sink);
     if (written && seen.token !== null && record.token_fp === null) {
       // Once per token: the cache keeps it for the token's later hits.
-      record.token_fp = await sha256Prefix(seen.token);
-      this.#tokenCache.noteFingerprint(seen.token, record.token_fp);
+      record.token_fp = await sha256Prefix(seen.token).catch(() => null);
+      if (record.token_fp !== null) this.#tokenCache.noteFingerprint(seen.token, record.token_fp);
     }
-    if (written && recordNeedsHash(record, sink)) record.sub = await sha256Prefix(record.sub!);
-    writeRecord(record, sink, written);
+    if (written && recordNeedsHash(record, sink)) record.sub = await sha256Prefix(record.sub!).catch(() => null);
+    try {
+      writeRecord(record, sink, written);
+    } catch (error) {
+      // Pure code that should never throw; if it ever does, the client still gets its answer.
+      warn('record_write_failed', { reason: error instanceof Error ? error.name : 'unknown' });
+    }
     return response;
   }
 

@@ -34,16 +34,16 @@ import { Gateway } from './gateway.ts';
  * warm-up compiles is RSA's alone but WebCrypto's import, which is native.
  */
 const WARM_TOKEN =
-  'eyJhbGciOiJFZERTQSIsInR5cCI6ImF0K2p3dCIsImtpZCI6Indhcm0ifQ.eyJpc3MiOiJodHRwczovL2lzc3Vlci53YXJtLmludmFsaWQiLCJzdWIiOiJ3YXJtIiwiYXVkIjoiaHR0cHM6Ly9hcGkud2FybS5pbnZhbGlkIiwiYXBwX2lkIjoid2FybSIsInNjb3BlIjoicmVhZCB3cml0ZSIsInJvbGVzIjpbInJlYWRlciJdLCJ0b2tlbl91c2UiOiJhY2Nlc3MiLCJpYXQiOjE4MDAwMDAwMDAsImV4cCI6MTgwMDAwMDYwMH0.grzYYqgmGUGGHn4i2z7Y20TQ2d17FhG4-JzhKQTHk9UhFfstCaognPqu_Jk2HSI8SsDRYKRQ4TlfwU-xKIbMBg';
+  'eyJhbGciOiJFZERTQSIsInR5cCI6ImF0K2p3dCIsImtpZCI6Indhcm0ifQ.eyJpc3MiOiJodHRwczovL2kuaW52YWxpZCIsInN1YiI6Indhcm0iLCJhdWQiOiJodHRwczovL2EuaW52YWxpZCIsImFwcF9pZCI6Indhcm0iLCJzY29wZSI6InJlYWQiLCJyb2xlcyI6WyJyZWFkZXIiXSwidG9rZW5fdXNlIjoiYWNjZXNzIiwiaWF0IjoxODAwMDAwMDAwLCJleHAiOjE4MDAwMDA2MDB9.2fYa_hl2zPjRP-MUonXjEMOtZe3qubL4cA3pMyQTaQzb0hmpD1Fxo1JyslhYPbE0C2H2FClZIPDYSXFio1ddDA';
 const WARM_NOW_MS = 1_800_000_000_000;
-const WARM_SIGNING_KEY = '{"kty":"OKP","crv":"Ed25519","d":"zBuaVdibNNydHeHENi7z30YF7D9_nnTffyXlJAqEjiM","x":"Q8MgdjIG_5g42fWbLClVAasOehrRtj9KVbrmgbECISc"}';
+const WARM_SIGNING_KEY = '{"kty":"OKP","crv":"Ed25519","d":"B1rF4yNj6O15B_c-2QTTEsV9YUwgjBz8L9ciB_TV4ZY","x":"tVtT9zNvBDCas7_ckJfzWI1XmOIGGSFcoggmGiEnJEs"}';
 /** The public half of WARM_SIGNING_KEY, as the synthetic issuer publishes it. */
 const WARM_PUBLIC_X = (JSON.parse(WARM_SIGNING_KEY) as { x: string }).x;
 
 const ISSUER: CompiledIssuer = {
   id: 'warm',
-  issuer: 'https://issuer.warm.invalid',
-  keySource: { kind: 'jwks', url: 'https://issuer.warm.invalid/jwks' },
+  issuer: 'https://i.invalid',
+  keySource: { kind: 'jwks', url: 'https://i.invalid/jwks' },
   algorithms: ['EdDSA'],
   appClaim: ['app_id'],
   clockSkewSeconds: 60,
@@ -60,7 +60,7 @@ const ROUTE: CompiledRoute = {
   methods: null,
   mode: 'enforce',
   issuers: ['warm'],
-  audiences: ['https://api.warm.invalid'],
+  audiences: ['https://a.invalid'],
   app: 'warm',
   scopes: ['read'],
   origin: 'warm',
@@ -69,7 +69,7 @@ const ROUTE: CompiledRoute = {
     origin: { kind: 'service', binding: 'WARM_ORIGIN', stripPathPrefix: '/warm' },
     timeoutMs: 10_000,
     claimHeaders: [{ header: 'x-verified-roles', claim: ['roles'], format: 'join' }],
-    assertionAudience: 'https://origin.warm.invalid',
+    assertionAudience: 'https://o.invalid',
   },
   claims: [{ path: ['roles'], test: { kind: 'contains', value: 'reader' } }],
 };
@@ -133,7 +133,7 @@ async function send(gateway: Gateway, path: string): Promise<{ response: Respons
   const ctx = { waitUntil: (work: Promise<unknown>) => void pending.push(work), passThroughOnException: () => undefined } as unknown as ExecutionContext;
   const headers = { authorization: `Bearer ${WARM_TOKEN}`, 'cf-ray': '0123456789abcdef-AMS', 'x-request-id': 'warm', 'x-verified-sub': 'forged' };
   const response = await standIns(seen, async () => {
-    const answer = await gateway.handle(new Request(`https://api.warm.invalid${path}`, { headers }), env, ctx);
+    const answer = await gateway.handle(new Request(`https://a.invalid${path}`, { headers }), env, ctx);
     await Promise.all(pending);
     return answer;
   });

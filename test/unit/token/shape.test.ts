@@ -20,6 +20,27 @@ describe('parseTokenShape', () => {
     });
   });
 
+  it("keeps each token's bytes its own: tokens parsed after it, by either decoder, leave its signature, signing input and payload as they were", () => {
+    // Signatures of 342 characters (RS256: the runtime's decoder) and 86 (ES256: the JavaScript loop), payloads of both sizes.
+    const made = [256, 64, 256, 64].map((signatureBytes, i) => {
+      const signature = crypto.getRandomValues(new Uint8Array(signatureBytes));
+      const payload = { sub: `user-${i}`, pad: 'p'.repeat(i % 2 === 0 ? 200 : 2) };
+      const raw = `${json({ alg: 'RS256', kid: `k-${i}` })}.${json(payload)}.${bytesToBase64Url(signature)}`;
+      return { raw, signature, payload, signingInput: new TextEncoder().encode(raw.slice(0, raw.lastIndexOf('.'))) };
+    });
+    const parsed = made.map(({ raw }) => parseTokenShape(raw));
+    const jws = made.map(({ raw }) => parseJwsShape(raw));
+    made.forEach(({ signature, payload, signingInput }, i) => {
+      const result = parsed[i]!;
+      const bare = jws[i]!;
+      if (!result.ok || !bare.ok) throw new Error(`token ${i} refused`);
+      expect(result.token.signature).toEqual(signature);
+      expect(result.token.signingInput).toEqual(signingInput);
+      expect(result.token.payload).toEqual(payload);
+      expect(bare.jws.payloadBytes).toEqual(new TextEncoder().encode(JSON.stringify(payload)));
+    });
+  });
+
   it('judges a header segment once per isolate and the same every time: refused stays refused, accepted is shared and frozen', () => {
     const refused = token({ alg: 'RS256', jku: 'https://evil.example/jwks' });
     for (let i = 0; i < 3; i++) expect(parseTokenShape(refused)).toEqual({ ok: false, finding: { code: 'token_malformed', detail: 'header parameter "jku" is not accepted' } });
