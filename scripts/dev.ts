@@ -5,6 +5,8 @@
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { readableLine } from '../src/log/format.ts';
 import { parseCli, portOption, spawnWrangler } from './cli.ts';
 import { compileAndWrite, ROOT } from './compile-policies.ts';
 import { demoAdminToken } from './demo/admin-token.ts';
@@ -74,10 +76,12 @@ const wrangler = spawnWrangler(
   ],
   {
     cwd: ROOT,
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_NO_SKILLS_UPDATE_PROMPTS: 'true' },
   },
 );
+// The Worker prints each record as one line of JSON (LOG_FORMAT=line); the terminal gets the readable line.
+createInterface({ input: wrangler.stdout! }).on('line', (line) => console.log(readableLine(line)));
 console.log(`gateway       http://${DEMO_HOST}:${ports.gateway}/  (starting; try the README walk-through)`);
 console.log(`gateway keys  ${gatewayJwks}  (the echo origin verifies x-verified-assertion with them)`);
 

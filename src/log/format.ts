@@ -71,3 +71,17 @@ export function formatRecord(record: VerificationRecord): string {
 
 export const isVerificationRecord = (value: unknown): value is VerificationRecord =>
   typeof value === 'object' && value !== null && (value as { v?: unknown }).v === 1 && typeof (value as { outcome?: unknown }).outcome === 'string';
+
+/**
+ * One line of the Worker's output under LOG_FORMAT=line as the terminal shows it (scripts/dev.ts, npm start):
+ * a record's line of JSON as the readable line above; any other line as it came.
+ */
+export function readableLine(line: string): string {
+  if (!line.startsWith('{')) return line;
+  try {
+    const parsed: unknown = JSON.parse(line);
+    return isVerificationRecord(parsed) ? formatRecord(parsed) : line;
+  } catch {
+    return line;
+  }
+}

@@ -3,6 +3,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Env } from '../../src/env.ts';
 import { Gateway, type GatewayOptions } from '../../src/gateway.ts';
+import { readableLine } from '../../src/log/format.ts';
 import { bearer, compileOrThrow, send } from '../helpers/gateway.ts';
 import { makeKey, sign, type TestKey } from '../helpers/keys.ts';
 import { OutsideWorld } from '../helpers/outside-world.ts';
@@ -225,13 +226,15 @@ describe('evidence from a token is bounded', () => {
 });
 
 describe('LOG_FORMAT=line (npm start)', () => {
-  it('prints one readable line instead of the object', async () => {
+  it('prints the record as one line of JSON, which npm start shows as one readable line', async () => {
     const lines: unknown[] = [];
     const spy = vi.spyOn(console, 'log').mockImplementation((value: unknown) => void lines.push(value));
     try {
       const token = await sign(key, good({ aud: 'billing-api' }));
       await send(gateway({}, { logFormat: 'line' }), request('/orders/7?q=1', bearer(token)));
-      expect(lines).toEqual([
+      expect(lines).toHaveLength(1);
+      expect(JSON.parse(lines[0] as string)).toMatchObject({ v: 1, outcome: 'denied', finding: 'audience_mismatch' });
+      expect(lines.map((line) => readableLine(line as string))).toEqual([
         `2026-11-23T12:00:00.000Z 401 denied GET gw.example/orders/7 route=orders iss=https://corp.example/ aud=billing-api app=shop sub=user-42 kid=corp-1 alg=RS256 key=inline fp=${await sha16(token)} colo=AMS req=${RAY} 0ms | audience_mismatch aud actual=["billing-api"] expected=["orders-api"]`,
       ]);
     } finally {
