@@ -124,28 +124,28 @@ describe('through the Gateway', () => {
   });
 });
 
-describe('with a chosen clock, through the Gateway', () => {
-  /**
-   * Each test gets its own issuer: key sets and the refresh cooldown live in the Cache API and KV too,
-   * shared by every gateway in this file, as they are by every isolate of a data centre.
-   */
-  async function isolatedIssuer() {
-    const iss = `https://idp-${crypto.randomUUID().slice(0, 8)}.example/`;
-    const jwks = `${iss}.well-known/jwks.json`;
-    world.serveJwks(jwks, jwksOf(k1), 300);
-    let seconds = nowSeconds();
-    const gateway = new Gateway(
-      compileOrThrow(JSON.stringify({ issuers: { idp: { issuer: iss, jwks_uri: jwks } }, routes: { billing: policy.routes.billing } })),
-      { allowLoopbackHttp: false, now: () => seconds * 1000 },
-    );
-    const at = async (t: number, token: string) => {
-      seconds = t;
-      const response = await send(gateway, new Request('https://gw.example/billing/1', { headers: bearer(token) }));
-      return { status: response.status, record: logs.last() };
-    };
-    return { iss, jwks, t0: seconds, at };
-  }
+/**
+ * Each test gets its own issuer: key sets and the refresh cooldown live in the Cache API and KV too,
+ * shared by every gateway in this file, as they are by every isolate of a data centre.
+ */
+async function isolatedIssuer() {
+  const iss = `https://idp-${crypto.randomUUID().slice(0, 8)}.example/`;
+  const jwks = `${iss}.well-known/jwks.json`;
+  world.serveJwks(jwks, jwksOf(k1), 300);
+  let seconds = nowSeconds();
+  const gateway = new Gateway(
+    compileOrThrow(JSON.stringify({ issuers: { idp: { issuer: iss, jwks_uri: jwks } }, routes: { billing: policy.routes.billing } })),
+    { allowLoopbackHttp: false, now: () => seconds * 1000 },
+  );
+  const at = async (t: number, token: string) => {
+    seconds = t;
+    const response = await send(gateway, new Request('https://gw.example/billing/1', { headers: bearer(token) }));
+    return { status: response.status, record: logs.last() };
+  };
+  return { iss, jwks, t0: seconds, at };
+}
 
+describe('with a chosen clock, through the Gateway', () => {
   it('re-checks time claims on a hit: the token expires while cached and is refused', async () => {
     const { iss, t0, at } = await isolatedIssuer();
     const token = await sign(k1, claims(t0, { iss, exp: t0 + 100 }));
@@ -222,45 +222,22 @@ describe('refused signatures (the negative cache)', () => {
   });
 
   it('never keeps a refusal that has no key to be final under: kid_unknown is retried, and accepted after the refresh that brings the kid', async () => {
-    const iss = `https://idp-${crypto.randomUUID().slice(0, 8)}.example/`;
-    const jwks = `${iss}.well-known/jwks.json`;
-    world.serveJwks(jwks, jwksOf(k1), 300);
-    let seconds = nowSeconds();
-    const t0 = seconds;
-    const gateway = new Gateway(compileOrThrow(JSON.stringify({ issuers: { idp: { issuer: iss, jwks_uri: jwks } }, routes: { billing: policy.routes.billing } })), {
-      allowLoopbackHttp: false,
-      now: () => seconds * 1000,
-    });
+    const { iss, jwks, t0, at } = await isolatedIssuer();
     const token = await sign(k2, claims(t0, { iss, exp: t0 + 3600 }));
-    expect((await get(gateway, '/billing/1', token)).status).toBe(401);
-    expect(logs.last()).toMatchObject({ findings: [{ code: 'kid_unknown' }] });
+    expect(await at(t0, token)).toMatchObject({ status: 401, record: { findings: [{ code: 'kid_unknown' }] } });
     world.serveJwks(jwks, jwksOf(k1, k2), 300);
-    seconds = t0 + 301;
-    expect((await get(gateway, '/billing/1', token)).status).toBe(200);
-    expect(logs.last()).toMatchObject({ token_cache: 'miss', outcome: 'allowed' });
+    expect(await at(t0 + 301, token)).toMatchObject({ status: 200, record: { token_cache: 'miss', outcome: 'allowed' } });
   });
 
   it('drops a refusal when its kid comes to name other key material: the same bytes are verified again, and accepted', async () => {
-    const iss = `https://idp-${crypto.randomUUID().slice(0, 8)}.example/`;
-    const jwks = `${iss}.well-known/jwks.json`;
-    world.serveJwks(jwks, jwksOf(k1), 300);
-    let seconds = nowSeconds();
-    const t0 = seconds;
-    const gateway = new Gateway(compileOrThrow(JSON.stringify({ issuers: { idp: { issuer: iss, jwks_uri: jwks } }, routes: { billing: policy.routes.billing } })), {
-      allowLoopbackHttp: false,
-      now: () => seconds * 1000,
-    });
+    const { iss, jwks, t0, at } = await isolatedIssuer();
     const token = await badSignature(t0, { iss, exp: t0 + 3600 });
-    expect((await get(gateway, '/billing/1', token)).status).toBe(401);
-    seconds = t0 + 1;
-    expect((await get(gateway, '/billing/1', token)).status).toBe(401);
-    expect(logs.last()).toMatchObject({ token_cache: 'hit', findings: [{ code: 'signature_invalid' }] });
+    expect((await at(t0, token)).status).toBe(401);
+    expect(await at(t0 + 1, token)).toMatchObject({ status: 401, record: { token_cache: 'hit', findings: [{ code: 'signature_invalid' }] } });
     expect(verifies).toHaveBeenCalledTimes(1);
     // The issuer rotates: kid k1 now names k2's key, the key that really signed the token.
     world.serveJwks(jwks, { keys: [{ ...k2.publicJwk, kid: 'k1' }] }, 300);
-    seconds = t0 + 301;
-    expect((await get(gateway, '/billing/1', token)).status).toBe(200);
-    expect(logs.last()).toMatchObject({ token_cache: 'miss', outcome: 'allowed' });
+    expect(await at(t0 + 301, token)).toMatchObject({ status: 200, record: { token_cache: 'miss', outcome: 'allowed' } });
     expect(verifies).toHaveBeenCalledTimes(2);
   });
 
