@@ -7,6 +7,7 @@ import {
   MIN_JWKS_MAX_AGE_SECONDS,
 } from '../config/constants.ts';
 import type { JWK } from 'jose';
+import { readCapped } from '../lib/read-capped.ts';
 import { judgeJwks } from './validate-jwk.ts';
 
 export type JwksFetchResult = { ok: true; keys: JWK[]; maxAgeSeconds: number; skipped: string[] } | { ok: false; reason: string };
@@ -34,36 +35,6 @@ export function maxAgeFrom(cacheControl: string | null, bounds: MaxAgeBounds = D
   return Math.min(bounds.maxSeconds, Math.max(bounds.minSeconds, seconds));
 }
 
-/** Reads at most `limit` bytes; a longer body is refused without being read whole. */
-async function readCapped(response: Response, limit: number): Promise<string | null> {
-  const declared = Number(response.headers.get('content-length'));
-  if (declared > limit) {
-    await response.body?.cancel();
-    return null;
-  }
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
-}
-
 /** A bounded JSON document from an issuer: the body and the clamped lifetime its Cache-Control asks for. */
 export type BoundedJsonResult = { ok: true; body: unknown; maxAgeSeconds: number } | { ok: false; reason: string };
 
@@ -87,14 +58,15 @@ export async function fetchBoundedJson(url: string, allowLoopbackHttp: boolean, 
     await response.body?.cancel();
     return { ok: false, reason: response.status >= 300 && response.status < 400 ? `redirect (${response.status}) refused` : `status ${response.status}` };
   }
-  let text: string | null;
+  let bytes: Uint8Array | null;
   try {
-    text = await readCapped(response, MAX_JWKS_BYTES);
+    bytes = await readCapped(response.body, response.headers, MAX_JWKS_BYTES);
   } catch {
     // The connection broke (or the timeout fired) while the body was streaming.
     return { ok: false, reason: 'network error while reading the body' };
   }
-  if (text === null) return { ok: false, reason: `larger than ${MAX_JWKS_BYTES} bytes` };
+  if (bytes === null) return { ok: false, reason: `larger than ${MAX_JWKS_BYTES} bytes` };
+  const text = new TextDecoder().decode(bytes);
   try {
     return { ok: true, body: JSON.parse(text), maxAgeSeconds: maxAgeFrom(response.headers.get('cache-control'), bounds) };
   } catch {

@@ -7,6 +7,7 @@
  */
 import { MAX_FORM_SCAN_BYTES } from '../config/constants.ts';
 import { finding, type Finding } from '../findings.ts';
+import { readCapped } from '../lib/read-capped.ts';
 import { refusedParameter } from './canonical.ts';
 
 export type FormCheck = { ok: true; body: Uint8Array | null } | { ok: false; finding: Finding };
@@ -22,27 +23,8 @@ export function checkFormBody(request: Request): FormCheck | Promise<FormCheck> 
 }
 
 async function readForm(request: Request, stream: ReadableStream<Uint8Array>): Promise<FormCheck> {
-  const declared = Number(request.headers.get('content-length') ?? NaN);
-  if (declared > MAX_FORM_SCAN_BYTES) return tooLarge();
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_FORM_SCAN_BYTES) {
-      await reader.cancel();
-      return tooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+  const bytes = await readCapped(stream, request.headers, MAX_FORM_SCAN_BYTES);
+  if (bytes === null) return tooLarge();
   const parameter = refusedParameter(`?${new TextDecoder().decode(bytes)}`);
   if (parameter !== null) return { ok: false, finding: finding('request_invalid', { detail: `form parameter ${JSON.stringify(parameter)} is refused on every route` }) };
   // The bytes as read, not the decoded text: the origin gets exactly what the client sent.
