@@ -13,13 +13,14 @@
  * service binding answered here, the timers do nothing, the log line is formatted but not printed, and the
  * assertion's signing key is a throwaway one. Every stage the gateway runs on an accepted bearer token, a new
  * one included, runs here too. What stays cold: the Cache API and KV layers of the key store, the origin's
- * real fetch and its timer, and what the synthetic policy does not use (token sources other than the
- * Authorization header, multi-tenant issuers, rate limits, origin by claim, CORS, a deny list in a store).
+ * real fetch and its timer, an RSA key's own checks (its size and the ROCA test), and what the synthetic
+ * policy does not use (token sources other than the Authorization header, multi-tenant issuers, rate limits,
+ * origin by claim, CORS, a deny list in a store).
  *
  * Nothing it produces is kept, with deliberate exceptions: the shape gate's judged-header map holds the
- * synthetic header (a pure function of its text, bounded), the ROCA check's orders are computed (once per
- * isolate in any case), and the assertion keys' import (src/forward/signing-keys.ts, per isolate) holds the
- * synthetic signing key until the first request, whose secrets differ and replace it.
+ * synthetic header (a pure function of its text, bounded), and the assertion keys' import
+ * (src/forward/signing-keys.ts, per isolate) holds the synthetic signing key until the first request, whose
+ * secrets differ and replace it.
  */
 import { formatWithOptions } from 'node:util';
 import type { CompiledConfig, CompiledIssuer, CompiledRoute } from './config/types.ts';
@@ -30,8 +31,8 @@ import { Gateway } from './gateway.ts';
  * A throwaway Ed25519 key (made by scripts/warm-keys.ts; nothing trusts it but this file's policy): the
  * synthetic issuer's key, whose EdDSA token below really verifies at WARM_NOW_MS, so every check after the
  * signature runs too; and the assertion's signing key, imported and signing once, at load. Not an RSA key:
- * its modulus and signature would cost ~0.5 KiB of the bundle's gzip budget, and nothing of the path the
- * warm-up compiles is RSA's alone but WebCrypto's import, which is native.
+ * its modulus and signature would cost ~0.5 KiB of the bundle's gzip budget; what stays cold for an RSA issuer
+ * is its key's own checks in validate-jwk.ts and roca.ts (once per key set) and WebCrypto's native import.
  */
 const WARM_TOKEN =
   'eyJhbGciOiJFZERTQSIsInR5cCI6ImF0K2p3dCIsImtpZCI6Indhcm0ifQ.eyJpc3MiOiJodHRwczovL2kuaW52YWxpZCIsInN1YiI6Indhcm0iLCJhdWQiOiJodHRwczovL2EuaW52YWxpZCIsImFwcF9pZCI6Indhcm0iLCJzY29wZSI6InJlYWQiLCJyb2xlcyI6WyJyZWFkZXIiXSwidG9rZW5fdXNlIjoiYWNjZXNzIiwiaWF0IjoxODAwMDAwMDAwLCJleHAiOjE4MDAwMDA2MDB9.2fYa_hl2zPjRP-MUonXjEMOtZe3qubL4cA3pMyQTaQzb0hmpD1Fxo1JyslhYPbE0C2H2FClZIPDYSXFio1ddDA';
@@ -122,8 +123,8 @@ function standIn(target: object, name: string, value: unknown): () => void {
 }
 
 /**
- * One synthetic request through the gateway, settled: its answer, what the origin got, the record written
- * after the answer (awaited here as workerd awaits waitUntil).
+ * One synthetic request through the gateway, settled: its answer, what the origin got, its record, and the
+ * work it left to waitUntil (the key set's caching; awaited here as workerd awaits it).
  */
 async function send(gateway: Gateway, path: string): Promise<{ response: Response; seen: Seen }> {
   const seen: Seen = { forwarded: null, records: [] };
@@ -188,8 +189,8 @@ export function endWarmUp(): string | null {
 }
 
 /**
- * One request through a throwaway Gateway: its key store fetches, judges (the ROCA check included) and
- * imports the issuer's key, the token is verified in full, the assertion minted, the record written. Each
+ * One request through a throwaway Gateway: its key store fetches, judges and imports the issuer's (Ed25519)
+ * key, the token is verified in full, the assertion minted, the record written. Each
  * is checked for the answer it must give, so that none stops early and leaves the code after it cold.
  * Rejects at the first that does not; `progress.stage` then names it. (A second request, the token cache's
  * hit, was measured too: it cost more at load than it saved on a cold isolate's second request.)
