@@ -50,7 +50,7 @@ export class BoundedMap<V> {
    * deleted before it reaches them, and reaches entries added after it was made), and every key it hands out
    * is deleted at once, so it always stands at the oldest entry. A fresh iterator per eviction would step over
    * every slot the evicted entries left at the front of the Map's table before reaching a live one: with
-   * 10,000 entries turning over, that cost 4.6 µs per insertion against 0.6 (load 5-7, bench `cache-insert` variant).
+   * 10,000 entries turning over, that cost 4.6 µs per insertion against 0.6 (load 5-7, a scratch benchmark of 92e473b; BENCHMARKS.md, Decisions).
    * But an iterator that stands still pins every hash table the Map outgrows meanwhile (V8 links an obsolete
    * table to its successor, entries and all, until the iterator moves), so a map under its caps whose entries
    * are replaced or deleted would keep all of them alive: it is kept only while every set evicts (a full map
