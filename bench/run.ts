@@ -4,8 +4,9 @@
  * Every scenario alternates pass-through and gateway runs and reports medians of the rounds. The three peer
  * scenarios (rs256-repeated, rs256-distinct, rejected) also run, in the same rounds, the Workers a user
  * would deploy instead (bench/worker/peer-*.ts: naive jose, Hono's jwk middleware with jwks_uri and with
- * keys supplied once), the log-line Worker (the pass-through plus one record) and the gateway without its
- * assertion, each alone in its own workerd: `peers` in latest.json. CPU per request comes from each workerd
+ * keys supplied once), the log-line Worker (the pass-through plus one record), the gateway without its
+ * assertion and with log_allowed 0, and the gateway and the log-line Worker with their record serialized as
+ * the deployed runtime serializes it (LOG_FORMAT=line), each alone in its own workerd: `peers` in latest.json. CPU per request comes from each workerd
  * process's own CPU time. Prints tables, writes bench/results/latest.json.
  *
  * Options: --quick, --rounds <n>, --only <name,name>, --note "<machine load>", --out <file>,
@@ -27,14 +28,14 @@ import { median, round, table } from './lib/stats.ts';
 import { coldGatewayBindings, gatewaySecrets, gatewayBindings, startOrigin } from './lib/setup.ts';
 import { startJwksServer } from './lib/tokens.ts';
 import { measureWorkerBundle } from './lib/bundle-size.ts';
-import { bundleWorker, ROOT, startWorker, startWorkerDirect, type StartOptions, type WorkerInstance } from './lib/workers.ts';
+import { BUILD_DIR, bundleWorker, ROOT, startWorker, startWorkerDirect, type StartOptions, type WorkerInstance } from './lib/workers.ts';
 
 /** The gateway's assertion signing key for this run (a Worker secret in production). */
 const SECRETS = gatewaySecrets();
 
 const PORTS = {
-  origin: 18701, jwks: 18702, passthrough: 18710, gateway: 18711, passthroughLog: 18713,
-  jose: 18714, honoUri: 18715, honoKeys: 18716, gatewayNoAssertion: 18717, gatewaySampled: 18718,
+  origin: 18701, jwks: 18702, passthrough: 18710, gateway: 18711, gatewayRecordAsDeployed: 18712, passthroughLog: 18713,
+  jose: 18714, honoUri: 18715, honoKeys: 18716, gatewayNoAssertion: 18717, gatewaySampled: 18718, passthroughLogAsDeployed: 18719,
   coldGateway: 18720, coldPassthrough: 18721,
 };
 const ORIGIN = `http://127.0.0.1:${PORTS.origin}`;
@@ -395,8 +396,15 @@ const PEER_SCENARIOS = ['rs256-repeated', 'rs256-distinct', 'rejected'];
 /**
  * The Workers measured beside the gateway, each alone in its own workerd, same origin, same issuer: naive jose,
  * Hono's jwk middleware (jwks_uri; keys supplied once), the log-line Worker (the pass-through plus one
- * record: the floor of any Worker that logs one record per request), and the gateway without its assertion.
+ * record: the floor of any Worker that logs one record per request), the gateway without its assertion and
+ * with log_allowed 0, and the gateway and the log-line Worker with the record serialized as deployed.
  * Each, the gateway too, is checked before any timing: 200 for a valid token, 401 for a bad signature and none.
+ *
+ * Local workerd formats a logged object for stdout with its util.inspect port; Cloudflare's runtime prints
+ * nothing and serializes it for Workers Logs with V8's JSON serializer (BENCHMARKS.md, "Measuring inside
+ * workerd"). LOG_FORMAT=line makes the Worker do that one serialization itself (console.log(JSON.stringify(record)))
+ * and workerd print the string as it is: the "-record-as-deployed" rows. Which format each logging Worker
+ * really prints is checked first (recordFormat), so a binding the Worker ignored cannot mislabel a row.
  */
 async function startPeers(
   cleanup: (() => unknown)[],
@@ -407,17 +415,24 @@ async function startPeers(
   checkedAlso: WorkerInstance[],
 ): Promise<Omit<Peer, 'expected'>[]> {
   const issuer = { ORIGIN, JWKS_URI: `${JWKS}/rsa`, ISSUER: issuerUrl('rsa'), AUDIENCE };
-  const specs: [string, string, number, Record<string, unknown>][] = [
+  // The last element, where given: how the Worker must print its record (checked before it is measured).
+  const specs: [string, string, number, Record<string, unknown>, RecordFormat?][] = [
     ['jose', scripts.joseScript, PORTS.jose, issuer],
     ['hono-jwks-uri', scripts.honoScript, PORTS.honoUri, issuer],
     ['hono-keys', scripts.honoScript, PORTS.honoKeys, { ...issuer, KEYS: [keys.rsa.publicJwk] }],
-    ['log-line', scripts.passthroughLogScript, PORTS.passthroughLog, { ORIGIN }],
-    ['gateway-no-assertion', scripts.gatewayScript, PORTS.gatewayNoAssertion, { ...gatewayBindingsUsed, CONFIG: benchConfig(10, JWKS, ORIGIN, { assertion: false }) }],
+    ['log-line', scripts.passthroughLogScript, PORTS.passthroughLog, { ORIGIN }, 'object'],
+    ['log-line-record-as-deployed', scripts.passthroughLogScript, PORTS.passthroughLogAsDeployed, { ORIGIN, LOG_FORMAT: 'line' }, 'json-line'],
+    ['gateway-record-as-deployed', scripts.gatewayScript, PORTS.gatewayRecordAsDeployed, { ...gatewayBindingsUsed, LOG_FORMAT: 'line' }, 'json-line'],
+    ['gateway-no-assertion', scripts.gatewayScript, PORTS.gatewayNoAssertion, { ...gatewayBindingsUsed, CONFIG: benchConfig(10, JWKS, ORIGIN, { assertion: false }) }, 'object'],
     // settings.log_allowed 0: what the record of an allowed request costs, all else equal (denials are recorded as ever).
     ['gateway-no-allowed-record', scripts.gatewayScript, PORTS.gatewaySampled, { ...gatewayBindingsUsed, CONFIG: benchConfig(10, JWKS, ORIGIN, { logAllowed: 0 }) }],
   ];
   const peers: Omit<Peer, 'expected'>[] = [];
-  for (const [name, scriptPath, port, bindings] of specs) {
+  for (const [name, scriptPath, port, bindings, format] of specs) {
+    if (format !== undefined) {
+      const seen = await recordFormat(scriptPath, port, bindings, tokens.rsa);
+      if (seen !== format) throw new Error(`${name} printed its record as ${seen}, expected ${format}`);
+    }
     const worker = await start({ scriptPath, port, bindings });
     cleanup.push(() => worker.dispose());
     peers.push({ name, worker });
@@ -426,11 +441,43 @@ async function startPeers(
     (await fetch(`${worker.url}/rsa/items/1`, { headers: token ? { authorization: `Bearer ${token}` } : {} }).then(async (r) => (await r.arrayBuffer(), r.status)));
   for (const { name, worker } of [...checkedAlso.map((worker) => ({ name: 'gateway', worker })), ...peers]) {
     const seen = [await answers(worker, tokens.rsa), await answers(worker, tokens.rejected), await answers(worker, null)];
-    const expected = name === 'log-line' ? [200, 200, 200] : [200, 401, 401];
+    const expected = name.startsWith('log-line') ? [200, 200, 200] : [200, 401, 401];
     if (seen.join() !== expected.join()) throw new Error(`${name} answered ${seen.join('/')} for a valid token, a bad signature and none; expected ${expected.join('/')}`);
   }
   log(`  ${elapsed()} peers started and checked (200 valid, 401 bad signature, 401 none): ${peers.map((p) => p.name).join(', ')}`);
   return peers;
+}
+
+type RecordFormat = 'json-line' | 'object';
+
+const isAllowedRecordJson = (line: string): boolean => {
+  try {
+    return line.startsWith('{') && (JSON.parse(line) as { outcome?: unknown }).outcome === 'allowed';
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * How a Worker prints the record of one allowed request on stdout: one line of JSON, or workerd's util.inspect
+ * of an object. Run once in a workerd of its own whose stdout is kept (measured runs drop it), then stopped.
+ */
+async function recordFormat(scriptPath: string, port: number, bindings: Record<string, unknown>, token: string): Promise<RecordFormat> {
+  const stdoutPath = join(BUILD_DIR, `record-format-${port}.txt`);
+  const worker = await startWorkerDirect({ scriptPath, port, bindings, stdoutPath });
+  try {
+    const response = await fetch(`${worker.url}/rsa/items/1`, { headers: { authorization: `Bearer ${token}` } });
+    await response.arrayBuffer();
+    for (let waited = 0; waited < 3000; waited += 50) {
+      const printed = readFileSync(stdoutPath, 'utf8');
+      if (printed.split('\n').some(isAllowedRecordJson)) return 'json-line';
+      if (printed.includes("outcome: 'allowed'")) return 'object';
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`no record of the allowed request on stdout (${readFileSync(stdoutPath, 'utf8').slice(0, 200)})`);
+  } finally {
+    await worker.dispose();
+  }
 }
 
 async function main(): Promise<void> {
@@ -481,7 +528,7 @@ async function main(): Promise<void> {
           const peers = peersWanted ? await startPeers(cleanup, { gatewayScript, passthroughLogScript, joseScript, honoScript }, bindings, keys, tokens, [gateway]) : [];
           // The log-line Worker forwards every request, and a refusal is recorded whatever log_allowed says:
           // those two run only where the gateway allows.
-          const onlyAllowed = ['log-line', 'gateway-no-allowed-record'];
+          const onlyAllowed = ['log-line', 'log-line-record-as-deployed', 'gateway-no-allowed-record'];
           const peersFor = (expected: number) => peers.filter((p) => expected === 200 || !onlyAllowed.includes(p.name)).map((p) => ({ ...p, expected }));
           scenarios.push({ ...repeated('rs256-repeated', '/rsa/items/1', tokens.rsa), peers: peersFor(200) });
           scenarios.push({ name: 'rs256-distinct', gateway, spec: { path: '/rsa/items/1' }, tokens: slice(pools.rsa), expected: 200, peers: peersFor(200) });

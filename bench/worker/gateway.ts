@@ -1,6 +1,8 @@
 /**
  * The gateway as the benchmark runs it: src/index.ts's Gateway, with the compiled bench policy from a
- * binding instead of .generated/, plus two endpoints under /__bench/ that the load never touches:
+ * binding instead of .generated/, and LOG_FORMAT read as src/index.ts reads it ("line": the record as one
+ * JSON.stringify, the serialization the deployed runtime gives a logged object), plus endpoints under
+ * /__bench/ that the load never touches:
  *   /__bench/stats   requests served and key imports so far (crypto.subtle.importKey calls, counted here),
  *                    and whether the warm-up at load failed (null when it ran through)
  *   /__bench/micro   the in-runtime micro-benchmark (micro.ts)
@@ -10,6 +12,7 @@
 import { loadCompiledConfig } from '../../src/config/load.ts';
 import type { Env } from '../../src/env.ts';
 import { Gateway } from '../../src/gateway.ts';
+import { logFormatFrom } from '../../src/log/write.ts';
 import { endWarmUp, warmRequestPath } from '../../src/warm.ts';
 import { runMicro, type MicroFixtures } from './micro.ts';
 import { runRequestCost, type RequestCostFixture } from './request-cost.ts';
@@ -47,7 +50,7 @@ export default {
       warmFailure = endWarmUp() ?? warmFailure;
       // Patched here, not at global scope: workerd refuses to start a script that touches crypto there.
       countKeyImports();
-      gateway = new Gateway(loadCompiledConfig(env.CONFIG), { allowLoopbackHttp: true });
+      gateway = new Gateway(loadCompiledConfig(env.CONFIG), { allowLoopbackHttp: true, logFormat: logFormatFrom(env.LOG_FORMAT) });
     }
     // A plain substring test: the load's requests should pay nothing for these endpoints.
     if (request.url.includes('/__bench/')) {

@@ -4,13 +4,16 @@
  * gateway logs it (once the origin answered, before the answer leaves: no waitUntil task). Against the plain pass-through it shows what one
  * structured log line per request costs in this runtime, apart from everything else the gateway does
  * (the peer "log-line" in `npm run bench`: the floor of any Worker that logs one record per request).
+ * LOG_FORMAT as the gateway reads it: "line" writes the record as one JSON.stringify (peer
+ * "log-line-record-as-deployed"), the serialization Cloudflare's runtime gives a logged object.
  */
 import { newRecord } from '../../src/log/record.ts';
-import { writeRecord } from '../../src/log/write.ts';
+import { logFormatFrom, writeRecord } from '../../src/log/write.ts';
 import { fillAsHit } from './hit-record.ts';
 
 interface PassthroughEnv {
   ORIGIN: string;
+  LOG_FORMAT?: string;
 }
 
 export default {
@@ -19,7 +22,7 @@ export default {
     const started = Date.now();
     const response = await fetch(env.ORIGIN + url.pathname + url.search, request);
     const record = fillAsHit(newRecord(request, url, request.headers.get('cf-ray') ?? crypto.randomUUID(), started), response.status, Date.now() - started);
-    writeRecord(record, { format: 'json', subject: 'plain', analytics: undefined }, true);
+    writeRecord(record, { format: logFormatFrom(env.LOG_FORMAT), subject: 'plain', analytics: undefined }, true);
     return response;
   },
 } satisfies ExportedHandler<PassthroughEnv>;
