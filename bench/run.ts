@@ -298,7 +298,7 @@ async function micro(gateway: WorkerInstance): Promise<Micro> {
     if (args.breakdown) {
       const stages: Record<string, number[]> = {
         extract: [], fingerprint: [], shape: [], resolve: [], signature: [], claims: [],
-        'shape-regex': [], 'shape-b64-signature': [], 'shape-b64-signature-js': [], 'shape-b64-payload': [], 'shape-json-payload': [],
+        'shape-b64-signature': [], 'shape-b64-signature-js': [],
       };
       for (let r = 0; r < PROFILE.microRounds; r++) {
         const noop = await call(alg, 'noop', n);
@@ -325,7 +325,7 @@ type RequestCost = Record<string, number | null>;
 
 /** CPU per whole request inside the isolate: Gateway.handle against a plain fetch of the origin (what the pass-through does). */
 async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
-  const variants = ['fetch', 'handle', 'handle-nocache', 'handle-nolog', 'handle-jsonlog', 'handle-noassert', 'handle-hmac', 'handle-routes-10', 'handle-routes-1000', 'handle-rejected', 'handle-rejected-nocache'];
+  const variants = ['fetch', 'handle', 'handle-nocache', 'handle-nolog', 'handle-jsonlog', 'handle-routes-10', 'handle-routes-1000', 'handle-rejected', 'handle-rejected-nocache'];
   const call = async (variant: string, n: number) => {
     const cpu = gateway.cpuNs();
     const response = await fetch(`${gateway.url}/__bench/request?variant=${variant}&n=${n}`);
@@ -348,9 +348,6 @@ async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
   cost.gateway_added_nocache_us = added('handle-nocache');
   cost.gateway_added_nolog_us = added('handle-nolog');
   cost.gateway_added_jsonlog_us = added('handle-jsonlog');
-  // What the assertion costs: none at all, and HMAC mode (HS256) instead of the default signed mode (EdDSA).
-  cost.gateway_added_noassert_us = added('handle-noassert');
-  cost.gateway_added_hmac_us = added('handle-hmac');
   // A replayed bad token, refused from the negative cache, against the same refusal verified every time (no token cache).
   cost.rejected_replay_us = cost['handle-rejected_us'] ?? null;
   cost.rejected_replay_nocache_us = cost['handle-rejected-nocache_us'] ?? null;
@@ -359,8 +356,8 @@ async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
   cost.routes_1000_over_10_gateway_added = round(median(samples['handle-routes-1000']!.map((x, i) => (x - samples.fetch![i]!) / (samples['handle-routes-10']![i]! - samples.fetch![i]!))), 3);
   if (args.breakdown) {
     const stages = [
-      'stage-noop', 'stage-url', 'stage-uuid', 'stage-canonical', 'stage-canonical-escaped', 'stage-route', 'stage-origin', 'stage-sanitize', 'stage-identity',
-      'stage-headersafe', 'stage-mint', 'stage-sign-raw', 'stage-record', 'stage-log', 'stage-log-hit', 'stage-log-hit-json', 'stage-log-json',
+      'stage-noop', 'stage-url', 'stage-canonical', 'stage-route', 'stage-origin', 'stage-sanitize', 'stage-identity',
+      'stage-headersafe', 'stage-mint', 'stage-sign-raw', 'stage-log-hit', 'stage-log-hit-json',
       'stage-deny-empty', 'stage-deny', // issue 24: the deny-list check on an accepted token (empty list; 1,000 entries, no match)
       'fetch', 'fetch-headers', 'fetch-manual', 'fetch-signal', 'fetch-rewrap', 'fetch-timeout', 'fetch-set8',
     ];
@@ -373,7 +370,7 @@ async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
   }
   log(
     `  ${elapsed()} request cost: fetch ${cost.fetch_us} us, gateway adds ${cost.gateway_added_us} us (cache hit), ${cost.gateway_added_nocache_us} us (no cache), ` +
-      `${cost.gateway_added_nolog_us} us (hit, log_allowed 0), ${cost.gateway_added_jsonlog_us} us (hit, record as a JSON string), ${cost.gateway_added_noassert_us} us (hit, no assertion), ${cost.gateway_added_hmac_us} us (hit, HMAC assertion); ` +
+      `${cost.gateway_added_nolog_us} us (hit, log_allowed 0), ${cost.gateway_added_jsonlog_us} us (hit, record as a JSON string); ` +
       `a replayed bad token ${cost.rejected_replay_us} us (${cost.rejected_replay_nocache_us} us verified every time)`,
   );
   log(`  ${elapsed()} routes: 1,000 routes cost ${cost.routes_1000_over_10}x the per-request CPU of 10 (${cost['handle-routes-1000_us']} vs ${cost['handle-routes-10_us']} us; gateway's own share ${cost.routes_1000_over_10_gateway_added}x)`);
