@@ -4,7 +4,9 @@
  * the pass-through Worker does. The difference is what the gateway adds to a request, free of the HTTP
  * server, the Miniflare entry worker and the machine's noise that throughput figures carry.
  * `handle-nolog` runs the policy with settings.log_allowed 0 (no record of an allowed request), to show what
- * writing the record costs and what the setting buys.
+ * writing the record costs and what the setting buys. `handle-record-as-deployed` writes it with LOG_FORMAT=line:
+ * one JSON.stringify, the serialization Cloudflare's runtime gives the logged object, where local workerd
+ * formats the object with its util.inspect port (BENCHMARKS.md, "Measuring inside workerd").
  */
 import { loadCompiledConfig } from '../../src/config/load.ts';
 import type { Env } from '../../src/env.ts';
@@ -15,7 +17,7 @@ import { Gateway } from '../../src/gateway.ts';
 import { mintAssertion } from '../../src/forward/assertion.ts';
 import { signingSetup } from '../../src/forward/signing-keys.ts';
 import { newRecord } from '../../src/log/record.ts';
-import { writeRecord } from '../../src/log/write.ts';
+import { writeRecord, type LogFormat } from '../../src/log/write.ts';
 import { canonicalRequest } from '../../src/request/canonical.ts';
 import { compileDenyList, revocationFinding, type DenyEntry } from '../../src/control/deny-list.ts';
 import { RouteResolver } from '../../src/route/resolve.ts';
@@ -36,13 +38,21 @@ export interface RequestCostFixture {
 
 const gateways = new Map<string, Gateway>();
 
-function gatewayFor(config: unknown, cache: boolean, name = 'routes-10', logAllowed?: number): Gateway {
-  const id = `${name}-${cache ? 'cache' : 'nocache'}-${logAllowed ?? 'all'}`;
+interface GatewayVariant {
+  cache?: boolean;
+  /** Which policy: the bench config (10 routes) or config1000. */
+  name?: string;
+  logAllowed?: number;
+  logFormat?: LogFormat;
+}
+
+function gatewayFor(config: unknown, { cache = true, name = 'routes-10', logAllowed, logFormat = 'json' }: GatewayVariant = {}): Gateway {
+  const id = `${name}-${cache ? 'cache' : 'nocache'}-${logAllowed ?? 'all'}-${logFormat}`;
   let gateway = gateways.get(id);
   if (!gateway) {
     const compiled = loadCompiledConfig(config);
     const settings = logAllowed === undefined ? compiled.settings : { ...compiled.settings, logAllowed };
-    gateway = new Gateway({ ...compiled, settings }, { allowLoopbackHttp: true, ...(cache ? {} : { tokenCacheLimits: { maxEntries: 0, maxTokenBytes: 0 } }) });
+    gateway = new Gateway({ ...compiled, settings }, { allowLoopbackHttp: true, logFormat, ...(cache ? {} : { tokenCacheLimits: { maxEntries: 0, maxTokenBytes: 0 } }) });
     gateways.set(id, gateway);
   }
   return gateway;
@@ -77,15 +87,16 @@ export async function runRequestCost(config: unknown, fixture: RequestCostFixtur
       return fetch(target, { method: r.method, headers: h });
     };
   }
-  else if (variant === 'handle' || variant === 'handle-jsonlog') run = () => gatewayFor(config, true).handle(request(), env, ctx);
-  else if (variant === 'handle-nolog') run = () => gatewayFor(config, true, 'routes-10', 0).handle(request(), env, ctx);
-  else if (variant === 'handle-nocache') run = () => gatewayFor(config, false).handle(request(), env, ctx);
+  else if (variant === 'handle') run = () => gatewayFor(config).handle(request(), env, ctx);
+  else if (variant === 'handle-record-as-deployed') run = () => gatewayFor(config, { logFormat: 'line' }).handle(request(), env, ctx);
+  else if (variant === 'handle-nolog') run = () => gatewayFor(config, { logAllowed: 0 }).handle(request(), env, ctx);
+  else if (variant === 'handle-nocache') run = () => gatewayFor(config, { cache: false }).handle(request(), env, ctx);
   else if (variant === 'handle-rejected' || variant === 'handle-rejected-nocache') {
     const bad = { ...headers, authorization: `Bearer ${fixture.rejected}` };
-    run = () => gatewayFor(config, variant === 'handle-rejected').handle(new Request(`https://gateway.example${fixture.path}`, { headers: bad }), env, ctx);
+    run = () => gatewayFor(config, { cache: variant === 'handle-rejected' }).handle(new Request(`https://gateway.example${fixture.path}`, { headers: bad }), env, ctx);
   }
-  else if (variant === 'handle-routes-10') run = () => gatewayFor(config, true).handle(new Request(`https://gateway.example${fixture.lastRoute10}`, { headers }), env, ctx);
-  else if (variant === 'handle-routes-1000') run = () => gatewayFor(fixture.config1000, true, 'routes-1000').handle(new Request(`https://gateway.example${fixture.lastRoute1000}`, { headers }), env, ctx);
+  else if (variant === 'handle-routes-10') run = () => gatewayFor(config).handle(new Request(`https://gateway.example${fixture.lastRoute10}`, { headers }), env, ctx);
+  else if (variant === 'handle-routes-1000') run = () => gatewayFor(fixture.config1000, { name: 'routes-1000' }).handle(new Request(`https://gateway.example${fixture.lastRoute1000}`, { headers }), env, ctx);
   else {
     const stage = stageOf(variant, loadCompiledConfig(config), request(), fixture, env);
     run = async () => {
@@ -93,19 +104,13 @@ export async function runRequestCost(config: unknown, fixture: RequestCostFixtur
       return EMPTY;
     };
   }
-  const log = console.log;
-  if (variant === 'handle-jsonlog') console.log = (value: unknown) => log(JSON.stringify(value));
-  try {
-    const statuses = new Set<number>();
-    for (let i = 0; i < n; i++) {
-      const response = await run();
-      await response.arrayBuffer();
-      statuses.add(response.status);
-    }
-    return { n, statuses: [...statuses] };
-  } finally {
-    console.log = log;
+  const statuses = new Set<number>();
+  for (let i = 0; i < n; i++) {
+    const response = await run();
+    await response.arrayBuffer();
+    statuses.add(response.status);
   }
+  return { n, statuses: [...statuses] };
 }
 
 const EMPTY = new Response(null);
