@@ -4,7 +4,7 @@
  * bench:profile and bench:memory.
  */
 import { spawn } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { benchConfig, jwksSets, makeBenchKeys, repeatedTokens, type BenchKeys, type BenchTokens } from './fixtures.ts';
 import { startJwksServer } from './tokens.ts';
@@ -20,10 +20,9 @@ export async function startOrigin(port: number): Promise<{ pid: number; stop: ()
   return { pid: child.pid!, stop: () => child.exitCode === null && child.kill('SIGTERM') };
 }
 
-/** The gateway's assertion secrets for one run (Worker secrets in production): signed mode (EdDSA) and HMAC mode. */
+/** The gateway's assertion signing key for one run (a Worker secret in production): signed mode, EdDSA. */
 export const gatewaySecrets = () => ({
   GATEWAY_SIGNING_KEY: JSON.stringify({ ...generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }), kid: 'bench' }),
-  GATEWAY_ASSERTION_SECRET: randomBytes(32).toString('base64url'),
 });
 
 export interface GatewayBindingsInput {
@@ -38,8 +37,7 @@ export interface GatewayBindingsInput {
 /**
  * bench/worker/gateway.ts's bindings: the bench policy with `routes` filler routes, and, on the 10-route
  * gateway, the same policy with 1,000 routes for the in-isolate 10-vs-1,000 comparison. Every forwarded
- * request carries the signed assertion (EdDSA), as in production; the HMAC secret serves the request-cost
- * variant that signs in HMAC mode instead.
+ * request carries the signed assertion (EdDSA), as in production.
  */
 export function gatewayBindings({ routes, jwks, origin, tokens, micro, secrets }: GatewayBindingsInput): Record<string, unknown> {
   return {
