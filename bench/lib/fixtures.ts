@@ -14,8 +14,8 @@ export interface BenchKeys {
   rsa: BenchKey;
   ec: BenchKey;
   ed: BenchKey;
-  /** Issuers whose JWKS holds 1, 10 and 100 ES256 keys; tokens use the last key of each set. */
-  sets: Record<'k1' | 'k10' | 'k100', BenchKey[]>;
+  /** Issuers whose JWKS holds 1 and 100 ES256 keys; tokens use the last key of each set. */
+  sets: Record<'k1' | 'k100', BenchKey[]>;
   /** A key no issuer publishes: its signatures under the rsa issuer's kid are refused. */
   stranger: BenchKey;
 }
@@ -26,12 +26,12 @@ export async function makeBenchKeys(): Promise<BenchKeys> {
     rsa: await makeKey('RS256', 'rsa-1'),
     ec: await makeKey('ES256', 'ec-1'),
     ed: await makeKey('EdDSA', 'ed-1'),
-    sets: { k1: await set(1, 'k1'), k10: await set(10, 'k10'), k100: await set(100, 'k100') },
+    sets: { k1: await set(1, 'k1'), k100: await set(100, 'k100') },
     stranger: await makeKey('RS256', 'stranger'),
   };
 }
 
-export const JWKS_PATHS = ['rsa', 'ec', 'ed', 'k1', 'k10', 'k100'] as const;
+export const JWKS_PATHS = ['rsa', 'ec', 'ed', 'k1', 'k100'] as const;
 
 export function jwksSets(keys: BenchKeys) {
   return {
@@ -39,12 +39,11 @@ export function jwksSets(keys: BenchKeys) {
     '/ec': [keys.ec.publicJwk],
     '/ed': [keys.ed.publicJwk],
     '/k1': keys.sets.k1.map((k) => k.publicJwk),
-    '/k10': keys.sets.k10.map((k) => k.publicJwk),
     '/k100': keys.sets.k100.map((k) => k.publicJwk),
   };
 }
 
-const ALGS: Record<(typeof JWKS_PATHS)[number], BenchAlg> = { rsa: 'RS256', ec: 'ES256', ed: 'EdDSA', k1: 'ES256', k10: 'ES256', k100: 'ES256' };
+const ALGS: Record<(typeof JWKS_PATHS)[number], BenchAlg> = { rsa: 'RS256', ec: 'ES256', ed: 'EdDSA', k1: 'ES256', k100: 'ES256' };
 
 function compileOrThrow(policy: object): CompiledConfig {
   const result = compilePolicies([{ file: 'bench.jsonc', text: JSON.stringify(policy) }]);
@@ -81,7 +80,6 @@ export interface BenchTokens {
   ec: string;
   ed: string;
   k1: string;
-  k10: string;
   k100: string;
   rejected: string;
 }
@@ -93,7 +91,6 @@ export async function repeatedTokens(keys: BenchKeys): Promise<BenchTokens> {
     ec: await sign(keys.ec, claimsFor('ec')),
     ed: await sign(keys.ed, claimsFor('ed')),
     k1: await sign(last(keys.sets.k1), claimsFor('k1')),
-    k10: await sign(last(keys.sets.k10), claimsFor('k10')),
     k100: await sign(last(keys.sets.k100), claimsFor('k100')),
     // Signed by a key the issuer never published, under its kid: refused as signature_invalid after one verify.
     rejected: await sign(keys.stranger, claimsFor('rsa'), keys.rsa.kid),
