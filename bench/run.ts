@@ -398,12 +398,8 @@ const PEER_SCENARIOS = ['rs256-repeated', 'rs256-distinct', 'rejected'];
  * record: the floor of any Worker that logs one record per request), the gateway without its assertion and
  * with log_allowed 0, and the gateway and the log-line Worker with the record serialized as deployed.
  * Each, the gateway too, is checked before any timing: 200 for a valid token, 401 for a bad signature and none.
- *
- * Local workerd formats a logged object for stdout with its util.inspect port; Cloudflare's runtime prints
- * nothing and serializes it for Workers Logs with V8's JSON serializer (BENCHMARKS.md, "Measuring inside
- * workerd"). LOG_FORMAT=line makes the Worker do that one serialization itself (console.log(JSON.stringify(record)))
- * and workerd print the string as it is: the "-record-as-deployed" rows. Which format each logging Worker
- * really prints is checked first (recordFormat), so a binding the Worker ignored cannot mislabel a row.
+ * The "-record-as-deployed" rows serialize the record as Cloudflare does (LOG_FORMAT=line: BENCHMARKS.md, "Measuring
+ * inside workerd"); how each logging Worker prints it is checked first, so an ignored binding cannot mislabel a row.
  */
 async function startPeers(
   cleanup: (() => unknown)[],
