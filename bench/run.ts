@@ -7,7 +7,7 @@
  * keys supplied once), the log-line Worker (the pass-through plus one record), the gateway without its
  * assertion and with log_allowed 0, and the gateway and the log-line Worker with their record serialized as
  * the deployed runtime serializes it (LOG_FORMAT=line), each alone in its own workerd: `peers` in latest.json. CPU per request comes from each workerd
- * process's own CPU time. Prints tables, writes bench/results/latest.json.
+ * process's own CPU time. Prints tables, writes bench/results/latest.json (a --quick or --only run: partial.json).
  *
  * Options: --quick, --rounds <n>, --only <name,name>, --note "<machine load>", --out <file>,
  *   --harness workerd|miniflare (how each Worker runs: bench/lib/workers.ts; default workerd),
@@ -598,7 +598,8 @@ async function main(): Promise<void> {
       passthrough_workerd_rss_mib: round(passthroughRss / 2 ** 20, 1),
     },
   };
-  const out = args.out ?? join(ROOT, 'bench', 'results', 'latest.json');
+  // Only a full run replaces latest.json (BENCHMARKS.md cites it): a --quick or --only run writes beside it.
+  const out = args.out ?? join(ROOT, 'bench', 'results', args.quick || only !== null ? 'partial.json' : 'latest.json');
   mkdirSync(join(out, '..'), { recursive: true });
   writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
 
