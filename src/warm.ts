@@ -13,7 +13,7 @@
  * service binding answered here, the timers do nothing, the log line is formatted but not printed, and the
  * assertion's signing key is a throwaway one. Every stage the gateway runs on an accepted bearer token, a new
  * one included, runs here too. What stays cold: the Cache API and KV layers of the key store, the origin's
- * real fetch and its timer, an RSA key's own checks (its size and the ROCA test), and what the synthetic
+ * real fetch and its timer, an RSA key's import and verification (native), and what the synthetic
  * policy does not use (token sources other than the Authorization header, multi-tenant issuers, rate limits,
  * origin by claim, CORS, a deny list in a store).
  *
@@ -31,8 +31,7 @@ import { Gateway } from './gateway.ts';
  * A throwaway Ed25519 key (made by scripts/warm-keys.ts; nothing trusts it but this file's policy): the
  * synthetic issuer's key, whose EdDSA token below really verifies at WARM_NOW_MS, so every check after the
  * signature runs too; and the assertion's signing key, imported and signing once, at load. Not an RSA key:
- * its modulus and signature would cost ~0.5 KiB of the bundle's gzip budget; what stays cold for an RSA issuer
- * is its key's own checks in validate-jwk.ts and roca.ts (once per key set) and WebCrypto's native import.
+ * a real modulus and signature would cost ~0.5 KiB of the bundle's gzip budget (see WARM_RSA_N).
  */
 const WARM_TOKEN =
   'eyJhbGciOiJFZERTQSIsInR5cCI6ImF0K2p3dCIsImtpZCI6Indhcm0ifQ.eyJpc3MiOiJodHRwczovL2kuaW52YWxpZCIsInN1YiI6Indhcm0iLCJhdWQiOiJodHRwczovL2EuaW52YWxpZCIsImFwcF9pZCI6Indhcm0iLCJzY29wZSI6InJlYWQiLCJyb2xlcyI6WyJyZWFkZXIiXSwidG9rZW5fdXNlIjoiYWNjZXNzIiwiaWF0IjoxODAwMDAwMDAwLCJleHAiOjE4MDAwMDA2MDB9.2fYa_hl2zPjRP-MUonXjEMOtZe3qubL4cA3pMyQTaQzb0hmpD1Fxo1JyslhYPbE0C2H2FClZIPDYSXFio1ddDA';
@@ -100,7 +99,21 @@ interface Seen {
 
 /** The origin's answer: workerd allows no `new Response` at load, and the gateway only reads its status. */
 const ORIGIN_ANSWER = { status: 200 } as Response;
-const WARM_JWKS = JSON.stringify({ keys: [{ kty: 'OKP', crv: 'Ed25519', kid: 'warm', use: 'sig', alg: 'EdDSA', x: WARM_PUBLIC_X }] });
+/**
+ * The synthetic issuer also publishes an RSA key, so that an RSA key's own checks (validate-jwk.ts: the
+ * modulus decoded and sized; roca.ts) are compiled at load, not on a cold isolate's first RSA key set. It is
+ * judged like any key of the set, never imported: no token names it. Its modulus is 2^2048 - 1, spelled out
+ * at load rather than stored (a real one is ~0.3 KiB of gzip): 2048 bits, odd, e = 65537; divisible by 3, so
+ * the ROCA test leaves at its first prime (a random modulus leaves within the first few). test/unit/warm.test.ts
+ * holds it accepted: a check that refused it would fail the warm-up, one that skipped it would take this warmth away.
+ */
+const WARM_RSA_N = `${'_'.repeat(341)}w`;
+export const WARM_JWKS = JSON.stringify({
+  keys: [
+    { kty: 'OKP', crv: 'Ed25519', kid: 'warm', use: 'sig', alg: 'EdDSA', x: WARM_PUBLIC_X },
+    { kty: 'RSA', kid: 'warm-rsa', use: 'sig', n: WARM_RSA_N, e: 'AQAB' },
+  ],
+});
 
 /** The issuer's JWKS as fetch would answer it (status, headers and a body stream are what the key store reads). */
 async function warmFetch(url: URL | string): Promise<Response> {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { endWarmUp, warmRequestPath, warmStages, type WarmProgress } from '../../src/warm.ts';
+import { judgeJwks } from '../../src/keys/validate-jwk.ts';
+import { endWarmUp, WARM_JWKS, warmRequestPath, warmStages, type WarmProgress } from '../../src/warm.ts';
 
 describe('warm-up at load (src/warm.ts)', () => {
   afterEach(() => vi.restoreAllMocks());
@@ -8,6 +9,12 @@ describe('warm-up at load (src/warm.ts)', () => {
     const progress: WarmProgress = { stage: '' };
     await expect(warmStages(progress)).resolves.toBeUndefined();
     expect(progress.stage).toBe('request');
+  });
+
+  it("publishes an RSA key beside its Ed25519 key, accepted, so an RSA key's own checks (size, ROCA) run to the end at load", () => {
+    const verdict = judgeJwks(JSON.parse(WARM_JWKS));
+    expect(verdict).toMatchObject({ ok: true, skipped: [] });
+    expect(verdict.ok && verdict.keys.map((key) => key.kty)).toEqual(['OKP', 'RSA']);
   });
 
   it('puts back what it stood in for, and prints nothing: a line logged at load belongs to no invocation', async () => {
