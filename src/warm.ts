@@ -25,7 +25,8 @@
 import { formatWithOptions } from 'node:util';
 import type { CompiledConfig, CompiledIssuer, CompiledRoute } from './config/types.ts';
 import type { Env } from './env.ts';
-import { Gateway } from './gateway.ts';
+import { signingSetup } from './forward/signing-keys.ts';
+import { Gateway, type GatewayOptions } from './gateway.ts';
 
 /**
  * A throwaway Ed25519 key (made by scripts/warm-keys.ts; nothing trusts it but this file's policy): the
@@ -236,5 +237,24 @@ export async function warmRequestPath(stages: (progress: WarmProgress) => Promis
     return null;
   } catch (error) {
     return `${progress.stage || 'start'}: ${error instanceof Error ? `${error.name}: ${error.message}` : 'unknown'}`;
+  }
+}
+
+/**
+ * After the warm-up, at load too: this isolate's own Gateway built (its route table compiled) and its
+ * assertion keys imported from the Worker's secrets (signing-keys.ts keeps them per isolate and checks them
+ * against the secrets' values on every request), so a cold isolate's first request finds both ready instead
+ * of doing them itself. workerd gives the global scope the bindings a request gets (`env` of
+ * `cloudflare:workers`), and neither step needs more than WebCrypto without randomness. Null if anything
+ * throws: the first request then builds and imports as it always did, and meets the error there.
+ */
+export async function readyAtLoad(setup: () => { config: CompiledConfig; options: GatewayOptions }, env: Env): Promise<Gateway | null> {
+  try {
+    const { config, options } = setup();
+    const gateway = new Gateway(config, options);
+    if (config.settings.assertion) await signingSetup(config.settings.assertion, env);
+    return gateway;
+  } catch {
+    return null;
   }
 }
