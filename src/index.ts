@@ -7,7 +7,7 @@ import type { Env } from './env.ts';
 import { Gateway } from './gateway.ts';
 import { warn } from './log/warn.ts';
 import { logFormatFrom } from './log/write.ts';
-import { endWarmUp, readyAtLoad, warmRequestPath } from './warm.ts';
+import { endWarmUp, readyAtLoad, settleHeap, warmRequestPath } from './warm.ts';
 
 // The deny list's one writer (docs/control.md): a Durable Object class must be exported by the Worker that declares it.
 export { DenyListStore } from './control/deny-list-store.ts';
@@ -26,13 +26,14 @@ const gatewaySetup = (env: Env) => ({
 
 // At load, before any request: the request path run once on synthetic inputs (src/warm.ts), then this
 // isolate's Gateway built and its assertion keys imported from the bindings the global scope sees too
-// (readyAtLoad). It settles during the load; were it ever still running at a first request, its failure
+// (readyAtLoad), then the young generation emptied (settleHeap). It settles during the load; were it ever still running at a first request, its failure
 // would be said on a later one, and the Gateway that request built is the one kept.
 let warmFailure: string | null = null;
 void warmRequestPath().then(async (failure) => {
   warmFailure = failure;
   const ready = await readyAtLoad(() => gatewaySetup(loadEnv), loadEnv);
   gateway ??= ready ?? undefined;
+  settleHeap();
 });
 
 // Built at load (above), else by the first invocation.

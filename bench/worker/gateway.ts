@@ -11,7 +11,7 @@ import { loadCompiledConfig } from '../../src/config/load.ts';
 import type { Env } from '../../src/env.ts';
 import { Gateway } from '../../src/gateway.ts';
 import { env as loadEnv } from 'cloudflare:workers';
-import { endWarmUp, readyAtLoad, warmRequestPath } from '../../src/warm.ts';
+import { endWarmUp, readyAtLoad, settleHeap, warmRequestPath } from '../../src/warm.ts';
 import { runMicro, type MicroFixtures } from './micro.ts';
 import { runRequestCost, type RequestCostFixture } from './request-cost.ts';
 
@@ -25,7 +25,7 @@ let gateway: Gateway | undefined;
 const gatewaySetup = (env: BenchEnv) => ({ config: loadCompiledConfig(env.CONFIG), options: { allowLoopbackHttp: true } });
 
 // As src/index.ts does: the request path run once at load (src/warm.ts), then the Gateway built and its
-// assertion keys imported (readyAtLoad). "still running" would show a warm-up that had not settled by the
+// assertion keys imported (readyAtLoad), the young generation emptied (settleHeap). "still running" would show a warm-up that had not settled by the
 // first request.
 let warmFailure: string | null = 'still running';
 void warmRequestPath().then(async (failure) => {
@@ -33,6 +33,7 @@ void warmRequestPath().then(async (failure) => {
   const bindings = loadEnv as unknown as BenchEnv;
   const ready = await readyAtLoad(() => gatewaySetup(bindings), bindings);
   gateway ??= ready ?? undefined;
+  settleHeap();
 });
 
 let invoked = false;
