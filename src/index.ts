@@ -26,8 +26,9 @@ const gatewaySetup = (env: Env) => ({
 
 // At load, before any request: the request path run once on synthetic inputs (src/warm.ts), then this
 // isolate's Gateway built and its assertion keys imported from the bindings the global scope sees too
-// (readyAtLoad), then the young generation emptied (settleHeap). It settles during the load; were it ever still running at a first request, its failure
-// would be said on a later one, and the Gateway that request built is the one kept.
+// (readyAtLoad), then the young generation emptied (settleHeap). It settles during the load; were it ever
+// still running at a first request, its failure would be said on a later one, and the Gateway that
+// request built is the one kept.
 let warmFailure: string | null = null;
 void warmRequestPath().then(async (failure) => {
   warmFailure = failure;

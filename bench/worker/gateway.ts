@@ -25,8 +25,8 @@ let gateway: Gateway | undefined;
 const gatewaySetup = (env: BenchEnv) => ({ config: loadCompiledConfig(env.CONFIG), options: { allowLoopbackHttp: true } });
 
 // As src/index.ts does: the request path run once at load (src/warm.ts), then the Gateway built and its
-// assertion keys imported (readyAtLoad), the young generation emptied (settleHeap). "still running" would show a warm-up that had not settled by the
-// first request.
+// assertion keys imported (readyAtLoad), the young generation emptied (settleHeap). "still running" would
+// show a warm-up that had not settled by the first request.
 let warmFailure: string | null = 'still running';
 void warmRequestPath().then(async (failure) => {
   warmFailure = failure;
