@@ -1,4 +1,5 @@
 /** The Worker's entry point: warms the request path at load, builds the gateway from the policies compiled at build time, once per isolate. */
+import { env as loadEnv } from 'cloudflare:workers';
 import compiledPolicies from '../.generated/policies.json' with { type: 'json' };
 import { loadCompiledConfig } from './config/load.ts';
 import { failOpenIssuers } from './control/deny-list-sync.ts';
@@ -6,21 +7,37 @@ import type { Env } from './env.ts';
 import { Gateway } from './gateway.ts';
 import { warn } from './log/warn.ts';
 import { logFormatFrom } from './log/write.ts';
-import { endWarmUp, warmRequestPath } from './warm.ts';
-
-// At load, before any request: the request path run once on synthetic inputs (src/warm.ts). It settles
-// during the load; were it ever still running at a first request, its failure would be said on a later one.
-let warmFailure: string | null = null;
-void warmRequestPath().then((failure) => {
-  warmFailure = failure;
-});
+import { endWarmUp, readyAtLoad, settleHeap, warmRequestPath } from './warm.ts';
 
 // The deny list's one writer (docs/control.md): a Durable Object class must be exported by the Worker that declares it.
 export { DenyListStore } from './control/deny-list-store.ts';
 
 let gateway: Gateway | undefined;
 
-// Built lazily: env is known only here (and workerd allows no I/O at global scope).
+const gatewaySetup = (env: Env) => ({
+  config: loadCompiledConfig(compiledPolicies),
+  options: {
+    allowLoopbackHttp: env.ALLOW_LOOPBACK_HTTP === 'true',
+    logFormat: logFormatFrom(env.LOG_FORMAT),
+    debugFindings: env.DEBUG_FINDINGS === 'true',
+    denyListFailOpen: failOpenIssuers(env.DENY_LIST_FAIL_OPEN),
+  },
+});
+
+// At load, before any request: the request path run once on synthetic inputs (src/warm.ts), then this
+// isolate's Gateway built and its assertion keys imported from the bindings the global scope sees too
+// (readyAtLoad), then the young generation emptied (settleHeap). It settles during the load; were it ever
+// still running at a first request, its failure would be said on a later one, and the Gateway that
+// request built is the one kept.
+let warmFailure: string | null = null;
+void warmRequestPath().then(async (failure) => {
+  warmFailure = failure;
+  const ready = await readyAtLoad(() => gatewaySetup(loadEnv), loadEnv);
+  gateway ??= ready ?? undefined;
+  settleHeap();
+});
+
+// Built at load (above), else by the first invocation.
 function gatewayFor(env: Env): Gateway {
   if (warmFailure !== null) {
     // A bug of ours, said once per isolate, on the first invocation after it is known, where Workers Logs
@@ -31,12 +48,8 @@ function gatewayFor(env: Env): Gateway {
   if (gateway) return gateway;
   const unsettled = endWarmUp();
   if (unsettled !== null) warn('warm_up_failed', { reason: unsettled });
-  gateway = new Gateway(loadCompiledConfig(compiledPolicies), {
-    allowLoopbackHttp: env.ALLOW_LOOPBACK_HTTP === 'true',
-    logFormat: logFormatFrom(env.LOG_FORMAT),
-    debugFindings: env.DEBUG_FINDINGS === 'true',
-    denyListFailOpen: failOpenIssuers(env.DENY_LIST_FAIL_OPEN),
-  });
+  const { config, options } = gatewaySetup(env);
+  gateway = new Gateway(config, options);
   return gateway;
 }
 

@@ -12,8 +12,9 @@
  * fetch answers the issuer's JWKS (a real Ed25519 key, and the token is one it really signed), the origin is a
  * service binding answered here, the timers do nothing, the log line is formatted but not printed, and the
  * assertion's signing key is a throwaway one. Every stage the gateway runs on an accepted bearer token, a new
- * one included, runs here too. What stays cold: the Cache API and KV layers of the key store, the origin's
- * real fetch and its timer, an RSA key's own checks (its size and the ROCA test), and what the synthetic
+ * one included, runs here too (and node's timer code: compileTimers). What stays cold: the Cache API and KV
+ * layers of the key store, the origin's real fetch and native timer, an RSA key's import and verification
+ * (native), and what the synthetic
  * policy does not use (token sources other than the Authorization header, multi-tenant issuers, rate limits,
  * origin by claim, CORS, a deny list in a store).
  *
@@ -25,14 +26,14 @@
 import { formatWithOptions } from 'node:util';
 import type { CompiledConfig, CompiledIssuer, CompiledRoute } from './config/types.ts';
 import type { Env } from './env.ts';
-import { Gateway } from './gateway.ts';
+import { signingSetup } from './forward/signing-keys.ts';
+import { Gateway, type GatewayOptions } from './gateway.ts';
 
 /**
  * A throwaway Ed25519 key (made by scripts/warm-keys.ts; nothing trusts it but this file's policy): the
  * synthetic issuer's key, whose EdDSA token below really verifies at WARM_NOW_MS, so every check after the
  * signature runs too; and the assertion's signing key, imported and signing once, at load. Not an RSA key:
- * its modulus and signature would cost ~0.5 KiB of the bundle's gzip budget; what stays cold for an RSA issuer
- * is its key's own checks in validate-jwk.ts and roca.ts (once per key set) and WebCrypto's native import.
+ * a real modulus and signature would cost ~0.5 KiB of the bundle's gzip budget (see WARM_RSA_N).
  */
 const WARM_TOKEN =
   'eyJhbGciOiJFZERTQSIsInR5cCI6ImF0K2p3dCIsImtpZCI6Indhcm0ifQ.eyJpc3MiOiJodHRwczovL2kuaW52YWxpZCIsInN1YiI6Indhcm0iLCJhdWQiOiJodHRwczovL2EuaW52YWxpZCIsImFwcF9pZCI6Indhcm0iLCJzY29wZSI6InJlYWQiLCJyb2xlcyI6WyJyZWFkZXIiXSwidG9rZW5fdXNlIjoiYWNjZXNzIiwiaWF0IjoxODAwMDAwMDAwLCJleHAiOjE4MDAwMDA2MDB9.2fYa_hl2zPjRP-MUonXjEMOtZe3qubL4cA3pMyQTaQzb0hmpD1Fxo1JyslhYPbE0C2H2FClZIPDYSXFio1ddDA';
@@ -100,7 +101,21 @@ interface Seen {
 
 /** The origin's answer: workerd allows no `new Response` at load, and the gateway only reads its status. */
 const ORIGIN_ANSWER = { status: 200 } as Response;
-const WARM_JWKS = JSON.stringify({ keys: [{ kty: 'OKP', crv: 'Ed25519', kid: 'warm', use: 'sig', alg: 'EdDSA', x: WARM_PUBLIC_X }] });
+/**
+ * The synthetic issuer also publishes an RSA key, so that an RSA key's own checks (validate-jwk.ts: the
+ * modulus decoded and sized; roca.ts) are compiled at load, not on a cold isolate's first RSA key set. It is
+ * judged like any key of the set, never imported: no token names it. Its modulus is 2^2048 - 1, spelled out
+ * at load rather than stored (a real one is ~0.3 KiB of gzip): 2048 bits, odd, e = 65537; divisible by 3, so
+ * the ROCA test leaves at its first prime (a random modulus leaves within the first few). test/unit/warm.test.ts
+ * holds it accepted: a check that refused it would fail the warm-up, one that skipped it would take this warmth away.
+ */
+const WARM_RSA_N = `${'_'.repeat(341)}w`;
+export const WARM_JWKS = JSON.stringify({
+  keys: [
+    { kty: 'OKP', crv: 'Ed25519', kid: 'warm', use: 'sig', alg: 'EdDSA', x: WARM_PUBLIC_X },
+    { kty: 'RSA', kid: 'warm-rsa', use: 'sig', n: WARM_RSA_N, e: 'AQAB' },
+  ],
+});
 
 /** The issuer's JWKS as fetch would answer it (status, headers and a body stream are what the key store reads). */
 async function warmFetch(url: URL | string): Promise<Response> {
@@ -169,6 +184,19 @@ async function standIns<T>(seen: Seen, work: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Node's timers (nodejs_compat) are JavaScript the origin timer runs (src/forward/origin.ts), which the stand-ins
+ * leave cold. Load forbids arming a timer, but workerd refuses only at the native end of node's setTimeout,
+ * so asking for one compiles the way there; during a request (tests) the timer is armed and cleared at once.
+ */
+function compileTimers(): void {
+  try {
+    clearTimeout(setTimeout(() => undefined, 0));
+  } catch {
+    clearTimeout(undefined);
+  }
+}
+
 /** The stand-ins' undoing while they are in place. */
 let installed: (() => void)[] | null = null;
 
@@ -200,6 +228,7 @@ export async function warmStages(progress: WarmProgress = { stage: '' }): Promis
     if (!holds) throw new Error(`unexpected answer: ${detail}`);
   };
   progress.stage = 'request';
+  compileTimers();
   const gateway = new Gateway(CONFIG, { allowLoopbackHttp: false, now: () => WARM_NOW_MS });
   // Escapes and an upper-case letter: the slow path of canonicalization and the case-folded reading.
   const { response, seen } = await send(gateway, '/warm/%49tems?x=1');
@@ -224,4 +253,41 @@ export async function warmRequestPath(stages: (progress: WarmProgress) => Promis
   } catch (error) {
     return `${progress.stage || 'start'}: ${error instanceof Error ? `${error.name}: ${error.message}` : 'unknown'}`;
   }
+}
+
+/**
+ * After the warm-up, at load too: this isolate's own Gateway built (its route table compiled) and its
+ * assertion keys imported from the Worker's secrets (signing-keys.ts keeps them per isolate and checks them
+ * against the secrets' values on every request), so a cold isolate's first request finds both ready instead
+ * of doing them itself. workerd gives the global scope the bindings a request gets (`env` of
+ * `cloudflare:workers`), and neither step needs more than WebCrypto without randomness. Null if anything
+ * throws: the first request then builds and imports as it always did, and meets the error there.
+ */
+export async function readyAtLoad(setup: () => { config: CompiledConfig; options: GatewayOptions }, env: Env): Promise<Gateway | null> {
+  try {
+    const { config, options } = setup();
+    const gateway = new Gateway(config, options);
+    if (config.settings.assertion) await signingSetup(config.settings.assertion, env);
+    return gateway;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The load's last step: no object it made is left in V8's young generation. Whatever the load made (the
+ * modules, the warm-up's leftovers, the Gateway) is young until the first scavenge, which copies every
+ * survivor; on a cold isolate that scavenge came during the first request (~1.2 MiB copied, 1.2-3 ms,
+ * `--trace-gc` in bench:cold's workerd), or, with the Gateway built at load, during a first request that
+ * only answers 401. Short-lived garbage allocated here (~4 MiB) brings the scavenges to the load instead:
+ * the second promotes the survivors to the old generation, and the first request starts with an empty
+ * young generation. The price is paid at load, and it is larger: ~10 ms of CPU (bench:cold's load figure),
+ * the scavenges and the old-generation marking the promotion starts, for ~1.7 ms off the first request:
+ * bought because the first request is what a plan's CPU limit meets. JavaScript has no other way to ask
+ * for a collection (gc() needs a V8 flag). The arrays go through a small ring so that no compiler can
+ * prove them unused and leave them out.
+ */
+export function settleHeap(): void {
+  const ring: unknown[][] = [];
+  for (let i = 0; i < 16_000; i++) ring[i & 7] = new Array(62);
 }

@@ -42,8 +42,8 @@ export async function bundleWorker(
     minify: !readable,
     keepNames: readable,
     conditions: ['workerd', 'worker', 'browser'],
-    // workerd provides the node: modules (nodejs_compat, on by default since 2026-08-04), as wrangler leaves them.
-    external: ['node:*'],
+    // workerd provides the node: modules (nodejs_compat, on by default since 2026-08-04) and cloudflare:workers, as wrangler leaves them.
+    external: ['node:*', 'cloudflare:*'],
     mainFields: ['module', 'main'],
     logLevel: 'warning',
   });

@@ -6,8 +6,7 @@
  * The caller passes `now` (seconds), so tests move the clock; expired entries are dropped on each write.
  *
  * A fetch-style object (one POST per method, JSON in and out) rather than an RPC class: it needs no import
- * of `cloudflare:workers`, so every bundler of src/index.ts (wrangler, the e2e tests', the benchmark's)
- * takes it as it is.
+ * of `cloudflare:workers` (DurableObject) of its own.
  */
 import { CONTROL_LOG_MAX_RECORDS, DENY_LIST_MAX_ENTRIES } from '../config/constants.ts';
 import type { DenyEntry } from './deny-list.ts';

@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { endWarmUp, warmRequestPath, warmStages, type WarmProgress } from '../../src/warm.ts';
+import { signingKeyImports, signingSetup } from '../../src/forward/signing-keys.ts';
+import { Gateway } from '../../src/gateway.ts';
+import { judgeJwks } from '../../src/keys/validate-jwk.ts';
+import { endWarmUp, readyAtLoad, WARM_JWKS, warmRequestPath, warmStages, type WarmProgress } from '../../src/warm.ts';
+import { compileOrThrow } from '../helpers/gateway.ts';
+import { gatewaySigningKey } from '../helpers/gateway-keys.ts';
 
 describe('warm-up at load (src/warm.ts)', () => {
   afterEach(() => vi.restoreAllMocks());
@@ -8,6 +13,12 @@ describe('warm-up at load (src/warm.ts)', () => {
     const progress: WarmProgress = { stage: '' };
     await expect(warmStages(progress)).resolves.toBeUndefined();
     expect(progress.stage).toBe('request');
+  });
+
+  it("publishes an RSA key beside its Ed25519 key, accepted, so an RSA key's own checks (size, ROCA) run to the end at load", () => {
+    const verdict = judgeJwks(JSON.parse(WARM_JWKS));
+    expect(verdict).toMatchObject({ ok: true, skipped: [] });
+    expect(verdict.ok && verdict.keys.map((key) => key.kty)).toEqual(['OKP', 'RSA']);
   });
 
   it('puts back what it stood in for, and prints nothing: a line logged at load belongs to no invocation', async () => {
@@ -54,5 +65,32 @@ describe('warm-up at load (src/warm.ts)', () => {
     };
     expect(await warmRequestPath(failing)).toBe('request: TypeError: Disallowed operation called within global scope');
     expect(await warmRequestPath(async () => Promise.reject('not an Error'))).toBe('start: unknown');
+  });
+
+  it("readies the isolate's own Gateway at load: built, and its assertion key imported, so the first request imports none", async () => {
+    const config = compileOrThrow(
+      JSON.stringify({
+        settings: { assertion: { issuer: 'https://gw.example' } },
+        issuers: { idp: { issuer: 'https://idp.example/', jwks_uri: 'https://idp.example/jwks', algorithms: ['ES256'] } },
+        routes: { orders: { path: '/orders/*', issuers: ['idp'], audiences: ['orders-api'], app: 'shop', origin: 'https://origin.example' } },
+      }),
+    );
+    const env = { GATEWAY_SIGNING_KEY: await gatewaySigningKey('EdDSA', 'at-load') };
+    const before = signingKeyImports();
+    const gateway = await readyAtLoad(() => ({ config, options: { allowLoopbackHttp: false } }), env);
+    expect(gateway).toBeInstanceOf(Gateway);
+    expect(signingKeyImports() - before).toBe(1);
+    // What a request asks: answered synchronously (no import left to await), with the key imported at load.
+    const setup = signingSetup(config.settings.assertion!, env);
+    expect(setup).not.toBeInstanceOf(Promise);
+    expect(setup).toMatchObject({ ok: true, setup: { signer: { alg: 'EdDSA', kid: 'at-load' } } });
+    expect(signingKeyImports() - before).toBe(1);
+  });
+
+  it('a Gateway that cannot be readied at load costs only that: null, never a rejection, and the first request builds it', async () => {
+    const broken = () => {
+      throw new Error('compiled policies have version 0, expected 1: run npm run check');
+    };
+    expect(await readyAtLoad(broken, {})).toBeNull();
   });
 });

@@ -52,8 +52,9 @@ export async function bundleGateway(config: CompiledConfig): Promise<string> {
     target: 'es2022',
     conditions: ['workerd', 'worker', 'browser'],
     mainFields: ['module', 'main'],
-    // workerd provides the node: modules (nodejs_compat), as wrangler's bundle leaves them: src/warm.ts imports node:util.
-    external: ['node:*'],
+    // workerd provides the node: modules (nodejs_compat) and cloudflare:workers, as wrangler's bundle leaves them:
+    // src/warm.ts imports node:util, src/index.ts the bindings at load.
+    external: ['node:*', 'cloudflare:*'],
     logLevel: 'silent',
     plugins: [compiledPolicyPlugin(config)],
   });
