@@ -1,6 +1,8 @@
 /**
  * The gateway as the benchmark runs it: src/index.ts's Gateway, with the compiled bench policy from a
- * binding instead of .generated/, plus two endpoints under /__bench/ that the load never touches:
+ * binding instead of .generated/, and LOG_FORMAT read as src/index.ts reads it ("line": the record as one
+ * JSON.stringify, the serialization the deployed runtime gives a logged object), plus endpoints under
+ * /__bench/ that the load never touches:
  *   /__bench/stats   requests served and key imports so far (crypto.subtle.importKey calls, counted here),
  *                    and whether the warm-up at load failed (null when it ran through)
  *   /__bench/micro   the in-runtime micro-benchmark (micro.ts)
