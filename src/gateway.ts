@@ -17,8 +17,8 @@ import type { Env } from './env.ts';
 import { answerFor, finding, gatewayFailure, type Finding } from './findings.ts';
 import { gatewayJwks, isGatewayJwksRequest } from './forward/gateway-jwks.ts';
 import { newAssertionCache, type AssertionCache } from './forward/assertion-cache.ts';
-import { identityFor, type IdentityResult } from './forward/identity.ts';
-import { forwardToOrigin, resolveOrigin, type ResolvedOrigin } from './forward/origin.ts';
+import { identityFor } from './forward/identity.ts';
+import { forwardToOrigin, resolveOrigin } from './forward/origin.ts';
 import { requestIdOf } from './forward/request-id.ts';
 import { compileStripList, preflightHeaders, sanitizeRequestHeaders, type StripList } from './forward/sanitize.ts';
 import { answerHandshake } from './forward/websocket.ts';
@@ -33,7 +33,7 @@ import { canonicalRequest, queryNamesOf, queryTokenFor, queryTokenNames, type Ca
 import { answerPreflight, applyCors } from './route/cors.ts';
 import { checkRateLimit } from './route/rate-limit.ts';
 import { chooseOrigin } from './route/origin-choice.ts';
-import { checkFormBody, type FormCheck } from './request/form-body.ts';
+import { checkFormBody } from './request/form-body.ts';
 import { RouteResolver } from './route/resolve.ts';
 import { sourceLabel } from './token/sources.ts';
 import { authenticate } from './verify/authenticate.ts';
@@ -60,31 +60,40 @@ export interface GatewayOptions {
   denyListFailOpen?: ReadonlySet<string>;
 }
 
-type Verified = { claims: Claims; issuer: CompiledIssuer };
-type OriginChoice = Extract<ReturnType<typeof chooseOrigin>, { ok: true }>;
-
-/** One request on its way through: made once by handle(), read by every step after it. */
-interface Passage {
-  request: Request;
-  url: URL;
-  requestId: string;
-  record: VerificationRecord;
-  env: Env;
-  ctx: ExecutionContext;
-  clockMs: number;
-  /** The request's clock in seconds, read once: every check and the assertion see the same instant. */
-  now: number;
-  /** The bearer token it carried, kept beside the record (never in it) for the log writer to fingerprint. */
+/** The bearer token a request carried, kept beside the record (never in it) for the log writer to fingerprint. */
+interface SeenToken {
   token: string | null;
 }
 
-/** What the steps after route matching know of the request besides the Passage. */
-interface Routed {
+type Verified = { claims: Claims; issuer: CompiledIssuer };
+type OriginChoice = Extract<ReturnType<typeof chooseOrigin>, { ok: true }>;
+
+/** What every step after route matching needs about the request. */
+interface Step {
+  request: Request;
   route: CompiledRoute;
-  judged: CanonicalRequest;
+  requestId: string;
+  record: VerificationRecord;
+  env: Env;
+  /** The request's clock in seconds, read once: every check and the assertion see the same instant. */
+  now: number;
+}
+
+interface AuthorizeInput {
+  clockMs: number;
   /** The judged query, as sent (a query token source reads it). */
   search: string;
   pathVariables: PathVariables | undefined;
+  seen: SeenToken;
+  ctx: ExecutionContext;
+}
+
+interface ForwardInput {
+  url: URL;
+  judged: CanonicalRequest;
+  verified: Verified | null;
+  token: string | null;
+  origin: OriginChoice | null;
   preflight: boolean;
   formBody: BodyInit | null | undefined;
 }
@@ -133,12 +142,10 @@ export class Gateway {
     const url = new URL(request.url);
     const requestId = requestIdOf(request.headers, this.#config.settings.requestIdHeader);
     const record = newRecord(request, url, requestId, started);
-    const passage: Passage = { request, url, requestId, record, env, ctx, clockMs, now: Math.floor(clockMs / 1000), token: null };
+    const seen: SeenToken = { token: null };
     let response: Response;
     try {
-      // A promise only where a step waits (keys, the origin...): the answer's own promise, not one per step.
-      const pending = this.#process(passage);
-      response = pending instanceof Promise ? await pending : pending;
+      response = await this.#process(request, url, requestId, clockMs, record, seen, env, ctx);
     } catch (error) {
       // A bug of ours, never the client's input: fail closed, say nothing of it to the client.
       record.outcome = 'error';
@@ -156,11 +163,10 @@ export class Gateway {
     // A digest that fails costs the record that field, never the answer or the record: the subject is then
     // left out, never shown plain against log_subject "hashed".
     const written = recordWanted(record, sink);
-    const { token } = passage;
-    if (written && token !== null && record.token_fp === null) {
+    if (written && seen.token !== null && record.token_fp === null) {
       // Once per token: the cache keeps it for the token's later hits.
-      record.token_fp = await sha256Prefix(token).catch(() => null);
-      if (record.token_fp !== null) this.#tokenCache.noteFingerprint(token, record.token_fp);
+      record.token_fp = await sha256Prefix(seen.token).catch(() => null);
+      if (record.token_fp !== null) this.#tokenCache.noteFingerprint(seen.token, record.token_fp);
     }
     if (written && recordNeedsHash(record, sink)) record.sub = await sha256Prefix(record.sub!).catch(() => null);
     try {
@@ -172,44 +178,35 @@ export class Gateway {
     return response;
   }
 
-  /** Entry -> canonical form -> form body: the rest of the path, synchronous up to the first step that waits. */
-  #process(passage: Passage): Response | Promise<Response> {
-    const { request, url, record, env, requestId } = passage;
+  async #process(request: Request, url: URL, requestId: string, clockMs: number, record: VerificationRecord, seen: SeenToken, env: Env, ctx: ExecutionContext): Promise<Response> {
     const admin = adminPath(env);
-    if (isAdminRequest(admin, url)) return this.#admin(passage, admin);
+    if (isAdminRequest(admin, url)) {
+      record.route = '(admin)';
+      record.outcome = 'public';
+      const { response, note } = await handleAdmin(request, url, admin, env, this.#issuerIds, Math.floor(clockMs / 1000));
+      if (response.status >= 400) record.error = note;
+      return response;
+    }
     const { assertion } = this.#config.settings;
     if (assertion && isGatewayJwksRequest(assertion, request.method, url)) {
       record.outcome = 'public';
-      return gatewayJwks(assertion, env).then((jwks) => (jwks.ok ? jwks.response : this.#failure(record, 500, jwks.reason, requestId)));
+      const jwks = await gatewayJwks(assertion, env);
+      return jwks.ok ? jwks.response : this.#failure(record, 500, jwks.reason, requestId);
     }
     const canonical = canonicalRequest(request.method, url, this.#queryTokens);
     if (!canonical.ok) return this.#deny(record, [canonical.finding], null, requestId);
     record.path = canonical.request.path;
-    const form = checkFormBody(request);
-    return form instanceof Promise ? form.then((read) => this.#route(passage, canonical.request, read)) : this.#route(passage, canonical.request, form);
-  }
-
-  async #admin(passage: Passage, admin: string): Promise<Response> {
-    const { record } = passage;
-    record.route = '(admin)';
-    record.outcome = 'public';
-    const { response, note } = await handleAdmin(passage.request, passage.url, admin, passage.env, this.#issuerIds, passage.now);
-    if (response.status >= 400) record.error = note;
-    return response;
-  }
-
-  /** Route -> admission -> token (the first await on most requests: authenticate) -> origin -> forward. */
-  #route(passage: Passage, canonical: CanonicalRequest, form: FormCheck): Response | Promise<Response> {
-    const { request, record, requestId } = passage;
+    const pendingForm = checkFormBody(request);
+    const form = pendingForm instanceof Promise ? await pendingForm : pendingForm;
     if (!form.ok) return this.#deny(record, [form.finding], null, requestId);
-    const resolution = this.#routes.resolve(canonical);
+    const resolution = this.#routes.resolve(canonical.request);
     if (!resolution.ok) return this.#deny(record, [resolution.finding], null, requestId);
     const { route, pathVariables } = resolution;
     record.route = route.id;
     record.policy = route.file;
     record.mode = route.mode;
     if (pathVariables) record.path_variables = pathVariables;
-    let judged = canonical;
+    let judged = canonical.request;
     if (this.#queryTokens.size > 0 || route.tokenSources !== undefined) {
       // The origin and the assertion get the query without the token parameter; the token stage reads it as sent.
       const query = queryTokenFor(judged, queryNamesOf(route.tokenSources));
@@ -221,17 +218,22 @@ export class Gateway {
       record.outcome = 'preflight';
       return answerPreflight(route.cors!, request.headers);
     }
-    const routed: Routed = { route, judged, search: canonical.search, pathVariables, preflight: admission === 'preflight', formBody: form.body };
+    const step = { request, route, requestId, record, env, now: Math.floor(clockMs / 1000) };
+    let verified: Verified | null = null;
     if (admission !== 'authenticate') {
       record.outcome = admission;
-      return this.#onward(passage, routed, null);
+    } else {
+      const authorized = await this.#authorize(step, { clockMs, search: canonical.request.search, pathVariables, seen, ctx });
+      if (authorized instanceof Response) return authorized;
+      verified = authorized;
     }
-    return this.#authorize(passage, routed).then((authorized) => (authorized instanceof Response ? authorized : this.#onward(passage, routed, authorized)));
+    const origin = await this.#originFor(step, verified);
+    if (origin instanceof Response) return origin;
+    return this.#forward(step, { url, judged, verified, token: seen.token, origin, preflight: admission === 'preflight', formBody: form.body });
   }
 
   /** Token -> keys -> verify -> decide: the verified identity, or the answer that stops the request. */
-  async #authorize(passage: Passage, { route, search, pathVariables }: Routed): Promise<Verified | null | Response> {
-    const { request, record, requestId, env, ctx, clockMs, now } = passage;
+  async #authorize({ request, route, requestId, record, env, now }: Step, { clockMs, search, pathVariables, seen, ctx }: AuthorizeInput): Promise<Verified | null | Response> {
     // The deny list from memory: a promise only when this isolate's copy is older than its bound (docs/control.md).
     const pendingRevocations = this.#denyList.view(env, ctx, clockMs);
     const revocations = pendingRevocations instanceof Promise ? await pendingRevocations : pendingRevocations;
@@ -240,40 +242,33 @@ export class Gateway {
     const authentication = await authenticate({ headers: request.headers, route, config: this.#config, keys, now, env, tokenCache: this.#tokenCache, method: request.method, search, revocations, pathVariables, tenants });
     recordEvidence(record, authentication.evidence);
     if (authentication.source) record.token_source = sourceLabel(authentication.source);
-    passage.token = authentication.token ?? null;
+    seen.token = authentication.token ?? null;
     const decision = decide(route, authentication);
     if (decision.kind === 'deny') return this.#deny(record, decision.findings, route, requestId, request.headers);
     record.outcome = decision.outcome;
-    if (decision.findings.length > 0) record.findings.push(...decision.findings);
+    record.findings.push(...decision.findings);
     return decision.verified;
   }
 
-  /** Origin by claim, then the rate limit (the one await here, on routes that have one), then forward. */
-  #onward(passage: Passage, routed: Routed, verified: Verified | null): Response | Promise<Response> {
-    const { request, record, requestId, env } = passage;
-    const { route } = routed;
+  /** Origin by claim, then the rate limit: where the request goes, or the answer that stops it. */
+  async #originFor({ request, route, requestId, record, env }: Step, verified: Verified | null): Promise<OriginChoice | null | Response> {
     // The origin of a route with origin_by_claim is the one its verified claim picks; the assertion binds its host.
     const choice = route.forward.originByClaim ? chooseOrigin(route, verified?.claims ?? null) : null;
     if (choice && !choice.ok) return this.#deny(record, [choice.finding], route, requestId, request.headers);
     if (choice?.key) record.origin_choice = choice.key;
     // Budgets are spent by verified identities only: an anonymous or refused request never reaches here with one.
-    if (!route.rateLimit || !verified) return this.#forward(passage, routed, verified, choice);
-    const limit = route.rateLimit;
-    return checkRateLimit(route.id, limit, verified.claims, env).then((verdict) => {
-      if (verdict === 'no_binding') return this.#failure(record, 500, `rate limit binding ${limit.binding} is not configured`, requestId);
-      if (verdict === 'over') {
-        const limited = finding('rate_limited', { detail: limit.binding });
-        if (limit.mode === 'enforce') return this.#deny(record, [limited], route, requestId, request.headers);
-        record.findings.push(limited);
-      }
-      return this.#forward(passage, routed, verified, choice);
-    });
+    if (route.rateLimit && verified) {
+      const verdict = await checkRateLimit(route.id, route.rateLimit, verified.claims, env);
+      if (verdict === 'no_binding') return this.#failure(record, 500, `rate limit binding ${route.rateLimit.binding} is not configured`, requestId);
+      const limited = verdict === 'over' ? [finding('rate_limited', { detail: route.rateLimit.binding })] : [];
+      if (limited.length > 0 && route.rateLimit.mode === 'enforce') return this.#deny(record, limited, route, requestId, request.headers);
+      record.findings.push(...limited);
+    }
+    return choice;
   }
 
   /** Sanitized headers + identity headers and the assertion -> the origin, with the canonical path and query. */
-  #forward(passage: Passage, routed: Routed, verified: Verified | null, origin: OriginChoice | null): Response | Promise<Response> {
-    const { request, url, record, requestId, env, now, token } = passage;
-    const { route, judged, preflight } = routed;
+  async #forward({ request, route, requestId, record, env, now }: Step, { url, judged, verified, token, origin, preflight, formBody }: ForwardInput): Promise<Response> {
     const { assertion, identityHeaderPrefix: prefix } = this.#config.settings;
     // Copied only for a request that goes on: a denied one costs no header copy. A preflight let through
     // without a token goes bare: it carries nothing the origin could act on as the client's.
@@ -283,27 +278,17 @@ export class Gateway {
     const resolved = resolveOrigin(origin ? origin.target : route.forward.origin, judged, url, env);
     if (!resolved.ok) return this.#failure(record, 502, resolved.reason, requestId);
     const target = { method: judged.method, host: resolved.origin.url.host, path: resolved.origin.url.pathname, query: resolved.origin.url.search };
-    const identity = identityFor({ route, prefix, assertion, requestId, verified, token, target, assertions: this.#assertions, env, now });
-    if (identity instanceof Promise) return identity.then((signed) => this.#send(passage, routed, headers, resolved.origin, signed));
-    return this.#send(passage, routed, headers, resolved.origin, identity);
-  }
-
-  /** The identity headers onto the sanitized copy, then the origin's answer (the one promise every forwarded request has). */
-  #send(passage: Passage, routed: Routed, headers: Headers, origin: ResolvedOrigin, identity: IdentityResult): Response | Promise<Response> {
-    const { request, record, requestId } = passage;
-    const { route, judged, preflight, formBody } = routed;
+    const identity = await identityFor({ route, prefix, assertion, requestId, verified, token, target, assertions: this.#assertions, env, now });
     if (!identity.ok) return this.#failure(record, 500, identity.reason, requestId);
     record.assertion = identity.assertion;
-    for (const [name, value] of identity.requestId) headers.set(name, value);
     for (const [name, value] of identity.headers) headers.set(name, value);
     // The origin gets no header for a value over the cap (a cut value would read as another valid value); the log says which.
     if (identity.omitted.length > 0) record.omitted_headers = identity.omitted;
-    return forwardToOrigin(request, judged.method, origin, headers, route.forward.timeoutMs, preflight ? null : (formBody ?? request.body)).then((forwarded) => {
-      if (!forwarded.ok) return this.#failure(record, forwarded.kind === 'timeout' ? 504 : 502, `origin ${forwarded.kind}: ${forwarded.reason}`, requestId);
-      record.origin_status = forwarded.response.status;
-      // A WebSocket authenticated by its subprotocol: the browser needs a protocol it offered in the 101.
-      return route.tokenSources?.some((source) => source.kind === 'websocket_protocol') ? answerHandshake(forwarded.response, request.headers.get('sec-websocket-protocol')) : forwarded.response;
-    });
+    const forwarded = await forwardToOrigin(request, judged.method, resolved.origin, headers, route.forward.timeoutMs, preflight ? null : (formBody ?? request.body));
+    if (!forwarded.ok) return this.#failure(record, forwarded.kind === 'timeout' ? 504 : 502, `origin ${forwarded.kind}: ${forwarded.reason}`, requestId);
+    record.origin_status = forwarded.response.status;
+    // A WebSocket authenticated by its subprotocol: the browser needs a protocol it offered in the 101.
+    return route.tokenSources?.some((source) => source.kind === 'websocket_protocol') ? answerHandshake(forwarded.response, request.headers.get('sec-websocket-protocol')) : forwarded.response;
   }
 
   /** The gateway could not hand the request on; the reason is for the log only. */

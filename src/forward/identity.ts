@@ -10,7 +10,7 @@ import { mintAssertion } from './assertion.ts';
 import { reuseKey, textBytes, type AssertionCache } from './assertion-cache.ts';
 import { claimHeaders } from './claim-headers.ts';
 import { identityHeaders, requestIdHeader } from './identity-headers.ts';
-import { signingSetup, type AssertionSigner, type SigningResult } from './signing-keys.ts';
+import { signingSetup } from './signing-keys.ts';
 
 export interface IdentityRequest {
   route: CompiledRoute;
@@ -28,15 +28,10 @@ export interface IdentityRequest {
   now: number;
 }
 
-type HeaderList = readonly (readonly [string, string])[];
-
 export type IdentityResult =
   | {
       ok: true;
-      /** Shared with every request that reuses the same assertion: never changed. */
-      headers: HeaderList;
-      /** This request's own request id header when `headers` is shared (a reused assertion does not cover it), else none. */
-      requestId: HeaderList;
+      headers: readonly (readonly [string, string])[];
       omitted: readonly string[];
       /** Whether an assertion was sent, and whether it was minted for this request or reused: the record's `assertion`. */
       assertion: 'minted' | 'reused' | null;
@@ -72,38 +67,27 @@ export function plainHeaders({ route, prefix, verified }: Pick<IdentityRequest, 
   return { ...result, values: mapped.values };
 }
 
-const NONE: HeaderList = Object.freeze([]);
-
-/** Synchronous on a reused assertion and whenever no assertion is minted: a promise only to sign or to import the secrets. */
-export function identityFor(input: IdentityRequest): IdentityResult | Promise<IdentityResult> {
-  const { verified, assertion } = input;
+export async function identityFor(input: IdentityRequest): Promise<IdentityResult> {
+  const { route, prefix, verified, assertion } = input;
   if (verified === null || assertion === null) {
     const { headers, omitted } = plainHeaders(input, input.requestId);
-    return { ok: true, headers, requestId: NONE, omitted, assertion: null };
+    return { ok: true, headers, omitted, assertion: null };
   }
-  const pending = signingSetup(assertion, input.env);
-  return pending instanceof Promise ? pending.then((keys) => signedIdentity(input, verified, assertion, keys)) : signedIdentity(input, verified, assertion, pending);
-}
 
-function signedIdentity(input: IdentityRequest, verified: NonNullable<IdentityRequest['verified']>, assertion: CompiledAssertion, keys: SigningResult): IdentityResult | Promise<IdentityResult> {
+  const pending = signingSetup(assertion, input.env);
+  const keys = pending instanceof Promise ? await pending : pending;
   if (!keys.ok) return { ok: false, reason: `assertion: ${keys.reason}` };
   const { signer } = keys.setup;
   const reuse = assertion.reuseSeconds > 0;
-  const key = reuse && input.token !== null ? reuseKey(input.route.id, input.target, input.token) : null;
-  const kept = key === null ? undefined : input.assertions.get(key);
   // The one header of the gateway's own that differs on every request: covered only by an assertion minted
   // for this request alone (reuse_seconds 0); a reused one serves requests with other ids.
+  const requestId = reuse ? requestIdHeader(prefix, input.requestId) : { headers: [], omitted: [] };
+  const key = reuse && input.token !== null ? reuseKey(route.id, input.target, input.token) : null;
+  const kept = key === null ? undefined : input.assertions.get(key);
   if (kept !== undefined && kept.signer === signer && input.now >= kept.mintedAt && input.now < kept.mintedAt + assertion.reuseSeconds) {
-    const requestId = requestIdHeader(input.prefix, input.requestId);
-    const omitted = requestId.omitted.length === 0 ? kept.omitted : [...requestId.omitted, ...kept.omitted];
-    return { ok: true, headers: kept.headers, requestId: requestId.headers, omitted, assertion: 'reused' };
+    return { ok: true, headers: [...requestId.headers, ...kept.headers], omitted: [...requestId.omitted, ...kept.omitted], assertion: 'reused' };
   }
-  return mintedIdentity(input, verified, assertion, signer, key);
-}
 
-async function mintedIdentity(input: IdentityRequest, verified: NonNullable<IdentityRequest['verified']>, assertion: CompiledAssertion, signer: AssertionSigner, key: string | null): Promise<IdentityResult> {
-  const { route } = input;
-  const reuse = assertion.reuseSeconds > 0;
   const { headers, omitted, values } = plainHeaders(input, reuse ? null : input.requestId);
   const jws = await mintAssertion(
     {
@@ -126,6 +110,5 @@ async function mintedIdentity(input: IdentityRequest, verified: NonNullable<Iden
     for (const header of headers) Object.freeze(header);
     input.assertions.set(key, Object.freeze({ headers: Object.freeze(headers), omitted: Object.freeze(omitted), signer, mintedAt: input.now, bytes: textBytes(headers, omitted) }));
   }
-  const requestId = reuse ? requestIdHeader(input.prefix, input.requestId) : { headers: NONE, omitted: [] };
-  return { ok: true, headers, requestId: requestId.headers, omitted: requestId.omitted.length === 0 ? omitted : [...requestId.omitted, ...omitted], assertion: 'minted' };
+  return { ok: true, headers: [...requestId.headers, ...headers], omitted: [...requestId.omitted, ...omitted], assertion: 'minted' };
 }

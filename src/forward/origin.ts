@@ -69,26 +69,18 @@ function abortOnTimeout(controller: AbortController): void {
  * request within 30 s failed with QuotaExceededError. Cost, measured in workerd (9,000 per request, 100
  * requests each): 5.2 µs of CPU per forwarded request for this, against 4.6 µs for AbortSignal.timeout.
  */
-export function forwardToOrigin(request: Request, method: string, origin: ResolvedOrigin, headers: Headers, timeoutMs: number, body: BodyInit | null = request.body): Promise<OriginResult> {
+export async function forwardToOrigin(request: Request, method: string, origin: ResolvedOrigin, headers: Headers, timeoutMs: number, body: BodyInit | null = request.body): Promise<OriginResult> {
   const controller = new AbortController();
   const timer = setTimeout(abortOnTimeout, timeoutMs, controller);
   const init: RequestInit = { method, headers, redirect: 'manual', signal: controller.signal };
   if (body !== null && method !== 'GET' && method !== 'HEAD') init.body = body;
-  const failed = (error: unknown): OriginResult => {
-    clearTimeout(timer);
+  try {
+    // The origin's response goes back as it is (a WebSocket upgrade included): no copy of its body or headers.
+    return { ok: true, response: await (origin.fetcher ? origin.fetcher.fetch(origin.url, init) : fetch(origin.url, init)) };
+  } catch (error) {
     if (controller.signal.aborted) return { ok: false, kind: 'timeout', reason: `no response in ${timeoutMs} ms` };
     return { ok: false, kind: 'unreachable', reason: error instanceof Error ? error.name : 'fetch failed' };
-  };
-  let sent: Promise<Response>;
-  try {
-    sent = origin.fetcher ? origin.fetcher.fetch(origin.url, init) : fetch(origin.url, init);
-  } catch (error) {
-    return Promise.resolve(failed(error));
-  }
-  // The fetch's own promise, settled once: no async function and no await of ours between it and the caller.
-  // The origin's response goes back as it is (a WebSocket upgrade included): no copy of its body or headers.
-  return sent.then((response) => {
+  } finally {
     clearTimeout(timer);
-    return { ok: true, response };
-  }, failed);
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * A fault of the gateway's own (never the client's input) is a 500 with nothing of it said to the client, and
- * one record with outcome "error": whether it is thrown before the request's first await (the path is
- * synchronous up to the token step) or inside a step that runs once a promise settled (after authenticate).
+ * one record with outcome "error": whether it is thrown in the request's first step (before any await) or
+ * inside a step that runs once a promise settled (after authenticate). Either must stay true if the path is
+ * ever made synchronous where it can be (a throw would then escape handle() instead of rejecting).
  * Provoked here by an env binding whose getter throws, read where the gateway reads it.
  */
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
