@@ -92,6 +92,7 @@ interface ForwardInput {
   url: URL;
   judged: CanonicalRequest;
   verified: Verified | null;
+  /** The token's text when a minted assertion may be kept for its reuse (a token-cache hit), else null. */
   token: string | null;
   origin: OriginChoice | null;
   preflight: boolean;
@@ -229,7 +230,10 @@ export class Gateway {
     }
     const origin = await this.#originFor(step, verified);
     if (origin instanceof Response) return origin;
-    return this.#forward(step, { url, judged, verified, token: seen.token, origin, preflight: admission === 'preflight', formBody: form.body });
+    // An assertion is kept for reuse (by the token's text) only once this isolate has verified the token before:
+    // a token seen once, as every distinct token is, would pay for keeping what nothing reuses (docs/origin.md).
+    const reusable = record.token_cache === 'hit' ? seen.token : null;
+    return this.#forward(step, { url, judged, verified, token: reusable, origin, preflight: admission === 'preflight', formBody: form.body });
   }
 
   /** Token -> keys -> verify -> decide: the verified identity, or the answer that stops the request. */

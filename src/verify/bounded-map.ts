@@ -63,6 +63,11 @@ export class BoundedMap<V> {
     return next.done ? undefined : next.value;
   }
 
+  /** Whether keeping an entry of this size under a new key would evict another (or not be kept at all). */
+  wouldEvict(size: number): boolean {
+    return this.#entries.size >= this.#limits.maxEntries || this.#size + size > this.#limits.maxSize;
+  }
+
   delete(key: string): void {
     this.#remove(key);
     this.#evictionOrder = undefined;

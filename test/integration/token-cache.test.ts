@@ -261,6 +261,29 @@ describe('refused signatures (the negative cache)', () => {
   });
 });
 
+describe('a full cache', () => {
+  it('keeps a token only on its second acceptance, so tokens seen once push none out; with room it keeps at once', async () => {
+    const config = compileOrThrow(JSON.stringify({ issuers: { idp: { issuer: ISS, keys: [k1.publicJwk] } }, routes: { billing: policy.routes.billing } }));
+    const keys = new KeyStore({ allowLoopbackHttp: false });
+    const tokenCache = new TokenCache({ maxEntries: 2, maxTokenBytes: 64 * 1024 });
+    const run = (text: string) => authenticate({ headers: new Headers(bearer(text)), route: config.routes[0]!, config, keys, now: nowSeconds(), tokenCache });
+    const [hot1, hot2, ...once] = await Promise.all(Array.from({ length: 6 }, (_, i) => sign(k1, claims(nowSeconds(), { sub: `user-${i}` }))));
+    for (const token of [hot1!, hot2!]) expect((await run(token)).evidence.tokenCache).toBe('miss');
+    expect(tokenCache.size).toBe(2);
+    // Full: a stream of tokens each seen once is verified in full and leaves the kept ones alone.
+    for (const token of once) expect(await run(token)).toMatchObject({ ok: true, evidence: { tokenCache: 'miss' } });
+    expect([tokenCache.get(hot1!), tokenCache.get(hot2!)].every(Boolean)).toBe(true);
+    for (const token of [hot1!, hot2!]) expect((await run(token)).evidence.tokenCache).toBe('hit');
+    // Accepted a second time, a token is kept (the oldest goes), and answered from the cache from then on.
+    const before = verifies.mock.calls.length;
+    expect((await run(once[0]!)).evidence.tokenCache).toBe('miss');
+    expect(tokenCache.get(once[0]!)).toBeDefined();
+    expect(tokenCache.get(hot1!)).toBeUndefined();
+    expect((await run(once[0]!)).evidence.tokenCache).toBe('hit');
+    expect(verifies.mock.calls.length - before).toBe(1);
+  });
+});
+
 describe('two issuers that accept one iss', () => {
   it('a hit is judged by the issuer a full verification would choose on this route, not the one it was cached under', async () => {
     const shared = {
