@@ -50,7 +50,8 @@ export const finding = (code: FindingCode, evidence: Omit<Finding, 'code'> = {})
 
 type AnswerKind = 'not_found' | 'no_token' | 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'not_permitted' | 'forbidden' | 'rate_limited' | 'unavailable';
 
-const ANSWER_KIND: Record<FindingCode, AnswerKind> = {
+/** The answer kind of every code not listed: a token invalid for this API (issuer, key, signature, typ, audience, app, times, claims, revoked). */
+const ANSWER_KIND: Partial<Record<FindingCode, AnswerKind>> = {
   route_not_found: 'not_found',
   token_missing: 'no_token',
   request_invalid: 'invalid_request',
@@ -64,36 +65,7 @@ const ANSWER_KIND: Record<FindingCode, AnswerKind> = {
   tenant_not_allowed: 'invalid_token',
   rate_limited: 'rate_limited',
   origin_unmapped: 'not_permitted',
-  token_malformed: 'invalid_token',
-  alg_not_allowed: 'invalid_token',
-  issuer_mismatch: 'invalid_token',
-  kid_unknown: 'invalid_token',
-  signature_invalid: 'invalid_token',
-  typ_mismatch: 'invalid_token',
-  audience_mismatch: 'invalid_token',
-  app_mismatch: 'invalid_token',
-  token_expired: 'invalid_token',
-  token_not_yet_valid: 'invalid_token',
-  issued_in_future: 'invalid_token',
-  lifetime_too_long: 'invalid_token',
-  claim_missing: 'invalid_token',
-  claim_invalid: 'invalid_token',
-  claim_mismatch: 'invalid_token',
-  token_revoked: 'invalid_token',
 };
-
-/** When several findings hold, the answer is the most fundamental one: a token invalid for this API is not merely short of scope. */
-const KIND_PRECEDENCE: AnswerKind[] = [
-  'not_found',
-  'invalid_request',
-  'forbidden',
-  'no_token',
-  'unavailable',
-  'invalid_token',
-  'insufficient_scope',
-  'not_permitted',
-  'rate_limited',
-];
 
 export interface AnswerContext {
   realm: string;
@@ -105,54 +77,47 @@ export interface AnswerContext {
   rateLimitRetryAfterSeconds?: number;
 }
 
-const DESCRIPTIONS: Record<AnswerKind, string> = {
-  not_found: 'No route matches this request.',
-  no_token: 'An access token is required.',
-  invalid_request: 'The request is malformed.',
-  invalid_token: 'The access token is invalid.',
-  insufficient_scope: 'The access token does not grant the required scope.',
-  forbidden: 'The request is not allowed from this context.',
-  not_permitted: 'The access token does not permit this request.',
-  rate_limited: 'Too many requests; retry later.',
-  unavailable: 'The token cannot be verified right now.',
-};
-
 const quoted = (value: string) => `"${value.replace(/["\\]/g, '')}"`;
 
 /**
- * Per kind of answer: its status, the `error` of the body, and the challenge it carries: none, bare (RFC 6750
- * section 3.1: a request without credentials gets no error code), or with error and description.
+ * Per kind of answer: its status, the `error` of the body, its description, and the challenge it carries: none,
+ * bare (RFC 6750 section 3.1: a request without credentials gets no error code), or with error and description.
+ * Listed in precedence: when several findings hold, the answer is the first kind here among theirs, the most
+ * fundamental one (a token invalid for this API is not merely short of scope).
  */
-const ANSWERS: Record<AnswerKind, { status: number; error: string; challenge: 'none' | 'bare' | 'error' }> = {
-  not_found: { status: 404, error: 'not_found', challenge: 'none' },
-  no_token: { status: 401, error: 'unauthorized', challenge: 'bare' },
-  invalid_request: { status: 400, error: 'invalid_request', challenge: 'error' },
-  unavailable: { status: 503, error: 'temporarily_unavailable', challenge: 'none' },
-  insufficient_scope: { status: 403, error: 'insufficient_scope', challenge: 'error' },
+const ANSWERS: Record<AnswerKind, { status: number; error: string; description: string; challenge: 'none' | 'bare' | 'error' }> = {
+  not_found: { status: 404, error: 'not_found', description: 'No route matches this request.', challenge: 'none' },
+  invalid_request: { status: 400, error: 'invalid_request', description: 'The request is malformed.', challenge: 'error' },
   // Not a token problem (RFC 6750 has no code for it): no challenge, a plain 403.
-  forbidden: { status: 403, error: 'forbidden', challenge: 'none' },
+  forbidden: { status: 403, error: 'forbidden', description: 'The request is not allowed from this context.', challenge: 'none' },
+  no_token: { status: 401, error: 'unauthorized', description: 'An access token is required.', challenge: 'bare' },
+  unavailable: { status: 503, error: 'temporarily_unavailable', description: 'The token cannot be verified right now.', challenge: 'none' },
+  invalid_token: { status: 401, error: 'invalid_token', description: 'The access token is invalid.', challenge: 'error' },
+  insufficient_scope: { status: 403, error: 'insufficient_scope', description: 'The access token does not grant the required scope.', challenge: 'error' },
   // RFC 6750 has no other 403 code: a valid token that lacks a role or another tenant's is insufficient for this request.
-  not_permitted: { status: 403, error: 'insufficient_scope', challenge: 'error' },
+  not_permitted: { status: 403, error: 'insufficient_scope', description: 'The access token does not permit this request.', challenge: 'error' },
   // The token is fine: no challenge, the client should only wait.
-  rate_limited: { status: 429, error: 'too_many_requests', challenge: 'none' },
-  invalid_token: { status: 401, error: 'invalid_token', challenge: 'error' },
+  rate_limited: { status: 429, error: 'too_many_requests', description: 'Too many requests; retry later.', challenge: 'none' },
 };
+
+/** ANSWERS' kinds in their order: the precedence. */
+const KIND_PRECEDENCE = Object.keys(ANSWERS) as AnswerKind[];
 
 /** The one place where findings become an HTTP answer. The body and headers carry no finding detail. */
 export function answerFor(findings: readonly Finding[], context: AnswerContext): Response {
-  const kinds = new Set(findings.map((f) => ANSWER_KIND[f.code]));
+  const kinds = new Set(findings.map((f) => ANSWER_KIND[f.code] ?? 'invalid_token'));
   const kind = KIND_PRECEDENCE.find((k) => kinds.has(k)) ?? 'invalid_token';
-  const { status, error, challenge } = ANSWERS[kind];
+  const { status, error, description, challenge } = ANSWERS[kind];
   const headers = new Headers();
   if (challenge !== 'none') {
     const parts = [`Bearer realm=${quoted(context.realm)}`];
-    if (challenge === 'error') parts.push(`error="${error}"`, `error_description=${quoted(DESCRIPTIONS[kind])}`);
+    if (challenge === 'error') parts.push(`error="${error}"`, `error_description=${quoted(description)}`);
     if (kind === 'insufficient_scope' && context.requiredScopes.length > 0) parts.push(`scope=${quoted(context.requiredScopes.join(' '))}`);
     headers.set('www-authenticate', parts.join(', '));
   }
   if (kind === 'unavailable') headers.set('retry-after', String(context.retryAfterSeconds));
   if (kind === 'rate_limited') headers.set('retry-after', String(context.rateLimitRetryAfterSeconds ?? context.retryAfterSeconds));
-  return jsonAnswer(status, error, DESCRIPTIONS[kind], context.requestId, headers);
+  return jsonAnswer(status, error, description, context.requestId, headers);
 }
 
 const FAILURES = {
