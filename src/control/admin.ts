@@ -23,42 +23,47 @@ export const isAdminRequest = (path: string | null, url: URL): path is string =>
 
 const answer = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
 
+type Handled = { response: Response; note: string };
+
+/** An admin request refused: `error` in the body, and in the note unless another is given. */
+const refused = (status: number, error: string, note = `admin: ${error}`): Handled => ({ response: answer(status, { error }), note });
+
 /** Handles one admin request. `issuerIds`: the policy's issuers, the only ones an entry may name. `now` in seconds. */
-export async function handleAdmin(request: Request, url: URL, path: string, env: Env, issuerIds: ReadonlySet<string>, now: number): Promise<{ response: Response; note: string }> {
+export async function handleAdmin(request: Request, url: URL, path: string, env: Env, issuerIds: ReadonlySet<string>, now: number): Promise<Handled> {
   if (!(await credentialMatches(request.headers.get('authorization'), env.GATEWAY_ADMIN_TOKEN!))) {
-    return { response: answer(401, { error: 'unauthorized' }), note: 'admin: credential refused' };
+    return refused(401, 'unauthorized', 'admin: credential refused');
   }
-  if (!env.DENY_LIST) return { response: answer(503, { error: 'no DENY_LIST Durable Object bound' }), note: 'admin: no store bound' };
+  if (!env.DENY_LIST) return refused(503, 'no DENY_LIST Durable Object bound', 'admin: no store bound');
   try {
     return await change(request, url, path, denyListStub(env.DENY_LIST), issuerIds, now);
   } catch (error) {
     // The store did not answer: the operator is told so (never a 500) and lists to see whether the change was made.
     const reason = `deny list store unreachable: ${error instanceof Error ? error.message.slice(0, 200) : 'unknown'}`;
-    return { response: answer(503, { error: reason }), note: `admin: ${reason}` };
+    return refused(503, reason);
   }
 }
 
-async function change(request: Request, url: URL, path: string, store: DenyListRpc, issuerIds: ReadonlySet<string>, now: number): Promise<{ response: Response; note: string }> {
+async function change(request: Request, url: URL, path: string, store: DenyListRpc, issuerIds: ReadonlySet<string>, now: number): Promise<Handled> {
   const action = url.pathname.slice(path.length);
   if (request.method === 'GET' && action === '/revocations') return { response: answer(200, await store.listing()), note: 'admin: listing' };
   if (request.method !== 'POST' || !['/revocations', '/distrust', '/lift'].includes(action)) {
-    return { response: answer(404, { error: 'unknown admin action' }), note: `admin: unknown ${request.method} ${action.slice(0, 64)}` };
+    return refused(404, 'unknown admin action', `admin: unknown ${request.method} ${action.slice(0, 64)}`);
   }
   const body = await readBody(request);
-  if (typeof body === 'string') return { response: answer(400, { error: body }), note: `admin: ${body}` };
+  if (typeof body === 'string') return refused(400, body);
   const from = request.headers.get('cf-connecting-ip');
   let result: StoreAnswer<ControlRecord>;
   if (action === '/lift') {
     const id = text(body.id);
     const by = text(body.by);
-    if (!id || !by) return { response: answer(400, { error: '"id" and "by" are required strings' }), note: 'admin: bad lift' };
+    if (!id || !by) return refused(400, '"id" and "by" are required strings', 'admin: bad lift');
     result = await store.lift(id, by, now, from);
   } else {
     const parsed = action === '/distrust' ? distrustEntry(body, issuerIds, now) : revokeEntry(body, issuerIds, now);
-    if (typeof parsed === 'string') return { response: answer(400, { error: parsed }), note: `admin: ${parsed}` };
+    if (typeof parsed === 'string') return refused(400, parsed);
     result = await store.add(parsed, now, from, action === '/distrust' ? (parsed.kind === 'issuer' ? parsed.value : parsed.issuer!) : null);
   }
-  if (!result.ok) return { response: answer(409, { error: result.reason }), note: `admin: ${result.reason}` };
+  if (!result.ok) return refused(409, result.reason);
   // The audit trail in the Worker's logs, beside the store's own log: who, what, when, from where.
   console.log(JSON.stringify({ event: 'control_change', ...result.value }));
   return { response: answer(200, result.value), note: `admin: ${result.value.action} v${result.value.version}` };
