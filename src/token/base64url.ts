@@ -41,6 +41,21 @@ export function base64UrlToBytes(text: string, alphabetChecked = false): Uint8Ar
 }
 
 /**
+ * What the native decoders, in their loose mode, cannot be left to judge: a length no bytes decode to, a
+ * character outside the alphabet (unless the caller checked it), trailing bits that are not zero. True when
+ * the text is canonical in all three.
+ */
+function canonicalForNative(text: string, alphabetChecked: boolean): boolean {
+  const partial = text.length % 4;
+  if (partial === 1 || (!alphabetChecked && !BASE64URL_TEXT.test(text))) return false;
+  if (partial === 0) return true;
+  // The last character's value, or -1 outside the alphabet (never here after the check, but never trusted either).
+  const code = text.charCodeAt(text.length - 1);
+  const last = code < 128 ? VALUE[code]! : -1;
+  return last >= 0 && (last & UNUSED_BITS[partial]!) === 0;
+}
+
+/**
  * Uint8Array.fromBase64 on canonical text only. The alphabet is checked first, because the native decoder
  * skips whitespace. Non-zero trailing bits are refused here, from the last character, so that the decoder
  * can run in its loose mode on the text as it is: strict mode would also need the padding appended, and
@@ -48,14 +63,7 @@ export function base64UrlToBytes(text: string, alphabetChecked = false): Uint8Ar
  * the operator tools, does not).
  */
 export function base64UrlToBytesNative(text: string, alphabetChecked = false): Uint8Array | null {
-  const partial = text.length % 4;
-  if (partial === 1 || (!alphabetChecked && !BASE64URL_TEXT.test(text))) return null;
-  if (partial !== 0) {
-    // The last character's value, or -1 outside the alphabet (never here after the check, but never trusted either).
-    const code = text.charCodeAt(text.length - 1);
-    const last = code < 128 ? VALUE[code]! : -1;
-    if (last < 0 || (last & UNUSED_BITS[partial]!) !== 0) return null;
-  }
+  if (!canonicalForNative(text, alphabetChecked)) return null;
   try {
     return nativeFromBase64!(text, LOOSE);
   } catch {
@@ -82,13 +90,7 @@ export const decodedLength = (length: number): number => (length * 3) >> 2;
  */
 export function decodeBase64UrlInto(text: string, out: Uint8Array, alphabetChecked = false): boolean {
   if (nativeSetFromBase64 === undefined || text.length < NATIVE_FROM_LENGTH) return decodeInJs(text, out) === out.length;
-  const partial = text.length % 4;
-  if (partial === 1 || (!alphabetChecked && !BASE64URL_TEXT.test(text))) return false;
-  if (partial !== 0) {
-    const code = text.charCodeAt(text.length - 1);
-    const last = code < 128 ? VALUE[code]! : -1;
-    if (last < 0 || (last & UNUSED_BITS[partial]!) !== 0) return false;
-  }
+  if (!canonicalForNative(text, alphabetChecked)) return false;
   try {
     const { read, written } = nativeSetFromBase64.call(out, text, LOOSE);
     return read === text.length && written === out.length;
