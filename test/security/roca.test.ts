@@ -1,7 +1,7 @@
 /** ROCA-weak RSA moduli (CVE-2017-15361) are refused where keys enter the gateway; ordinary keys are not. */
 import { describe, expect, it } from 'vitest';
 import type { JWK } from 'jose';
-import { inGeneratedSubgroup, orderOf65537 } from '../../src/keys/roca.ts';
+import { inGeneratedSubgroup, orderOf65537, ROCA_PRIMES } from '../../src/keys/roca.ts';
 import { judgeJwk } from '../../src/keys/validate-jwk.ts';
 import { makeKey } from '../helpers/keys.ts';
 import { corpusJson } from './corpora.ts';
@@ -24,6 +24,12 @@ describe('the ROCA fingerprint', () => {
 });
 
 describe('subgroup membership by order', () => {
+  it('tests the 38 primes of the published fingerprint (Nemec et al., CCS 2017), no more, no fewer', () => {
+    expect(ROCA_PRIMES).toEqual([
+      3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167,
+    ]);
+  });
+
   it('agrees with the listed subgroup of 65537 for every residue mod every prime below 170', () => {
     for (let prime = 3; prime < 170; prime += 2) {
       if (!isPrime(prime)) continue;
