@@ -103,11 +103,6 @@ export class DenyListSync {
     }
     this.#refetchSeen = { ...snapshot.refetch };
   }
-
-  /** For the operator tools and tests: the version this isolate holds. */
-  get version(): number {
-    return this.#list.version;
-  }
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
