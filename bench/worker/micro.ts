@@ -11,6 +11,7 @@
 import type { Algorithm, CompiledConfig } from '../../src/config/types.ts';
 import { sha256Prefix } from '../../src/log/digest.ts';
 import { KeyStore } from '../../src/keys/key-store.ts';
+import { detachedKeys } from '../../src/keys/detached-keys.ts';
 import { ALPHABET_CHECKED, base64UrlToBytes, base64UrlToBytesInJs, decodedLength, decodeBase64UrlInto } from '../../src/token/base64url.ts';
 import { extractBearerToken } from '../../src/token/extract.ts';
 import { parseTokenShape } from '../../src/token/shape.ts';
@@ -62,7 +63,7 @@ async function prepare(algName: string, fixture: MicroFixture): Promise<Prepared
   const [head, body, sig] = token.split('.') as [string, string, string];
   const data = new TextEncoder().encode(`${head}.${body}`);
   const signature = base64UrlToBytes(sig)!;
-  const keys = new KeyStore({ allowLoopbackHttp: true });
+  const keys = detachedKeys(new KeyStore({ allowLoopbackHttp: true }));
   const cache = new TokenCache();
   const headers = new Headers({ authorization: `Bearer ${token}` });
   const now = () => Math.floor(Date.now() / 1000);

@@ -67,7 +67,6 @@ function unavailableBecause(state: IssuerKeyState, now: number): string {
   return set;
 }
 const isFetched = (issuer: CompiledIssuer) => issuer.keySource.kind === 'jwks' || issuer.keySource.kind === 'discovery';
-const DETACHED_CONTEXT = { waitUntil: (promise: Promise<unknown>) => void promise.catch(() => undefined) } as ExecutionContext;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class KeyStore {
@@ -79,14 +78,6 @@ export class KeyStore {
 
   constructor(options: KeyStoreOptions) {
     this.options = options;
-  }
-
-  /**
-   * Outside a request (the operator tools, `npm run explain`): isolate memory and the issuer only, no KV or
-   * Cache API; background write-backs are not awaited.
-   */
-  resolve(issuer: CompiledIssuer, kid: string | undefined, alg: Algorithm, now: number): KeyLookup | Promise<KeyLookup> {
-    return this.forRequest({}, DETACHED_CONTEXT).resolve(issuer, kid, alg, now);
   }
 
   /** One request's resolver: the bindings and waitUntil of this request, the memory of the isolate. */

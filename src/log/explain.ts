@@ -9,6 +9,7 @@ import type { CompiledConfig, CompiledRoute } from '../config/types.ts';
 import { answerFor, finding, type Finding } from '../findings.ts';
 import { decide } from '../route/mode.ts';
 import type { KeyStore } from '../keys/key-store.ts';
+import { detachedKeys } from '../keys/detached-keys.ts';
 import { RouteTable } from '../route/route-table.ts';
 import { carrying, sourceLabel } from '../token/sources.ts';
 import { authenticate, type CheckName, type TraceStep } from '../verify/authenticate.ts';
@@ -125,7 +126,7 @@ export async function explain({ config, keys, method, url, token, now }: Explain
     method,
     route,
     config,
-    keys,
+    keys: detachedKeys(keys),
     now,
     // The route's path variables as the route table matched them (the Worker reads them through every reading: src/route/resolve.ts).
     ...(route.path.variables && { pathVariables: Object.fromEntries(route.path.variables.map((v) => [v.name, url.pathname.split('/')[v.segment] ?? ''])) }),

@@ -7,6 +7,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CompiledConfig } from '../../src/config/types.ts';
 import { KEY_REFRESH_AHEAD_FRACTION } from '../../src/config/constants.ts';
 import { KeyStore } from '../../src/keys/key-store.ts';
+import { detachedKeys } from '../../src/keys/detached-keys.ts';
 import { compileOrThrow } from '../helpers/gateway.ts';
 import { jwksOf, makeKey, nowSeconds, type TestKey } from '../helpers/keys.ts';
 import { OutsideWorld } from '../helpers/outside-world.ts';
@@ -30,7 +31,7 @@ afterEach(() => world?.restore());
 describe('warm key lookups', () => {
   it('a fetched key: the first lookup loads and imports (a promise), the next ones answer synchronously with the same key', async () => {
     world = new OutsideWorld().serveJwks(JWKS, jwksOf(key), 3600).install();
-    const store = new KeyStore({ allowLoopbackHttp: false });
+    const store = detachedKeys(new KeyStore({ allowLoopbackHttp: false }));
     const now = nowSeconds();
     const first = store.resolve(config.issuers.fetched!, 'k1', 'ES256', now);
     expect(first).toBeInstanceOf(Promise);
@@ -55,7 +56,7 @@ describe('warm key lookups', () => {
   });
 
   it('an inline key: imported on first use, then answered synchronously', async () => {
-    const store = new KeyStore({ allowLoopbackHttp: false });
+    const store = detachedKeys(new KeyStore({ allowLoopbackHttp: false }));
     const first = store.resolve(config.issuers.inline!, 'k1', 'ES256', nowSeconds());
     expect(first).toBeInstanceOf(Promise);
     expect(await first).toMatchObject({ ok: true, layer: 'inline' });

@@ -6,6 +6,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Gateway } from '../../src/gateway.ts';
 import { KeyStore } from '../../src/keys/key-store.ts';
+import { detachedKeys } from '../../src/keys/detached-keys.ts';
 import { authenticate } from '../../src/verify/authenticate.ts';
 import { rememberVerified, TokenCache } from '../../src/verify/token-cache.ts';
 import { bearer, compileOrThrow, gatewayFor, send } from '../helpers/gateway.ts';
@@ -243,7 +244,7 @@ describe('refused signatures (the negative cache)', () => {
 
   it('is bounded, apart from the verified tokens: a flood of bad tokens keeps its own cap and pushes no good token out', async () => {
     const config = compileOrThrow(JSON.stringify({ issuers: { idp: { issuer: ISS, keys: [k1.publicJwk] } }, routes: { billing: policy.routes.billing } }));
-    const keys = new KeyStore({ allowLoopbackHttp: false });
+    const keys = detachedKeys(new KeyStore({ allowLoopbackHttp: false }));
     const tokenCache = new TokenCache({ maxEntries: 2, maxTokenBytes: 64 * 1024 }, { maxEntries: 3, maxTokenBytes: 64 * 1024 });
     const run = (text: string) => authenticate({ headers: new Headers(bearer(text)), route: config.routes[0]!, config, keys, now: nowSeconds(), tokenCache });
     const good = await sign(k1, claims(nowSeconds()));
@@ -264,7 +265,7 @@ describe('refused signatures (the negative cache)', () => {
 describe('a full cache', () => {
   it('keeps a token only on its second acceptance, so tokens seen once push none out; with room it keeps at once', async () => {
     const config = compileOrThrow(JSON.stringify({ issuers: { idp: { issuer: ISS, keys: [k1.publicJwk] } }, routes: { billing: policy.routes.billing } }));
-    const keys = new KeyStore({ allowLoopbackHttp: false });
+    const keys = detachedKeys(new KeyStore({ allowLoopbackHttp: false }));
     const tokenCache = new TokenCache({ maxEntries: 2, maxTokenBytes: 64 * 1024 });
     const run = (text: string) => authenticate({ headers: new Headers(bearer(text)), route: config.routes[0]!, config, keys, now: nowSeconds(), tokenCache });
     const [hot1, hot2, ...once] = await Promise.all(Array.from({ length: 6 }, (_, i) => sign(k1, claims(nowSeconds(), { sub: `user-${i}` }))));
@@ -312,7 +313,7 @@ describe('the cached result', () => {
       headers: new Headers(bearer(token)),
       route: config.routes[0]!,
       config,
-      keys: new KeyStore({ allowLoopbackHttp: false }),
+      keys: detachedKeys(new KeyStore({ allowLoopbackHttp: false })),
       now: nowSeconds(),
       tokenCache: new TokenCache(),
     });
@@ -328,7 +329,7 @@ describe('the well-formed text check (claim_invalid for a lone surrogate)', () =
   it('runs on a hit too: an entry whose claims hold a lone surrogate is refused from the cache', async () => {
     const config = compileOrThrow(JSON.stringify({ issuers: { idp: { issuer: ISS, keys: [k1.publicJwk] } }, routes: { billing: policy.routes.billing } }));
     const token = await sign(k1, claims(nowSeconds()));
-    const keys = new KeyStore({ allowLoopbackHttp: false });
+    const keys = detachedKeys(new KeyStore({ allowLoopbackHttp: false }));
     const tokenCache = new TokenCache();
     const run = () => authenticate({ headers: new Headers(bearer(token)), route: config.routes[0]!, config, keys, now: nowSeconds(), tokenCache });
     expect((await run()).ok).toBe(true);
@@ -355,7 +356,7 @@ describe('the token text', () => {
     const config = compileOrThrow(JSON.stringify({ issuers: { idp: { issuer: ISS, keys: [k1.publicJwk] } }, routes: { billing: policy.routes.billing } }));
     const token = await sign(k1, claims(nowSeconds()));
     const expired = await sign(k1, claims(nowSeconds() - 1000));
-    const keys = new KeyStore({ allowLoopbackHttp: false });
+    const keys = detachedKeys(new KeyStore({ allowLoopbackHttp: false }));
     const tokenCache = new TokenCache();
     const run = (text: string) => authenticate({ headers: new Headers(bearer(text)), route: config.routes[0]!, config, keys, now: nowSeconds(), tokenCache });
     const results = [await run(token), await run(token), await run(expired), await run('not.a.token')];

@@ -8,6 +8,7 @@ import type { JWK } from 'jose';
 import { MIN_HMAC_SECRET_BYTES } from '../../src/config/constants.ts';
 import type { Algorithm, CompiledIssuer } from '../../src/config/types.ts';
 import { KeyStore } from '../../src/keys/key-store.ts';
+import { detachedKeys } from '../../src/keys/detached-keys.ts';
 import { resolveSecretKey } from '../../src/keys/secret-key.ts';
 import { algorithmsForKey, judgeJwks } from '../../src/keys/validate-jwk.ts';
 import { base64UrlToBytes } from '../../src/token/base64url.ts';
@@ -71,7 +72,7 @@ export async function judgeJwsThroughGateway(jws: string, published: JWK[], conf
     const set = judgeJwks({ keys: published });
     if (!set.ok) return 'keys';
     const issuer = { id: 'vectors', keySource: { kind: 'inline', keys: set.keys } } as unknown as CompiledIssuer;
-    key = await new KeyStore({ allowLoopbackHttp: false }).resolve(issuer, shape.jws.header.kid, alg, now);
+    key = await detachedKeys(new KeyStore({ allowLoopbackHttp: false })).resolve(issuer, shape.jws.header.kid, alg, now);
   }
   if (!key.ok) return 'keys';
   return (await verifyTokenSignature(shape.jws, key.key, alg)) ? 'accepted' : 'signature';

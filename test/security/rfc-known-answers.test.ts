@@ -9,6 +9,7 @@
 import type { JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { KeyStore } from '../../src/keys/key-store.ts';
+import { detachedKeys } from '../../src/keys/detached-keys.ts';
 import { authenticate } from '../../src/verify/authenticate.ts';
 import { compileOrThrow } from '../helpers/gateway.ts';
 import { corpusJson } from './corpora.ts';
@@ -35,7 +36,7 @@ async function authenticateAt(token: string, issuer: string, jwk: JWK, alg: stri
     headers: new Headers({ authorization: `Bearer ${token}` }),
     route: config.routes[0]!,
     config,
-    keys: new KeyStore({ allowLoopbackHttp: false }),
+    keys: detachedKeys(new KeyStore({ allowLoopbackHttp: false })),
     now,
   });
 }
