@@ -112,10 +112,6 @@ export function denyListStub(namespace: DurableObjectNamespace): DenyListRpc {
     if (!response.ok) throw new Error(`deny list store answered ${response.status}`);
     return response.json();
   };
-  return {
-    snapshotIfNewer: (...args) => call('snapshotIfNewer', args) as ReturnType<DenyListRpc['snapshotIfNewer']>,
-    listing: (...args) => call('listing', args) as ReturnType<DenyListRpc['listing']>,
-    add: (...args) => call('add', args) as ReturnType<DenyListRpc['add']>,
-    lift: (...args) => call('lift', args) as ReturnType<DenyListRpc['lift']>,
-  };
+  // One forwarding function per method of STORE_METHODS, the list the store's fetch() accepts.
+  return Object.fromEntries(STORE_METHODS.map((method) => [method, (...args: unknown[]) => call(method, args)])) as unknown as DenyListRpc;
 }
