@@ -50,8 +50,8 @@ export const finding = (code: FindingCode, evidence: Omit<Finding, 'code'> = {})
 
 type AnswerKind = 'not_found' | 'no_token' | 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'not_permitted' | 'forbidden' | 'rate_limited' | 'unavailable';
 
-/** The answer kind of every code not listed: a token invalid for this API (issuer, key, signature, typ, audience, app, times, claims, revoked). */
-const ANSWER_KIND: Partial<Record<FindingCode, AnswerKind>> = {
+/** Every code's answer kind, each spelled out: a new code must say how it is answered (the compiler asks). */
+const ANSWER_KIND: Record<FindingCode, AnswerKind> = {
   route_not_found: 'not_found',
   token_missing: 'no_token',
   request_invalid: 'invalid_request',
@@ -65,6 +65,22 @@ const ANSWER_KIND: Partial<Record<FindingCode, AnswerKind>> = {
   tenant_not_allowed: 'invalid_token',
   rate_limited: 'rate_limited',
   origin_unmapped: 'not_permitted',
+  token_malformed: 'invalid_token',
+  alg_not_allowed: 'invalid_token',
+  issuer_mismatch: 'invalid_token',
+  kid_unknown: 'invalid_token',
+  signature_invalid: 'invalid_token',
+  typ_mismatch: 'invalid_token',
+  audience_mismatch: 'invalid_token',
+  app_mismatch: 'invalid_token',
+  token_expired: 'invalid_token',
+  token_not_yet_valid: 'invalid_token',
+  issued_in_future: 'invalid_token',
+  lifetime_too_long: 'invalid_token',
+  claim_missing: 'invalid_token',
+  claim_invalid: 'invalid_token',
+  claim_mismatch: 'invalid_token',
+  token_revoked: 'invalid_token',
 };
 
 export interface AnswerContext {
@@ -105,7 +121,7 @@ const KIND_PRECEDENCE = Object.keys(ANSWERS) as AnswerKind[];
 
 /** The one place where findings become an HTTP answer. The body and headers carry no finding detail. */
 export function answerFor(findings: readonly Finding[], context: AnswerContext): Response {
-  const kinds = new Set(findings.map((f) => ANSWER_KIND[f.code] ?? 'invalid_token'));
+  const kinds = new Set(findings.map((f) => ANSWER_KIND[f.code]));
   const kind = KIND_PRECEDENCE.find((k) => kinds.has(k)) ?? 'invalid_token';
   const { status, error, description, challenge } = ANSWERS[kind];
   const headers = new Headers();
