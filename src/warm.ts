@@ -20,8 +20,9 @@
  *
  * Nothing it produces is kept, with deliberate exceptions: the shape gate's judged-header map holds the
  * synthetic header (a pure function of its text, bounded), and the assertion keys' import
- * (src/forward/signing-keys.ts, per isolate) holds the synthetic signing key until the first request, whose
- * secrets differ and replace it.
+ * (src/forward/signing-keys.ts, per isolate) holds the synthetic signing key until readyAtLoad imports the
+ * Worker's own, or (no assertion in the policy, or readyAtLoad failed) until a request's secrets, which
+ * differ, replace it: it is only ever handed out for the warm-up's own secrets.
  */
 import { formatWithOptions } from 'node:util';
 import type { CompiledConfig, CompiledIssuer, CompiledRoute } from './config/types.ts';
