@@ -20,8 +20,9 @@
  *
  * Nothing it produces is kept, with deliberate exceptions: the shape gate's judged-header map holds the
  * synthetic header (a pure function of its text, bounded), and the assertion keys' import
- * (src/forward/signing-keys.ts, per isolate) holds the synthetic signing key until the first request, whose
- * secrets differ and replace it.
+ * (src/forward/signing-keys.ts, per isolate) holds the synthetic signing key until readyAtLoad imports the
+ * Worker's own, or (no assertion in the policy, or readyAtLoad failed) until a request's secrets, which
+ * differ, replace it: it is only ever handed out for the warm-up's own secrets.
  */
 import { formatWithOptions } from 'node:util';
 import type { CompiledConfig, CompiledIssuer, CompiledRoute } from './config/types.ts';
@@ -166,18 +167,21 @@ async function send(gateway: Gateway, path: string): Promise<{ response: Respons
 async function standIns<T>(seen: Seen, work: () => Promise<T>): Promise<T> {
   // Nested, the second would take the first's stand-ins for the originals and put them back for good.
   if (installed !== null) throw new Error('a warm-up is already running');
-  installed = [
-    standIn(globalThis, 'fetch', warmFetch),
-    standIn(globalThis, 'caches', undefined),
-    standIn(globalThis, 'setTimeout', () => 0),
-    standIn(globalThis, 'clearTimeout', () => undefined),
-    standIn(AbortSignal, 'timeout', () => new AbortController().signal),
-    standIn(console, 'log', (...values: unknown[]) => {
-      formatWithOptions({ colors: false }, ...values);
-      seen.records.push(values[0] as Record<string, unknown>);
-    }),
-  ];
+  // Each undoing kept as its stand-in is made: one that cannot be made (a global the runtime will not let be
+  // redefined) fails the warm-up, and the finally puts back those made before it.
+  const undo: (() => void)[] = (installed = []);
   try {
+    undo.push(standIn(globalThis, 'fetch', warmFetch));
+    undo.push(standIn(globalThis, 'caches', undefined));
+    undo.push(standIn(globalThis, 'setTimeout', () => 0));
+    undo.push(standIn(globalThis, 'clearTimeout', () => undefined));
+    undo.push(standIn(AbortSignal, 'timeout', () => new AbortController().signal));
+    undo.push(
+      standIn(console, 'log', (...values: unknown[]) => {
+        formatWithOptions({ colors: false }, ...values);
+        seen.records.push(values[0] as Record<string, unknown>);
+      }),
+    );
     return await work();
   } finally {
     putBack();

@@ -54,6 +54,26 @@ describe('warm-up at load (src/warm.ts)', () => {
     expect(endWarmUp()).toBeNull();
   });
 
+  it('a stand-in that cannot be put in place costs the warm-up, and leaves none of the others in place', async () => {
+    // A global the runtime would not let be redefined (here AbortSignal.timeout, the fifth of six): the four
+    // before it, fetch among them, must not stay stood in for the isolate's real requests.
+    const names = ['fetch', 'caches', 'setTimeout', 'clearTimeout'] as const;
+    const before = names.map((name) => Object.getOwnPropertyDescriptor(globalThis, name));
+    const define = Object.defineProperty;
+    vi.spyOn(Object, 'defineProperty').mockImplementation((target, name, descriptor) => {
+      if (target === AbortSignal && name === 'timeout') throw new TypeError('Cannot redefine property: timeout');
+      return define(target, name, descriptor);
+    });
+    const failure = await warmRequestPath();
+    vi.restoreAllMocks();
+    const after = names.map((name) => Object.getOwnPropertyDescriptor(globalThis, name));
+    // Put back by hand whatever was left, so the tests after this one run with the real globals either way.
+    names.forEach((name, i) => void (before[i] ? Object.defineProperty(globalThis, name, before[i]) : delete (globalThis as Record<string, unknown>)[name]));
+    expect(failure).toBe('request: TypeError: Cannot redefine property: timeout');
+    expect(after).toEqual(before);
+    expect(endWarmUp()).toBeNull();
+  });
+
   it('reports success as null (here in an isolate that has run the stages already, as a second Gateway would)', async () => {
     expect(await warmRequestPath()).toBeNull();
   });
