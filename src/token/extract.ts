@@ -5,8 +5,6 @@ export type Extraction = { ok: true; token: string } | { ok: false; finding: Fin
 
 /** Where the scheme ends: the first whitespace of any kind (JavaScript's \s, as the parsers it must agree with split). */
 const WHITESPACE = /\s/;
-/** The run of whitespace at lastIndex: the separator. */
-const SEPARATOR = /\s*/y;
 /** Whitespace or a comma anywhere in the token. */
 const STRAY = /[\s,]/;
 
@@ -23,14 +21,14 @@ export function extractBearerToken(headers: Headers): Extraction {
     // Another scheme (Basic, DPoP...) is no bearer token: the client is told which scheme this API wants.
     return { ok: false, finding: finding('token_missing', { detail: 'authorization scheme is not Bearer' }) };
   }
-  SEPARATOR.lastIndex = schemeEnd;
-  SEPARATOR.test(authorization);
-  const tokenStart = SEPARATOR.lastIndex;
-  if (tokenStart === authorization.length) return { ok: false, finding: finding('token_malformed', { detail: 'empty bearer token' }) };
-  const token = authorization.slice(tokenStart);
-  // RFC 6750 2.1: one space. Headers joins repeated Authorization headers with ", ": two credentials in one request are ambiguous (section 3.1).
-  if (tokenStart !== schemeEnd + 1 || authorization.charCodeAt(schemeEnd) !== 0x20 || STRAY.test(token)) {
-    return { ok: false, finding: finding('request_invalid', { detail: 'more than one credential or stray whitespace' }) };
-  }
-  return { ok: true, token };
+  // What follows the scheme starts with whitespace (or is empty). RFC 6750 2.1: one space, then the token.
+  const rest = authorization.slice(schemeEnd);
+  const token = rest.slice(1);
+  if (rest.charCodeAt(0) === 0x20 && token.length > 0 && !STRAY.test(token)) return { ok: true, token };
+  // trim() removes exactly what \s matches: nothing but whitespace after the scheme is no token at all.
+  if (rest.trim() === '') return { ok: false, finding: finding('token_malformed', { detail: 'empty bearer token' }) };
+  // More whitespace than one space, or whitespace or a comma inside: Headers joins repeated Authorization headers
+  // with ", ", and two credentials in one request are ambiguous (section 3.1).
+  return { ok: false, finding: finding('request_invalid', { detail: 'more than one credential or stray whitespace' }) };
 }
+
