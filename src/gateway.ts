@@ -27,7 +27,7 @@ import { addDebugFindings } from './log/debug-header.ts';
 import { warn } from './log/warn.ts';
 import { sha256Prefix } from './log/digest.ts';
 import { newRecord, recordEvidence, type VerificationRecord } from './log/record.ts';
-import { recordNeedsHash, recordWanted, writeRecord, type LogFormat, type LogSink } from './log/write.ts';
+import { hashSubject, recordNeedsHash, recordWanted, writeRecord, type LogFormat, type LogSink } from './log/write.ts';
 import { admit, decide } from './route/mode.ts';
 import { canonicalRequest, queryNamesOf, queryTokenFor, queryTokenNames, type CanonicalRequest } from './request/canonical.ts';
 import { answerPreflight, applyCors } from './route/cors.ts';
@@ -169,7 +169,7 @@ export class Gateway {
       record.token_fp = await sha256Prefix(seen.token).catch(() => null);
       if (record.token_fp !== null) this.#tokenCache.noteFingerprint(seen.token, record.token_fp);
     }
-    if (written && recordNeedsHash(record, sink)) record.sub = await sha256Prefix(record.sub!).catch(() => null);
+    if (written && recordNeedsHash(record, sink)) await hashSubject(record);
     try {
       writeRecord(record, sink, written);
     } catch (error) {

@@ -6,6 +6,7 @@
 import type { LogSubjectMode } from '../config/types.ts';
 import { writeDataPoint } from './analytics.ts';
 import { boundRecord } from './bound.ts';
+import { sha256Prefix } from './digest.ts';
 import { summarizeFindings, type Outcome, type VerificationRecord } from './record.ts';
 
 /**
@@ -40,14 +41,19 @@ export function recordWanted(record: VerificationRecord, sink: LogSink): boolean
   return rate > 0 && Math.random() < rate;
 }
 
-/** Whether writing this record needs a digest first (a hashed subject): only then is writing asynchronous. */
+/** Whether the record's subject must be hashed (hashSubject) before it is written: log_subject "hashed". */
 export function recordNeedsHash(record: VerificationRecord, sink: LogSink): boolean {
   return record.sub !== null && sink.subject === 'hashed';
 }
 
+/** The subject replaced by its digest; a digest that fails leaves the subject out, never shown plain. */
+export async function hashSubject(record: VerificationRecord): Promise<void> {
+  record.sub = record.sub === null ? null : await sha256Prefix(record.sub).catch(() => null);
+}
+
 /**
- * Writes the record now, with no promise: its digests (the token fingerprint, a hashed subject) are already
- * in it (src/gateway.ts computes them before calling). A record left out still gives its Analytics Engine count.
+ * Writes the record now, with no promise: its digests (the token fingerprint, a subject hashed by hashSubject)
+ * are already in it (src/gateway.ts awaits them before calling). A record left out still gives its Analytics Engine count.
  */
 export function writeRecord(record: VerificationRecord, sink: LogSink, written: boolean): void {
   if (written) {
