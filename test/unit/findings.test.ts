@@ -36,6 +36,19 @@ describe('answerFor: the one place findings become HTTP', () => {
     expect(answer('scope_insufficient', 'app_mismatch').status).toBe(401);
   });
 
+  it('several findings: the most fundamental answer wins, in this order, whichever finding comes first', () => {
+    // One code per kind of answer, most fundamental first: each pair is answered as its earlier member alone.
+    const order = ['route_not_found', 'request_invalid', 'csrf_check_failed', 'token_missing', 'keys_unavailable', 'signature_invalid', 'scope_insufficient', 'claim_insufficient', 'rate_limited'] as const;
+    for (let i = 0; i < order.length; i++) {
+      for (let j = i + 1; j < order.length; j++) {
+        const alone = answer(order[i]!);
+        for (const both of [answer(order[i]!, order[j]!), answer(order[j]!, order[i]!)]) {
+          expect([both.status, both.headers.get('www-authenticate')], `${order[i]} with ${order[j]}`).toEqual([alone.status, alone.headers.get('www-authenticate')]);
+        }
+      }
+    }
+  });
+
   it('keys unavailable: 503 with Retry-After', () => {
     const response = answer('keys_unavailable');
     expect(response.status).toBe(503);
