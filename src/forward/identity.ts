@@ -56,9 +56,9 @@ function assertedIdentity(claims: Claims, issuer: CompiledIssuer, routeId: strin
 
 /**
  * The standard identity headers and the route's claim headers, with the claim values typed for the
- * assertion; `requestId` null leaves it out. Also run once at load by src/warm.ts.
+ * assertion; `requestId` null leaves it out.
  */
-export function plainHeaders({ route, prefix, verified }: Pick<IdentityRequest, 'route' | 'prefix' | 'verified'>, requestId: string | null) {
+function plainHeaders({ route, prefix, verified }: Pick<IdentityRequest, 'route' | 'prefix' | 'verified'>, requestId: string | null) {
   const result = identityHeaders(prefix, { routeId: route.id, requestId, verified: verified && { claims: verified.claims, appClaim: verified.issuer.appClaim, serviceSubject: verified.issuer.serviceSubject } });
   if (verified === null) return { ...result, values: {} };
   const mapped = claimHeaders(verified.claims, route.forward.claimHeaders);

@@ -59,6 +59,7 @@ describe('a fault of the gateway itself', () => {
     const token = await sign(key, { iss: ISS, aud: 'api', sub: 'user-1', iat: nowSeconds(), exp: nowSeconds() + 300 });
     const response = await handle(policy, new Request('https://gw.example/x', { headers: bearer(token) }), envThrowingOn('FAULTY_ORIGIN'));
     expect(response.status).toBe(500);
+    expect(await response.text()).not.toContain('FAULTY_ORIGIN');
     expect(logs.records).toHaveLength(1);
     // The route and the verified token are on the record: the fault came after both.
     expect(logs.last()).toMatchObject({ outcome: 'error', status: 500, error: 'internal: TypeError', route: 'r', iss: ISS, sub: 'user-1' });
