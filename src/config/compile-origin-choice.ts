@@ -2,6 +2,7 @@
  * A route's `origin_by_claim` -> the targets its verified claim picks from (src/route/origin-choice.ts).
  */
 import { compileOrigin, type OriginSource } from '../forward/compile-forward.ts';
+import { checkUrl } from './check-url.ts';
 import { toClaimPath } from './compile-claims.ts';
 import type { ClaimPath, OriginTarget } from './types.ts';
 
@@ -17,7 +18,6 @@ export interface OriginByClaimSource {
 export function compileOriginByClaim(
   source: { origin?: unknown; cors_preflight?: boolean; origin_by_claim?: OriginByClaimSource },
   mode: string,
-  checkUrl: (value: string, what: string) => string | null,
   report: (path: (string | number)[], message: string) => void,
 ): { claim: ClaimPath; targets: Record<string, OriginTarget>; display: string } | null {
   let failed = false;
