@@ -4,6 +4,7 @@
 import { compileOrigin, type OriginSource } from '../forward/compile-forward.ts';
 import { checkUrl } from './check-url.ts';
 import { toClaimPath } from './compile-claims.ts';
+import type { Report } from './policy-errors.ts';
 import type { ClaimPath, OriginTarget } from './types.ts';
 
 export interface OriginByClaimSource {
@@ -18,10 +19,10 @@ export interface OriginByClaimSource {
 export function compileOriginByClaim(
   source: { origin?: unknown; cors_preflight?: boolean; origin_by_claim?: OriginByClaimSource },
   mode: string,
-  report: (path: (string | number)[], message: string) => void,
+  report: Report,
 ): { claim: ClaimPath; targets: Record<string, OriginTarget>; display: string } | null {
   let failed = false;
-  const fail = (path: (string | number)[], message: string) => {
+  const fail: Report = (path, message) => {
     failed = true;
     report(path, message);
   };
