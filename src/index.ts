@@ -7,7 +7,7 @@ import type { Env } from './env.ts';
 import { Gateway } from './gateway.ts';
 import { warn } from './log/warn.ts';
 import { logFormatFrom } from './log/write.ts';
-import { endWarmUp, readyAtLoad, settleHeap, warmRequestPath } from './warm.ts';
+import { readyAtLoad, settleHeap, warmRequestPath } from './warm.ts';
 
 // The deny list's one writer (docs/control.md): a Durable Object class must be exported by the Worker that declares it.
 export { DenyListStore } from './control/deny-list-store.ts';
@@ -26,14 +26,19 @@ const gatewaySetup = (env: Env) => ({
 
 // At load, before any request: the request path run once on synthetic inputs (src/warm.ts), then this
 // isolate's Gateway built and its assertion keys imported from the bindings the global scope sees too
-// (readyAtLoad), then the young generation emptied (settleHeap). It settles during the load; were it ever
-// still running at a first request, its failure would be said on a later one, and the Gateway that
-// request built is the one kept.
+// (readyAtLoad), then the young generation emptied (settleHeap). It settles during the load. Were it ever
+// still running at the first invocation (only a hang would be), it is abandoned there: said once as failed,
+// and what is left of it neither reports, nor replaces that invocation's Gateway, nor settles the heap
+// inside a request (the warm-up's own stand-ins never reach a request: src/warm.ts).
 let warmFailure: string | null = null;
+let loading = true;
 void warmRequestPath().then(async (failure) => {
+  if (!loading) return;
   warmFailure = failure;
   const ready = await readyAtLoad(() => gatewaySetup(loadEnv), loadEnv);
-  gateway ??= ready ?? undefined;
+  if (!loading) return;
+  loading = false;
+  gateway = ready ?? undefined;
   settleHeap();
 });
 
@@ -46,8 +51,10 @@ function gatewayFor(env: Env): Gateway {
     warmFailure = null;
   }
   if (gateway) return gateway;
-  const unsettled = endWarmUp();
-  if (unsettled !== null) warn('warm_up_failed', { reason: unsettled });
+  if (loading) {
+    loading = false;
+    warn('warm_up_failed', { reason: 'still running at the first request: abandoned' });
+  }
   const { config, options } = gatewaySetup(env);
   gateway = new Gateway(config, options);
   return gateway;

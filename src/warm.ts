@@ -8,7 +8,7 @@
  * Ed25519 signing, digests).
  *
  * So the warm-up is no copy of the path: it sends a synthetic request through a throwaway Gateway's own
- * `handle`, on a policy of this file's own, with what load forbids stood in for while it runs (`standIns`):
+ * `handle`, on a policy of this file's own, with what load forbids stood in for its own work (`standIns`):
  * fetch answers the issuer's JWKS (a real Ed25519 key, and the token is one it really signed), the origin is a
  * service binding answered here, the timers do nothing, the log line is formatted but not printed, and the
  * assertion's signing key is a throwaway one. Every stage the gateway runs on an accepted bearer token, a new
@@ -24,6 +24,7 @@
  * Worker's own, or (no assertion in the policy, or readyAtLoad failed) until a request's secrets, which
  * differ, replace it: it is only ever handed out for the warm-up's own secrets.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { formatWithOptions } from 'node:util';
 import type { CompiledConfig, CompiledIssuer, CompiledRoute } from './config/types.ts';
 import type { Env } from './env.ts';
@@ -89,11 +90,6 @@ const CONFIG: CompiledConfig = {
   routes: [ROUTE],
 };
 
-/** Which stage warmStages is in, for the reason a failure is reported with. */
-export interface WarmProgress {
-  stage: string;
-}
-
 /** What the origin and the log saw of one synthetic request. */
 interface Seen {
   forwarded: Headers | null;
@@ -131,10 +127,18 @@ async function warmFetch(url: URL | string): Promise<Response> {
   return { status: 200, headers: new Headers({ 'content-type': 'application/json', 'cache-control': 'max-age=300', 'content-length': String(bytes.length) }), body } as Response;
 }
 
-/** Replaces `target[name]` (its own property or one it inherits) with `value`; the returned function puts it back. */
+/** Set inside the warm-up's own work (its async context): what its stand-ins answer to, and nothing else. */
+const warmUp = new AsyncLocalStorage<true>();
+
+/**
+ * Stands `value` in for `target[name]` (its own property or one it inherits) in the warm-up's work only:
+ * read from anywhere else, the property is what it was (and what is assigned to it meanwhile). The returned
+ * function puts the property back as it was.
+ */
 function standIn(target: object, name: string, value: unknown): () => void {
   const own = Object.getOwnPropertyDescriptor(target, name);
-  Object.defineProperty(target, name, { value, configurable: true, writable: true });
+  let real: unknown = Reflect.get(target, name);
+  Object.defineProperty(target, name, { get: () => (warmUp.getStore() ? value : real), set: (next) => void (real = next), configurable: true });
   return () => void (own ? Object.defineProperty(target, name, own) : delete (target as Record<string, unknown>)[name]);
 }
 
@@ -157,19 +161,27 @@ async function send(gateway: Gateway, path: string): Promise<{ response: Respons
   return { response, seen };
 }
 
+/** Whether a warm-up's stand-ins are in place. */
+let running = false;
+
 /**
  * Runs `work` with what load forbids stood in for: the network (fetch answers the issuer's JWKS, and there
  * is no Cache API, as on workers.dev), timers (setTimeout, clearTimeout and AbortSignal.timeout do nothing),
  * and console.log, which formats what it is given as workerd's console.log does (its formatLog:
  * formatWithOptions, colours off) and keeps the value instead of printing a line that would belong to no
- * invocation. Put back afterwards whatever happens; nothing else runs while the script loads.
+ * invocation. The stand-ins answer `work` alone (standIn), until it settles, then are put back whatever
+ * happens. So a warm-up that outlives the load (it settles during the load; one that waited on something
+ * that never comes would not) stays inert: a request meanwhile meets the real globals, and the warm-up's own
+ * rest meets only its stand-ins: no fetch, no timer, no line printed on the real ones. (Until it settles, a
+ * read of those six globals asks the async context which to answer: all a hang still costs the requests.)
  */
 async function standIns<T>(seen: Seen, work: () => Promise<T>): Promise<T> {
-  // Nested, the second would take the first's stand-ins for the originals and put them back for good.
-  if (installed !== null) throw new Error('a warm-up is already running');
+  // Nested, the first would put back, when it settles, the globals the second still needs stood in.
+  if (running) throw new Error('a warm-up is already running');
+  running = true;
   // Each undoing kept as its stand-in is made: one that cannot be made (a global the runtime will not let be
   // redefined) fails the warm-up, and the finally puts back those made before it.
-  const undo: (() => void)[] = (installed = []);
+  const undo: (() => void)[] = [];
   try {
     undo.push(standIn(globalThis, 'fetch', warmFetch));
     undo.push(standIn(globalThis, 'caches', undefined));
@@ -182,9 +194,10 @@ async function standIns<T>(seen: Seen, work: () => Promise<T>): Promise<T> {
         seen.records.push(values[0] as Record<string, unknown>);
       }),
     );
-    return await work();
+    return await warmUp.run(true, work);
   } finally {
-    putBack();
+    for (const putBack of undo.reverse()) putBack();
+    running = false;
   }
 }
 
@@ -201,37 +214,17 @@ function compileTimers(): void {
   }
 }
 
-/** The stand-ins' undoing while they are in place. */
-let installed: (() => void)[] | null = null;
-
-function putBack(): boolean {
-  if (installed === null) return false;
-  for (const undo of installed.reverse()) undo();
-  installed = null;
-  return true;
-}
-
-/**
- * For the entry point's first invocation: a warm-up still running then (it settles during the load; one that
- * waited on something that never comes would not) must not leave its stand-ins to the requests. Puts them
- * back and says so; null when there was nothing to put back.
- */
-export function endWarmUp(): string | null {
-  return putBack() ? 'still running at the first request: its stand-ins were put back' : null;
-}
-
 /**
  * One request through a throwaway Gateway: its key store fetches, judges and imports the issuer's (Ed25519)
  * key, the token is verified in full, the assertion minted, the record written. Each
  * is checked for the answer it must give, so that none stops early and leaves the code after it cold.
- * Rejects at the first that does not; `progress.stage` then names it. (A second request, the token cache's
- * hit, was measured too: it cost more at load than it saved on a cold isolate's second request.)
+ * Rejects at the first that does not. (A second request, the token cache's hit, was measured too: it cost
+ * more at load than it saved on a cold isolate's second request.)
  */
-export async function warmStages(progress: WarmProgress = { stage: '' }): Promise<void> {
+export async function warmStages(): Promise<void> {
   const check = (holds: boolean, detail: string): void => {
     if (!holds) throw new Error(`unexpected answer: ${detail}`);
   };
-  progress.stage = 'request';
   compileTimers();
   const gateway = new Gateway(CONFIG, { allowLoopbackHttp: false, now: () => WARM_NOW_MS });
   // Escapes and an upper-case letter: the slow path of canonicalization and the case-folded reading.
@@ -244,18 +237,17 @@ export async function warmStages(progress: WarmProgress = { stage: '' }): Promis
 }
 
 /**
- * warmStages at load, never failing the load: a stage that fails costs its warmth, nothing else. Resolves
- * to null, or which stage failed and how, for the entry point to report once (src/index.ts). It settles
- * during the load itself (its awaits are WebCrypto calls and stand-ins, answered without I/O). `stages` is
- * warmStages; tests pass one that fails.
+ * warmStages at load, never failing the load: a warm-up that fails costs its warmth, nothing else. Resolves
+ * to null, or how it failed, for the entry point to report once (src/index.ts). It settles during the load
+ * itself (its awaits are WebCrypto calls and stand-ins, answered without I/O). `stages` is warmStages; tests
+ * pass one that fails.
  */
-export async function warmRequestPath(stages: (progress: WarmProgress) => Promise<void> = warmStages): Promise<string | null> {
-  const progress: WarmProgress = { stage: '' };
+export async function warmRequestPath(stages: () => Promise<void> = warmStages): Promise<string | null> {
   try {
-    await stages(progress);
+    await stages();
     return null;
   } catch (error) {
-    return `${progress.stage || 'start'}: ${error instanceof Error ? `${error.name}: ${error.message}` : 'unknown'}`;
+    return error instanceof Error ? `${error.name}: ${error.message}` : 'unknown';
   }
 }
 

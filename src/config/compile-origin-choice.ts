@@ -2,7 +2,9 @@
  * A route's `origin_by_claim` -> the targets its verified claim picks from (src/route/origin-choice.ts).
  */
 import { compileOrigin, type OriginSource } from '../forward/compile-forward.ts';
+import { checkUrl } from './check-url.ts';
 import { toClaimPath } from './compile-claims.ts';
+import type { Report } from './policy-errors.ts';
 import type { ClaimPath, OriginTarget } from './types.ts';
 
 export interface OriginByClaimSource {
@@ -17,11 +19,10 @@ export interface OriginByClaimSource {
 export function compileOriginByClaim(
   source: { origin?: unknown; cors_preflight?: boolean; origin_by_claim?: OriginByClaimSource },
   mode: string,
-  checkUrl: (value: string, what: string) => string | null,
-  report: (path: (string | number)[], message: string) => void,
+  report: Report,
 ): { claim: ClaimPath; targets: Record<string, OriginTarget>; display: string } | null {
   let failed = false;
-  const fail = (path: (string | number)[], message: string) => {
+  const fail: Report = (path, message) => {
     failed = true;
     report(path, message);
   };

@@ -149,7 +149,7 @@ function compileRouteClaims(source: RouteSource, variables: readonly PathVariabl
 
 /** Where the route forwards (its origin, settings' default_origin, or origin_by_claim's targets) and what it sends; null if it cannot. */
 function compileRouteForwarding(id: string, source: RouteSource, mode: RouteMode, context: RouteContext, report: Report): { forward: RouteForwarding; display: string } | null {
-  const byClaim = source.origin_by_claim && compileOriginByClaim(source, mode, checkUrl, report);
+  const byClaim = source.origin_by_claim && compileOriginByClaim(source, mode, report);
   const originSource = byClaim ? Object.values(source.origin_by_claim!.origins)[0] : (source.origin ?? context.defaultOrigin);
   if (originSource === undefined) report([], 'no "origin", and settings has no "default_origin"');
   const origin = byClaim === null || originSource === undefined ? null

@@ -8,6 +8,7 @@ import {
   DEFAULT_GATEWAY_JWKS_PATH,
   DEFAULT_ORIGIN_TIMEOUT_MS,
 } from '../config/constants.ts';
+import type { Report } from '../config/policy-errors.ts';
 import type { ClaimHeader, CompiledAssertion, OriginTarget, RouteForwarding } from '../config/types.ts';
 import { STANDARD_IDENTITY_HEADERS } from './identity-headers.ts';
 import { assertionHeaderProblem } from './reserved-headers.ts';
@@ -36,9 +37,6 @@ export interface AssertionSource {
   ttl_seconds?: number;
   reuse_seconds?: number;
 }
-
-/** Reports one problem at a JSON path relative to the route (or settings). */
-export type Report = (path: (string | number)[], message: string) => void;
 
 const toPath = (claim: ClaimPathSource) => (typeof claim === 'string' ? [claim] : claim);
 

@@ -73,15 +73,23 @@ export const isVerificationRecord = (value: unknown): value is VerificationRecor
   typeof value === 'object' && value !== null && (value as { v?: unknown }).v === 1 && typeof (value as { outcome?: unknown }).outcome === 'string';
 
 /**
+ * What a line of the Worker's output holds when it is a JSON object (a record, a warn event); null for any
+ * other line, plain text that merely starts with a brace included. Read here and by the tail formatter (src/log/tail.ts).
+ */
+export function parseJsonLine(line: string): unknown {
+  if (!line.startsWith('{')) return null;
+  try {
+    return JSON.parse(line);
+  } catch {
+    return null;
+  }
+}
+
+/**
  * One line of the Worker's output under LOG_FORMAT=line as the terminal shows it (scripts/dev.ts, npm start):
  * a record's line of JSON as the readable line above; any other line as it came.
  */
 export function readableLine(line: string): string {
-  if (!line.startsWith('{')) return line;
-  try {
-    const parsed: unknown = JSON.parse(line);
-    return isVerificationRecord(parsed) ? formatRecord(parsed) : line;
-  } catch {
-    return line;
-  }
+  const parsed = parseJsonLine(line);
+  return isVerificationRecord(parsed) ? formatRecord(parsed) : line;
 }

@@ -5,7 +5,7 @@
  * as key=value pairs, anything else as it is, on one line. The request's URL and headers in the event are
  * never printed: the record already says what matters, without the query or credentials.
  */
-import { escapeControls, formatRecord, isVerificationRecord } from './format.ts';
+import { escapeControls, formatRecord, isVerificationRecord, parseJsonLine } from './format.ts';
 
 /** Cuts concatenated JSON values out of a text stream, fed in chunks of any size. */
 export function jsonStreamSplitter(): (chunk: string) => unknown[] {
@@ -64,21 +64,13 @@ function formatEventLine(time: string, level: string, event: Record<string, unkn
   return `${time} ${level} ${oneLine(String(event.event))} ${pairs.join(' ')}`.trimEnd();
 }
 
+/** A logged value (a record object, or a line of text that may hold a record or an event as JSON) as one line. */
 function formatMessage(item: unknown, time: string, level: string): string {
-  if (isVerificationRecord(item)) return formatRecord(item);
-  if (typeof item === 'string') {
-    if (item.startsWith('{')) {
-      try {
-        const parsed: unknown = JSON.parse(item);
-        if (isVerificationRecord(parsed)) return formatRecord(parsed);
-        if (typeof parsed === 'object' && parsed !== null && 'event' in parsed) return formatEventLine(time, level, parsed as Record<string, unknown>);
-      } catch {
-        // Plain text that happens to start with a brace.
-      }
-    }
-    return `${time} ${level} ${oneLine(item)}`;
-  }
-  return `${time} ${level} ${oneLine(JSON.stringify(item) ?? String(item))}`;
+  const value = typeof item === 'string' ? parseJsonLine(item) : item;
+  if (isVerificationRecord(value)) return formatRecord(value);
+  if (typeof item !== 'string') return `${time} ${level} ${oneLine(JSON.stringify(item) ?? String(item))}`;
+  if (typeof value === 'object' && value !== null && 'event' in value) return formatEventLine(time, level, value as Record<string, unknown>);
+  return `${time} ${level} ${oneLine(item)}`;
 }
 
 /** The readable lines of one tail event: one per console line, one per exception, one if the Worker itself failed. */

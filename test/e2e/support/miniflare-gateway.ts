@@ -53,7 +53,7 @@ export async function bundleGateway(config: CompiledConfig): Promise<string> {
     conditions: ['workerd', 'worker', 'browser'],
     mainFields: ['module', 'main'],
     // workerd provides the node: modules (nodejs_compat) and cloudflare:workers, as wrangler's bundle leaves them:
-    // src/warm.ts imports node:util, src/index.ts the bindings at load.
+    // src/warm.ts imports node:util and node:async_hooks, src/index.ts the bindings at load.
     external: ['node:*', 'cloudflare:*'],
     logLevel: 'silent',
     plugins: [compiledPolicyPlugin(config)],

@@ -1,6 +1,6 @@
 /** `npm run logs`: wrangler tail JSON (as wrangler prints it: indented events, one after another) to one line per decision. */
 import { describe, expect, it } from 'vitest';
-import { formatRecord } from '../../../src/log/format.ts';
+import { formatRecord, readableLine } from '../../../src/log/format.ts';
 import type { VerificationRecord } from '../../../src/log/record.ts';
 import { jsonStreamSplitter, linesOfTailEvent } from '../../../src/log/tail.ts';
 import tailText from '../../fixtures/wrangler-tail.json?raw';
@@ -38,6 +38,19 @@ describe('the tail formatter', () => {
 
   it('skips stray text between events, quotes included', () => {
     expect(formatAll([`Connected to edge-jwt-gateway, waiting for "logs"...\n`, tailText])).toEqual(EXPECTED);
+  });
+
+  it('reads a record or an event out of a line of JSON, as npm start reads a record; any other line stays text, one that starts with a brace too', () => {
+    const record = JSON.parse(tailText.slice(0, tailText.indexOf('\n}\n') + 2)).logs[0].message[0] as VerificationRecord;
+    const other = ['{not json', '{"other":1}', 'plain'];
+    const message = [record, JSON.stringify(record), JSON.stringify({ event: 'warm_up_failed', reason: 'x' }), ...other];
+    expect(linesOfTailEvent({ logs: [{ level: 'warn', timestamp: 0, message }] })).toEqual([
+      formatRecord(record),
+      formatRecord(record),
+      '1970-01-01T00:00:00.000Z warn warm_up_failed reason=x',
+      ...other.map((line) => `1970-01-01T00:00:00.000Z warn ${line}`),
+    ]);
+    expect([JSON.stringify(record), ...other].map(readableLine)).toEqual([formatRecord(record), ...other]);
   });
 
   it('keeps a hostile value on one line', () => {
