@@ -1,0 +1,61 @@
+/**
+ * The cooldown shared by the isolates of one data centre: the key set's Cache API entry says when an isolate
+ * here last looked at the issuer (docs/keys.md, "The data centre's cooldown"). Each isolate is a new Gateway
+ * sharing the test's Cache API and KV; the clock is the scenario's.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { KEY_CACHE_URL_BASE } from '../../src/config/constants.ts';
+import { useKeyScenario } from '../helpers/key-scenario.ts';
+
+const t = useKeyScenario();
+
+const failures = () => t.warnings.map((w) => JSON.parse(w) as { event: string; reason?: string }).filter((w) => w.event === 'jwks_fetch_failed');
+const keyCacheCalls = (spy: { mock: { calls: unknown[][] } }) => spy.mock.calls.filter(([request]) => String(request instanceof Request ? request.url : request).startsWith(KEY_CACHE_URL_BASE));
+
+describe("the data centre's cooldown", () => {
+  it('a cold load reads the Cache API once and writes it once (the set, marked tried): no call of its own for the cooldown', async () => {
+    const reads = vi.spyOn(caches.default, 'match');
+    const writes = vi.spyOn(caches.default, 'put');
+    expect((await t.s.call(t.s.token())).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('network');
+    expect(keyCacheCalls(reads)).toHaveLength(1);
+    expect(keyCacheCalls(writes)).toHaveLength(1);
+    // The written entry is what the next isolate of this data centre reads: the set, and when it was tried.
+    const stored = (await (await caches.default.match(String(keyCacheCalls(writes)[0]![0])))!.json()) as { keys: object[]; triedAt: number; fetchedAt: number };
+    expect(stored).toMatchObject({ keys: [{ kid: 'k1' }], triedAt: t.s.clock.seconds, fetchedAt: t.s.clock.seconds });
+  });
+
+  it('after a failed cold look, the other isolates here neither fetch nor wait until the cooldown is over; then one looks', async () => {
+    t.s.world.serve(t.s.jwksUrl, () => new Response('down', { status: 500 }));
+    expect((await t.s.call(t.s.token())).status).toBe(503);
+    expect(t.s.fetches()).toBe(1);
+    t.s.clock.advance(29);
+    for (let i = 0; i < 3; i++) expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(503);
+    expect(t.s.fetches()).toBe(1);
+    expect(failures().at(-1)).toMatchObject({ reason: 'not fetched: this data centre tried the issuer within the cooldown' });
+    t.s.serveKeys([t.s.key]);
+    t.s.clock.advance(1);
+    expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(200);
+    expect(t.s.fetches()).toBe(2);
+  });
+
+  it('after a failed look with a stale set, the other isolates here are served the stale set without a fetch', async () => {
+    const second = t.s.newIsolate();
+    expect((await t.s.call(t.s.token())).status).toBe(200);
+    expect((await t.s.call(t.s.token(), second)).status).toBe(200); // from the Cache API
+    t.s.world.serve(t.s.jwksUrl, () => new Response('down', { status: 500 }));
+    t.s.clock.advance(301); // expired: the first isolate looks and fails
+    expect((await t.s.call(t.s.token())).status).toBe(200);
+    expect(t.s.fetches()).toBe(2);
+    for (const isolate of [second, t.s.newIsolate()]) {
+      expect((await t.s.call(t.s.token(), isolate)).status).toBe(200);
+      expect(t.logs.last().key_layer).toBe('stale');
+    }
+    expect(t.s.fetches()).toBe(2);
+    t.s.clock.advance(30); // the cooldown is over: one look, and the issuer is back
+    t.s.serveKeys([t.s.key]);
+    expect((await t.s.call(t.s.token(), second)).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('network');
+    expect(t.s.fetches()).toBe(3);
+  });
+});
