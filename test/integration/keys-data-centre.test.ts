@@ -6,6 +6,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { KEY_CACHE_URL_BASE } from '../../src/config/constants.ts';
 import { useKeyScenario } from '../helpers/key-scenario.ts';
+import { makeKey } from '../helpers/keys.ts';
 
 const t = useKeyScenario();
 
@@ -55,6 +56,24 @@ describe("the data centre's cooldown", () => {
     t.s.clock.advance(30); // the cooldown is over: one look, and the issuer is back
     t.s.serveKeys([t.s.key]);
     expect((await t.s.call(t.s.token(), second)).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('network');
+    expect(t.s.fetches()).toBe(3);
+  });
+
+  it("a new kid within the cooldown of another isolate's look costs no fetch here, and gets its look when the cooldown ends", async () => {
+    const second = t.s.newIsolate();
+    await t.s.call(t.s.token());
+    await t.s.call(t.s.token(), second);
+    t.s.clock.advance(31);
+    const ghost = await makeKey('RS256', 'ghost');
+    expect((await t.s.call(t.s.token(ghost))).status).toBe(401); // the first isolate looks for a kid nobody publishes
+    expect(t.s.fetches()).toBe(2);
+    const rotated = await makeKey('RS256', 'k2');
+    t.s.serveKeys([t.s.key, rotated]);
+    expect((await t.s.call(t.s.token(rotated), second)).status).toBe(401); // this data centre looked 0 s ago
+    expect(t.s.fetches()).toBe(2);
+    t.s.clock.advance(30);
+    expect((await t.s.call(t.s.token(rotated), second)).status).toBe(200);
     expect(t.logs.last().key_layer).toBe('network');
     expect(t.s.fetches()).toBe(3);
   });
