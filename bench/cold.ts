@@ -123,3 +123,9 @@ console.log(
     ]),
   ),
 );
+// Paired within each round: the change's own effect, with the load of the moment divided out.
+const gatewayFirst = seen.get('gateway-first')!;
+for (const { label } of baselines) {
+  const runs = seen.get(`baseline-first (${label})`)!;
+  console.log(`gateway-first over baseline-first (${label}), median of per-round ratios: ${round(median(gatewayFirst.map((run, i) => run.cpuUs / runs[i]!.cpuUs)), 3)}`);
+}
