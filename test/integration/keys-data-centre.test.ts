@@ -5,7 +5,9 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { KEY_CACHE_URL_BASE } from '../../src/config/constants.ts';
-import { useKeyScenario } from '../helpers/key-scenario.ts';
+import { docNames } from '../../src/keys/stored-doc.ts';
+import { compileOrThrow } from '../helpers/gateway.ts';
+import { kv, useKeyScenario } from '../helpers/key-scenario.ts';
 import { makeKey } from '../helpers/keys.ts';
 
 const t = useKeyScenario();
@@ -76,5 +78,17 @@ describe("the data centre's cooldown", () => {
     expect((await t.s.call(t.s.token(rotated), second)).status).toBe(200);
     expect(t.logs.last().key_layer).toBe('network');
     expect(t.s.fetches()).toBe(3);
+  });
+
+  it("a set taken from KV into the Cache API keeps the data centre's mark", async () => {
+    const names = await docNames('jwks', compileOrThrow(JSON.stringify(t.s.policy)).issuers[t.s.id]!);
+    const now = t.s.clock.seconds;
+    const set = { v: 1, kind: 'jwks', issuer: t.s.iss, source: t.s.jwksUrl, fetchedAt: now - 10, expiresAt: now + 290, keys: [t.s.key.publicJwk] };
+    await kv().put(names.kv, JSON.stringify(set)); // fetched by another data centre
+    await caches.default.put(names.cache, Response.json({ v: 1, kind: 'jwks', issuer: t.s.iss, triedAt: now - 5 }, { headers: { 'cache-control': 'max-age=30' } })); // a failed look here
+    expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('kv');
+    expect(await (await caches.default.match(names.cache))!.json()).toMatchObject({ keys: [{ kid: 'k1' }], fetchedAt: now - 10, triedAt: now - 5 });
+    expect(t.s.fetches()).toBe(0);
   });
 });
