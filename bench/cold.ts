@@ -8,6 +8,8 @@
  *   gateway-first      the gateway's first request with a valid token: Gateway built, JWKS fetched, key imported,
  *                      token verified, assertion signed, origin fetched, record written
  *   gateway-second     the same token again right after: the same code, compiled now but not yet optimized
+ *   passthrough-log (line), gateway-first (line)   the same with the record logged as one JSON string
+ *                      (LOG_FORMAT=line), as the deployed runtime serializes a logged object: the first request as deployed
  * `--baseline <git revision>` (repeatable) adds baseline-first: the gateway of that revision (bundled from a temporary git
  * worktree under bench/.build), its first request interleaved with this tree's, for a before/after of a change.
  * Every row also says its CPU over the pass-through's in the same round (the machine's load moves both), and
@@ -65,6 +67,10 @@ const variants: { script: string; env: Record<string, unknown>; requests: { name
   { script: passthroughLog, env: { ORIGIN }, requests: [{ name: 'passthrough-log', token: null }] },
   { script: gateway, env: gatewayEnv, requests: [{ name: 'gateway-401', token: null }] },
   { script: gateway, env: gatewayEnv, requests: [{ name: 'gateway-first', token: tokens.rsa }, { name: 'gateway-second', token: tokens.rsa }] },
+  // The record as one JSON string (LOG_FORMAT=line): the serialization the deployed runtime gives a logged object,
+  // where local workerd formats the object with util.inspect, ~3 ms on its first use (BENCHMARKS.md).
+  { script: passthroughLog, env: { ORIGIN, LOG_FORMAT: 'line' }, requests: [{ name: 'passthrough-log (line)', token: null }] },
+  { script: gateway, env: { ...gatewayEnv, LOG_FORMAT: 'line' }, requests: [{ name: 'gateway-first (line)', token: tokens.rsa }] },
   ...baselines.map((baseline) => ({ script: baseline.script, env: gatewayEnv, requests: [{ name: `baseline-first (${baseline.label})`, token: tokens.rsa }] })),
 ];
 const gatewayScripts = new Set([gateway, ...baselines.map((baseline) => baseline.script)]);
@@ -123,3 +129,9 @@ console.log(
     ]),
   ),
 );
+// Paired within each round: the change's own effect, with the load of the moment divided out.
+const gatewayFirst = seen.get('gateway-first')!;
+for (const { label } of baselines) {
+  const runs = seen.get(`baseline-first (${label})`)!;
+  console.log(`gateway-first over baseline-first (${label}), median of per-round ratios: ${round(median(gatewayFirst.map((run, i) => run.cpuUs / runs[i]!.cpuUs)), 3)}`);
+}

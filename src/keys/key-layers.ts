@@ -3,8 +3,8 @@
  * awaited by the request that needs them; writes go through ctx.waitUntil so no request waits for them.
  * Either binding may be missing (the Cache API does nothing on *.workers.dev): the layer is then empty.
  */
-import { KV_MIN_EXPIRATION_TTL_SECONDS } from '../config/constants.ts';
-import { parseStoredDoc, type DocKind, type DocNames, type StoredDoc } from './stored-doc.ts';
+import { KV_MIN_EXPIRATION_TTL_SECONDS, UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS } from '../config/constants.ts';
+import { parseStoredEntry, STORED_DOC_VERSION, type DocKind, type DocNames, type StoredDoc, type StoredEntry } from './stored-doc.ts';
 import { warn } from '../log/warn.ts';
 
 export type SharedLayer = 'cache' | 'kv';
@@ -22,7 +22,7 @@ export class KeyLayers {
     this.bindings = bindings;
   }
 
-  async read(layer: SharedLayer, kind: DocKind, names: DocNames, issuer: string): Promise<StoredDoc | null> {
+  async read(layer: SharedLayer, kind: DocKind, names: DocNames, issuer: string): Promise<StoredEntry | null> {
     let text: string | null = null;
     try {
       if (layer === 'cache') {
@@ -36,43 +36,38 @@ export class KeyLayers {
       return null;
     }
     if (text === null) return null;
-    const doc = parseStoredDoc(text, kind, issuer);
-    if (!doc) warn('key_layer_entry_refused', { layer, name: names.kv });
-    return doc;
+    const entry = parseStoredEntry(text, kind, issuer);
+    if (!entry) warn('key_layer_entry_refused', { layer, name: names.kv });
+    return entry;
   }
 
-  /** Stores `doc` in the given layers in the background, kept until `keepUntil` (the end of its stale window). */
-  write(layers: readonly SharedLayer[], names: DocNames, doc: StoredDoc, keepUntil: number, now: number): void {
+  /**
+   * Stores `doc` in the given layers in the background, kept until `keepUntil` (the end of its stale window).
+   * `triedAt` goes to the Cache API's copy only: it is this data centre's last look at the issuer, not KV's.
+   */
+  write(layers: readonly SharedLayer[], names: DocNames, doc: StoredDoc, keepUntil: number, now: number, triedAt?: number): void {
     const body = JSON.stringify(doc);
     const ttl = Math.max(KV_MIN_EXPIRATION_TTL_SECONDS, keepUntil - now);
     for (const layer of layers) {
-      const work =
-        layer === 'cache'
-          ? this.bindings.cache?.put(names.cache, new Response(body, { headers: { 'content-type': 'application/json', 'cache-control': `max-age=${ttl}` } }))
-          : this.bindings.kv?.put(names.kv, body, { expirationTtl: ttl });
-      if (work) {
-        this.bindings.waitUntil(
-          work.catch((error: unknown) => warn('key_layer_write_failed', { layer, name: names.kv, error: error instanceof Error ? error.name : 'unknown' })),
-        );
-      }
+      if (layer === 'cache') this.#putCache(names, triedAt === undefined ? body : `${body.slice(0, -1)},"triedAt":${triedAt}}`, ttl);
+      else this.#background(layer, names, this.bindings.kv?.put(names.kv, body, { expirationTtl: ttl }));
     }
   }
 
-  /** When this data centre last tried the issuer (any isolate): a failed refresh starts the cooldown everywhere here. */
-  async lastAttempt(names: DocNames): Promise<number | null> {
-    try {
-      const hit = await this.bindings.cache?.match(attemptUrl(names));
-      const at = hit ? Number(await hit.text()) : NaN;
-      return Number.isSafeInteger(at) ? at : null;
-    } catch {
-      return null;
-    }
+  /** A look that failed with no set to keep: the mark alone, so the other isolates here wait out the cooldown too. */
+  markFailedLook(names: DocNames, issuer: string, now: number): void {
+    this.#putCache(names, JSON.stringify({ v: STORED_DOC_VERSION, kind: 'jwks', issuer, triedAt: now }), UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS);
   }
 
-  markAttempt(names: DocNames, now: number, cooldownSeconds: number): void {
-    const work = this.bindings.cache?.put(attemptUrl(names), new Response(String(now), { headers: { 'cache-control': `max-age=${Math.max(cooldownSeconds, 1)}` } }));
-    if (work) this.bindings.waitUntil(work.catch(() => undefined));
+  #putCache(names: DocNames, body: string, ttl: number): void {
+    this.#background('cache', names, this.bindings.cache?.put(names.cache, new Response(body, { headers: { 'content-type': 'application/json', 'cache-control': `max-age=${ttl}` } })));
+  }
+
+  #background(layer: SharedLayer, names: DocNames, work: Promise<unknown> | undefined): void {
+    if (work) {
+      this.bindings.waitUntil(
+        work.catch((error: unknown) => warn('key_layer_write_failed', { layer, name: names.kv, error: error instanceof Error ? error.name : 'unknown' })),
+      );
+    }
   }
 }
-
-const attemptUrl = (names: DocNames) => `${names.cache}/attempt`;

@@ -49,6 +49,9 @@ async function namesOf(issuer: CompiledIssuer, state: IssuerKeyState) {
 /**
  * Finds a set that satisfies `want` (fresh, has this kid, ...). Marks the attempt first (the cooldown starts
  * now, whatever the outcome) and the issuer busy, so other requests of this isolate wait instead of loading.
+ * The data centre learns of the look through the key set's Cache API entry (docs/keys.md): when a set is known,
+ * before the fetch (that set, marked tried now); otherwise only when the look ends, with the set it brought or,
+ * on failure, the mark alone. So a cold load makes no Cache API call of its own but the read and the write-back.
  */
 export async function loadKeySet(
   io: LoadIo,
@@ -67,11 +70,13 @@ export async function loadKeySet(
       const shared = await fromSharedLayers(io, issuer, state, names, now, want, options.refreshAhead === true);
       if (shared !== 'go to the issuer') return shared;
     }
-    io.layers.markAttempt(names, now, UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS);
+    state.issuerLooks++;
+    if (state.set) io.layers.write(['cache'], names, state.set, staleUntil(state.set, issuer), now, now);
     const url = await jwksUrlFor(io, issuer, state, now, options);
     const fetched = url.ok ? await fetchJwks(url.url, io.allowLoopbackHttp, policy) : url;
     if (!fetched.ok) {
       state.failedAt = now;
+      if (!state.set && options.fromLayers) io.layers.markFailedLook(names, issuer.issuer, now);
       // The reason names what was wrong (status, size, which key member), never key material or a token.
       warn('jwks_fetch_failed', { issuer: issuer.id, reason: fetched.reason, kept_set_fetched_at: state.set?.fetchedAt ?? null });
       return null;
@@ -87,7 +92,7 @@ export async function loadKeySet(
     };
     state.set = set;
     state.failedAt = undefined;
-    io.layers.write(SHARED_LAYERS, names, set, staleUntil(set, issuer), now);
+    io.layers.write(SHARED_LAYERS, names, set, staleUntil(set, issuer), now, now);
     return { set, layer: 'network' };
   } finally {
     state.busySince = undefined;
@@ -96,8 +101,8 @@ export async function loadKeySet(
 
 /**
  * The Cache API, then KV: a newer set than memory's is adopted (and a KV answer written to the Cache API).
- * Null when another isolate of this data centre tried the issuer within the cooldown: its answer, if it
- * had one, was among those just read.
+ * Null when another isolate of this data centre tried the issuer within the cooldown (the Cache API entry's
+ * `triedAt`): its answer, if it had one, was among those just read.
  */
 async function fromSharedLayers(
   io: LoadIo,
@@ -108,17 +113,20 @@ async function fromSharedLayers(
   want: (set: StoredJwks) => boolean,
   refreshAhead: boolean,
 ): Promise<Loaded | null | 'go to the issuer'> {
+  let triedAt: number | undefined;
   for (const layer of SHARED_LAYERS) {
-    const doc = await io.layers.read(layer, 'jwks', names, issuer.issuer);
+    const entry = await io.layers.read(layer, 'jwks', names, issuer.issuer);
+    if (layer === 'cache') triedAt = entry?.triedAt;
+    const doc = entry?.doc;
     if (doc?.kind !== 'jwks' || !isNewer(doc, state.set)) continue;
     state.set = doc;
     // The issuer answered another isolate after our failed look: the breaker closes here too.
     if (state.failedAt !== undefined && doc.fetchedAt >= state.failedAt) state.failedAt = undefined;
-    if (layer === 'kv') io.layers.write(['cache'], names, doc, staleUntil(doc, issuer), now);
+    // The data centre's mark stays with the entry it replaces.
+    if (layer === 'kv') io.layers.write(['cache'], names, doc, staleUntil(doc, issuer), now, triedAt);
     if (want(doc)) return { set: doc, layer };
   }
-  const triedAt = await io.layers.lastAttempt(names);
-  if (triedAt === null || now - triedAt >= UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS) return 'go to the issuer';
+  if (triedAt === undefined || now - triedAt >= UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS) return 'go to the issuer';
   // The attempt that fetched the set being refreshed is no reason to wait; a later one (failed, or under way) is.
   if (refreshAhead && state.set && triedAt <= state.set.fetchedAt) return 'go to the issuer';
   // Said when it leaves this isolate without a fresh set (stale or 503 follows), so the operator sees why.
@@ -140,7 +148,7 @@ async function jwksUrlFor(io: LoadIo, issuer: CompiledIssuer, state: IssuerKeySt
   const fresh = () => state.discovery !== undefined && now < state.discovery.expiresAt;
   if (options.fromLayers && !fresh()) {
     for (const layer of SHARED_LAYERS) {
-      const doc = await io.layers.read(layer, 'discovery', names, issuer.issuer);
+      const doc = (await io.layers.read(layer, 'discovery', names, issuer.issuer))?.doc;
       if (doc?.kind !== 'discovery' || !isNewer(doc, state.discovery)) continue;
       state.discovery = doc;
       if (layer === 'kv') io.layers.write(['cache'], names, doc, staleUntil(doc, issuer), now);

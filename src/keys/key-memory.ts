@@ -17,6 +17,8 @@ export interface IssuerKeyState {
   discovery?: StoredDiscovery;
   /** When this isolate last looked beyond memory for this issuer (seconds); starts the cooldown, success or not. */
   lastAttempt?: number;
+  /** Looks at the issuer itself this isolate started: a request tells by it whether its load got that far. */
+  issuerLooks: number;
   /** Set while a request of this isolate loads this issuer's keys; others poll memory instead of loading too. */
   busySince?: number;
   /**
@@ -46,7 +48,7 @@ export class KeyMemory {
 
   state(issuerId: string): IssuerKeyState {
     let state = this.#issuers.get(issuerId);
-    if (!state) this.#issuers.set(issuerId, (state = { waiting: [] }));
+    if (!state) this.#issuers.set(issuerId, (state = { waiting: [], issuerLooks: 0 }));
     return state;
   }
 

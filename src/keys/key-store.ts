@@ -163,11 +163,12 @@ export class KeyStore {
     const named = (set: StoredJwks) => kid !== undefined && set.keys.some((k) => k.kid === kid);
     if (!has(found.set) && !named(found.set) && found.layer !== 'stale' && !this.#memory.isUnknownKid(issuer.id, kid, found.set, now)) {
       // An unknown kid may be a rotation: at most one look beyond memory per issuer per cooldown.
-      const attemptBefore = state.lastAttempt;
+      const looksBefore = state.issuerLooks;
       const again = await this.#load(io, ctx, issuer, state, now, (set) => fresh(set, now) && has(set), false);
       if (again) found = again;
-      // Remembered only once a look found it missing: a kid refused by the cooldown alone gets its look later.
-      if (!has(found.set) && state.lastAttempt !== attemptBefore) this.#memory.rememberUnknownKid(issuer.id, kid, state.set ?? found.set, now);
+      // Remembered only once a look at the issuer found it missing: a kid refused by a cooldown alone, this isolate's
+      // or its data centre's, gets its look later.
+      if (!has(found.set) && state.issuerLooks !== looksBefore) this.#memory.rememberUnknownKid(issuer.id, kid, state.set ?? found.set, now);
     }
     if (!has(found.set)) {
       return { ok: false, finding: finding('kid_unknown', { actual: kid ?? null }) };

@@ -56,18 +56,30 @@ export async function docNames(kind: DocKind, issuer: CompiledIssuer): Promise<D
 
 const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 
+/**
+ * A stored entry as read back. In the Cache API a key set's entry also says when an isolate of this data
+ * centre last looked at the issuer (`triedAt`, docs/keys.md): the data centre's cooldown. A look that failed
+ * with no set to keep leaves that mark alone (`doc` null).
+ */
+export interface StoredEntry {
+  doc: StoredDoc | null;
+  triedAt?: number;
+}
+
 /** Parses a stored entry; null (and the caller ignores it) unless it is this version, this issuer, this kind and well-formed. */
-export function parseStoredDoc(text: string, kind: DocKind, issuer: string): StoredDoc | null {
-  let value: { [K in keyof StoredJwks | keyof StoredDiscovery]?: unknown } | null;
+export function parseStoredEntry(text: string, kind: DocKind, issuer: string): StoredEntry | null {
+  let value: { [K in keyof StoredJwks | keyof StoredDiscovery | 'triedAt']?: unknown } | null;
   try {
     value = JSON.parse(text) as typeof value;
   } catch {
     return null;
   }
-  if (value?.v !== STORED_DOC_VERSION || value.kind !== kind || value.issuer !== issuer || typeof value.source !== 'string') return null;
-  if (!isTime(value.fetchedAt) || !isTime(value.expiresAt) || value.expiresAt < value.fetchedAt) return null;
+  if (value?.v !== STORED_DOC_VERSION || value.kind !== kind || value.issuer !== issuer) return null;
+  const triedAt = isTime(value.triedAt) ? value.triedAt : undefined;
+  if (value.fetchedAt === undefined && triedAt !== undefined) return { doc: null, triedAt };
+  if (typeof value.source !== 'string' || !isTime(value.fetchedAt) || !isTime(value.expiresAt) || value.expiresAt < value.fetchedAt) return null;
   const base = { v: STORED_DOC_VERSION, issuer, source: value.source, fetchedAt: value.fetchedAt, expiresAt: value.expiresAt };
-  if (kind === 'discovery') return typeof value.jwksUri === 'string' ? { ...base, kind, jwksUri: value.jwksUri } : null;
+  if (kind === 'discovery') return typeof value.jwksUri === 'string' ? { doc: { ...base, kind, jwksUri: value.jwksUri } } : null;
   const verdict = judgeJwks({ keys: value.keys });
-  return verdict.ok ? { ...base, kind, keys: verdict.keys } : null;
+  return verdict.ok ? { doc: { ...base, kind, keys: verdict.keys }, triedAt } : null;
 }

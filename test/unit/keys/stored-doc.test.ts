@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CompiledIssuer } from '../../../src/config/types.ts';
-import { docNames, parseStoredDoc } from '../../../src/keys/stored-doc.ts';
+import { docNames, parseStoredEntry } from '../../../src/keys/stored-doc.ts';
 import { makeKey } from '../../helpers/keys.ts';
 
 const key = (await makeKey('RS256', 'k1')).publicJwk;
@@ -8,12 +8,19 @@ const ISS = 'https://idp.example';
 const good = { v: 1, kind: 'jwks', issuer: ISS, source: `${ISS}/jwks`, fetchedAt: 100, expiresAt: 400, keys: [key] };
 const issuer = (url: string) => ({ id: 'idp', issuer: ISS, keySource: { kind: 'jwks', url } }) as CompiledIssuer;
 
-describe('parseStoredDoc', () => {
+describe('parseStoredEntry', () => {
   it('reads back what was stored', () => {
-    expect(parseStoredDoc(JSON.stringify(good), 'jwks', ISS)).toEqual(good);
+    expect(parseStoredEntry(JSON.stringify(good), 'jwks', ISS)?.doc).toEqual(good);
+  });
+
+  it("reads the Cache API's mark of the data centre's last look, with the set or alone", () => {
+    expect(parseStoredEntry(JSON.stringify({ ...good, triedAt: 350 }), 'jwks', ISS)).toEqual({ doc: good, triedAt: 350 });
+    expect(parseStoredEntry(JSON.stringify({ v: 1, kind: 'jwks', issuer: ISS, triedAt: 350 }), 'jwks', ISS)).toEqual({ doc: null, triedAt: 350 });
   });
 
   it.each<[string, unknown]>([
+    ['a mark alone of another issuer', { v: 1, kind: 'jwks', issuer: 'https://evil.example', triedAt: 350 }],
+    ['a mark alone with a broken time', { v: 1, kind: 'jwks', issuer: ISS, triedAt: -1 }],
     ['another version', { ...good, v: 2 }],
     ['another issuer', { ...good, issuer: 'https://evil.example' }],
     ['another kind', { ...good, kind: 'discovery' }],
@@ -23,7 +30,7 @@ describe('parseStoredDoc', () => {
     ['no keys', { ...good, keys: [] }],
     ['not JSON', 'garbage'],
   ])('refuses %s', (_name, value) => {
-    expect(parseStoredDoc(typeof value === 'string' ? value : JSON.stringify(value), 'jwks', ISS)).toBeNull();
+    expect(parseStoredEntry(typeof value === 'string' ? value : JSON.stringify(value), 'jwks', ISS)).toBeNull();
   });
 });
 

@@ -1,0 +1,94 @@
+/**
+ * The cooldown shared by the isolates of one data centre: the key set's Cache API entry says when an isolate
+ * here last looked at the issuer (docs/keys.md, "The data centre's cooldown"). Each isolate is a new Gateway
+ * sharing the test's Cache API and KV; the clock is the scenario's.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { KEY_CACHE_URL_BASE } from '../../src/config/constants.ts';
+import { docNames } from '../../src/keys/stored-doc.ts';
+import { compileOrThrow } from '../helpers/gateway.ts';
+import { kv, useKeyScenario } from '../helpers/key-scenario.ts';
+import { makeKey } from '../helpers/keys.ts';
+
+const t = useKeyScenario();
+
+const failures = () => t.warnings.map((w) => JSON.parse(w) as { event: string; reason?: string }).filter((w) => w.event === 'jwks_fetch_failed');
+const keyCacheCalls = (spy: { mock: { calls: unknown[][] } }) => spy.mock.calls.filter(([request]) => String(request instanceof Request ? request.url : request).startsWith(KEY_CACHE_URL_BASE));
+
+describe("the data centre's cooldown", () => {
+  it('a cold load reads the Cache API once and writes it once (the set, marked tried): no call of its own for the cooldown', async () => {
+    const reads = vi.spyOn(caches.default, 'match');
+    const writes = vi.spyOn(caches.default, 'put');
+    expect((await t.s.call(t.s.token())).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('network');
+    expect(keyCacheCalls(reads)).toHaveLength(1);
+    expect(keyCacheCalls(writes)).toHaveLength(1);
+    // The written entry is what the next isolate of this data centre reads: the set, and when it was tried.
+    const stored = (await (await caches.default.match(String(keyCacheCalls(writes)[0]![0])))!.json()) as { keys: object[]; triedAt: number; fetchedAt: number };
+    expect(stored).toMatchObject({ keys: [{ kid: 'k1' }], triedAt: t.s.clock.seconds, fetchedAt: t.s.clock.seconds });
+  });
+
+  it('after a failed cold look, the other isolates here neither fetch nor wait until the cooldown is over; then one looks', async () => {
+    t.s.world.serve(t.s.jwksUrl, () => new Response('down', { status: 500 }));
+    expect((await t.s.call(t.s.token())).status).toBe(503);
+    expect(t.s.fetches()).toBe(1);
+    t.s.clock.advance(29);
+    for (let i = 0; i < 3; i++) expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(503);
+    expect(t.s.fetches()).toBe(1);
+    expect(failures().at(-1)).toMatchObject({ reason: 'not fetched: this data centre tried the issuer within the cooldown' });
+    t.s.serveKeys([t.s.key]);
+    t.s.clock.advance(1);
+    expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(200);
+    expect(t.s.fetches()).toBe(2);
+  });
+
+  it('after a failed look with a stale set, the other isolates here are served the stale set without a fetch', async () => {
+    const second = t.s.newIsolate();
+    expect((await t.s.call(t.s.token())).status).toBe(200);
+    expect((await t.s.call(t.s.token(), second)).status).toBe(200); // from the Cache API
+    t.s.world.serve(t.s.jwksUrl, () => new Response('down', { status: 500 }));
+    t.s.clock.advance(301); // expired: the first isolate looks and fails
+    expect((await t.s.call(t.s.token())).status).toBe(200);
+    expect(t.s.fetches()).toBe(2);
+    for (const isolate of [second, t.s.newIsolate()]) {
+      expect((await t.s.call(t.s.token(), isolate)).status).toBe(200);
+      expect(t.logs.last().key_layer).toBe('stale');
+    }
+    expect(t.s.fetches()).toBe(2);
+    t.s.clock.advance(30); // the cooldown is over: one look, and the issuer is back
+    t.s.serveKeys([t.s.key]);
+    expect((await t.s.call(t.s.token(), second)).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('network');
+    expect(t.s.fetches()).toBe(3);
+  });
+
+  it("a new kid within the cooldown of another isolate's look costs no fetch here, and gets its look when the cooldown ends", async () => {
+    const second = t.s.newIsolate();
+    await t.s.call(t.s.token());
+    await t.s.call(t.s.token(), second);
+    t.s.clock.advance(31);
+    const ghost = await makeKey('RS256', 'ghost');
+    expect((await t.s.call(t.s.token(ghost))).status).toBe(401); // the first isolate looks for a kid nobody publishes
+    expect(t.s.fetches()).toBe(2);
+    const rotated = await makeKey('RS256', 'k2');
+    t.s.serveKeys([t.s.key, rotated]);
+    expect((await t.s.call(t.s.token(rotated), second)).status).toBe(401); // this data centre looked 0 s ago
+    expect(t.s.fetches()).toBe(2);
+    t.s.clock.advance(30);
+    expect((await t.s.call(t.s.token(rotated), second)).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('network');
+    expect(t.s.fetches()).toBe(3);
+  });
+
+  it("a set taken from KV into the Cache API keeps the data centre's mark", async () => {
+    const names = await docNames('jwks', compileOrThrow(JSON.stringify(t.s.policy)).issuers[t.s.id]!);
+    const now = t.s.clock.seconds;
+    const set = { v: 1, kind: 'jwks', issuer: t.s.iss, source: t.s.jwksUrl, fetchedAt: now - 10, expiresAt: now + 290, keys: [t.s.key.publicJwk] };
+    await kv().put(names.kv, JSON.stringify(set)); // fetched by another data centre
+    await caches.default.put(names.cache, Response.json({ v: 1, kind: 'jwks', issuer: t.s.iss, triedAt: now - 5 }, { headers: { 'cache-control': 'max-age=30' } })); // a failed look here
+    expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('kv');
+    expect(await (await caches.default.match(names.cache))!.json()).toMatchObject({ keys: [{ kid: 'k1' }], fetchedAt: now - 10, triedAt: now - 5 });
+    expect(t.s.fetches()).toBe(0);
+  });
+});
