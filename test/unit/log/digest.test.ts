@@ -17,3 +17,16 @@ it('keeps the leading zero of every byte: agrees with a byte-by-byte formatting 
     expect(await sha256Prefix(text)).toBe(expected);
   }
 });
+
+it('gives each of many concurrent calls the digest of its own text, past the reused buffer too', async () => {
+  // sha256Prefix writes into one buffer shared by every call; each call must hash its own bytes even when
+  // the calls overlap. Non-ASCII text and text whose bytes do not fit that buffer (8 KiB) included.
+  const texts = Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? `tok-${i}-`.repeat(i) : i % 3 === 1 ? `é€😀${i}`.repeat(i) : 'x'.repeat(8190 + i)));
+  const expected = await Promise.all(
+    texts.map(async (text) => {
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+      return [...digest].map((byte) => byte.toString(16).padStart(2, '0')).join('').slice(0, 16);
+    }),
+  );
+  expect(await Promise.all(texts.map((text) => sha256Prefix(text)))).toEqual(expected);
+});
