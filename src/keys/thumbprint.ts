@@ -4,7 +4,7 @@
  * CryptoKey and KeyObject inputs are not needed for a JWK and would ship in the Worker.
  */
 import type { JWK } from 'jose';
-import { bytesToBase64Url } from '../token/base64url.ts';
+import { base64UrlEncode } from '../token/base64url.ts';
 
 /** The required members of each key type, in the lexicographic order the thumbprint's JSON needs. */
 const REQUIRED_MEMBERS: Partial<Record<string, readonly (keyof JWK)[]>> = { EC: ['crv', 'kty', 'x', 'y'], OKP: ['crv', 'kty', 'x'] };
@@ -20,5 +20,5 @@ export async function jwkThumbprint(jwk: JWK): Promise<string> {
     required[member] = value;
   }
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(JSON.stringify(required)));
-  return bytesToBase64Url(new Uint8Array(digest));
+  return base64UrlEncode(new Uint8Array(digest));
 }

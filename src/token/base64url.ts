@@ -2,7 +2,6 @@
  * Strict base64url (RFC 4648 section 5, no padding). Only canonical text decodes: the alphabet alone, a length
  * that is not 1 mod 4, and zero trailing bits, so that exactly one string encodes each byte sequence.
  */
-import { base64UrlEncode } from '../origin/binding.ts';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const VALUE = new Int16Array(128).fill(-1);
@@ -136,5 +135,5 @@ function decodeInJs(text: string, out: Uint8Array): number {
   return o;
 }
 
-/** Encoding needs no strictness of its own: the one encoder the Worker bundles (the runtime's where it has one). */
-export const bytesToBase64Url = (bytes: Uint8Array): string => base64UrlEncode(bytes);
+/** Encoding needs no strictness of its own: the one encoder the Worker bundles (the runtime's where it has one), the origin SDK's. */
+export { base64UrlEncode } from '../origin/binding.ts';

@@ -7,7 +7,7 @@
 import { MAX_TOKEN_BYTES, WEBSOCKET_BEARER_PROTOCOL_PREFIX } from '../config/constants.ts';
 import type { TokenSource } from '../config/types.ts';
 import { finding, type Finding } from '../findings.ts';
-import { base64UrlToBytes, bytesToBase64Url } from './base64url.ts';
+import { base64UrlToBytes, base64UrlEncode } from './base64url.ts';
 import { extractBearerToken } from './extract.ts';
 
 export type { TokenSource };
@@ -182,7 +182,7 @@ export function carrying(source: TokenSource, token: string): TokenInput {
     case 'cookie':
       return { headers: new Headers({ cookie: `${source.name}=${token}`, 'sec-fetch-site': 'same-origin' }), search: '' };
     case 'websocket_protocol':
-      return { headers: new Headers({ 'sec-websocket-protocol': WEBSOCKET_BEARER_PROTOCOL_PREFIX + bytesToBase64Url(new TextEncoder().encode(token)) }), search: '' };
+      return { headers: new Headers({ 'sec-websocket-protocol': WEBSOCKET_BEARER_PROTOCOL_PREFIX + base64UrlEncode(new TextEncoder().encode(token)) }), search: '' };
     case 'query':
       return { headers: new Headers(), search: `?${source.name}=${encodeURIComponent(token)}` };
   }

@@ -1,6 +1,6 @@
 /** Rotation, the unknown-kid cooldown and what an attacker's tokens can cost: fetches are bounded per issuer. */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { bytesToBase64Url } from '../../src/token/base64url.ts';
+import { base64UrlEncode } from '../../src/token/base64url.ts';
 import { spyKvReads, useKeyScenario } from '../helpers/key-scenario.ts';
 import { makeKey, type TestKey } from '../helpers/keys.ts';
 
@@ -9,7 +9,7 @@ const t = useKeyScenario();
 /** A signed token with another header (and, when given, another signature): what an attacker sends to make the gateway look for keys. */
 async function reheaded(header: { alg: string; kid: string }, signature?: string): Promise<string> {
   const [, payload, original] = (await t.s.token()).split('.');
-  return `${bytesToBase64Url(new TextEncoder().encode(JSON.stringify(header)))}.${payload}.${signature ?? original}`;
+  return `${base64UrlEncode(new TextEncoder().encode(JSON.stringify(header)))}.${payload}.${signature ?? original}`;
 }
 
 /** The scenario's token, its header naming another kid. */
@@ -105,7 +105,7 @@ describe('unknown kids', () => {
 describe('tokens refused before the key step', () => {
   it.each([
     ['not a JWT', 'abc.def'],
-    ['alg none', `${bytesToBase64Url(new TextEncoder().encode('{"alg":"none","kid":"x"}'))}.e30.`],
+    ['alg none', `${base64UrlEncode(new TextEncoder().encode('{"alg":"none","kid":"x"}'))}.e30.`],
   ])('%s costs no fetch and no KV read', async (_name, token) => {
     const kvReads = spyKvReads();
     const response = await t.s.call(token);
@@ -118,7 +118,7 @@ describe('tokens refused before the key step', () => {
     expect((await t.s.call(t.s.token())).status).toBe(200);
     expect(t.s.fetches()).toBe(1);
     t.s.clock.advance(31);
-    const token = await reheaded({ alg: 'ES256', kid: 'k1' }, bytesToBase64Url(new Uint8Array(64)));
+    const token = await reheaded({ alg: 'ES256', kid: 'k1' }, base64UrlEncode(new Uint8Array(64)));
     const kvReads = spyKvReads();
     const cacheReads = vi.spyOn(caches.default, 'match');
     const response = await t.s.call(token);

@@ -4,7 +4,7 @@
  */
 import { expect, vi } from 'vitest';
 import type { Algorithm } from '../../src/config/types.ts';
-import { bytesToBase64Url } from '../../src/token/base64url.ts';
+import { base64UrlEncode } from '../../src/token/base64url.ts';
 import { bearer, gatewayFor, send } from '../helpers/gateway.ts';
 import { spyKvReads } from '../helpers/key-scenario.ts';
 import { jwksOf, makeKey, nowSeconds, type TestKey } from '../helpers/keys.ts';
@@ -17,7 +17,7 @@ export const AUD = 'https://api.example';
 export const ORIGIN_HOST = 'origin.example';
 
 const text = new TextEncoder();
-export const b64u = (value: string | Uint8Array) => bytesToBase64Url(typeof value === 'string' ? text.encode(value) : value);
+export const b64u = (value: string | Uint8Array) => base64UrlEncode(typeof value === 'string' ? text.encode(value) : value);
 
 export interface Kit {
   world: OutsideWorld;

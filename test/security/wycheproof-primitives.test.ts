@@ -11,7 +11,7 @@ import { MIN_HMAC_SECRET_BYTES } from '../../src/config/constants.ts';
 import { importVerificationKey } from '../../src/keys/import-key.ts';
 import { resolveSecretKey } from '../../src/keys/secret-key.ts';
 import { judgeJwk } from '../../src/keys/validate-jwk.ts';
-import { bytesToBase64Url } from '../../src/token/base64url.ts';
+import { base64UrlEncode } from '../../src/token/base64url.ts';
 import { verifySignatureBytes } from '../../src/verify/signature.ts';
 import { corpusFileNames, corpusJson, hexToBytes } from './corpora.ts';
 
@@ -36,7 +36,7 @@ function hexToB64u(hex: string, width?: number): string {
   while (start < bytes.length - 1 && bytes[start] === 0) start++;
   bytes = bytes.slice(start);
   if (width !== undefined && bytes.length < width) bytes = new Uint8Array([...new Uint8Array(width - bytes.length), ...bytes]);
-  return bytesToBase64Url(bytes);
+  return base64UrlEncode(bytes);
 }
 
 /** The group's public key as a JWK: the file's own JWK where it has one, else built from its hex members. */

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { JUDGED_HEADERS_MAX_ENTRIES, MAX_TOKEN_BYTES } from '../../../src/config/constants.ts';
-import { bytesToBase64Url } from '../../../src/token/base64url.ts';
+import { base64UrlEncode } from '../../../src/token/base64url.ts';
 import { parseJwsShape, parseTokenShape } from '../../../src/token/shape.ts';
 
-const enc = (value: string) => bytesToBase64Url(new TextEncoder().encode(value));
+const enc = (value: string) => base64UrlEncode(new TextEncoder().encode(value));
 const json = (value: unknown) => enc(JSON.stringify(value));
 const SIG = 'c2ln';
 const token = (header: unknown, payload: unknown = { sub: 'a' }) => `${json(header)}.${json(payload)}.${SIG}`;
@@ -25,7 +25,7 @@ describe('parseTokenShape', () => {
     const made = [256, 64, 256, 64].map((signatureBytes, i) => {
       const signature = crypto.getRandomValues(new Uint8Array(signatureBytes));
       const payload = { sub: `user-${i}`, pad: 'p'.repeat(i % 2 === 0 ? 200 : 2) };
-      const raw = `${json({ alg: 'RS256', kid: `k-${i}` })}.${json(payload)}.${bytesToBase64Url(signature)}`;
+      const raw = `${json({ alg: 'RS256', kid: `k-${i}` })}.${json(payload)}.${base64UrlEncode(signature)}`;
       return { raw, signature, payload, signingInput: new TextEncoder().encode(raw.slice(0, raw.lastIndexOf('.'))) };
     });
     const parsed = made.map(({ raw }) => parseTokenShape(raw));
@@ -84,7 +84,7 @@ describe('parseTokenShape', () => {
     ['non-canonical trailing bits in the payload', `${json({ alg: 'RS256' })}.e31.${SIG}`, 'payload: not canonical base64url'],
     ['header not JSON', `${enc('{alg')}.${json({})}.${SIG}`, 'header: not JSON'],
     ['header an array', `${json(['RS256'])}.${json({})}.${SIG}`, 'header: not a JSON object'],
-    ['header not UTF-8', `${bytesToBase64Url(new Uint8Array([0x7b, 0xff, 0x7d]))}.${json({})}.${SIG}`, 'header: not UTF-8'],
+    ['header not UTF-8', `${base64UrlEncode(new Uint8Array([0x7b, 0xff, 0x7d]))}.${json({})}.${SIG}`, 'header: not UTF-8'],
     ['header with BOM', `${enc('\ufeff{"alg":"RS256"}')}.${json({})}.${SIG}`, 'header: byte order mark'],
     ['payload a string', `${json({ alg: 'RS256' })}.${json('x')}.${SIG}`, 'payload: not a JSON object'],
     ['payload null', `${json({ alg: 'RS256' })}.${json(null)}.${SIG}`, 'payload: not a JSON object'],

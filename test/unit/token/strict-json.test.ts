@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH } from '../../../src/config/constants.ts';
-import { bytesToBase64Url } from '../../../src/token/base64url.ts';
+import { base64UrlEncode } from '../../../src/token/base64url.ts';
 import { parseTokenShape } from '../../../src/token/shape.ts';
 import { findStrictJsonProblem, strictJsonProblemOf } from '../../../src/token/strict-json.ts';
 
@@ -93,7 +93,7 @@ describe('the counting shortcut agrees with the full scan', () => {
 });
 
 describe('the shape gate refuses duplicates and deep nesting in both segments', () => {
-  const enc = (text: string) => bytesToBase64Url(new TextEncoder().encode(text));
+  const enc = (text: string) => base64UrlEncode(new TextEncoder().encode(text));
   const HEADER = enc('{"alg":"RS256"}');
   const PAYLOAD = enc('{"sub":"a"}');
 
