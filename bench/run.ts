@@ -384,11 +384,25 @@ async function requestCost(gateway: WorkerInstance, baseline: WorkerInstance | n
       'fetch', 'fetch-headers', 'fetch-manual', 'fetch-signal', 'fetch-rewrap', 'fetch-timeout', 'fetch-set8',
     ];
     const perStage: Record<string, number[]> = Object.fromEntries(stages.map((v) => [v, []]));
-    for (let r = 0; r < PROFILE.microRounds; r++) for (const stage of stages) perStage[stage]!.push(await call(stage, stage.startsWith('stage-') ? PROFILE.microN : PROFILE.requestN));
+    const perStageBefore: Record<string, number[]> = Object.fromEntries(stages.map((v) => [v, []]));
+    const amount = (stage: string) => (stage.startsWith('stage-') ? PROFILE.microN : PROFILE.requestN);
+    for (let r = 0; r < PROFILE.microRounds; r++) {
+      for (const stage of stages) {
+        if (baseline && r % 2 === 1) perStageBefore[stage]!.push(await call(stage, amount(stage), baseline));
+        perStage[stage]!.push(await call(stage, amount(stage)));
+        if (baseline && r % 2 === 0) perStageBefore[stage]!.push(await call(stage, amount(stage), baseline));
+      }
+    }
     // Each stage's figure is net of stage-noop (the loop, one await and the call's share); fetch-* are whole requests.
-    const net = (s: string) => (s.startsWith('stage-') ? round(median(perStage[s]!.map((v, i) => v - perStage['stage-noop']![i]!)), 2) : round(median(perStage[s]!), 1));
+    const netOf = (runs: Record<string, number[]>) => (s: string) => (s.startsWith('stage-') ? round(median(runs[s]!.map((v, i) => v - runs['stage-noop']![i]!)), 2) : round(median(runs[s]!), 1));
+    const net = netOf(perStage);
     breakdowns.request = Object.fromEntries(stages.slice(1).map((s) => [`${s}_us`, net(s)]));
     log(`  breakdown request: ${stages.slice(1).map((s) => `${s} ${net(s)} us`).join(', ')}`);
+    if (baseline) {
+      const netBefore = netOf(perStageBefore);
+      breakdowns.request_baseline = Object.fromEntries(stages.slice(1).map((s) => [`${s}_us`, netBefore(s)]));
+      log(`  breakdown request, baseline: ${stages.slice(1).map((s) => `${s} ${netBefore(s)} us`).join(', ')}`);
+    }
   }
   log(
     `  ${elapsed()} request cost: fetch ${cost.fetch_us} us, gateway adds ${cost.gateway_added_us} us (cache hit), ${cost.gateway_added_nocache_us} us (no cache), ` +
