@@ -12,7 +12,8 @@
  * Options: --quick, --rounds <n>, --only <name,name>, --note "<machine load>", --out <file>,
  *   --baseline <git revision> (the gateway of that revision, bundled from a temporary worktree, runs as the peer
  *   `gateway-baseline` in the peer scenarios and beside this tree's in request-cost's rounds: a before/after of a change),
- *   --peers <name,name> (only these peers in the peer scenarios; default all),
+ *   --peers <name,name> (only these peers in the peer scenarios; default all), --stages <name,name> (only these
+ *   --breakdown variants of request-cost, e.g. fetch-signal,fetch-timeout-relay),
  *   --harness workerd|miniflare (how each Worker runs: bench/lib/workers.ts; default workerd),
  *   --breakdown (CPU of each stage of the verify path and of the request path, printed and kept in
  *   details.breakdown).
@@ -50,6 +51,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string' },
     only: { type: 'string' },
     breakdown: { type: 'boolean', default: false },
+    stages: { type: 'string' },
     note: { type: 'string' },
     out: { type: 'string' },
     harness: { type: 'string', default: 'workerd' },
@@ -377,12 +379,14 @@ async function requestCost(gateway: WorkerInstance, baseline: WorkerInstance | n
   }
   cost.routes_1000_over_10_gateway_added = round(median(samples['handle-routes-1000']!.map((x, i) => (x - samples.fetch![i]!) / (samples['handle-routes-10']![i]! - samples.fetch![i]!))), 3);
   if (args.breakdown) {
-    const stages = [
+    const allStages = [
       'stage-noop', 'stage-url', 'stage-canonical', 'stage-route', 'stage-origin', 'stage-sanitize', 'stage-identity',
       'stage-headersafe', 'stage-mint', 'stage-sign-raw', 'stage-log-hit', 'stage-log-hit-json',
       'stage-deny-empty', 'stage-deny', // issue 24: the deny-list check on an accepted token (empty list; 1,000 entries, no match)
-      'fetch', 'fetch-headers', 'fetch-manual', 'fetch-signal', 'fetch-rewrap', 'fetch-timeout', 'fetch-set8',
+      'fetch', 'fetch-headers', 'fetch-manual', 'fetch-controller', 'fetch-signal', 'fetch-rewrap', 'fetch-timeout', 'fetch-timeout-relay', 'fetch-set8',
     ];
+    // --stages a,b: only these (stage-noop always first: every stage is net of it), for a narrower, longer A/B.
+    const stages = args.stages ? ['stage-noop', ...args.stages.split(',').filter((s) => s !== 'stage-noop')] : allStages;
     const perStage: Record<string, number[]> = Object.fromEntries(stages.map((v) => [v, []]));
     const perStageBefore: Record<string, number[]> = Object.fromEntries(stages.map((v) => [v, []]));
     const amount = (stage: string) => (stage.startsWith('stage-') ? PROFILE.microN : PROFILE.requestN);

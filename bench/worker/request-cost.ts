@@ -76,6 +76,17 @@ export async function runRequestCost(config: unknown, fixture: RequestCostFixtur
   };
   else if (variant === 'fetch-rewrap') run = async () => { const r = request(); const res = await fetch(target, { method: r.method, headers: new Headers(r.headers), redirect: 'manual' }); return new Response(res.body, res); };
   else if (variant === 'fetch-timeout') run = () => { const r = request(); return fetch(target, { method: r.method, headers: new Headers(r.headers), redirect: 'manual', signal: AbortSignal.timeout(30000) }); };
+  else if (variant === 'fetch-timeout-relay') run = async () => {
+    // AbortSignal.timeout relayed to the fetch's own controller only while the headers are awaited (a late firing does nothing).
+    const r = request();
+    const abort = new AbortController();
+    const deadline = AbortSignal.timeout(30000);
+    const relay = () => abort.abort(deadline.reason);
+    deadline.addEventListener('abort', relay);
+    try { return await fetch(target, { method: r.method, headers: new Headers(r.headers), redirect: 'manual', signal: abort.signal }); } finally { deadline.removeEventListener('abort', relay); }
+  };
+  // The fetch's own AbortController alone, no timer: fetch-signal less this is the timer's share.
+  else if (variant === 'fetch-controller') run = () => { const r = request(); return fetch(target, { method: r.method, headers: new Headers(r.headers), redirect: 'manual', signal: new AbortController().signal }); };
   else if (variant === 'fetch-set8') {
     // Seven short headers and a 700-character assertion set on the copy, as the gateway adds its identity headers.
     const added: [string, string][] = Array.from({ length: 7 }, (_, i) => [`x-verified-h${i}`, 'v'.repeat(30)]);
