@@ -9,7 +9,8 @@
  * number of its token-cache entry (tokenNumber).
  * The request id is the one part that differs per request: the assertion does not cover it (docs/origin.md).
  * Only a token verified before in this isolate (a verified-token cache hit) gets its assertion kept
- * (src/gateway.ts): the entry, its ~1 KiB key and its eviction cost every distinct token 4-25 us for nothing.
+ * (src/gateway.ts): an entry and its eviction cost every distinct token 4-25 us for nothing (measured when the
+ * key still held the token's text, ~1 KiB).
  * A hit is only ever looked up after this request's own token passed every check on this route, so a
  * token refused since (expired, its key rotated out) never reaches its kept assertion.
  */

@@ -100,6 +100,10 @@ function abortOnTimeout(controller: AbortController): void {
  * a test sends from inside one test shares that test's IoContext: the fuzz suite's ten-thousandth forwarded
  * request within 30 s failed with QuotaExceededError. Cost, measured in workerd (9,000 per request, 100
  * requests each): 5.2 µs of CPU per forwarded request for this, against 4.6 µs for AbortSignal.timeout.
+ * AbortSignal.timeout relayed to this controller only while the headers are awaited measured no cheaper, and
+ * has no fallback at the cap: every timer counts against it (BENCHMARKS.md, session 19). The signal handed
+ * to fetch also guards the response body in workerd, so nothing may abort it once the headers are in
+ * (test/integration/origin-deadline.test.ts).
  */
 export async function forwardToOrigin(request: Request, method: string, origin: ResolvedOrigin, headers: Headers, timeoutMs: number, body: BodyInit | null = request.body): Promise<OriginResult> {
   const controller = new AbortController();
