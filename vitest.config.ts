@@ -12,6 +12,19 @@ const testSigningKey = JSON.stringify({ ...generateKeyPairSync('ed25519').privat
  * this only keeps them off the terminal. Any other line still shows.
  */
 const EXPECTED_CONSOLE = [/^\{"(event|assertion_rejected)":"/, /^oidc-provider WARNING: a quick start development-only /];
+/** A body whose pieces come `gapMs` apart: the first at once. */
+function slowBody(pieces: string[], gapMs: number): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  let next = 0;
+  return new ReadableStream({
+    async pull(controller) {
+      if (next > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
+      if (next === pieces.length) return controller.close();
+      controller.enqueue(encoder.encode(pieces[next++]!));
+    },
+  });
+}
+
 const quietExpected = (log: string) => (EXPECTED_CONSOLE.some((line) => line.test(log)) ? false : undefined);
 
 // workerd exposes gc() to the tests, so a test can tell what a cache keeps alive (test/unit/verify/bounded-map-retention.test.ts);
@@ -37,6 +50,10 @@ export default defineConfig({
               serviceBindings: {
                 TEST_ORIGIN_SERVICE: async (request: Request) =>
                   Response.json({ url: request.url, method: request.method, headers: Object.fromEntries(request.headers), body: await request.text() }),
+                // Real origins behind workerd's own fetch for the origin deadline (test/integration/origin-deadline.test.ts):
+                // headers at once and a body that streams for 600 ms; headers only after 1.5 s.
+                TEST_SLOW_BODY_ORIGIN: () => new Response(slowBody(['first;', 'second;', 'last'], 300)),
+                TEST_SLOW_HEADERS_ORIGIN: () => new Promise<Response>((resolve) => setTimeout(() => resolve(new Response('late')), 1500)),
               },
             },
           }),

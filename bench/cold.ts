@@ -20,16 +20,13 @@
  * diagnosis only; a deployed Worker cannot set V8 flags.
  * Ports: 127.0.0.1:18701 (origin), 18702 (JWKS), 18720 (the Worker under test).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { jwksSets, makeBenchKeys, repeatedTokens } from './lib/fixtures.ts';
 import { measuredRequest, settledStart } from './lib/first-request.ts';
 import { coldGatewayBindings, gatewaySecrets, startOrigin } from './lib/setup.ts';
 import { median, round, table } from './lib/stats.ts';
 import { startJwksServer } from './lib/tokens.ts';
-import { BUILD_DIR, bundleWorker, ROOT, startWorkerDirect } from './lib/workers.ts';
+import { bundleRevision, bundleWorker, startWorkerDirect } from './lib/workers.ts';
 
 const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '9' }, 'v8-flags': { type: 'string', default: '' }, baseline: { type: 'string', multiple: true, default: [] } } });
 const rounds = Number(args.rounds);
@@ -43,20 +40,6 @@ const baselines: { label: string; script: string }[] = [];
 // One at a time: git refuses two worktree additions at once.
 for (const revision of args.baseline) baselines.push(await bundleRevision(revision));
 
-/** The bench gateway of another revision: checked out in a temporary worktree (sharing node_modules), bundled, removed. */
-async function bundleRevision(revision: string): Promise<{ label: string; script: string }> {
-  const git = (...gitArgs: string[]) => execFileSync('git', gitArgs, { cwd: ROOT, encoding: 'utf8' }).trim();
-  const sha = git('rev-parse', '--short', `${revision}^{commit}`);
-  const tree = join(BUILD_DIR, `baseline-${sha}`);
-  if (existsSync(tree)) git('worktree', 'remove', '--force', tree);
-  git('worktree', 'add', '--detach', tree, sha);
-  try {
-    symlinkSync(join(ROOT, 'node_modules'), join(tree, 'node_modules'));
-    return { label: sha, script: await bundleWorker('gateway', { root: tree, label: sha }) };
-  } finally {
-    git('worktree', 'remove', '--force', tree);
-  }
-}
 const keys = await makeBenchKeys();
 const tokens = await repeatedTokens(keys);
 const gatewayEnv = coldGatewayBindings(JWKS, ORIGIN, gatewaySecrets().GATEWAY_SIGNING_KEY);

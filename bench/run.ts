@@ -10,10 +10,14 @@
  * process's own CPU time. Prints tables, writes bench/results/latest.json (a --quick or --only run: partial.json).
  *
  * Options: --quick, --rounds <n>, --only <name,name>, --note "<machine load>", --out <file>,
+ *   --baseline <git revision> (the gateway of that revision, bundled from a temporary worktree, runs as the peer
+ *   `gateway-baseline` in the peer scenarios and beside this tree's in request-cost's rounds: a before/after of a change),
+ *   --peers <name,name> (only these peers in the peer scenarios; default all), --stages <name,name> (only these
+ *   --breakdown variants of request-cost, e.g. fetch-signal,fetch-timeout-relay),
  *   --harness workerd|miniflare (how each Worker runs: bench/lib/workers.ts; default workerd),
  *   --breakdown (CPU of each stage of the verify path and of the request path, printed and kept in
  *   details.breakdown).
- * Ports: 127.0.0.1:18701-18721 only. Everything started here is stopped here, by handle or pid.
+ * Ports: 127.0.0.1:18701-18723 only. Everything started here is stopped here, by handle or pid.
  */
 import { execSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -28,7 +32,7 @@ import { median, round, table } from './lib/stats.ts';
 import { coldGatewayBindings, gatewaySecrets, gatewayBindings, startOrigin } from './lib/setup.ts';
 import { startJwksServer } from './lib/tokens.ts';
 import { measureWorkerBundle } from './lib/bundle-size.ts';
-import { BUILD_DIR, bundleWorker, ROOT, startWorker, startWorkerDirect, type StartOptions, type WorkerInstance } from './lib/workers.ts';
+import { BUILD_DIR, bundleRevision, bundleWorker, ROOT, startWorker, startWorkerDirect, type StartOptions, type WorkerInstance } from './lib/workers.ts';
 
 /** The gateway's assertion signing key for this run (a Worker secret in production). */
 const SECRETS = gatewaySecrets();
@@ -36,7 +40,7 @@ const SECRETS = gatewaySecrets();
 const PORTS = {
   origin: 18701, jwks: 18702, passthrough: 18710, gateway: 18711, gatewayRecordAsDeployed: 18712, passthroughLog: 18713,
   jose: 18714, honoUri: 18715, honoKeys: 18716, gatewayNoAssertion: 18717, gatewaySampled: 18718, passthroughLogAsDeployed: 18719,
-  coldGateway: 18720, coldPassthrough: 18721,
+  coldGateway: 18720, coldPassthrough: 18721, gatewayBaseline: 18722, requestCostBaseline: 18723,
 };
 const ORIGIN = `http://127.0.0.1:${PORTS.origin}`;
 const JWKS = `http://127.0.0.1:${PORTS.jwks}`;
@@ -47,9 +51,12 @@ const { values: args } = parseArgs({
     rounds: { type: 'string' },
     only: { type: 'string' },
     breakdown: { type: 'boolean', default: false },
+    stages: { type: 'string' },
     note: { type: 'string' },
     out: { type: 'string' },
     harness: { type: 'string', default: 'workerd' },
+    baseline: { type: 'string' },
+    peers: { type: 'string' },
   },
 });
 if (args.harness !== 'workerd' && args.harness !== 'miniflare') throw new Error('--harness is workerd (the default) or miniflare');
@@ -326,22 +333,27 @@ async function micro(gateway: WorkerInstance): Promise<Micro> {
 type RequestCost = Record<string, number | null>;
 
 /** CPU per whole request inside the isolate: Gateway.handle against a plain fetch of the origin (what the pass-through does). */
-async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
+async function requestCost(gateway: WorkerInstance, baseline: WorkerInstance | null): Promise<RequestCost> {
   const variants = ['fetch', 'handle', 'handle-nocache', 'handle-nolog', 'handle-record-as-deployed', 'handle-routes-10', 'handle-routes-1000', 'handle-rejected', 'handle-rejected-nocache'];
-  const call = async (variant: string, n: number) => {
-    const cpu = gateway.cpuNs();
-    const response = await fetch(`${gateway.url}/__bench/request?variant=${variant}&n=${n}`);
+  const call = async (variant: string, n: number, on = gateway) => {
+    const cpu = on.cpuNs();
+    const response = await fetch(`${on.url}/__bench/request?variant=${variant}&n=${n}`);
     const body = (await response.json()) as { statuses: number[] };
     const expected = variant.startsWith('handle-rejected') ? '401' : '200';
     if (!response.ok || (!variant.startsWith('stage-') && body.statuses.join() !== expected)) throw new Error(`request cost ${variant}: ${response.status} ${JSON.stringify(body)}`);
-    return (gateway.cpuNs() - cpu) / 1000 / n;
+    return (on.cpuNs() - cpu) / 1000 / n;
   };
   for (const variant of variants) await call(variant, 50);
+  if (baseline) for (const variant of variants) await call(variant, 50, baseline);
   const samples: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v, []]));
+  const before: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v, []]));
   for (let r = 0; r < PROFILE.microRounds; r++) {
     for (let i = 0; i < variants.length; i++) {
       const variant = variants[(i + r) % variants.length]!;
+      // With a baseline, each variant runs on both gateways back to back, in either order equally often.
+      if (baseline && r % 2 === 1) before[variant]!.push(await call(variant, PROFILE.requestN, baseline));
       samples[variant]!.push(await call(variant, PROFILE.requestN));
+      if (baseline && r % 2 === 0) before[variant]!.push(await call(variant, PROFILE.requestN, baseline));
     }
   }
   const cost = Object.fromEntries(variants.map((v) => [`${v}_us`, round(median(samples[v]!))])) as RequestCost;
@@ -357,26 +369,51 @@ async function requestCost(gateway: WorkerInstance): Promise<RequestCost> {
   cost.rejected_replay_nocache_us = cost['handle-rejected-nocache_us'] ?? null;
   // 1,000 against 10 routes, the same request to each policy's last route, measured in the same rounds of one isolate.
   cost.routes_1000_over_10 = round(median(samples['handle-routes-1000']!.map((x, i) => x / samples['handle-routes-10']![i]!)), 3);
+  if (baseline) {
+    // What each variant adds over a plain fetch in the baseline's isolate, and this tree's figure less the baseline's, paired by round.
+    const addedBefore = (v: string) => before[v]!.map((x, i) => x - before.fetch![i]!);
+    for (const v of ['handle', 'handle-nolog', 'handle-record-as-deployed', 'handle-nocache']) {
+      cost[`baseline_${v}_added_us`] = round(median(addedBefore(v)));
+      cost[`${v}_added_minus_baseline_us`] = round(median(samples[v]!.map((x, i) => x - samples.fetch![i]! - addedBefore(v)[i]!)));
+    }
+  }
   cost.routes_1000_over_10_gateway_added = round(median(samples['handle-routes-1000']!.map((x, i) => (x - samples.fetch![i]!) / (samples['handle-routes-10']![i]! - samples.fetch![i]!))), 3);
   if (args.breakdown) {
-    const stages = [
-      'stage-noop', 'stage-url', 'stage-canonical', 'stage-route', 'stage-origin', 'stage-sanitize', 'stage-identity',
+    const allStages = [
+      'stage-noop', 'stage-url', 'stage-canonical', 'stage-route', 'stage-origin', 'stage-sanitize', 'stage-identity', 'stage-identity-hit',
       'stage-headersafe', 'stage-mint', 'stage-sign-raw', 'stage-log-hit', 'stage-log-hit-json',
       'stage-deny-empty', 'stage-deny', // issue 24: the deny-list check on an accepted token (empty list; 1,000 entries, no match)
-      'fetch', 'fetch-headers', 'fetch-manual', 'fetch-signal', 'fetch-rewrap', 'fetch-timeout', 'fetch-set8',
+      'fetch', 'fetch-headers', 'fetch-manual', 'fetch-controller', 'fetch-signal', 'fetch-rewrap', 'fetch-timeout', 'fetch-timeout-relay', 'fetch-set8',
     ];
+    // --stages a,b: only these (stage-noop always first: every stage is net of it), for a narrower, longer A/B.
+    const stages = args.stages ? ['stage-noop', ...args.stages.split(',').filter((s) => s !== 'stage-noop')] : allStages;
     const perStage: Record<string, number[]> = Object.fromEntries(stages.map((v) => [v, []]));
-    for (let r = 0; r < PROFILE.microRounds; r++) for (const stage of stages) perStage[stage]!.push(await call(stage, stage.startsWith('stage-') ? PROFILE.microN : PROFILE.requestN));
+    const perStageBefore: Record<string, number[]> = Object.fromEntries(stages.map((v) => [v, []]));
+    const amount = (stage: string) => (stage.startsWith('stage-') ? PROFILE.microN : PROFILE.requestN);
+    for (let r = 0; r < PROFILE.microRounds; r++) {
+      for (const stage of stages) {
+        if (baseline && r % 2 === 1) perStageBefore[stage]!.push(await call(stage, amount(stage), baseline));
+        perStage[stage]!.push(await call(stage, amount(stage)));
+        if (baseline && r % 2 === 0) perStageBefore[stage]!.push(await call(stage, amount(stage), baseline));
+      }
+    }
     // Each stage's figure is net of stage-noop (the loop, one await and the call's share); fetch-* are whole requests.
-    const net = (s: string) => (s.startsWith('stage-') ? round(median(perStage[s]!.map((v, i) => v - perStage['stage-noop']![i]!)), 2) : round(median(perStage[s]!), 1));
+    const netOf = (runs: Record<string, number[]>) => (s: string) => (s.startsWith('stage-') ? round(median(runs[s]!.map((v, i) => v - runs['stage-noop']![i]!)), 2) : round(median(runs[s]!), 1));
+    const net = netOf(perStage);
     breakdowns.request = Object.fromEntries(stages.slice(1).map((s) => [`${s}_us`, net(s)]));
     log(`  breakdown request: ${stages.slice(1).map((s) => `${s} ${net(s)} us`).join(', ')}`);
+    if (baseline) {
+      const netBefore = netOf(perStageBefore);
+      breakdowns.request_baseline = Object.fromEntries(stages.slice(1).map((s) => [`${s}_us`, netBefore(s)]));
+      log(`  breakdown request, baseline: ${stages.slice(1).map((s) => `${s} ${netBefore(s)} us`).join(', ')}`);
+    }
   }
   log(
     `  ${elapsed()} request cost: fetch ${cost.fetch_us} us, gateway adds ${cost.gateway_added_us} us (cache hit), ${cost.gateway_added_nocache_us} us (no cache), ` +
       `${cost.gateway_added_nolog_us} us (hit, log_allowed 0), ${cost.gateway_added_record_as_deployed_us} us (hit, record serialized as deployed); ` +
       `a replayed bad token ${cost.rejected_replay_us} us (${cost.rejected_replay_nocache_us} us verified every time)`,
   );
+  if (baseline) log(`  ${elapsed()} against the baseline (added over fetch, this tree less the baseline, paired by round): ${Object.entries(cost).filter(([k]) => k.endsWith('_minus_baseline_us')).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   log(`  ${elapsed()} routes: 1,000 routes cost ${cost.routes_1000_over_10}x the per-request CPU of 10 (${cost['handle-routes-1000_us']} vs ${cost['handle-routes-10_us']} us; gateway's own share ${cost.routes_1000_over_10_gateway_added}x)`);
   return cost;
 }
@@ -405,7 +442,7 @@ const PEER_SCENARIOS = ['rs256-repeated', 'rs256-distinct', 'rejected'];
  */
 async function startPeers(
   cleanup: (() => unknown)[],
-  scripts: { gatewayScript: string; passthroughLogScript: string; joseScript: string; honoScript: string },
+  scripts: { gatewayScript: string; passthroughLogScript: string; joseScript: string; honoScript: string; baselineScript: string | null },
   gatewayBindingsUsed: Record<string, unknown>,
   keys: Awaited<ReturnType<typeof makeBenchKeys>>,
   tokens: Awaited<ReturnType<typeof repeatedTokens>>,
@@ -424,8 +461,11 @@ async function startPeers(
     // settings.log_allowed 0: what the record of an allowed request costs, all else equal (denials are recorded as ever).
     ['gateway-no-allowed-record', scripts.gatewayScript, PORTS.gatewaySampled, { ...gatewayBindingsUsed, CONFIG: benchConfig(10, JWKS, ORIGIN, { logAllowed: 0 }) }],
   ];
+  if (scripts.baselineScript !== null) specs.push(['gateway-baseline', scripts.baselineScript, PORTS.gatewayBaseline, gatewayBindingsUsed, 'object']);
+  const chosen = args.peers ? new Set(args.peers.split(',')) : null;
   const peers: Omit<Peer, 'expected'>[] = [];
   for (const [name, scriptPath, port, bindings, format] of specs) {
+    if (chosen !== null && !chosen.has(name)) continue;
     if (format !== undefined) {
       const seen = await recordFormat(scriptPath, port, bindings, tokens.rsa);
       if (seen !== format) throw new Error(`${name} printed its record as ${seen}, expected ${format}`);
@@ -494,6 +534,8 @@ async function main(): Promise<void> {
   log(`  ${elapsed()} keys and ${Object.values(pools).reduce((a, p) => a + p.length, 0)} distinct tokens minted`);
   const slice = (pool: string[] | undefined) => (r: number) => pool!.slice((r + 1) * PROFILE.distinctPerRun, (r + 2) * PROFILE.distinctPerRun);
   const fixtures = await microFixtures(keys);
+  const baseline = args.baseline ? await bundleRevision(args.baseline) : null;
+  if (baseline) log(`  ${elapsed()} baseline: the gateway of ${baseline.label}`);
 
   const cleanup: (() => unknown)[] = [];
   const results: ScenarioResult[] = [];
@@ -522,7 +564,7 @@ async function main(): Promise<void> {
         const scenarios: Scenario[] = [];
         const repeated = (name: string, path: string, token: string, expected = 200, on = gateway): Scenario => ({ name, gateway: on, spec: { path }, tokens: () => token, expected });
         if (routes === 10) {
-          const peers = peersWanted ? await startPeers(cleanup, { gatewayScript, passthroughLogScript, joseScript, honoScript }, bindings, keys, tokens, [gateway]) : [];
+          const peers = peersWanted ? await startPeers(cleanup, { gatewayScript, passthroughLogScript, joseScript, honoScript, baselineScript: baseline?.script ?? null }, bindings, keys, tokens, [gateway]) : [];
           // The log-line Worker forwards every request, and a refusal is recorded whatever log_allowed says:
           // those two run only where the gateway allows.
           const onlyAllowed = ['log-line', 'log-line-record-as-deployed', 'gateway-no-allowed-record'];
@@ -544,7 +586,15 @@ async function main(): Promise<void> {
           results.push((await attempt(scenario.name, () => measure(scenario, passthrough))) ?? emptyResult(scenario.name));
         }
         if (routes === 10 && wanted('micro')) microResults = (await attempt('micro', () => micro(gateway))) ?? {};
-        if (routes === 10 && wanted('request-cost')) requestCosts = (await attempt('request-cost', () => requestCost(gateway))) ?? {};
+        if (routes === 10 && wanted('request-cost')) {
+          // With --baseline, that revision's gateway runs the same variants in the same rounds, in a workerd of its own.
+          const before = baseline ? await start({ scriptPath: baseline.script, port: PORTS.requestCostBaseline, bindings }) : null;
+          try {
+            requestCosts = (await attempt('request-cost', () => requestCost(gateway, before))) ?? {};
+          } finally {
+            await before?.dispose();
+          }
+        }
         gatewayRss = Math.max(gatewayRss, rssBytes(gateway.pid));
         passthroughRss = Math.max(passthroughRss, rssBytes(passthrough.pid));
       } finally {

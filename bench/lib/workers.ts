@@ -8,9 +8,9 @@
  *     470 µs of CPU per request on this machine, paid by both sides of a comparison, which dilutes every
  *     ratio (`npm run bench -- --harness miniflare` shows it).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { appendFileSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
@@ -48,6 +48,21 @@ export async function bundleWorker(
     logLevel: 'warning',
   });
   return outfile;
+}
+
+/** The bench gateway of another revision: checked out in a temporary worktree (sharing node_modules), bundled, removed. */
+export async function bundleRevision(revision: string): Promise<{ label: string; script: string }> {
+  const git = (...gitArgs: string[]) => execFileSync('git', gitArgs, { cwd: ROOT, encoding: 'utf8' }).trim();
+  const sha = git('rev-parse', '--short', `${revision}^{commit}`);
+  const tree = join(BUILD_DIR, `baseline-${sha}`);
+  if (existsSync(tree)) git('worktree', 'remove', '--force', tree);
+  git('worktree', 'add', '--detach', tree, sha);
+  try {
+    symlinkSync(join(ROOT, 'node_modules'), join(tree, 'node_modules'));
+    return { label: sha, script: await bundleWorker('gateway', { root: tree, label: sha }) };
+  } finally {
+    git('worktree', 'remove', '--force', tree);
+  }
 }
 
 export interface WorkerInstance {

@@ -14,6 +14,8 @@ import { headerValue, identityHeaders } from '../../src/forward/identity-headers
 import { resolveOrigin } from '../../src/forward/origin.ts';
 import { sanitizeRequestHeaders } from '../../src/forward/sanitize.ts';
 import { Gateway } from '../../src/gateway.ts';
+import { identityFor } from '../../src/forward/identity.ts';
+import { newAssertionCache } from '../../src/forward/assertion-cache.ts';
 import { mintAssertion } from '../../src/forward/assertion.ts';
 import { signingSetup } from '../../src/forward/signing-keys.ts';
 import { newRecord } from '../../src/log/record.ts';
@@ -76,6 +78,17 @@ export async function runRequestCost(config: unknown, fixture: RequestCostFixtur
   };
   else if (variant === 'fetch-rewrap') run = async () => { const r = request(); const res = await fetch(target, { method: r.method, headers: new Headers(r.headers), redirect: 'manual' }); return new Response(res.body, res); };
   else if (variant === 'fetch-timeout') run = () => { const r = request(); return fetch(target, { method: r.method, headers: new Headers(r.headers), redirect: 'manual', signal: AbortSignal.timeout(30000) }); };
+  else if (variant === 'fetch-timeout-relay') run = async () => {
+    // AbortSignal.timeout relayed to the fetch's own controller only while the headers are awaited (a late firing does nothing).
+    const r = request();
+    const abort = new AbortController();
+    const deadline = AbortSignal.timeout(30000);
+    const relay = () => abort.abort(deadline.reason);
+    deadline.addEventListener('abort', relay);
+    try { return await fetch(target, { method: r.method, headers: new Headers(r.headers), redirect: 'manual', signal: abort.signal }); } finally { deadline.removeEventListener('abort', relay); }
+  };
+  // The fetch's own AbortController alone, no timer: fetch-signal less this is the timer's share.
+  else if (variant === 'fetch-controller') run = () => { const r = request(); return fetch(target, { method: r.method, headers: new Headers(r.headers), redirect: 'manual', signal: new AbortController().signal }); };
   else if (variant === 'fetch-set8') {
     // Seven short headers and a 700-character assertion set on the copy, as the gateway adds its identity headers.
     const added: [string, string][] = Array.from({ length: 7 }, (_, i) => [`x-verified-h${i}`, 'v'.repeat(30)]);
@@ -158,6 +171,14 @@ function stageOf(variant: string, config: ReturnType<typeof loadCompiledConfig>,
         for (const [name, value] of identityHeaders(prefix, { routeId: route.id, requestId: 'a'.repeat(36), verified: { claims, appClaim: ['app_id'] } }).headers) headers.set(name, value);
         return headers;
       };
+    case 'stage-identity-hit': {
+      // identityFor on a repeated token: the assertion kept for its cache entry, route and target (a fresh token string each call, as each request has).
+      const verified = { claims: Object.freeze({ ...claims }), issuer: { appClaim: ['app_id'], serviceSubject: undefined } as unknown as import('../../src/config/types.ts').CompiledIssuer };
+      const assertions = newAssertionCache();
+      const target = { method: 'GET', host: 'o.example', path: '/rsa/items/1', query: '' };
+      const input = () => ({ route, prefix, assertion: config.settings.assertion, requestId: crypto.randomUUID(), verified, token: `${fixture.token} `.slice(0, -1), reusable: true, target, assertions, env, now: Math.floor(Date.now() / 1000) });
+      return () => identityFor(input());
+    }
     case 'stage-headersafe':
       return () => [claims.sub, claims.iss, claims.app_id, claims.scope, String(claims.exp), route.id].map(headerValue);
     case 'stage-log-hit':
