@@ -380,7 +380,7 @@ async function requestCost(gateway: WorkerInstance, baseline: WorkerInstance | n
   cost.routes_1000_over_10_gateway_added = round(median(samples['handle-routes-1000']!.map((x, i) => (x - samples.fetch![i]!) / (samples['handle-routes-10']![i]! - samples.fetch![i]!))), 3);
   if (args.breakdown) {
     const allStages = [
-      'stage-noop', 'stage-url', 'stage-canonical', 'stage-route', 'stage-origin', 'stage-sanitize', 'stage-identity', 'stage-identity-hit',
+      'stage-noop', 'stage-url', 'stage-canonical', 'stage-route', 'stage-origin', 'stage-sanitize', 'stage-identity',
       'stage-headersafe', 'stage-mint', 'stage-sign-raw', 'stage-log-hit', 'stage-log-hit-json',
       'stage-deny-empty', 'stage-deny', // issue 24: the deny-list check on an accepted token (empty list; 1,000 entries, no match)
       'fetch', 'fetch-headers', 'fetch-manual', 'fetch-controller', 'fetch-signal', 'fetch-rewrap', 'fetch-timeout', 'fetch-timeout-relay', 'fetch-set8',

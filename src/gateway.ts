@@ -92,8 +92,8 @@ interface ForwardInput {
   url: URL;
   judged: CanonicalRequest;
   verified: Verified | null;
-  /** Whether a minted assertion may be kept for reuse: the verified claims are a token-cache entry's (a hit). */
-  reusable: boolean;
+  /** The token's text when a minted assertion may be kept for its reuse (a token-cache hit), else null. */
+  token: string | null;
   origin: OriginChoice | null;
   preflight: boolean;
   formBody: BodyInit | null | undefined;
@@ -230,10 +230,10 @@ export class Gateway {
     }
     const origin = await this.#originFor(step, verified);
     if (origin instanceof Response) return origin;
-    // An assertion is kept for reuse (by the token's cache entry) only once this isolate has verified the token before:
+    // An assertion is kept for reuse (by the token's text) only once this isolate has verified the token before:
     // a token seen once, as every distinct token is, would pay for keeping what nothing reuses (docs/origin.md).
-    const reusable = record.token_cache === 'hit' && seen.token !== null;
-    return this.#forward(step, { url, judged, verified, reusable, origin, preflight: admission === 'preflight', formBody: form.body });
+    const reusable = record.token_cache === 'hit' ? seen.token : null;
+    return this.#forward(step, { url, judged, verified, token: reusable, origin, preflight: admission === 'preflight', formBody: form.body });
   }
 
   /** Token -> keys -> verify -> decide: the verified identity, or the answer that stops the request. */
@@ -272,7 +272,7 @@ export class Gateway {
   }
 
   /** Sanitized headers + identity headers and the assertion -> the origin, with the canonical path and query. */
-  async #forward({ request, route, requestId, record, env, now }: Step, { url, judged, verified, reusable, origin, preflight, formBody }: ForwardInput): Promise<Response> {
+  async #forward({ request, route, requestId, record, env, now }: Step, { url, judged, verified, token, origin, preflight, formBody }: ForwardInput): Promise<Response> {
     const { assertion, identityHeaderPrefix: prefix } = this.#config.settings;
     // Copied only for a request that goes on: a denied one costs no header copy. A preflight let through
     // without a token goes bare: it carries nothing the origin could act on as the client's.
@@ -282,8 +282,7 @@ export class Gateway {
     const resolved = resolveOrigin(origin ? origin.target : route.forward.origin, judged, url, env);
     if (!resolved.ok) return this.#failure(record, 502, resolved.reason, requestId);
     const target = { method: judged.method, host: resolved.origin.url.host, path: resolved.origin.url.pathname, query: resolved.origin.url.search };
-    const pendingIdentity = identityFor({ route, prefix, assertion, requestId, verified, reusable, target, assertions: this.#assertions, env, now });
-    const identity = pendingIdentity instanceof Promise ? await pendingIdentity : pendingIdentity;
+    const identity = await identityFor({ route, prefix, assertion, requestId, verified, token, target, assertions: this.#assertions, env, now });
     if (!identity.ok) return this.#failure(record, 500, identity.reason, requestId);
     record.assertion = identity.assertion;
     for (const [name, value] of identity.headers) headers.set(name, value);

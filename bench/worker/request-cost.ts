@@ -14,8 +14,6 @@ import { headerValue, identityHeaders } from '../../src/forward/identity-headers
 import { resolveOrigin } from '../../src/forward/origin.ts';
 import { sanitizeRequestHeaders } from '../../src/forward/sanitize.ts';
 import { Gateway } from '../../src/gateway.ts';
-import { identityFor } from '../../src/forward/identity.ts';
-import { newAssertionCache } from '../../src/forward/assertion-cache.ts';
 import { mintAssertion } from '../../src/forward/assertion.ts';
 import { signingSetup } from '../../src/forward/signing-keys.ts';
 import { newRecord } from '../../src/log/record.ts';
@@ -171,14 +169,6 @@ function stageOf(variant: string, config: ReturnType<typeof loadCompiledConfig>,
         for (const [name, value] of identityHeaders(prefix, { routeId: route.id, requestId: 'a'.repeat(36), verified: { claims, appClaim: ['app_id'] } }).headers) headers.set(name, value);
         return headers;
       };
-    case 'stage-identity-hit': {
-      // identityFor on a repeated token: the assertion kept for its cache entry, route and target (a fresh token string each call, as each request has).
-      const verified = { claims: Object.freeze({ ...claims }), issuer: { appClaim: ['app_id'], serviceSubject: undefined } as unknown as import('../../src/config/types.ts').CompiledIssuer };
-      const assertions = newAssertionCache();
-      const target = { method: 'GET', host: 'o.example', path: '/rsa/items/1', query: '' };
-      const input = () => ({ route, prefix, assertion: config.settings.assertion, requestId: crypto.randomUUID(), verified, token: `${fixture.token} `.slice(0, -1), reusable: true, target, assertions, env, now: Math.floor(Date.now() / 1000) });
-      return () => identityFor(input());
-    }
     case 'stage-headersafe':
       return () => [claims.sub, claims.iss, claims.app_id, claims.scope, String(claims.exp), route.id].map(headerValue);
     case 'stage-log-hit':

@@ -125,7 +125,7 @@ export const REJECTED_TOKEN_CACHE_MAX_TOKEN_BYTES = 1024 * 1024;
 
 /**
  * Reused assertions per isolate (settings.assertion.reuse_seconds): one entry per token, route and request
- * target seen within the reuse window. At most 4 MiB of text (keys, which name the token by number, plus the
+ * target seen within the reuse window. At most 4 MiB of text (keys, which hold the token, plus the
  * headers and the assertion): with the arrays around them, at most ~10 MiB (BENCHMARKS.md, Memory).
  */
 export const ASSERTION_CACHE_MAX_ENTRIES = 4_096;

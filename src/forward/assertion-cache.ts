@@ -5,12 +5,10 @@
  *
  * Keyed by everything the assertion and the headers it covers are made of: the route (its claim headers,
  * audience), the request the origin receives (method, Host, path, query) and the token's exact text (its
- * claims, its exp: a kept assertion expires no later than the token, as a fresh one would), the text by the
- * number of its token-cache entry (tokenNumber).
+ * claims, its exp: a kept assertion expires no later than the token, as a fresh one would).
  * The request id is the one part that differs per request: the assertion does not cover it (docs/origin.md).
  * Only a token verified before in this isolate (a verified-token cache hit) gets its assertion kept
- * (src/gateway.ts): an entry and its eviction cost every distinct token 4-25 us for nothing (measured when the
- * key still held the token's text, ~1 KiB).
+ * (src/gateway.ts): the entry, its ~1 KiB key and its eviction cost every distinct token 4-25 us for nothing.
  * A hit is only ever looked up after this request's own token passed every check on this route, so a
  * token refused since (expired, its key rotated out) never reaches its kept assertion.
  */
@@ -38,24 +36,9 @@ export const DEFAULT_ASSERTION_CACHE_LIMITS: BoundedMapLimits = { maxEntries: AS
 export const newAssertionCache = (limits: BoundedMapLimits = DEFAULT_ASSERTION_CACHE_LIMITS): AssertionCache =>
   new BoundedMap<ReusableIdentity>(limits, (key, entry) => key.length + entry.bytes);
 
-const tokenNumbers = new WeakMap<object, number>();
-let tokenCount = 0;
-
-/**
- * A number for one exact token text, by the claims object of its token-cache entry: the cache parses and
- * freezes one per entry, and an entry is found by the exact text, so the object stands for the text without
- * copying and hashing its ~1 KiB again on every request. Never reused in an isolate: a token verified anew
- * (a new entry, new claims) starts with no kept assertion.
- */
-export function tokenNumber(claims: object): number {
-  let number = tokenNumbers.get(claims);
-  if (number === undefined) tokenNumbers.set(claims, (number = ++tokenCount));
-  return number;
-}
-
 /** The query is part of the key as text: an assertion binds its digest, so another query needs its own. */
-export const reuseKey = (routeId: string, target: ForwardedRequest, token: number): string =>
-  `${token}\n${routeId}\n${target.method}\n${target.host}\n${target.path}\n${target.query}`;
+export const reuseKey = (routeId: string, target: ForwardedRequest, token: string): string =>
+  `${routeId}\n${target.method}\n${target.host}\n${target.path}\n${target.query}\n${token}`;
 
 /** Text held by headers, by name and value. */
 export function textBytes(headers: readonly (readonly [string, string])[], omitted: readonly string[]): number {

@@ -7,10 +7,10 @@ import type { Env } from '../env.ts';
 import type { ForwardedRequest } from '../origin/binding.ts';
 import { grantedScopes, readClaim, subjectOf, type Claims } from '../verify/claims.ts';
 import { mintAssertion } from './assertion.ts';
-import { reuseKey, textBytes, tokenNumber, type AssertionCache } from './assertion-cache.ts';
+import { reuseKey, textBytes, type AssertionCache } from './assertion-cache.ts';
 import { claimHeaders } from './claim-headers.ts';
 import { identityHeaders, requestIdHeader } from './identity-headers.ts';
-import { signingSetup, type SigningResult } from './signing-keys.ts';
+import { signingSetup } from './signing-keys.ts';
 
 export interface IdentityRequest {
   route: CompiledRoute;
@@ -18,8 +18,8 @@ export interface IdentityRequest {
   assertion: CompiledAssertion | null;
   requestId: string;
   verified: { claims: Claims; issuer: CompiledIssuer } | null;
-  /** Whether a minted assertion may be kept for reuse: the claims are a token-cache entry's (a hit), which the entry's number keys with route and target. */
-  reusable: boolean;
+  /** The verified token's exact text (null without one): with route and target, what a reused assertion is kept by. */
+  token: string | null;
   /** What the origin will receive (method, Host, path, query), for the assertion's binding. */
   target: ForwardedRequest;
   /** Assertions kept for reuse (settings.assertion.reuse_seconds), per isolate. */
@@ -67,36 +67,29 @@ function plainHeaders({ route, prefix, verified }: Pick<IdentityRequest, 'route'
   return { ...result, values: mapped.values };
 }
 
-/**
- * Synchronous without an assertion and on a kept one (a repeated token's requests), so the caller awaits only a
- * mint or an isolate's first import of the signing keys: no promise and no tick on a hit.
- */
-export function identityFor(input: IdentityRequest): IdentityResult | Promise<IdentityResult> {
-  const { verified, assertion } = input;
+export async function identityFor(input: IdentityRequest): Promise<IdentityResult> {
+  const { route, prefix, verified, assertion } = input;
   if (verified === null || assertion === null) {
     const { headers, omitted } = plainHeaders(input, input.requestId);
     return { ok: true, headers, omitted, assertion: null };
   }
-  const pending = signingSetup(assertion, input.env);
-  return pending instanceof Promise ? pending.then((keys) => signedIdentity(input, verified, assertion, keys)) : signedIdentity(input, verified, assertion, pending);
-}
 
-function signedIdentity(input: IdentityRequest, verified: NonNullable<IdentityRequest['verified']>, assertion: CompiledAssertion, keys: SigningResult): IdentityResult | Promise<IdentityResult> {
-  const { route, prefix } = input;
+  const pending = signingSetup(assertion, input.env);
+  const keys = pending instanceof Promise ? await pending : pending;
   if (!keys.ok) return { ok: false, reason: `assertion: ${keys.reason}` };
   const { signer } = keys.setup;
   const reuse = assertion.reuseSeconds > 0;
   // The one header of the gateway's own that differs on every request: covered only by an assertion minted
   // for this request alone (reuse_seconds 0); a reused one serves requests with other ids.
   const requestId = reuse ? requestIdHeader(prefix, input.requestId) : { headers: [], omitted: [] };
-  const key = reuse && input.reusable ? reuseKey(route.id, input.target, tokenNumber(verified.claims)) : null;
+  const key = reuse && input.token !== null ? reuseKey(route.id, input.target, input.token) : null;
   const kept = key === null ? undefined : input.assertions.get(key);
   if (kept !== undefined && kept.signer === signer && input.now >= kept.mintedAt && input.now < kept.mintedAt + assertion.reuseSeconds) {
     return { ok: true, headers: [...requestId.headers, ...kept.headers], omitted: [...requestId.omitted, ...kept.omitted], assertion: 'reused' };
   }
 
   const { headers, omitted, values } = plainHeaders(input, reuse ? null : input.requestId);
-  const minted = mintAssertion(
+  const jws = await mintAssertion(
     {
       settings: assertion,
       audience: route.forward.assertionAudience,
@@ -111,13 +104,11 @@ function signedIdentity(input: IdentityRequest, verified: NonNullable<IdentityRe
     },
     signer,
   );
-  return minted.then((jws): IdentityResult => {
-    headers.push([assertion.header, jws]);
-    if (key !== null) {
-      // Frozen: every request that reuses the entry shares these arrays.
-      for (const header of headers) Object.freeze(header);
-      input.assertions.set(key, Object.freeze({ headers: Object.freeze(headers), omitted: Object.freeze(omitted), signer, mintedAt: input.now, bytes: textBytes(headers, omitted) }));
-    }
-    return { ok: true, headers: [...requestId.headers, ...headers], omitted: [...requestId.omitted, ...omitted], assertion: 'minted' };
-  });
+  headers.push([assertion.header, jws]);
+  if (key !== null) {
+    // Frozen: every request that reuses the entry shares these arrays.
+    for (const header of headers) Object.freeze(header);
+    input.assertions.set(key, Object.freeze({ headers: Object.freeze(headers), omitted: Object.freeze(omitted), signer, mintedAt: input.now, bytes: textBytes(headers, omitted) }));
+  }
+  return { ok: true, headers: [...requestId.headers, ...headers], omitted: [...requestId.omitted, ...omitted], assertion: 'minted' };
 }

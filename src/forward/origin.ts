@@ -22,45 +22,13 @@ function strippedPath(path: string, prefix: string | null): string {
   return path[prefix.length] === '/' ? path.slice(prefix.length) : path;
 }
 
-/**
- * An http(s) URL up to where its path begins, with `path` (its own by default) after it less a trailing "/";
- * null for another scheme or credentials, which keep the setters' form.
- */
-function baseOf(url: URL, path = url.pathname): string | null {
-  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password) return null;
-  return `${url.protocol}//${url.host}${path.endsWith('/') ? path.slice(0, -1) : path}`;
-}
-
-/** The base of each policy origin URL (strings of the compiled policy, so as many as it has), parsed once per isolate. */
-const policyBases = new Map<string, string | null>();
-
-function policyBase(origin: string): string | null {
-  let base = policyBases.get(origin);
-  if (base === undefined) policyBases.set(origin, (base = baseOf(new URL(origin))));
-  return base;
-}
-
-/**
- * A path and a query already in the form a URL serializes them to: visible ASCII, no "?" or "#" inside the path, no
- * "#" in the query (every path the canonical stage passes on). For these, parsing base + path + query once gives
- * the URL the pathname and search setters give (test/unit/forward/origin-url.test.ts checks both against each other);
- * anything else takes the setters.
- */
-const SERIALIZED_PATH = /^\/[\x21-\x22\x24-\x3e\x40-\x7e]*$/;
-const SERIALIZED_QUERY = /^(?:\?[\x21-\x22\x24-\x7e]*)?$/;
-
-/** The origin URL with its path replaced by its base path + `stripped` and its query by `search`: one parse, or the setters. */
-function urlFrom(base: string | null, origin: string, stripped: string, search: string): URL {
-  if (base !== null && SERIALIZED_PATH.test(stripped) && SERIALIZED_QUERY.test(search)) return new URL(base + stripped + search);
-  const target = new URL(origin);
-  target.pathname = (target.pathname.endsWith('/') ? target.pathname.slice(0, -1) : target.pathname) + stripped;
-  target.search = search;
-  return target;
-}
-
 /** Base URL + the request's canonical (stripped) path and query. */
 export function originUrl(origin: string, path: string, search: string, stripPathPrefix: string | null = null): URL {
-  return urlFrom(baseOf(new URL(origin)), origin, strippedPath(path, stripPathPrefix), search);
+  const target = new URL(origin);
+  const base = target.pathname.endsWith('/') ? target.pathname.slice(0, -1) : target.pathname;
+  target.pathname = base + strippedPath(path, stripPathPrefix);
+  target.search = search;
+  return target;
 }
 
 export type ResolveResult = { ok: true; origin: ResolvedOrigin } | { ok: false; reason: string };
@@ -69,14 +37,14 @@ export type ResolveResult = { ok: true; origin: ResolvedOrigin } | { ok: false; 
 export function resolveOrigin(target: OriginTarget, request: Pick<CanonicalRequest, 'path' | 'search'>, requestUrl: URL, env: Env): ResolveResult {
   switch (target.kind) {
     case 'url':
-      return { ok: true, origin: { url: urlFrom(policyBase(target.url), target.url, strippedPath(request.path, target.stripPathPrefix), request.search), fetcher: null } };
+      return { ok: true, origin: { url: originUrl(target.url, request.path, request.search, target.stripPathPrefix), fetcher: null } };
     case 'same-url':
       // On a zone route, a Worker's subrequest to its own URL goes to the zone's origin, not back to the Worker.
-      return { ok: true, origin: { url: urlFrom(baseOf(requestUrl, ''), requestUrl.origin, request.path, request.search), fetcher: null } };
+      return { ok: true, origin: { url: originUrl(requestUrl.origin, request.path, request.search), fetcher: null } };
     case 'service': {
       const binding = (env as unknown as Record<string, unknown>)[target.binding] as Fetcher | undefined;
       if (typeof binding?.fetch !== 'function') return { ok: false, reason: `service binding ${target.binding} is not bound` };
-      return { ok: true, origin: { url: urlFrom(baseOf(requestUrl, ''), requestUrl.origin, strippedPath(request.path, target.stripPathPrefix), request.search), fetcher: binding } };
+      return { ok: true, origin: { url: originUrl(requestUrl.origin, request.path, request.search, target.stripPathPrefix), fetcher: binding } };
     }
   }
 }
