@@ -70,7 +70,6 @@ export async function loadKeySet(
       const shared = await fromSharedLayers(io, issuer, state, names, now, want, options.refreshAhead === true);
       if (shared !== 'go to the issuer') return shared;
     }
-    state.issuerLooks++;
     if (state.set) io.layers.write(['cache'], names, state.set, staleUntil(state.set, issuer), now, now);
     const url = await jwksUrlFor(io, issuer, state, now, options);
     const fetched = url.ok ? await fetchJwks(url.url, io.allowLoopbackHttp, policy) : url;
@@ -91,6 +90,7 @@ export async function loadKeySet(
       keys: fetched.keys,
     };
     state.set = set;
+    state.setsFromIssuer++;
     state.failedAt = undefined;
     io.layers.write(SHARED_LAYERS, names, set, staleUntil(set, issuer), now, now);
     return { set, layer: 'network' };
