@@ -51,7 +51,8 @@ async function namesOf(issuer: CompiledIssuer, state: IssuerKeyState) {
  * now, whatever the outcome) and the issuer busy, so other requests of this isolate wait instead of loading.
  * The data centre learns of the look through the key set's Cache API entry (docs/keys.md): when a set is known,
  * before the fetch (that set, marked tried now); otherwise only when the look ends, with the set it brought or,
- * on failure, the mark alone. So a cold load makes no Cache API call of its own but the read and the write-back.
+ * on failure, the mark alone unless another isolate stored a set meanwhile. So a cold load that succeeds makes no
+ * Cache API call of its own but the read and the write-back; one that fails reads the entry again.
  */
 export async function loadKeySet(
   io: LoadIo,
@@ -75,10 +76,9 @@ export async function loadKeySet(
     const fetched = url.ok ? await fetchJwks(url.url, io.allowLoopbackHttp, policy) : url;
     if (!fetched.ok) {
       state.failedAt = now;
-      if (!state.set && options.fromLayers) io.layers.markFailedLook(names, issuer.issuer, now);
       // The reason names what was wrong (status, size, which key member), never key material or a token.
       warn('jwks_fetch_failed', { issuer: issuer.id, reason: fetched.reason, kept_set_fetched_at: state.set?.fetchedAt ?? null });
-      return null;
+      return !state.set && options.fromLayers ? adoptOrMark(io, issuer, state, names, now, want) : null;
     }
     const set: StoredJwks = {
       v: STORED_DOC_VERSION,
@@ -134,6 +134,24 @@ async function fromSharedLayers(
     warn('jwks_fetch_failed', { issuer: issuer.id, reason: 'not fetched: this data centre tried the issuer within the cooldown', kept_set_fetched_at: state.set?.fetchedAt ?? null });
   }
   return null;
+}
+
+/**
+ * A look that failed with no set known: another isolate here may have stored one while it ran, and the mark
+ * alone would replace it (cold isolates would then find no set for the cooldown). So the Cache API entry is
+ * read again, on this failure path only: a set there is adopted (and answers if it will do); an entry with
+ * none gets the mark.
+ */
+async function adoptOrMark(io: LoadIo, issuer: CompiledIssuer, state: IssuerKeyState, names: DocNames, now: number, want: (set: StoredJwks) => boolean): Promise<Loaded | null> {
+  const doc = (await io.layers.read('cache', 'jwks', names, issuer.issuer))?.doc;
+  if (doc?.kind !== 'jwks') {
+    io.layers.markFailedLook(names, issuer.issuer, now);
+    return null;
+  }
+  state.set = doc;
+  // The issuer answered another isolate since this look started: the breaker closes here too.
+  if (doc.fetchedAt >= now) state.failedAt = undefined;
+  return want(doc) ? { set: doc, layer: 'cache' } : null;
 }
 
 type UrlResult = { ok: true; url: string } | { ok: false; reason: string };
