@@ -70,6 +70,10 @@ export async function loadKeySet(
     if (options.fromLayers) {
       const shared = await fromSharedLayers(io, issuer, state, names, now, want, options.refreshAhead === true);
       if (shared !== 'go to the issuer') return shared;
+    } else if (state.set) {
+      // The cron takes no layer's answer, but marks the newest set here, not its own older one over another isolate's.
+      const doc = (await io.layers.read('cache', 'jwks', names, issuer.issuer))?.doc;
+      if (doc?.kind === 'jwks' && isNewer(doc, state.set)) state.set = doc;
     }
     if (state.set) io.layers.write(['cache'], names, state.set, staleUntil(state.set, issuer), now, now);
     const url = await jwksUrlFor(io, issuer, state, now, options);
