@@ -10,7 +10,7 @@ import { fetchDiscovery } from './discovery.ts';
 import { fetchJwks } from './jwks-fetch.ts';
 import type { KeyLayers, SharedLayer } from './key-layers.ts';
 import type { IssuerKeyState } from './key-memory.ts';
-import { docNames, STORED_DOC_VERSION, type DocNames, type StoredDoc, type StoredJwks } from './stored-doc.ts';
+import { docNames, markAsOf, STORED_DOC_VERSION, type DocNames, type StoredDoc, type StoredJwks } from './stored-doc.ts';
 import { warn } from '../log/warn.ts';
 
 export interface LoadIo {
@@ -120,7 +120,7 @@ async function fromSharedLayers(
   let triedAt: number | undefined;
   for (const layer of SHARED_LAYERS) {
     const entry = await io.layers.read(layer, 'jwks', names, issuer.issuer);
-    if (layer === 'cache') triedAt = entry?.triedAt;
+    if (layer === 'cache') triedAt = markAsOf(entry, now);
     const doc = entry?.doc;
     if (doc?.kind !== 'jwks' || !isNewer(doc, state.set)) continue;
     state.set = doc;

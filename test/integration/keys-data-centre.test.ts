@@ -95,6 +95,25 @@ describe("the data centre's cooldown", () => {
     expect(t.s.fetches()).toBe(2);
   });
 
+  it('a mark from the future (a poisoned or skewed entry) is no mark: the isolate looks, and a KV write-back drops it', async () => {
+    const names = await docNames('jwks', compileOrThrow(JSON.stringify(t.s.policy)).issuers[t.s.id]!);
+    const now = t.s.clock.seconds;
+    const mark = Response.json({ v: 1, kind: 'jwks', issuer: t.s.iss, triedAt: now + 3600 }, { headers: { 'cache-control': 'max-age=30' } });
+    await caches.default.put(names.cache, mark.clone());
+    expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('network');
+    expect(t.s.fetches()).toBe(1);
+
+    const set = { v: 1, kind: 'jwks', issuer: t.s.iss, source: t.s.jwksUrl, fetchedAt: now - 10, expiresAt: now + 290, keys: [t.s.key.publicJwk] };
+    await kv().put(names.kv, JSON.stringify(set));
+    await caches.default.put(names.cache, mark);
+    expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('kv');
+    const stored = (await (await caches.default.match(names.cache))!.json()) as { fetchedAt: number; triedAt?: number };
+    expect(stored.fetchedAt).toBe(now - 10);
+    expect(stored.triedAt).toBeUndefined();
+  });
+
   it("a set taken from KV into the Cache API keeps the data centre's mark", async () => {
     const names = await docNames('jwks', compileOrThrow(JSON.stringify(t.s.policy)).issuers[t.s.id]!);
     const now = t.s.clock.seconds;
