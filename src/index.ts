@@ -44,6 +44,12 @@ void warmRequestPath().then(async (failure) => {
 
 // Built at load (above), else by the first invocation.
 function gatewayFor(env: Env): Gateway {
+  if (loading) {
+    // Still running (no Gateway yet): abandoned, in the same one line as the warm path's failure if it had one.
+    loading = false;
+    const abandoned = 'still running at the first request: abandoned';
+    warmFailure = warmFailure === null ? abandoned : `${warmFailure}; then ${abandoned}`;
+  }
   if (warmFailure !== null) {
     // A bug of ours, said once per isolate, on the first invocation after it is known, where Workers Logs
     // sees it; the invocation is served all the same. Not at load: a line logged there belongs to no invocation.
@@ -51,10 +57,6 @@ function gatewayFor(env: Env): Gateway {
     warmFailure = null;
   }
   if (gateway) return gateway;
-  if (loading) {
-    loading = false;
-    warn('warm_up_failed', { reason: 'still running at the first request: abandoned' });
-  }
   const { config, options } = gatewaySetup(env);
   gateway = new Gateway(config, options);
   return gateway;

@@ -10,7 +10,7 @@ import { fetchDiscovery } from './discovery.ts';
 import { fetchJwks } from './jwks-fetch.ts';
 import type { KeyLayers, SharedLayer } from './key-layers.ts';
 import type { IssuerKeyState } from './key-memory.ts';
-import { docNames, STORED_DOC_VERSION, type DocNames, type StoredDoc, type StoredJwks } from './stored-doc.ts';
+import { docNames, markAsOf, STORED_DOC_VERSION, type DocNames, type StoredDoc, type StoredJwks } from './stored-doc.ts';
 import { warn } from '../log/warn.ts';
 
 export interface LoadIo {
@@ -51,7 +51,8 @@ async function namesOf(issuer: CompiledIssuer, state: IssuerKeyState) {
  * now, whatever the outcome) and the issuer busy, so other requests of this isolate wait instead of loading.
  * The data centre learns of the look through the key set's Cache API entry (docs/keys.md): when a set is known,
  * before the fetch (that set, marked tried now); otherwise only when the look ends, with the set it brought or,
- * on failure, the mark alone. So a cold load makes no Cache API call of its own but the read and the write-back.
+ * on failure, the mark alone unless another isolate stored a set meanwhile. So a cold load that succeeds makes no
+ * Cache API call of its own but the read and the write-back; one that fails reads the entry again.
  */
 export async function loadKeySet(
   io: LoadIo,
@@ -69,17 +70,19 @@ export async function loadKeySet(
     if (options.fromLayers) {
       const shared = await fromSharedLayers(io, issuer, state, names, now, want, options.refreshAhead === true);
       if (shared !== 'go to the issuer') return shared;
+    } else if (state.set) {
+      // The cron takes no layer's answer, but marks the newest set here, not its own older one over another isolate's.
+      const doc = (await io.layers.read('cache', 'jwks', names, issuer.issuer))?.doc;
+      if (doc?.kind === 'jwks' && isNewer(doc, state.set)) state.set = doc;
     }
-    state.issuerLooks++;
     if (state.set) io.layers.write(['cache'], names, state.set, staleUntil(state.set, issuer), now, now);
     const url = await jwksUrlFor(io, issuer, state, now, options);
     const fetched = url.ok ? await fetchJwks(url.url, io.allowLoopbackHttp, policy) : url;
     if (!fetched.ok) {
       state.failedAt = now;
-      if (!state.set && options.fromLayers) io.layers.markFailedLook(names, issuer.issuer, now);
       // The reason names what was wrong (status, size, which key member), never key material or a token.
       warn('jwks_fetch_failed', { issuer: issuer.id, reason: fetched.reason, kept_set_fetched_at: state.set?.fetchedAt ?? null });
-      return null;
+      return !state.set && options.fromLayers ? adoptOrMark(io, issuer, state, names, now, want) : null;
     }
     const set: StoredJwks = {
       v: STORED_DOC_VERSION,
@@ -91,6 +94,7 @@ export async function loadKeySet(
       keys: fetched.keys,
     };
     state.set = set;
+    state.setsFromIssuer++;
     state.failedAt = undefined;
     io.layers.write(SHARED_LAYERS, names, set, staleUntil(set, issuer), now, now);
     return { set, layer: 'network' };
@@ -116,7 +120,7 @@ async function fromSharedLayers(
   let triedAt: number | undefined;
   for (const layer of SHARED_LAYERS) {
     const entry = await io.layers.read(layer, 'jwks', names, issuer.issuer);
-    if (layer === 'cache') triedAt = entry?.triedAt;
+    if (layer === 'cache') triedAt = markAsOf(entry, now);
     const doc = entry?.doc;
     if (doc?.kind !== 'jwks' || !isNewer(doc, state.set)) continue;
     state.set = doc;
@@ -134,6 +138,24 @@ async function fromSharedLayers(
     warn('jwks_fetch_failed', { issuer: issuer.id, reason: 'not fetched: this data centre tried the issuer within the cooldown', kept_set_fetched_at: state.set?.fetchedAt ?? null });
   }
   return null;
+}
+
+/**
+ * A look that failed with no set known: another isolate here may have stored one while it ran, and the mark
+ * alone would replace it (cold isolates would then find no set for the cooldown). So the Cache API entry is
+ * read again, on this failure path only: a set there is adopted (and answers if it will do); an entry with
+ * none gets the mark.
+ */
+async function adoptOrMark(io: LoadIo, issuer: CompiledIssuer, state: IssuerKeyState, names: DocNames, now: number, want: (set: StoredJwks) => boolean): Promise<Loaded | null> {
+  const doc = (await io.layers.read('cache', 'jwks', names, issuer.issuer))?.doc;
+  if (doc?.kind !== 'jwks') {
+    io.layers.markFailedLook(names, issuer.issuer, now);
+    return null;
+  }
+  state.set = doc;
+  // The issuer answered another isolate since this look started: the breaker closes here too.
+  if (doc.fetchedAt >= now) state.failedAt = undefined;
+  return want(doc) ? { set: doc, layer: 'cache' } : null;
 }
 
 type UrlResult = { ok: true; url: string } | { ok: false; reason: string };

@@ -17,8 +17,11 @@ export interface IssuerKeyState {
   discovery?: StoredDiscovery;
   /** When this isolate last looked beyond memory for this issuer (seconds); starts the cooldown, success or not. */
   lastAttempt?: number;
-  /** Looks at the issuer itself this isolate started: a request tells by it whether its load got that far. */
-  issuerLooks: number;
+  /**
+   * Sets the issuer answered this isolate with (counted when the answer is in, never before the fetch): a request
+   * tells by it whether a look at the issuer ended with a set, and so whether a kid that set lacks is really missing.
+   */
+  setsFromIssuer: number;
   /** Set while a request of this isolate loads this issuer's keys; others poll memory instead of loading too. */
   busySince?: number;
   /**
@@ -48,7 +51,7 @@ export class KeyMemory {
 
   state(issuerId: string): IssuerKeyState {
     let state = this.#issuers.get(issuerId);
-    if (!state) this.#issuers.set(issuerId, (state = { waiting: [], issuerLooks: 0 }));
+    if (!state) this.#issuers.set(issuerId, (state = { waiting: [], setsFromIssuer: 0 }));
     return state;
   }
 

@@ -163,12 +163,13 @@ export class KeyStore {
     const named = (set: StoredJwks) => kid !== undefined && set.keys.some((k) => k.kid === kid);
     if (!has(found.set) && !named(found.set) && found.layer !== 'stale' && !this.#memory.isUnknownKid(issuer.id, kid, found.set, now)) {
       // An unknown kid may be a rotation: at most one look beyond memory per issuer per cooldown.
-      const looksBefore = state.issuerLooks;
+      const setsBefore = state.setsFromIssuer;
       const again = await this.#load(io, ctx, issuer, state, now, (set) => fresh(set, now) && has(set), false);
       if (again) found = again;
-      // Remembered only once a look at the issuer found it missing: a kid refused by a cooldown alone, this isolate's
-      // or its data centre's, gets its look later.
-      if (!has(found.set) && state.issuerLooks !== looksBefore) this.#memory.rememberUnknownKid(issuer.id, kid, state.set ?? found.set, now);
+      // Remembered only once the issuer answered with a set that lacks it: a kid refused by a cooldown alone (this
+      // isolate's or its data centre's), by a failed look (5xx, timeout, refused answer) or by a look still under way
+      // when this request stopped waiting for it gets its look later.
+      if (!has(found.set) && state.setsFromIssuer !== setsBefore) this.#memory.rememberUnknownKid(issuer.id, kid, state.set ?? found.set, now);
     }
     if (!has(found.set)) {
       return { ok: false, finding: finding('kid_unknown', { actual: kid ?? null }) };

@@ -66,6 +66,13 @@ export interface StoredEntry {
   triedAt?: number;
 }
 
+/**
+ * The entry's mark, if it is in the past: a `triedAt` ahead of `now` (a poisoned entry, a skewed clock) would
+ * hold the data centre in cooldown for the entry's whole lifetime, and be copied forward with it. It counts as none.
+ */
+export const markAsOf = (entry: StoredEntry | null, now: number): number | undefined =>
+  entry?.triedAt !== undefined && entry.triedAt <= now ? entry.triedAt : undefined;
+
 /** Parses a stored entry; null (and the caller ignores it) unless it is this version, this issuer, this kind and well-formed. */
 export function parseStoredEntry(text: string, kind: DocKind, issuer: string): StoredEntry | null {
   let value: { [K in keyof StoredJwks | keyof StoredDiscovery | 'triedAt']?: unknown } | null;

@@ -80,6 +80,40 @@ describe("the data centre's cooldown", () => {
     expect(t.s.fetches()).toBe(3);
   });
 
+  it('a cold look that fails after another isolate stored a set takes that set and leaves it there, not its mark alone', async () => {
+    let answer!: (response: Response) => void;
+    t.s.world.serve(t.s.jwksUrl, () => new Promise<Response>((resolve) => (answer = resolve)));
+    const first = t.s.call(t.s.token()); // cold: its look hangs
+    while (t.s.fetches() < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    t.s.serveKeys([t.s.key]);
+    expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(200); // cold too, at once: stores the set
+    answer(new Response('down', { status: 500 }));
+    expect((await first).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('cache');
+    const names = await docNames('jwks', compileOrThrow(JSON.stringify(t.s.policy)).issuers[t.s.id]!);
+    expect(await (await caches.default.match(names.cache))!.json()).toMatchObject({ keys: [{ kid: 'k1' }] });
+    expect(t.s.fetches()).toBe(2);
+  });
+
+  it('a mark from the future (a poisoned or skewed entry) is no mark: the isolate looks, and a KV write-back drops it', async () => {
+    const names = await docNames('jwks', compileOrThrow(JSON.stringify(t.s.policy)).issuers[t.s.id]!);
+    const now = t.s.clock.seconds;
+    const mark = Response.json({ v: 1, kind: 'jwks', issuer: t.s.iss, triedAt: now + 3600 }, { headers: { 'cache-control': 'max-age=30' } });
+    await caches.default.put(names.cache, mark.clone());
+    expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('network');
+    expect(t.s.fetches()).toBe(1);
+
+    const set = { v: 1, kind: 'jwks', issuer: t.s.iss, source: t.s.jwksUrl, fetchedAt: now - 10, expiresAt: now + 290, keys: [t.s.key.publicJwk] };
+    await kv().put(names.kv, JSON.stringify(set));
+    await caches.default.put(names.cache, mark);
+    expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('kv');
+    const stored = (await (await caches.default.match(names.cache))!.json()) as { fetchedAt: number; triedAt?: number };
+    expect(stored.fetchedAt).toBe(now - 10);
+    expect(stored.triedAt).toBeUndefined();
+  });
+
   it("a set taken from KV into the Cache API keeps the data centre's mark", async () => {
     const names = await docNames('jwks', compileOrThrow(JSON.stringify(t.s.policy)).issuers[t.s.id]!);
     const now = t.s.clock.seconds;

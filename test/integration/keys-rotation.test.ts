@@ -59,6 +59,36 @@ describe('rotation', () => {
     expect(t.logs.last().key_layer).toBe('network');
     expect(t.s.fetches()).toBe(2);
   });
+
+  it('a new kid whose look failed (500) is not remembered: it gets its look when the cooldown ends', async () => {
+    await t.s.call(t.s.token());
+    t.s.world.serve(t.s.jwksUrl, () => new Response('oops', { status: 500 }));
+    t.s.clock.advance(31);
+    expect((await t.s.call(t.s.token(k2))).status).toBe(401);
+    expect(t.s.fetches()).toBe(2);
+    // That look found nothing missing: it found nothing. The kid is looked for again once the cooldown is over.
+    t.s.serveKeys([t.s.key, k2]);
+    t.s.clock.advance(31);
+    expect((await t.s.call(t.s.token(k2))).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('network');
+    expect(t.s.fetches()).toBe(3);
+  });
+
+  it('a new kid whose probe was still under way when its request stopped waiting, then failed, is not remembered', { timeout: 20_000 }, async () => {
+    await t.s.call(t.s.token());
+    t.s.world.serve(t.s.jwksUrl, () => new Response('oops', { status: 500 }));
+    t.s.clock.advance(31);
+    expect((await t.s.call(t.s.token(await makeKey('RS256', 'ghost')))).status).toBe(401); // the breaker opens
+    t.s.world.hang(t.s.jwksUrl);
+    t.s.clock.advance(31);
+    // The breaker is half-open: this request probes, waits for it 1 s and answers; the probe times out after.
+    expect((await t.s.call(t.s.token(k2))).status).toBe(401);
+    expect(t.s.fetches()).toBe(3);
+    t.s.serveKeys([t.s.key, k2]);
+    t.s.clock.advance(31);
+    expect((await t.s.call(t.s.token(k2))).status).toBe(200);
+    expect(t.s.fetches()).toBe(4);
+  });
 });
 
 describe('unknown kids', () => {

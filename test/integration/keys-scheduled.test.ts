@@ -72,6 +72,23 @@ describe('Gateway.refreshKeys', () => {
     expect(s.fetches()).toBe(2);
   });
 
+  it("marks the data centre's entry with the newest set, not an older one from its memory over another isolate's", async () => {
+    const start = s.clock.seconds;
+    await cron(s.gateway); // this isolate holds the set fetched at start
+    s.clock.advance(301);
+    expect((await s.call(s.token(), s.newIsolate())).status).toBe(200); // another isolate fetches and stores a newer set
+    s.clock.advance(1);
+    s.world.down(s.jwksUrl);
+    expect(await cron(s.gateway)).toEqual([{ issuer: s.id, ok: false, expiresAt: null }]);
+    const names = await docNames('jwks', compileOrThrow(JSON.stringify(s.policy)).issuers[s.id]!);
+    // The cron's look is marked (the data centre's cooldown), on the newer set.
+    expect(await (await caches.default.match(names.cache))!.json()).toMatchObject({ fetchedAt: start + 301, triedAt: start + 302 });
+    const fetches = s.fetches();
+    expect((await s.call(s.token(), s.newIsolate())).status).toBe(200);
+    expect(logs.last().key_layer).toBe('cache');
+    expect(s.fetches()).toBe(fetches);
+  });
+
   it('a failed refresh keeps the last good set in KV, which still serves within the stale window', async () => {
     await cron(s.gateway);
     const names = await docNames('jwks', compileOrThrow(JSON.stringify(s.policy)).issuers[s.id]!);
