@@ -30,6 +30,8 @@ import type { CompiledConfig, CompiledIssuer, CompiledRoute } from './config/typ
 import type { Env } from './env.ts';
 import { signingSetup } from './forward/signing-keys.ts';
 import { Gateway, type GatewayOptions } from './gateway.ts';
+import { base64UrlEncode } from './origin/binding.ts';
+import { WARM_CLAIMS, WARM_HEADER, WARM_NOW } from './warm-token.ts';
 
 /**
  * A throwaway Ed25519 key (made by scripts/warm-keys.ts; nothing trusts it but this file's policy): the
@@ -37,9 +39,9 @@ import { Gateway, type GatewayOptions } from './gateway.ts';
  * signature runs too; and the assertion's signing key, imported and signing once, at load. Not an RSA key:
  * a real modulus and signature would cost ~0.5 KiB of the bundle's gzip budget (see WARM_RSA_N).
  */
-const WARM_TOKEN =
-  'eyJhbGciOiJFZERTQSIsInR5cCI6ImF0K2p3dCIsImtpZCI6Indhcm0ifQ.eyJpc3MiOiJodHRwczovL2kuaW52YWxpZCIsInN1YiI6Indhcm0iLCJhdWQiOiJodHRwczovL2EuaW52YWxpZCIsImFwcF9pZCI6Indhcm0iLCJzY29wZSI6InJlYWQiLCJyb2xlcyI6WyJyZWFkZXIiXSwidG9rZW5fdXNlIjoiYWNjZXNzIiwiaWF0IjoxODAwMDAwMDAwLCJleHAiOjE4MDAwMDA2MDB9.2fYa_hl2zPjRP-MUonXjEMOtZe3qubL4cA3pMyQTaQzb0hmpD1Fxo1JyslhYPbE0C2H2FClZIPDYSXFio1ddDA';
-const WARM_NOW_MS = 1_800_000_000_000;
+const WARM_NOW_MS = WARM_NOW * 1000;
+const WARM_SIGNATURE = '2fYa_hl2zPjRP-MUonXjEMOtZe3qubL4cA3pMyQTaQzb0hmpD1Fxo1JyslhYPbE0C2H2FClZIPDYSXFio1ddDA';
+const WARM_TOKEN = `${base64UrlEncode(JSON.stringify(WARM_HEADER))}.${base64UrlEncode(JSON.stringify(WARM_CLAIMS))}.${WARM_SIGNATURE}`;
 const WARM_SIGNING_KEY = '{"kty":"OKP","crv":"Ed25519","d":"B1rF4yNj6O15B_c-2QTTEsV9YUwgjBz8L9ciB_TV4ZY","x":"tVtT9zNvBDCas7_ckJfzWI1XmOIGGSFcoggmGiEnJEs"}';
 /** The public half of WARM_SIGNING_KEY, as the synthetic issuer publishes it. */
 const WARM_PUBLIC_X = (JSON.parse(WARM_SIGNING_KEY) as { x: string }).x;
