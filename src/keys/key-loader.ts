@@ -82,7 +82,8 @@ export async function loadKeySet(
       state.failedAt = now;
       // The reason names what was wrong (status, size, which key member), never key material or a token.
       warn('jwks_fetch_failed', { issuer: issuer.id, reason: fetched.reason, kept_set_fetched_at: state.set?.fetchedAt ?? null });
-      return !state.set && options.fromLayers ? adoptOrMark(io, issuer, state, names, now, want) : null;
+      // Awaited here, so the issuer stays busy until it ends: this isolate's waiting requests then find the adopted set.
+      return !state.set && options.fromLayers ? await adoptOrMark(io, issuer, state, names, now, want) : null;
     }
     const set: StoredJwks = {
       v: STORED_DOC_VERSION,

@@ -95,6 +95,24 @@ describe("the data centre's cooldown", () => {
     expect(t.s.fetches()).toBe(2);
   });
 
+  it('a request of the same isolate waiting on that failed cold look is answered with the adopted set too', async () => {
+    let answer!: (response: Response) => void;
+    t.s.world.serve(t.s.jwksUrl, () => new Promise<Response>((resolve) => (answer = resolve)));
+    const first = t.s.call(t.s.token()); // cold: its look hangs
+    while (t.s.fetches() < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    t.s.serveKeys([t.s.key]);
+    expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(200); // stores the set
+    const waiting = t.s.call(t.s.token()); // same isolate: polls memory while the first looks
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The failed look's second Cache API read takes a while: the waiter must not stop polling before it ends.
+    const match = caches.default.match.bind(caches.default);
+    vi.spyOn(caches.default, 'match').mockImplementation(async (request) => (await new Promise((resolve) => setTimeout(resolve, 100)), match(request)));
+    answer(new Response('down', { status: 500 }));
+    expect((await first).status).toBe(200);
+    expect((await waiting).status).toBe(200);
+    expect(t.s.fetches()).toBe(2);
+  });
+
   it('a mark from the future (a poisoned or skewed entry) is no mark: the isolate looks, and a KV write-back drops it', async () => {
     const names = await docNames('jwks', compileOrThrow(JSON.stringify(t.s.policy)).issuers[t.s.id]!);
     const now = t.s.clock.seconds;
