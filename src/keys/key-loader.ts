@@ -144,8 +144,8 @@ async function fromSharedLayers(
 /**
  * A look that failed with no set known: another isolate here may have stored one while it ran, and the mark
  * alone would replace it (cold isolates would then find no set for the cooldown). So the Cache API entry is
- * read again, on this failure path only: a set there is adopted (and answers if it will do); an entry with
- * none gets the mark.
+ * read again, on this failure path only: a set there newer than memory's is adopted; the set memory then holds
+ * answers if it will do. An entry with none gets the mark.
  */
 async function adoptOrMark(io: LoadIo, issuer: CompiledIssuer, state: IssuerKeyState, names: DocNames, now: number, want: (set: StoredJwks) => boolean): Promise<Loaded | null> {
   const doc = (await io.layers.read('cache', 'jwks', names, issuer.issuer))?.doc;
@@ -153,10 +153,14 @@ async function adoptOrMark(io: LoadIo, issuer: CompiledIssuer, state: IssuerKeyS
     io.layers.markFailedLook(names, issuer.issuer, now);
     return null;
   }
-  state.set = doc;
-  // The issuer answered another isolate since this look started: the breaker closes here too.
-  if (doc.fetchedAt >= now) state.failedAt = undefined;
-  return want(doc) ? { set: doc, layer: 'cache' } : null;
+  // The cron of this isolate may have brought a newer set into memory meanwhile: that one stays, and answers.
+  if (isNewer(doc, state.set)) {
+    state.set = doc;
+    // The issuer answered another isolate since this look started: the breaker closes here too.
+    if (doc.fetchedAt >= now) state.failedAt = undefined;
+  }
+  const set = state.set!;
+  return want(set) ? { set, layer: set === doc ? 'cache' : 'network' } : null;
 }
 
 type UrlResult = { ok: true; url: string } | { ok: false; reason: string };

@@ -3,6 +3,7 @@
  * here last looked at the issuer (docs/keys.md, "The data centre's cooldown"). Each isolate is a new Gateway
  * sharing the test's Cache API and KV; the clock is the scenario's.
  */
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it, vi } from 'vitest';
 import { KEY_CACHE_URL_BASE } from '../../src/config/constants.ts';
 import { docNames } from '../../src/keys/stored-doc.ts';
@@ -110,6 +111,37 @@ describe("the data centre's cooldown", () => {
     answer(new Response('down', { status: 500 }));
     expect((await first).status).toBe(200);
     expect((await waiting).status).toBe(200);
+    expect(t.s.fetches()).toBe(2);
+  });
+
+  it("a failed cold look keeps the newer set its isolate's cron brought while it read the Cache API", async () => {
+    let answer!: (response: Response) => void;
+    t.s.world.serve(t.s.jwksUrl, () => new Promise<Response>((resolve) => (answer = resolve)));
+    const first = t.s.call(t.s.token()); // cold: its look hangs
+    while (t.s.fetches() < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    const names = await docNames('jwks', compileOrThrow(JSON.stringify(t.s.policy)).issuers[t.s.id]!);
+    const now = t.s.clock.seconds;
+    const older = { v: 1, kind: 'jwks', issuer: t.s.iss, source: t.s.jwksUrl, fetchedAt: now - 10, expiresAt: now + 290, keys: [t.s.key.publicJwk] };
+    await caches.default.put(names.cache, Response.json(older, { headers: { 'cache-control': 'max-age=300' } })); // another isolate's
+    const rotated = await makeKey('RS256', 'k2');
+    t.s.serveKeys([t.s.key, rotated]);
+    // The failed look's read of the Cache API answers (the older set) a while before it returns: the cron runs then.
+    const match = caches.default.match.bind(caches.default);
+    let read = false;
+    vi.spyOn(caches.default, 'match').mockImplementation(async (request) => {
+      const hit = await match(request);
+      read = true;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return hit;
+    });
+    answer(new Response('down', { status: 500 }));
+    while (!read) await new Promise((resolve) => setTimeout(resolve, 5));
+    const ctx = createExecutionContext();
+    await t.s.gateway.refreshKeys(env, ctx); // the same isolate's cron: the newer set, into memory
+    await waitOnExecutionContext(ctx);
+    expect((await first).status).toBe(200);
+    expect((await t.s.call(t.s.token(rotated))).status).toBe(200); // from memory: the cron's set
+    expect(t.logs.last().key_layer).toBe('memory');
     expect(t.s.fetches()).toBe(2);
   });
 
