@@ -96,6 +96,23 @@ describe("the data centre's cooldown", () => {
     expect(t.s.fetches()).toBe(2);
   });
 
+  it('a failed cold look that takes an unmarked set (a KV copy) from the Cache API marks it: the data centre keeps its cooldown', async () => {
+    let answer!: (response: Response) => void;
+    t.s.world.serve(t.s.jwksUrl, () => new Promise<Response>((resolve) => (answer = resolve)));
+    const first = t.s.call(t.s.token()); // cold: its look hangs
+    while (t.s.fetches() < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    const names = await docNames('jwks', compileOrThrow(JSON.stringify(t.s.policy)).issuers[t.s.id]!);
+    const now = t.s.clock.seconds;
+    const set = { v: 1, kind: 'jwks', issuer: t.s.iss, source: t.s.jwksUrl, fetchedAt: now - 10, expiresAt: now + 290, keys: [t.s.key.publicJwk] };
+    await caches.default.put(names.cache, Response.json(set, { headers: { 'cache-control': 'max-age=300' } })); // no triedAt
+    answer(new Response('down', { status: 500 }));
+    expect((await first).status).toBe(200);
+    expect(await (await caches.default.match(names.cache))!.json()).toMatchObject({ fetchedAt: now - 10, triedAt: now });
+    t.s.clock.advance(29); // a new kid in another isolate: this data centre looked 29 s ago
+    expect((await t.s.call(t.s.token(await makeKey('RS256', 'k2')), t.s.newIsolate())).status).toBe(401);
+    expect(t.s.fetches()).toBe(1);
+  });
+
   it('a request of the same isolate waiting on that failed cold look is answered with the adopted set too', async () => {
     let answer!: (response: Response) => void;
     t.s.world.serve(t.s.jwksUrl, () => new Promise<Response>((resolve) => (answer = resolve)));
