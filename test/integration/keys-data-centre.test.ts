@@ -162,6 +162,15 @@ describe("the data centre's cooldown", () => {
     expect(t.s.fetches()).toBe(2);
   });
 
+  it("a mark a second ahead of the request's clock (another isolate marked after this request began) holds the cooldown", async () => {
+    const names = await docNames('jwks', compileOrThrow(JSON.stringify(t.s.policy)).issuers[t.s.id]!);
+    const mark = { v: 1, kind: 'jwks', issuer: t.s.iss, triedAt: t.s.clock.seconds + 1 };
+    await caches.default.put(names.cache, Response.json(mark, { headers: { 'cache-control': 'max-age=30' } }));
+    expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(503);
+    expect(failures().at(-1)).toMatchObject({ reason: 'not fetched: this data centre tried the issuer within the cooldown' });
+    expect(t.s.fetches()).toBe(0);
+  });
+
   it('a mark from the future (a poisoned or skewed entry) is no mark: the isolate looks, and a KV write-back drops it', async () => {
     const names = await docNames('jwks', compileOrThrow(JSON.stringify(t.s.policy)).issuers[t.s.id]!);
     const now = t.s.clock.seconds;
