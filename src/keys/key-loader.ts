@@ -96,6 +96,7 @@ export async function loadKeySet(
     };
     state.set = set;
     state.setsFromIssuer++;
+    state.lastSetLookStartedAt = now;
     state.failedAt = undefined;
     io.layers.write(SHARED_LAYERS, names, set, staleUntil(set, issuer), now, now);
     return { set, layer: 'network' };
