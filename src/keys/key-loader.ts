@@ -71,7 +71,8 @@ export async function loadKeySet(
       const shared = await fromSharedLayers(io, issuer, state, names, now, want, options.refreshAhead === true);
       if (shared !== 'go to the issuer') return shared;
     } else if (state.set) {
-      // The cron takes no layer's answer, but marks the newest set here, not its own older one over another isolate's.
+      // The cron fetches whatever the layers hold, but first takes the Cache API's newer set into memory: it marks
+      // the newest set here, not its own older one over another isolate's.
       const doc = (await io.layers.read('cache', 'jwks', names, issuer.issuer))?.doc;
       if (doc?.kind === 'jwks' && isNewer(doc, state.set)) state.set = doc;
     }
