@@ -71,7 +71,8 @@ export async function loadKeySet(
       const shared = await fromSharedLayers(io, issuer, state, names, now, want, options.refreshAhead === true);
       if (shared !== 'go to the issuer') return shared;
     } else if (state.set) {
-      // The cron takes no layer's answer, but marks the newest set here, not its own older one over another isolate's.
+      // The cron fetches whatever the layers hold, but first takes the Cache API's newer set into memory: it marks
+      // the newest set here, not its own older one over another isolate's.
       const doc = (await io.layers.read('cache', 'jwks', names, issuer.issuer))?.doc;
       if (doc?.kind === 'jwks' && isNewer(doc, state.set)) state.set = doc;
     }
@@ -82,7 +83,8 @@ export async function loadKeySet(
       state.failedAt = now;
       // The reason names what was wrong (status, size, which key member), never key material or a token.
       warn('jwks_fetch_failed', { issuer: issuer.id, reason: fetched.reason, kept_set_fetched_at: state.set?.fetchedAt ?? null });
-      return !state.set && options.fromLayers ? adoptOrMark(io, issuer, state, names, now, want) : null;
+      // Awaited here, so the issuer stays busy until it ends: this isolate's waiting requests then find the adopted set.
+      return !state.set && options.fromLayers ? await adoptOrMark(io, issuer, state, names, now, want) : null;
     }
     const set: StoredJwks = {
       v: STORED_DOC_VERSION,
@@ -95,6 +97,7 @@ export async function loadKeySet(
     };
     state.set = set;
     state.setsFromIssuer++;
+    state.lastSetLookStartedAt = now;
     state.failedAt = undefined;
     io.layers.write(SHARED_LAYERS, names, set, staleUntil(set, issuer), now, now);
     return { set, layer: 'network' };
@@ -143,19 +146,27 @@ async function fromSharedLayers(
 /**
  * A look that failed with no set known: another isolate here may have stored one while it ran, and the mark
  * alone would replace it (cold isolates would then find no set for the cooldown). So the Cache API entry is
- * read again, on this failure path only: a set there is adopted (and answers if it will do); an entry with
- * none gets the mark.
+ * read again, on this failure path only: a set there newer than memory's is adopted, and marked tried now unless
+ * its mark is as late; the set memory then holds answers if it will do. An entry with none gets the mark.
  */
 async function adoptOrMark(io: LoadIo, issuer: CompiledIssuer, state: IssuerKeyState, names: DocNames, now: number, want: (set: StoredJwks) => boolean): Promise<Loaded | null> {
-  const doc = (await io.layers.read('cache', 'jwks', names, issuer.issuer))?.doc;
+  const entry = await io.layers.read('cache', 'jwks', names, issuer.issuer);
+  const doc = entry?.doc;
+  // This failed look is recorded unless the entry holds a later one: a set may come unmarked (a KV copy).
+  const mark = markAsOf(entry, now) ?? -1;
   if (doc?.kind !== 'jwks') {
-    io.layers.markFailedLook(names, issuer.issuer, now);
+    io.layers.markFailedLook(names, issuer.issuer, Math.max(mark, now));
     return null;
   }
-  state.set = doc;
-  // The issuer answered another isolate since this look started: the breaker closes here too.
-  if (doc.fetchedAt >= now) state.failedAt = undefined;
-  return want(doc) ? { set: doc, layer: 'cache' } : null;
+  // The cron of this isolate may have brought a newer set into memory meanwhile: that one stays, and answers.
+  if (isNewer(doc, state.set)) {
+    state.set = doc;
+    // The issuer answered another isolate since this look started: the breaker closes here too.
+    if (doc.fetchedAt >= now) state.failedAt = undefined;
+    if (mark < now) io.layers.write(['cache'], names, doc, staleUntil(doc, issuer), now, now);
+  }
+  const set = state.set!;
+  return want(set) ? { set, layer: set === doc ? 'cache' : 'network' } : null;
 }
 
 type UrlResult = { ok: true; url: string } | { ok: false; reason: string };

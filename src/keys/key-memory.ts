@@ -22,6 +22,8 @@ export interface IssuerKeyState {
    * tells by it whether a look at the issuer ended with a set, and so whether a kid that set lacks is really missing.
    */
   setsFromIssuer: number;
+  /** When the look that brought the last of them started (its `now`): a look started before a request may predate its kid. */
+  lastSetLookStartedAt?: number;
   /** Set while a request of this isolate loads this issuer's keys; others poll memory instead of loading too. */
   busySince?: number;
   /**

@@ -166,10 +166,13 @@ export class KeyStore {
       const setsBefore = state.setsFromIssuer;
       const again = await this.#load(io, ctx, issuer, state, now, (set) => fresh(set, now) && has(set), false);
       if (again) found = again;
-      // Remembered only once the issuer answered with a set that lacks it: a kid refused by a cooldown alone (this
-      // isolate's or its data centre's), by a failed look (5xx, timeout, refused answer) or by a look still under way
-      // when this request stopped waiting for it gets its look later.
-      if (!has(found.set) && state.setsFromIssuer !== setsBefore) this.#memory.rememberUnknownKid(issuer.id, kid, state.set ?? found.set, now);
+      // Remembered only once the issuer answered, to a look started no earlier than this request, with a set that
+      // lacks it: a kid refused by a cooldown alone (this isolate's or its data centre's), by a failed look (5xx,
+      // timeout, refused answer), by a look still under way when this request stopped waiting for it, or by one
+      // started before it (the cron's, a refresh ahead: its set may predate the kid) gets its look later.
+      if (!has(found.set) && state.setsFromIssuer !== setsBefore && state.lastSetLookStartedAt! >= now) {
+        this.#memory.rememberUnknownKid(issuer.id, kid, state.set ?? found.set, now);
+      }
     }
     if (!has(found.set)) {
       return { ok: false, finding: finding('kid_unknown', { actual: kid ?? null }) };

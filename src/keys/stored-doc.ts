@@ -4,7 +4,7 @@
  * same checks as a network answer, so a stale format or a tampered entry is refused, never trusted.
  */
 import type { JWK } from 'jose';
-import { DOC_NAME_HASH_HEX_DIGITS, KEY_CACHE_URL_BASE } from '../config/constants.ts';
+import { DOC_NAME_HASH_HEX_DIGITS, KEY_CACHE_URL_BASE, UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS } from '../config/constants.ts';
 import type { CompiledIssuer } from '../config/types.ts';
 import { sha256Prefix } from '../log/digest.ts';
 import { judgeJwks } from './validate-jwk.ts';
@@ -67,11 +67,13 @@ export interface StoredEntry {
 }
 
 /**
- * The entry's mark, if it is in the past: a `triedAt` ahead of `now` (a poisoned entry, a skewed clock) would
- * hold the data centre in cooldown for the entry's whole lifetime, and be copied forward with it. It counts as none.
+ * The entry's mark, unless it is more than a cooldown ahead of `now`. A little ahead is a genuine mark: `now` is
+ * taken when the request starts, and another isolate may mark later. Far ahead (a poisoned entry, a skewed clock)
+ * it would hold the data centre in cooldown for the entry's whole lifetime, and be copied forward with it: it
+ * counts as none, so a future mark holds at most about two cooldowns.
  */
 export const markAsOf = (entry: StoredEntry | null, now: number): number | undefined =>
-  entry?.triedAt !== undefined && entry.triedAt <= now ? entry.triedAt : undefined;
+  entry?.triedAt !== undefined && entry.triedAt <= now + UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS ? entry.triedAt : undefined;
 
 /** Parses a stored entry; null (and the caller ignores it) unless it is this version, this issuer, this kind and well-formed. */
 export function parseStoredEntry(text: string, kind: DocKind, issuer: string): StoredEntry | null {

@@ -3,6 +3,7 @@
  * here last looked at the issuer (docs/keys.md, "The data centre's cooldown"). Each isolate is a new Gateway
  * sharing the test's Cache API and KV; the clock is the scenario's.
  */
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it, vi } from 'vitest';
 import { KEY_CACHE_URL_BASE } from '../../src/config/constants.ts';
 import { docNames } from '../../src/keys/stored-doc.ts';
@@ -93,6 +94,81 @@ describe("the data centre's cooldown", () => {
     const names = await docNames('jwks', compileOrThrow(JSON.stringify(t.s.policy)).issuers[t.s.id]!);
     expect(await (await caches.default.match(names.cache))!.json()).toMatchObject({ keys: [{ kid: 'k1' }] });
     expect(t.s.fetches()).toBe(2);
+  });
+
+  it('a failed cold look that takes an unmarked set (a KV copy) from the Cache API marks it: the data centre keeps its cooldown', async () => {
+    let answer!: (response: Response) => void;
+    t.s.world.serve(t.s.jwksUrl, () => new Promise<Response>((resolve) => (answer = resolve)));
+    const first = t.s.call(t.s.token()); // cold: its look hangs
+    while (t.s.fetches() < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    const names = await docNames('jwks', compileOrThrow(JSON.stringify(t.s.policy)).issuers[t.s.id]!);
+    const now = t.s.clock.seconds;
+    const set = { v: 1, kind: 'jwks', issuer: t.s.iss, source: t.s.jwksUrl, fetchedAt: now - 10, expiresAt: now + 290, keys: [t.s.key.publicJwk] };
+    await caches.default.put(names.cache, Response.json(set, { headers: { 'cache-control': 'max-age=300' } })); // no triedAt
+    answer(new Response('down', { status: 500 }));
+    expect((await first).status).toBe(200);
+    expect(await (await caches.default.match(names.cache))!.json()).toMatchObject({ fetchedAt: now - 10, triedAt: now });
+    t.s.clock.advance(29); // a new kid in another isolate: this data centre looked 29 s ago
+    expect((await t.s.call(t.s.token(await makeKey('RS256', 'k2')), t.s.newIsolate())).status).toBe(401);
+    expect(t.s.fetches()).toBe(1);
+  });
+
+  it('a request of the same isolate waiting on that failed cold look is answered with the adopted set too', async () => {
+    let answer!: (response: Response) => void;
+    t.s.world.serve(t.s.jwksUrl, () => new Promise<Response>((resolve) => (answer = resolve)));
+    const first = t.s.call(t.s.token()); // cold: its look hangs
+    while (t.s.fetches() < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    t.s.serveKeys([t.s.key]);
+    expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(200); // stores the set
+    const waiting = t.s.call(t.s.token()); // same isolate: polls memory while the first looks
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The failed look's second Cache API read takes a while: the waiter must not stop polling before it ends.
+    const match = caches.default.match.bind(caches.default);
+    vi.spyOn(caches.default, 'match').mockImplementation(async (request) => (await new Promise((resolve) => setTimeout(resolve, 100)), match(request)));
+    answer(new Response('down', { status: 500 }));
+    expect((await first).status).toBe(200);
+    expect((await waiting).status).toBe(200);
+    expect(t.s.fetches()).toBe(2);
+  });
+
+  it("a failed cold look keeps the newer set its isolate's cron brought while it read the Cache API", async () => {
+    let answer!: (response: Response) => void;
+    t.s.world.serve(t.s.jwksUrl, () => new Promise<Response>((resolve) => (answer = resolve)));
+    const first = t.s.call(t.s.token()); // cold: its look hangs
+    while (t.s.fetches() < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    const names = await docNames('jwks', compileOrThrow(JSON.stringify(t.s.policy)).issuers[t.s.id]!);
+    const now = t.s.clock.seconds;
+    const older = { v: 1, kind: 'jwks', issuer: t.s.iss, source: t.s.jwksUrl, fetchedAt: now - 10, expiresAt: now + 290, keys: [t.s.key.publicJwk] };
+    await caches.default.put(names.cache, Response.json(older, { headers: { 'cache-control': 'max-age=300' } })); // another isolate's
+    const rotated = await makeKey('RS256', 'k2');
+    t.s.serveKeys([t.s.key, rotated]);
+    // The failed look's read of the Cache API answers (the older set) a while before it returns: the cron runs then.
+    const match = caches.default.match.bind(caches.default);
+    let read = false;
+    vi.spyOn(caches.default, 'match').mockImplementation(async (request) => {
+      const hit = await match(request);
+      read = true;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return hit;
+    });
+    answer(new Response('down', { status: 500 }));
+    while (!read) await new Promise((resolve) => setTimeout(resolve, 5));
+    const ctx = createExecutionContext();
+    await t.s.gateway.refreshKeys(env, ctx); // the same isolate's cron: the newer set, into memory
+    await waitOnExecutionContext(ctx);
+    expect((await first).status).toBe(200);
+    expect((await t.s.call(t.s.token(rotated))).status).toBe(200); // from memory: the cron's set
+    expect(t.logs.last().key_layer).toBe('memory');
+    expect(t.s.fetches()).toBe(2);
+  });
+
+  it("a mark a second ahead of the request's clock (another isolate marked after this request began) holds the cooldown", async () => {
+    const names = await docNames('jwks', compileOrThrow(JSON.stringify(t.s.policy)).issuers[t.s.id]!);
+    const mark = { v: 1, kind: 'jwks', issuer: t.s.iss, triedAt: t.s.clock.seconds + 1 };
+    await caches.default.put(names.cache, Response.json(mark, { headers: { 'cache-control': 'max-age=30' } }));
+    expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(503);
+    expect(failures().at(-1)).toMatchObject({ reason: 'not fetched: this data centre tried the issuer within the cooldown' });
+    expect(t.s.fetches()).toBe(0);
   });
 
   it('a mark from the future (a poisoned or skewed entry) is no mark: the isolate looks, and a KV write-back drops it', async () => {

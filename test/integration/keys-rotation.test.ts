@@ -1,8 +1,9 @@
 /** Rotation, the unknown-kid cooldown and what an attacker's tokens can cost: fetches are bounded per issuer. */
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { base64UrlEncode } from '../../src/token/base64url.ts';
 import { spyKvReads, useKeyScenario } from '../helpers/key-scenario.ts';
-import { makeKey, type TestKey } from '../helpers/keys.ts';
+import { jwksOf, makeKey, type TestKey } from '../helpers/keys.ts';
 
 const t = useKeyScenario();
 
@@ -88,6 +89,28 @@ describe('rotation', () => {
     t.s.clock.advance(31);
     expect((await t.s.call(t.s.token(k2))).status).toBe(200);
     expect(t.s.fetches()).toBe(4);
+  });
+
+  it('a new kid that waited on a look started before its request (the cron) is not remembered when that set lacks it', async () => {
+    await t.s.call(t.s.token());
+    let answer!: (response: Response) => void;
+    t.s.world.serve(t.s.jwksUrl, () => new Promise<Response>((resolve) => (answer = resolve)));
+    t.s.clock.advance(31);
+    const ctx = createExecutionContext();
+    const cron = t.s.gateway.refreshKeys(env, ctx); // its fetch hangs: the issuer is busy in this isolate
+    while (t.s.fetches() < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    t.s.clock.advance(1);
+    const waiting = t.s.call(t.s.token(k2)); // k2 is published now; this request waits on the cron's look
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    answer(Response.json(jwksOf(t.s.key), { headers: { 'cache-control': 'public, max-age=300' } })); // fetched before k2
+    await cron;
+    await waitOnExecutionContext(ctx);
+    expect((await waiting).status).toBe(401);
+    t.s.serveKeys([t.s.key, k2]);
+    t.s.clock.advance(30); // the cooldown is over: k2 gets its look
+    expect((await t.s.call(t.s.token(k2))).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('network');
+    expect(t.s.fetches()).toBe(3);
   });
 });
 
