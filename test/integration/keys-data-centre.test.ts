@@ -15,6 +15,17 @@ const t = useKeyScenario();
 
 const failures = () => t.warnings.map((w) => JSON.parse(w) as { event: string; reason?: string }).filter((w) => w.event === 'jwks_fetch_failed');
 const keyCacheCalls = (spy: { mock: { calls: unknown[][] } }) => spy.mock.calls.filter(([request]) => String(request instanceof Request ? request.url : request).startsWith(KEY_CACHE_URL_BASE));
+/** The scenario issuer's key-set names in the Cache API and KV. */
+const jwksNames = () => docNames('jwks', compileOrThrow(JSON.stringify(t.s.policy)).issuers[t.s.id]!);
+
+/** A cold isolate's first request whose look at the issuer hangs until `answer` is called (the look is under way on return). */
+async function coldLookHanging(): Promise<{ first: Promise<Response>; answer: (response: Response) => void }> {
+  let answer!: (response: Response) => void;
+  t.s.world.serve(t.s.jwksUrl, () => new Promise<Response>((resolve) => (answer = resolve)));
+  const first = t.s.call(t.s.token());
+  while (t.s.fetches() < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+  return { first, answer: (response) => answer(response) };
+}
 
 describe("the data centre's cooldown", () => {
   it('a cold load reads the Cache API once and writes it once (the set, marked tried): no call of its own for the cooldown', async () => {
@@ -82,26 +93,20 @@ describe("the data centre's cooldown", () => {
   });
 
   it('a cold look that fails after another isolate stored a set takes that set and leaves it there, not its mark alone', async () => {
-    let answer!: (response: Response) => void;
-    t.s.world.serve(t.s.jwksUrl, () => new Promise<Response>((resolve) => (answer = resolve)));
-    const first = t.s.call(t.s.token()); // cold: its look hangs
-    while (t.s.fetches() < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    const { first, answer } = await coldLookHanging();
     t.s.serveKeys([t.s.key]);
     expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(200); // cold too, at once: stores the set
     answer(new Response('down', { status: 500 }));
     expect((await first).status).toBe(200);
     expect(t.logs.last().key_layer).toBe('cache');
-    const names = await docNames('jwks', compileOrThrow(JSON.stringify(t.s.policy)).issuers[t.s.id]!);
+    const names = await jwksNames();
     expect(await (await caches.default.match(names.cache))!.json()).toMatchObject({ keys: [{ kid: 'k1' }] });
     expect(t.s.fetches()).toBe(2);
   });
 
   it('a failed cold look that takes an unmarked set (a KV copy) from the Cache API marks it: the data centre keeps its cooldown', async () => {
-    let answer!: (response: Response) => void;
-    t.s.world.serve(t.s.jwksUrl, () => new Promise<Response>((resolve) => (answer = resolve)));
-    const first = t.s.call(t.s.token()); // cold: its look hangs
-    while (t.s.fetches() < 1) await new Promise((resolve) => setTimeout(resolve, 5));
-    const names = await docNames('jwks', compileOrThrow(JSON.stringify(t.s.policy)).issuers[t.s.id]!);
+    const { first, answer } = await coldLookHanging();
+    const names = await jwksNames();
     const now = t.s.clock.seconds;
     const set = { v: 1, kind: 'jwks', issuer: t.s.iss, source: t.s.jwksUrl, fetchedAt: now - 10, expiresAt: now + 290, keys: [t.s.key.publicJwk] };
     await caches.default.put(names.cache, Response.json(set, { headers: { 'cache-control': 'max-age=300' } })); // no triedAt
@@ -114,10 +119,7 @@ describe("the data centre's cooldown", () => {
   });
 
   it('a request of the same isolate waiting on that failed cold look is answered with the adopted set too', async () => {
-    let answer!: (response: Response) => void;
-    t.s.world.serve(t.s.jwksUrl, () => new Promise<Response>((resolve) => (answer = resolve)));
-    const first = t.s.call(t.s.token()); // cold: its look hangs
-    while (t.s.fetches() < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    const { first, answer } = await coldLookHanging();
     t.s.serveKeys([t.s.key]);
     expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(200); // stores the set
     const waiting = t.s.call(t.s.token()); // same isolate: polls memory while the first looks
@@ -132,11 +134,8 @@ describe("the data centre's cooldown", () => {
   });
 
   it("a failed cold look keeps the newer set its isolate's cron brought while it read the Cache API", async () => {
-    let answer!: (response: Response) => void;
-    t.s.world.serve(t.s.jwksUrl, () => new Promise<Response>((resolve) => (answer = resolve)));
-    const first = t.s.call(t.s.token()); // cold: its look hangs
-    while (t.s.fetches() < 1) await new Promise((resolve) => setTimeout(resolve, 5));
-    const names = await docNames('jwks', compileOrThrow(JSON.stringify(t.s.policy)).issuers[t.s.id]!);
+    const { first, answer } = await coldLookHanging();
+    const names = await jwksNames();
     const now = t.s.clock.seconds;
     const older = { v: 1, kind: 'jwks', issuer: t.s.iss, source: t.s.jwksUrl, fetchedAt: now - 10, expiresAt: now + 290, keys: [t.s.key.publicJwk] };
     await caches.default.put(names.cache, Response.json(older, { headers: { 'cache-control': 'max-age=300' } })); // another isolate's
@@ -163,7 +162,7 @@ describe("the data centre's cooldown", () => {
   });
 
   it("a mark a second ahead of the request's clock (another isolate marked after this request began) holds the cooldown", async () => {
-    const names = await docNames('jwks', compileOrThrow(JSON.stringify(t.s.policy)).issuers[t.s.id]!);
+    const names = await jwksNames();
     const mark = { v: 1, kind: 'jwks', issuer: t.s.iss, triedAt: t.s.clock.seconds + 1 };
     await caches.default.put(names.cache, Response.json(mark, { headers: { 'cache-control': 'max-age=30' } }));
     expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(503);
@@ -172,7 +171,7 @@ describe("the data centre's cooldown", () => {
   });
 
   it('a mark from the future (a poisoned or skewed entry) is no mark: the isolate looks, and a KV write-back drops it', async () => {
-    const names = await docNames('jwks', compileOrThrow(JSON.stringify(t.s.policy)).issuers[t.s.id]!);
+    const names = await jwksNames();
     const now = t.s.clock.seconds;
     const mark = Response.json({ v: 1, kind: 'jwks', issuer: t.s.iss, triedAt: now + 3600 }, { headers: { 'cache-control': 'max-age=30' } });
     await caches.default.put(names.cache, mark.clone());
@@ -191,7 +190,7 @@ describe("the data centre's cooldown", () => {
   });
 
   it("a set taken from KV into the Cache API keeps the data centre's mark", async () => {
-    const names = await docNames('jwks', compileOrThrow(JSON.stringify(t.s.policy)).issuers[t.s.id]!);
+    const names = await jwksNames();
     const now = t.s.clock.seconds;
     const set = { v: 1, kind: 'jwks', issuer: t.s.iss, source: t.s.jwksUrl, fetchedAt: now - 10, expiresAt: now + 290, keys: [t.s.key.publicJwk] };
     await kv().put(names.kv, JSON.stringify(set)); // fetched by another data centre
