@@ -63,6 +63,7 @@ export async function loadKeySet(
   options: LoadOptions,
 ): Promise<Loaded | null> {
   state.busySince = now;
+  const look = ++state.looksStarted;
   if (!options.refreshAhead) state.lastAttempt = now;
   try {
     const names = (await namesOf(issuer, state)).jwks;
@@ -96,8 +97,7 @@ export async function loadKeySet(
       keys: fetched.keys,
     };
     state.set = set;
-    state.setsFromIssuer++;
-    state.lastSetLookStartedAt = now;
+    state.lastSetLook = look;
     state.failedAt = undefined;
     io.layers.write(SHARED_LAYERS, names, set, staleUntil(set, issuer), now, now);
     return { set, layer: 'network' };

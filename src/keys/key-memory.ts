@@ -17,13 +17,14 @@ export interface IssuerKeyState {
   discovery?: StoredDiscovery;
   /** When this isolate last looked beyond memory for this issuer (seconds); starts the cooldown, success or not. */
   lastAttempt?: number;
+  /** Loads this isolate started, numbered in order: a request notes the count when it begins. */
+  looksStarted: number;
   /**
-   * Sets the issuer answered this isolate with (counted when the answer is in, never before the fetch): a request
-   * tells by it whether a look at the issuer ended with a set, and so whether a kid that set lacks is really missing.
+   * The number of the load whose look at the issuer brought the last set the issuer answered with (0: none). A
+   * request tells by it whether a look started after it began ended with a set, and so whether a kid that set
+   * lacks is really missing: a failed look, or one started before the request (its set may predate the kid), says nothing.
    */
-  setsFromIssuer: number;
-  /** When the look that brought the last of them started (its `now`): a look started before a request may predate its kid. */
-  lastSetLookStartedAt?: number;
+  lastSetLook: number;
   /** Set while a request of this isolate loads this issuer's keys; others poll memory instead of loading too. */
   busySince?: number;
   /**
@@ -53,7 +54,7 @@ export class KeyMemory {
 
   state(issuerId: string): IssuerKeyState {
     let state = this.#issuers.get(issuerId);
-    if (!state) this.#issuers.set(issuerId, (state = { waiting: [], setsFromIssuer: 0 }));
+    if (!state) this.#issuers.set(issuerId, (state = { waiting: [], looksStarted: 0, lastSetLook: 0 }));
     return state;
   }
 

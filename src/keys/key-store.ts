@@ -163,14 +163,14 @@ export class KeyStore {
     const named = (set: StoredJwks) => kid !== undefined && set.keys.some((k) => k.kid === kid);
     if (!has(found.set) && !named(found.set) && found.layer !== 'stale' && !this.#memory.isUnknownKid(issuer.id, kid, found.set, now)) {
       // An unknown kid may be a rotation: at most one look beyond memory per issuer per cooldown.
-      const setsBefore = state.setsFromIssuer;
+      const looksBefore = state.looksStarted;
       const again = await this.#load(io, ctx, issuer, state, now, (set) => fresh(set, now) && has(set), false);
       if (again) found = again;
-      // Remembered only once the issuer answered, to a look started no earlier than this request, with a set that
+      // Remembered only once the issuer answered, to a look started after this request began, with a set that
       // lacks it: a kid refused by a cooldown alone (this isolate's or its data centre's), by a failed look (5xx,
       // timeout, refused answer), by a look still under way when this request stopped waiting for it, or by one
       // started before it (the cron's, a refresh ahead: its set may predate the kid) gets its look later.
-      if (!has(found.set) && state.setsFromIssuer !== setsBefore && state.lastSetLookStartedAt! >= now) {
+      if (!has(found.set) && state.lastSetLook > looksBefore) {
         this.#memory.rememberUnknownKid(issuer.id, kid, state.set ?? found.set, now);
       }
     }
