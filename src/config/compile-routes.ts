@@ -78,7 +78,7 @@ function compileRoute(id: string, source: RouteSource, file: string, context: Ro
   const tokenSources = source.token_sources && compileTokenSources(source.token_sources, tokenSourceContext(context.settings), (index, message) => report(['token_sources', index], message));
   const cors = source.cors && compileCors(source.cors, source, (p, message) => report(['cors', ...p], message));
   const forwarding = compileRouteForwarding(id, source, mode, context, report);
-  const csrfOrigins = source.csrf_origins?.map((origin, index) => serializedOrigin(origin) ?? report(['csrf_origins', index], 'not an origin ("https://app.example")'));
+  const csrfOrigins = source.csrf_origins?.map((origin, index) => serializedOrigin(origin, (message) => report(['csrf_origins', index], message)));
   if (errors.errors.length > before || typeof path === 'string' || forwarding === null) return null;
   return {
     id,
@@ -101,19 +101,22 @@ function compileRoute(id: string, source: RouteSource, file: string, context: Ro
     // The route's own list for now; compilePolicies merges its issuers' where it has none (resolveTokenSources).
     ...(tokenSources ? { tokenSources } : {}),
     // Serialized as browsers send Origin (lower case, no default port), or an allowed origin would never match.
-    ...(csrfOrigins ? { csrfOrigins: csrfOrigins as string[] } : {}),
+    ...(csrfOrigins ? { csrfOrigins } : {}),
     ...(cors && { cors }),
     ...(source.rate_limit && { rateLimit: compileRateLimit(source.rate_limit) }),
   };
 }
 
-/** An origin as browsers send it in Origin (lower case, no default port), or null when the text is no URL (the schema's pattern lets "https://a.example:99999" through). */
-function serializedOrigin(text: string): string | null {
-  try {
-    return new URL(text).origin;
-  } catch {
-    return null;
-  }
+/**
+ * An origin as browsers send it in Origin (lower case, no default port), by the compiler's rule for a URL
+ * (checkUrl): the schema's pattern lets "https://a.example:99999" and credentials through. Reported, and "",
+ * when it is none (the route then fails to compile).
+ */
+function serializedOrigin(text: string, fail: (message: string) => void): string {
+  const problem = checkUrl(text, 'csrf origin');
+  if (problem === null) return new URL(text).origin;
+  fail(problem);
+  return '';
 }
 
 /** A public route reads no token: fields about tokens are refused there. Any other mode needs issuers and audiences. */

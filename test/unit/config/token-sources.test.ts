@@ -74,7 +74,8 @@ describe('token_sources: what the build refuses, with the file, the JSON path an
     ['an empty list', { ...ROUTE, token_sources: [] }, { path: '/routes/api/token_sources', message: /./ }],
     ['csrf_origins without a cookie source', { ...ROUTE, csrf_origins: ['https://app.example'] }, { path: '/routes/api/csrf_origins', message: /no cookie carries/ }],
     ['csrf_origins that are not origins', { ...ROUTE, token_sources: [{ kind: 'cookie', name: 's' }], csrf_origins: ['https://app.example/path'] }, { path: '/routes/api/csrf_origins/0', message: /./ }],
-    ['csrf_origins the schema lets through but no URL parser takes (a port out of range)', { ...ROUTE, token_sources: [{ kind: 'cookie', name: 's' }], csrf_origins: ['https://app.example', 'https://app.example:99999'] }, { path: '/routes/api/csrf_origins/1', message: 'not an origin ("https://app.example")' }],
+    ['csrf_origins the schema lets through but no URL parser takes (a port out of range)', { ...ROUTE, token_sources: [{ kind: 'cookie', name: 's' }], csrf_origins: ['https://app.example', 'https://app.example:99999'] }, { path: '/routes/api/csrf_origins/1', message: 'csrf origin is not a URL' }],
+    ['csrf_origins with credentials, which an origin never carries', { ...ROUTE, token_sources: [{ kind: 'cookie', name: 's' }], csrf_origins: ['https://user:pw@app.example'] }, { path: '/routes/api/csrf_origins/0', message: 'csrf origin may not carry a query, fragment or credentials' }],
     ['token_sources on a public route', { path: '/api/*', mode: 'public', origin: 'https://origin.example', token_sources: [{ kind: 'cookie', name: 's' }] }, { path: '/routes/api/token_sources', message: 'a public route reads no token, so "token_sources" would change nothing' }],
   ])('%s', (_name, route, expected) => {
     const errors = errorsOf({ issuers: { idp: ISSUER }, routes: { api: route } });
