@@ -134,8 +134,8 @@ const warmUp = new AsyncLocalStorage<true>();
 
 /**
  * Stands `value` in for `target[name]` (its own property or one it inherits) in the warm-up's work only:
- * read from anywhere else, the property is what it was (and what is assigned to it meanwhile). The returned
- * function puts the property back as it was.
+ * read from anywhere else, the property is what it was. The returned function puts the property back as it was
+ * (nothing assigns these globals; an assignment meanwhile would not outlive the warm-up).
  */
 function standIn(target: object, name: string, value: unknown): () => void {
   const own = Object.getOwnPropertyDescriptor(target, name);

@@ -18,7 +18,7 @@ export interface IdentityRequest {
   assertion: CompiledAssertion | null;
   requestId: string;
   verified: { claims: Claims; issuer: CompiledIssuer } | null;
-  /** The verified token's exact text (null without one): with route and target, what a reused assertion is kept by. */
+  /** The token's text when a minted assertion may be kept for reuse (a token-cache hit), else null: with route and target, what it is kept by. */
   token: string | null;
   /** What the origin will receive (method, Host, path, query), for the assertion's binding. */
   target: ForwardedRequest;

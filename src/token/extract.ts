@@ -31,4 +31,3 @@ export function extractBearerToken(headers: Headers): Extraction {
   // with ", ", and two credentials in one request are ambiguous (section 3.1).
   return { ok: false, finding: finding('request_invalid', { detail: 'more than one credential or stray whitespace' }) };
 }
-
