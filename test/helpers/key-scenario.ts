@@ -7,8 +7,9 @@ import { env } from 'cloudflare:test';
 import type { JWK } from 'jose';
 import { afterEach, beforeEach, vi } from 'vitest';
 import type { Env as AppEnv } from '../../src/env.ts';
+import { docNames, type DocNames } from '../../src/keys/stored-doc.ts';
 import type { Gateway } from '../../src/gateway.ts';
-import { bearer, gatewayFor, send } from './gateway.ts';
+import { bearer, compileOrThrow, gatewayFor, send } from './gateway.ts';
 import { jwksOf, makeKey, sign, type TestKey } from './keys.ts';
 import { OutsideWorld } from './outside-world.ts';
 import { RecordCapture } from './records.ts';
@@ -58,6 +59,11 @@ export class KeyScenario {
 
   static async create(options: ScenarioOptions = {}): Promise<KeyScenario> {
     return new KeyScenario(await makeKey('RS256', 'k1'), options);
+  }
+
+  /** The names of this issuer's key set in the Cache API and KV. */
+  jwksNames(): Promise<DocNames> {
+    return docNames('jwks', compileOrThrow(JSON.stringify(this.policy)).issuers[this.id]!);
   }
 
   /** A new Gateway: what a fresh isolate has (empty memory), sharing KV and the Cache API. */

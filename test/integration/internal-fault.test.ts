@@ -42,7 +42,8 @@ async function handle(policy: object, request: Request, faultyEnv: Env): Promise
 describe('a fault of the gateway itself', () => {
   it('thrown before the first await: 500, one record with outcome error', async () => {
     logs = new RecordCapture();
-    const policy = { routes: { r: { path: '/*', mode: 'public', origin: 'https://origin.example' } } };
+    // An unbound service origin: were the fault ever gone, the request would end in a 502 here, never on the network.
+    const policy = { routes: { r: { path: '/*', mode: 'public', origin: { service: 'UNBOUND_ORIGIN' } } } };
     const response = await handle(policy, new Request('https://gw.example/x'), envThrowingOn('GATEWAY_ADMIN_TOKEN'));
     expect(response.status).toBe(500);
     expect(await response.text()).not.toContain('GATEWAY_ADMIN_TOKEN');

@@ -6,8 +6,6 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it, vi } from 'vitest';
 import { KEY_CACHE_URL_BASE } from '../../src/config/constants.ts';
-import { docNames } from '../../src/keys/stored-doc.ts';
-import { compileOrThrow } from '../helpers/gateway.ts';
 import { kv, useKeyScenario } from '../helpers/key-scenario.ts';
 import { makeKey } from '../helpers/keys.ts';
 
@@ -15,8 +13,6 @@ const t = useKeyScenario();
 
 const failures = () => t.warnings.map((w) => JSON.parse(w) as { event: string; reason?: string }).filter((w) => w.event === 'jwks_fetch_failed');
 const keyCacheCalls = (spy: { mock: { calls: unknown[][] } }) => spy.mock.calls.filter(([request]) => String(request instanceof Request ? request.url : request).startsWith(KEY_CACHE_URL_BASE));
-/** The scenario issuer's key-set names in the Cache API and KV. */
-const jwksNames = () => docNames('jwks', compileOrThrow(JSON.stringify(t.s.policy)).issuers[t.s.id]!);
 
 /** A cold isolate's first request whose look at the issuer hangs until `answer` is called (the look is under way on return). */
 async function coldLookHanging(): Promise<{ first: Promise<Response>; answer: (response: Response) => void }> {
@@ -99,14 +95,14 @@ describe("the data centre's cooldown", () => {
     answer(new Response('down', { status: 500 }));
     expect((await first).status).toBe(200);
     expect(t.logs.last().key_layer).toBe('cache');
-    const names = await jwksNames();
+    const names = await t.s.jwksNames();
     expect(await (await caches.default.match(names.cache))!.json()).toMatchObject({ keys: [{ kid: 'k1' }] });
     expect(t.s.fetches()).toBe(2);
   });
 
   it('a failed cold look that takes an unmarked set (a KV copy) from the Cache API marks it: the data centre keeps its cooldown', async () => {
     const { first, answer } = await coldLookHanging();
-    const names = await jwksNames();
+    const names = await t.s.jwksNames();
     const now = t.s.clock.seconds;
     // Fresh for 20 s more: past that, a cold isolate must look at the issuer unless this data centre looked lately.
     const set = { v: 1, kind: 'jwks', issuer: t.s.iss, source: t.s.jwksUrl, fetchedAt: now - 10, expiresAt: now + 20, keys: [t.s.key.publicJwk] };
@@ -139,7 +135,7 @@ describe("the data centre's cooldown", () => {
 
   it("a failed cold look keeps the newer set its isolate's cron brought while it read the Cache API", async () => {
     const { first, answer } = await coldLookHanging();
-    const names = await jwksNames();
+    const names = await t.s.jwksNames();
     const now = t.s.clock.seconds;
     const older = { v: 1, kind: 'jwks', issuer: t.s.iss, source: t.s.jwksUrl, fetchedAt: now - 10, expiresAt: now + 290, keys: [t.s.key.publicJwk] };
     await caches.default.put(names.cache, Response.json(older, { headers: { 'cache-control': 'max-age=300' } })); // another isolate's
@@ -166,7 +162,7 @@ describe("the data centre's cooldown", () => {
   });
 
   it("a mark a second ahead of the request's clock (another isolate marked after this request began) holds the cooldown", async () => {
-    const names = await jwksNames();
+    const names = await t.s.jwksNames();
     const mark = { v: 1, kind: 'jwks', issuer: t.s.iss, triedAt: t.s.clock.seconds + 1 };
     await caches.default.put(names.cache, Response.json(mark, { headers: { 'cache-control': 'max-age=30' } }));
     expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(503);
@@ -175,7 +171,7 @@ describe("the data centre's cooldown", () => {
   });
 
   it('a mark from the future (a poisoned or skewed entry) is no mark: the isolate looks, and a KV write-back drops it', async () => {
-    const names = await jwksNames();
+    const names = await t.s.jwksNames();
     const now = t.s.clock.seconds;
     const mark = Response.json({ v: 1, kind: 'jwks', issuer: t.s.iss, triedAt: now + 3600 }, { headers: { 'cache-control': 'max-age=30' } });
     await caches.default.put(names.cache, mark.clone());
@@ -194,7 +190,7 @@ describe("the data centre's cooldown", () => {
   });
 
   it("a set taken from KV into the Cache API keeps the data centre's mark", async () => {
-    const names = await jwksNames();
+    const names = await t.s.jwksNames();
     const now = t.s.clock.seconds;
     const set = { v: 1, kind: 'jwks', issuer: t.s.iss, source: t.s.jwksUrl, fetchedAt: now - 10, expiresAt: now + 290, keys: [t.s.key.publicJwk] };
     await kv().put(names.kv, JSON.stringify(set)); // fetched by another data centre

@@ -1,19 +1,16 @@
 /** The key layers: memory -> Cache API -> KV -> issuer, each written back, and what a cold burst costs. */
 import { describe, expect, it, vi } from 'vitest';
-import { docNames } from '../../src/keys/stored-doc.ts';
-import { compileOrThrow } from '../helpers/gateway.ts';
 import { KeyScenario, kv, spyKvReads, useKeyScenario } from '../helpers/key-scenario.ts';
 
 const t = useKeyScenario();
 
-const namesOf = (scenario: KeyScenario) => docNames('jwks', compileOrThrow(JSON.stringify(scenario.policy)).issuers[scenario.id]!);
 
 describe('key layers', () => {
   it('cold: fetches once and writes KV and the Cache API back; warm: no fetch, no KV read, no cache read', async () => {
     expect((await t.s.call(t.s.token())).status).toBe(200);
     expect(t.logs.last().key_layer).toBe('network');
     expect(t.s.fetches()).toBe(1);
-    const names = await namesOf(t.s);
+    const names = await t.s.jwksNames();
     expect(await kv().get(names.kv, 'json')).toMatchObject({ v: 1, kind: 'jwks', issuer: t.s.iss, keys: [{ kid: 'k1' }] });
     expect(await caches.default.match(names.cache)).not.toBeUndefined();
 
@@ -43,7 +40,7 @@ describe('key layers', () => {
 
   it('a cold isolate in another data centre (empty Cache API) takes them from KV and writes the Cache API back', async () => {
     await t.s.call(t.s.token());
-    const names = await namesOf(t.s);
+    const names = await t.s.jwksNames();
     expect(await caches.default.delete(names.cache)).toBe(true);
     const isolate = t.s.newIsolate();
     expect((await t.s.call(t.s.token(), isolate)).status).toBe(200);
@@ -56,7 +53,7 @@ describe('key layers', () => {
   });
 
   it('a stored entry that fails its checks (private key member) is ignored, logged, and the keys fetched', async () => {
-    const names = await namesOf(t.s);
+    const names = await t.s.jwksNames();
     const now = t.s.clock.seconds;
     const tampered = { v: 1, kind: 'jwks', issuer: t.s.iss, source: t.s.jwksUrl, fetchedAt: now, expiresAt: now + 300, keys: [{ ...t.s.key.publicJwk, d: 'AQAB' }] };
     await kv().put(names.kv, JSON.stringify(tampered));

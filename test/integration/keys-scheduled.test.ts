@@ -6,7 +6,7 @@ import { loadCompiledConfig } from '../../src/config/load.ts';
 import { Gateway } from '../../src/gateway.ts';
 import worker from '../../src/index.ts';
 import { docNames } from '../../src/keys/stored-doc.ts';
-import { bearer, compileOrThrow, send } from '../helpers/gateway.ts';
+import { bearer, send } from '../helpers/gateway.ts';
 import { KeyScenario, kv } from '../helpers/key-scenario.ts';
 import { demoClaims, jwksOf, makeKey, sign } from '../helpers/keys.ts';
 import { OutsideWorld } from '../helpers/outside-world.ts';
@@ -80,7 +80,7 @@ describe('Gateway.refreshKeys', () => {
     s.clock.advance(1);
     s.world.down(s.jwksUrl);
     expect(await cron(s.gateway)).toEqual([{ issuer: s.id, ok: false, expiresAt: null }]);
-    const names = await docNames('jwks', compileOrThrow(JSON.stringify(s.policy)).issuers[s.id]!);
+    const names = await s.jwksNames();
     // The cron's look is marked (the data centre's cooldown), on the newer set.
     expect(await (await caches.default.match(names.cache))!.json()).toMatchObject({ fetchedAt: start + 301, triedAt: start + 302 });
     const fetches = s.fetches();
@@ -91,7 +91,7 @@ describe('Gateway.refreshKeys', () => {
 
   it('a failed refresh keeps the last good set in KV, which still serves within the stale window', async () => {
     await cron(s.gateway);
-    const names = await docNames('jwks', compileOrThrow(JSON.stringify(s.policy)).issuers[s.id]!);
+    const names = await s.jwksNames();
     const before = await kv().get(names.kv, 'text');
     s.world.down(s.jwksUrl);
     s.clock.advance(400);
