@@ -19,7 +19,7 @@
  *   --baseline <git revision> (the gateway of that revision, bundled from a temporary worktree, runs as the peer
  *   `gateway-baseline` in the peer scenarios and beside this tree's in request-cost's rounds: a before/after of a change),
  *   --peers <name,name> (only these peers in the peer scenarios; default all), --stages <name,name> (only these
- *   --breakdown variants of request-cost, e.g. fetch-signal,fetch-timeout-relay),
+ *   --breakdown variants of request-cost, e.g. fetch-signal,fetch-controller),
  *   --harness workerd|miniflare (how each Worker runs: bench/lib/workers.ts; default workerd),
  *   --breakdown (CPU of each stage of the verify path and of the request path, printed and kept in
  *   details.breakdown).

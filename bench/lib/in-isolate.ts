@@ -119,7 +119,8 @@ export async function measureRequestCost(gateway: WorkerInstance, baseline: Work
       'stage-noop', 'stage-url', 'stage-canonical', 'stage-route', 'stage-origin', 'stage-sanitize', 'stage-identity',
       'stage-headersafe', 'stage-mint', 'stage-sign-raw', 'stage-log-hit', 'stage-log-hit-json',
       'stage-deny-empty', 'stage-deny', // issue 24: the deny-list check on an accepted token (empty list; 1,000 entries, no match)
-      'fetch', 'fetch-headers', 'fetch-manual', 'fetch-controller', 'fetch-signal', 'fetch-rewrap', 'fetch-timeout', 'fetch-timeout-relay', 'fetch-set8',
+      // Whole requests: a plain fetch, then the forward path's own pieces (the origin timer's controller, the timer, eight identity headers).
+      'fetch', 'fetch-controller', 'fetch-signal', 'fetch-set8',
     ];
     // --stages a,b: only these (stage-noop always first: every stage is net of it), for a narrower, longer A/B.
     const stages = args.stages ? ['stage-noop', ...args.stages.split(',').filter((s) => s !== 'stage-noop')] : allStages;
