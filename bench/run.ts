@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (about 13 minutes: the peers run in three scenarios) and `npm run bench -- --quick` (about 2 minutes): the gateway Worker
+ * `npm run bench` (about 15 minutes: the peers run in three scenarios) and `npm run bench -- --quick` (a few minutes): the gateway Worker
  * against a no-op pass-through Worker, both in workerd, in front of the same origin, on loopback.
  * Every scenario alternates pass-through and gateway runs and reports medians of the rounds. The three peer
  * scenarios (rs256-repeated, rs256-distinct, rejected) also run, in the same rounds, the Workers a user

@@ -32,7 +32,7 @@ if (args.harness !== 'workerd' && args.harness !== 'miniflare') throw new Error(
 /** workerd serve with the Worker alone (default), or Miniflare's entry Worker in front of it (bench/lib/workers.ts). */
 export const start: (options: StartOptions) => Promise<WorkerInstance> = args.harness === 'miniflare' ? startWorker : startWorkerDirect;
 
-/** How long each run lasts and how many there are; --quick keeps the whole command under 2 minutes. */
+/** How long each run lasts and how many there are; --quick keeps the whole command to a few minutes. */
 export const PROFILE = args.quick
   ? { rounds: 4, seconds: 0.5, amount: 6000, distinctPerRun: 600, bodyAmount: 60, warmAmount: 150, microN: 400, microRounds: 4, coldRounds: 2, requestN: 100 }
   : { rounds: 6, seconds: 3, amount: 30000, distinctPerRun: 6000, bodyAmount: 500, warmAmount: 1000, microN: 2000, microRounds: 9, coldRounds: 9, requestN: 400 };
