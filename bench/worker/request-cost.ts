@@ -7,6 +7,10 @@
  * writing the record costs and what the setting buys. `handle-record-as-deployed` writes it with LOG_FORMAT=line:
  * one JSON.stringify, the serialization Cloudflare's runtime gives the logged object, where local workerd
  * formats the object with its util.inspect port (BENCHMARKS.md, "Measuring inside workerd").
+ * With --breakdown, the forward path's own pieces on a plain fetch (`fetch-controller`, `fetch-signal`,
+ * `fetch-set8`) and single stages (`stage-*`). Variants that measured alternatives decided against left in
+ * session 20 (fetch-headers, fetch-manual, fetch-rewrap, fetch-timeout, fetch-timeout-relay): BENCHMARKS.md's
+ * rows keep their figures and name the commit where this file still runs them.
  */
 import { loadCompiledConfig } from '../../src/config/load.ts';
 import type { Env } from '../../src/env.ts';
@@ -66,24 +70,12 @@ export async function runRequestCost(config: unknown, fixture: RequestCostFixtur
   let run: () => Promise<Response>;
   const target = fixture.origin + fixture.path;
   if (variant === 'fetch') run = () => fetch(target, request());
-  else if (variant === 'fetch-headers') run = () => { const r = request(); return fetch(target, { method: r.method, headers: new Headers(r.headers) }); };
-  else if (variant === 'fetch-manual') run = () => { const r = request(); return fetch(target, { method: r.method, headers: new Headers(r.headers), redirect: 'manual' }); };
   else if (variant === 'fetch-signal') run = async () => {
+    // The origin timer as src/forward/origin.ts arms it: the fetch's own AbortController and a setTimeout cleared when it settles.
     const r = request();
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), 30000);
     try { return await fetch(target, { method: r.method, headers: new Headers(r.headers), redirect: 'manual', signal: abort.signal }); } finally { clearTimeout(timer); }
-  };
-  else if (variant === 'fetch-rewrap') run = async () => { const r = request(); const res = await fetch(target, { method: r.method, headers: new Headers(r.headers), redirect: 'manual' }); return new Response(res.body, res); };
-  else if (variant === 'fetch-timeout') run = () => { const r = request(); return fetch(target, { method: r.method, headers: new Headers(r.headers), redirect: 'manual', signal: AbortSignal.timeout(30000) }); };
-  else if (variant === 'fetch-timeout-relay') run = async () => {
-    // AbortSignal.timeout relayed to the fetch's own controller only while the headers are awaited (a late firing does nothing).
-    const r = request();
-    const abort = new AbortController();
-    const deadline = AbortSignal.timeout(30000);
-    const relay = () => abort.abort(deadline.reason);
-    deadline.addEventListener('abort', relay);
-    try { return await fetch(target, { method: r.method, headers: new Headers(r.headers), redirect: 'manual', signal: abort.signal }); } finally { deadline.removeEventListener('abort', relay); }
   };
   // The fetch's own AbortController alone, no timer: fetch-signal less this is the timer's share.
   else if (variant === 'fetch-controller') run = () => { const r = request(); return fetch(target, { method: r.method, headers: new Headers(r.headers), redirect: 'manual', signal: new AbortController().signal }); };
