@@ -9,7 +9,7 @@ import { keyCachePolicy, staleUntil } from './key-cache-policy.ts';
 import { fetchDiscovery } from './discovery.ts';
 import { fetchJwks } from './jwks-fetch.ts';
 import type { KeyLayers, SharedLayer } from './key-layers.ts';
-import type { IssuerKeyState } from './key-memory.ts';
+import { underWay, type IssuerKeyState } from './key-memory.ts';
 import { docNames, markAsOf, STORED_DOC_VERSION, type DocNames, type StoredDoc, type StoredJwks } from './stored-doc.ts';
 import { warn } from '../log/warn.ts';
 
@@ -62,7 +62,8 @@ export async function loadKeySet(
   want: (set: StoredJwks) => boolean,
   options: LoadOptions,
 ): Promise<Loaded | null> {
-  state.busySince = now;
+  // Marks left over by cancelled requests go as this load adds its own.
+  state.loading = state.loading.filter((since) => underWay(since, now)).concat(now);
   const look = ++state.looksStarted;
   if (!options.refreshAhead) state.lastAttempt = now;
   try {
@@ -102,7 +103,9 @@ export async function loadKeySet(
     io.layers.write(SHARED_LAYERS, names, set, staleUntil(set, issuer), now, now);
     return { set, layer: 'network' };
   } finally {
-    state.busySince = undefined;
+    // Its own entry only: it may have been dropped as left over (older than any load), then there is none.
+    const mine = state.loading.indexOf(now);
+    if (mine >= 0) state.loading.splice(mine, 1);
   }
 }
 

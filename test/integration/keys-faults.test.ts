@@ -113,6 +113,23 @@ describe('waiters are bounded', () => {
     for (const waiter of await Promise.all(waiters)) expect(waiter).toMatchObject({ ok: true, layer: 'memory' });
     expect(t.s.fetches()).toBe(1);
   });
+
+  it("a load that ends while another is under way leaves the issuer busy: the cron's failed look does not end a request's wait for the held one", async () => {
+    const issuer = t.s.world.hold(t.s.jwksUrl);
+    const { resolve, cron } = storeOf({ peerWaitMs: 60_000 });
+    const leader = resolve(); // a cold load: its look hangs
+    await t.s.untilFetched(1);
+    let settled = false;
+    const waiter = resolve().finally(() => (settled = true)); // polls memory while the leader loads
+    t.s.world.serve(t.s.jwksUrl, () => new Response('down', { status: 500 }));
+    expect(await cron()).toEqual([{ issuer: t.s.id, ok: false, expiresAt: null }]); // started after the leader's look, ended before it
+    await new Promise((resolve) => setTimeout(resolve, 100)); // five polls
+    expect(settled).toBe(false); // still waiting: the leader's look is under way
+    issuer.answer(keysAnswer());
+    expect(await leader).toMatchObject({ ok: true, layer: 'network' });
+    expect(await waiter).toMatchObject({ ok: true, layer: 'memory' });
+    expect(t.s.fetches()).toBe(2);
+  });
 });
 
 describe('circuit breaker', () => {
