@@ -48,7 +48,7 @@ describe("the data centre's cooldown", () => {
     expect(stored).toMatchObject({ keys: [{ kid: 'k1' }], triedAt: t.s.clock.seconds, fetchedAt: t.s.clock.seconds });
   });
 
-  it('after a failed cold look, the other isolates here neither fetch nor wait until the cooldown is over; then one looks', async () => {
+  it('after a failed cold look, the other isolates here answer 503 without a fetch, saying why, until the cooldown is over; then one looks', async () => {
     t.s.world.serve(t.s.jwksUrl, () => new Response('down', { status: 500 }));
     expect((await t.s.call(t.s.token())).status).toBe(503);
     expect(t.s.fetches()).toBe(1);

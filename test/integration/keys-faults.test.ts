@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { Env as AppEnv } from '../../src/env.ts';
 import type { Gateway } from '../../src/gateway.ts';
 import { KeyStore, type KeyStoreOptions } from '../../src/keys/key-store.ts';
-import { bearer, compileOrThrow } from '../helpers/gateway.ts';
+import { bearer, compileOrThrow, gatewayFor } from '../helpers/gateway.ts';
 import { KeyScenario, useKeyScenario } from '../helpers/key-scenario.ts';
 import { jwksOf } from '../helpers/keys.ts';
 
@@ -80,7 +80,8 @@ describe('fail fast when keys cannot be had', () => {
     const policy = scenario.policy as { routes: Record<string, object> };
     policy.routes = { open: { path: '/public/*', mode: 'public', origin: 'https://origin.example' }, ...policy.routes };
     try {
-      const gateway = scenario.newIsolate();
+      // A wait for the leader's load would last until its fetch is aborted: answered before that, neither waited.
+      const gateway = gatewayFor(policy, { allowLoopbackHttp: false, now: scenario.clock.now, peerWaitMs: 60_000 });
       const issuer = hangingIssuer(scenario);
       const leader = answer(scenario.token(), gateway);
       await scenario.untilFetched(1);
@@ -155,9 +156,11 @@ describe('circuit breaker', () => {
       // the requests meanwhile answer at once.
       const issuer = hangingIssuer(strict);
       strict.clock.advance(21);
-      const probe = call();
+      let probeAnswered = false;
+      const probe = call().finally(() => (probeAnswered = true));
       await strict.untilFetched(3);
       const during = await Promise.all(Array.from({ length: 5 }, () => call()));
+      expect(probeAnswered).toBe(false); // at once: a wait for the probe would end with its bound, after the probe's own
       const probed = await probe;
       expect(issuer.aborted).toBe(false);
       expectKeysUnavailable(probed.response);
