@@ -50,6 +50,8 @@ export interface GatewayOptions {
   logFormat?: LogFormat;
   /** Local development only: finding codes of denied requests in an x-debug-findings header (src/log/debug-header.ts). */
   debugFindings?: boolean;
+  /** How long a request waits for a peer's key load: KEY_PEER_WAIT_MS unless a test lengthens it to tell a wait by order. */
+  peerWaitMs?: number;
   /** The clock in milliseconds (tests move it to exercise key expiry and rotation). Default Date.now. */
   now?: () => number;
   /** Bounds of the verified-token cache (constants.ts by default); maxEntries 0 turns it off (the benchmark compares). */
@@ -120,7 +122,7 @@ export class Gateway {
     this.#options = options;
     this.#routes = new RouteResolver(config.routes);
     this.#strip = compileStripList(config.settings.stripHeaders);
-    this.#keys = new KeyStore({ allowLoopbackHttp: options.allowLoopbackHttp });
+    this.#keys = new KeyStore(options);
     this.#tokenCache = new TokenCache(options.tokenCacheLimits);
     this.#assertions = newAssertionCache(options.assertionCacheLimits);
     this.#clock = options.now ?? Date.now;

@@ -9,7 +9,7 @@ import { keyCachePolicy, staleUntil } from './key-cache-policy.ts';
 import { fetchDiscovery } from './discovery.ts';
 import { fetchJwks } from './jwks-fetch.ts';
 import type { KeyLayers, SharedLayer } from './key-layers.ts';
-import type { IssuerKeyState } from './key-memory.ts';
+import { underWay, type IssuerKeyState } from './key-memory.ts';
 import { docNames, markAsOf, STORED_DOC_VERSION, type DocNames, type StoredDoc, type StoredJwks } from './stored-doc.ts';
 import { warn } from '../log/warn.ts';
 
@@ -62,7 +62,8 @@ export async function loadKeySet(
   want: (set: StoredJwks) => boolean,
   options: LoadOptions,
 ): Promise<Loaded | null> {
-  state.busySince = now;
+  // Marks left over by cancelled requests go as this load adds its own.
+  state.loading = state.loading.filter((since) => underWay(since, now)).concat(now);
   const look = ++state.looksStarted;
   if (!options.refreshAhead) state.lastAttempt = now;
   try {
@@ -102,7 +103,9 @@ export async function loadKeySet(
     io.layers.write(SHARED_LAYERS, names, set, staleUntil(set, issuer), now, now);
     return { set, layer: 'network' };
   } finally {
-    state.busySince = undefined;
+    // Its own entry only: it may have been dropped as left over (older than any load), then there is none.
+    const mine = state.loading.indexOf(now);
+    if (mine >= 0) state.loading.splice(mine, 1);
   }
 }
 
@@ -147,26 +150,24 @@ async function fromSharedLayers(
  * A look that failed with no set known: another isolate here may have stored one while it ran, and the mark
  * alone would replace it (cold isolates would then find no set for the cooldown). So the Cache API entry is
  * read again, on this failure path only: a set there newer than memory's is adopted, and marked tried now unless
- * its mark is as late; the set memory then holds answers if it will do. An entry with none gets the mark.
+ * its mark is as late; the set memory then holds answers if it will do. With no set anywhere, the entry gets the mark.
  */
 async function adoptOrMark(io: LoadIo, issuer: CompiledIssuer, state: IssuerKeyState, names: DocNames, now: number, want: (set: StoredJwks) => boolean): Promise<Loaded | null> {
   const entry = await io.layers.read('cache', 'jwks', names, issuer.issuer);
   const doc = entry?.doc;
   // This failed look is recorded unless the entry holds a later one: a set may come unmarked (a KV copy).
   const mark = markAsOf(entry, now) ?? -1;
-  if (doc?.kind !== 'jwks') {
-    io.layers.markFailedLook(names, issuer.issuer, Math.max(mark, now));
-    return null;
-  }
-  // The cron of this isolate may have brought a newer set into memory meanwhile: that one stays, and answers.
-  if (isNewer(doc, state.set)) {
+  if (doc?.kind === 'jwks' && isNewer(doc, state.set)) {
     state.set = doc;
     // The issuer answered another isolate since this look started: the breaker closes here too.
     if (doc.fetchedAt >= now) state.failedAt = undefined;
     if (mark < now) io.layers.write(['cache'], names, doc, staleUntil(doc, issuer), now, now);
   }
-  const set = state.set!;
-  return want(set) ? { set, layer: set === doc ? 'cache' : 'network' } : null;
+  // The cron of this isolate may have brought a newer set into memory meanwhile, and stored it marked: that one
+  // stays, and answers (whatever the entry held when read, the mark alone must not replace it).
+  const set = state.set;
+  if (!set) io.layers.markFailedLook(names, issuer.issuer, Math.max(mark, now));
+  return set && want(set) ? { set, layer: set === doc ? 'cache' : 'network' } : null;
 }
 
 type UrlResult = { ok: true; url: string } | { ok: false; reason: string };

@@ -4,7 +4,7 @@
  * promise: workerd forbids a request to await I/O another request started.
  */
 import type { JWK } from 'jose';
-import { MAX_IMPORTED_KEYS, MAX_NEGATIVE_KIDS, NEGATIVE_KID_TTL_SECONDS } from '../config/constants.ts';
+import { KEY_LOAD_WAIT_MS, MAX_IMPORTED_KEYS, MAX_NEGATIVE_KIDS, NEGATIVE_KID_TTL_SECONDS } from '../config/constants.ts';
 import type { Algorithm } from '../config/types.ts';
 import { importVerificationKey } from './import-key.ts';
 import { Lru } from './lru.ts';
@@ -25,8 +25,11 @@ export interface IssuerKeyState {
    * lacks is really missing: a failed look, or one started before the request (its set may predate the kid), says nothing.
    */
   lastSetLook: number;
-  /** Set while a request of this isolate loads this issuer's keys; others poll memory instead of loading too. */
-  busySince?: number;
+  /**
+   * When each load of this issuer's keys under way in this isolate began (s); others poll memory instead of
+   * loading too. One entry per load, so a load that ends (the cron's) never clears another's (a request's).
+   */
+  loading: number[];
   /**
    * When the last look at the issuer failed (refused, 5xx, timeout): the circuit breaker. Open for the cooldown
    * after it (no look, no wait); then one request probes while the others answer at once. Cleared by a good set.
@@ -37,6 +40,9 @@ export interface IssuerKeyState {
   /** Real-time deadlines (ms) of the requests polling for a peer's load: counted against the cap, expire on their own. */
   waiting: number[];
 }
+
+/** A load begun at `since` may still be under way; an older mark is left over from a cancelled request. */
+export const underWay = (since: number, now: number) => now - since < KEY_LOAD_WAIT_MS / 1000;
 
 /** The material that makes a key what it is: two JWKs with the same material are the same CryptoKey. */
 const material = (jwk: JWK) => [jwk.kty, jwk.crv, jwk.n, jwk.e, jwk.x, jwk.y].map((part) => part ?? '').join('.');
@@ -54,7 +60,7 @@ export class KeyMemory {
 
   state(issuerId: string): IssuerKeyState {
     let state = this.#issuers.get(issuerId);
-    if (!state) this.#issuers.set(issuerId, (state = { waiting: [], looksStarted: 0, lastSetLook: 0 }));
+    if (!state) this.#issuers.set(issuerId, (state = { waiting: [], loading: [], looksStarted: 0, lastSetLook: 0 }));
     return state;
   }
 

@@ -88,6 +88,32 @@ export class KeyScenario {
     return this.world.fetchCount(url);
   }
 
+  /** Returns once the issuer has been asked `count` times in all (a held fetch is then under way). */
+  async untilFetched(count: number): Promise<void> {
+    while (this.fetches() < count) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  /** The issuer's key set as the shared layers store it: fetched `age` s ago, expiring `freshFor` s from now. */
+  storedSet(age: number, freshFor: number, keys: TestKey[] = [this.key]) {
+    const now = this.clock.seconds;
+    return { v: 1, kind: 'jwks', issuer: this.iss, source: this.jwksUrl, fetchedAt: now - age, expiresAt: now + freshFor, keys: keys.map((k) => k.publicJwk) };
+  }
+
+  /** The Cache API entry a failed look leaves when it had no set: the mark of this data centre's look alone. */
+  markAlone(triedAt: number) {
+    return { v: 1, kind: 'jwks', issuer: this.iss, triedAt };
+  }
+
+  /** Puts `entry` where this data centre keeps the issuer's key set, as another isolate here would. */
+  async putInCache(entry: object): Promise<void> {
+    await caches.default.put((await this.jwksNames()).cache, Response.json(entry, { headers: { 'cache-control': 'max-age=300' } }));
+  }
+
+  /** What this data centre keeps for the issuer's key set now (null: nothing). */
+  async cacheEntry(): Promise<Record<string, unknown> | null> {
+    return ((await (await caches.default.match((await this.jwksNames()).cache))?.json()) ?? null) as Record<string, unknown> | null;
+  }
+
   restore(): void {
     this.world.restore();
   }

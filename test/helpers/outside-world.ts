@@ -45,6 +45,17 @@ export class OutsideWorld {
     );
   }
 
+  /**
+   * An issuer whose answer the test gives: each fetch of `url` waits until `answer` is called, then gets a copy
+   * of that response. Serving the URL otherwise (serve, serveJwks) answers the later fetches at once.
+   */
+  hold(url: string): { answer: (response: Response) => void } {
+    let answer!: (response: Response) => void;
+    const given = new Promise<Response>((resolve) => (answer = resolve));
+    this.serve(url, async () => (await given).clone());
+    return { answer };
+  }
+
   /** An issuer host that is down: fetch fails as it does when nothing answers. */
   down(url: string): this {
     return this.serve(url, () => {

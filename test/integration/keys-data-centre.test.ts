@@ -14,13 +14,25 @@ const t = useKeyScenario();
 const failures = () => t.warnings.map((w) => JSON.parse(w) as { event: string; reason?: string }).filter((w) => w.event === 'jwks_fetch_failed');
 const keyCacheCalls = (spy: { mock: { calls: unknown[][] } }) => spy.mock.calls.filter(([request]) => String(request instanceof Request ? request.url : request).startsWith(KEY_CACHE_URL_BASE));
 
-/** A cold isolate's first request whose look at the issuer hangs until `answer` is called (the look is under way on return). */
+/** A cold isolate's first request whose look at the issuer is held until `answer` (the look is under way on return). */
 async function coldLookHanging(): Promise<{ first: Promise<Response>; answer: (response: Response) => void }> {
-  let answer!: (response: Response) => void;
-  t.s.world.serve(t.s.jwksUrl, () => new Promise<Response>((resolve) => (answer = resolve)));
+  const { answer } = t.s.world.hold(t.s.jwksUrl);
   const first = t.s.call(t.s.token());
-  while (t.s.fetches() < 1) await new Promise((resolve) => setTimeout(resolve, 5));
-  return { first, answer: (response) => answer(response) };
+  await t.s.untilFetched(1);
+  return { first, answer };
+}
+
+/** Caches.default.match answering as it would, then taking `ms` more to return; `answered` says it did. */
+function slowCacheReads(ms: number) {
+  const match = caches.default.match.bind(caches.default);
+  const state = { answered: false };
+  vi.spyOn(caches.default, 'match').mockImplementation(async (request) => {
+    const hit = await match(request);
+    state.answered = true;
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return hit;
+  });
+  return state;
 }
 
 describe("the data centre's cooldown", () => {
@@ -36,7 +48,7 @@ describe("the data centre's cooldown", () => {
     expect(stored).toMatchObject({ keys: [{ kid: 'k1' }], triedAt: t.s.clock.seconds, fetchedAt: t.s.clock.seconds });
   });
 
-  it('after a failed cold look, the other isolates here neither fetch nor wait until the cooldown is over; then one looks', async () => {
+  it('after a failed cold look, the other isolates here answer 503 without a fetch, saying why, until the cooldown is over; then one looks', async () => {
     t.s.world.serve(t.s.jwksUrl, () => new Response('down', { status: 500 }));
     expect((await t.s.call(t.s.token())).status).toBe(503);
     expect(t.s.fetches()).toBe(1);
@@ -95,21 +107,18 @@ describe("the data centre's cooldown", () => {
     answer(new Response('down', { status: 500 }));
     expect((await first).status).toBe(200);
     expect(t.logs.last().key_layer).toBe('cache');
-    const names = await t.s.jwksNames();
-    expect(await (await caches.default.match(names.cache))!.json()).toMatchObject({ keys: [{ kid: 'k1' }] });
+    expect(await t.s.cacheEntry()).toMatchObject({ keys: [{ kid: 'k1' }] });
     expect(t.s.fetches()).toBe(2);
   });
 
   it('a failed cold look that takes an unmarked set (a KV copy) from the Cache API marks it: the data centre keeps its cooldown', async () => {
     const { first, answer } = await coldLookHanging();
-    const names = await t.s.jwksNames();
     const now = t.s.clock.seconds;
     // Fresh for 20 s more: past that, a cold isolate must look at the issuer unless this data centre looked lately.
-    const set = { v: 1, kind: 'jwks', issuer: t.s.iss, source: t.s.jwksUrl, fetchedAt: now - 10, expiresAt: now + 20, keys: [t.s.key.publicJwk] };
-    await caches.default.put(names.cache, Response.json(set, { headers: { 'cache-control': 'max-age=300' } })); // no triedAt
+    await t.s.putInCache(t.s.storedSet(10, 20)); // no triedAt
     answer(new Response('down', { status: 500 }));
     expect((await first).status).toBe(200);
-    expect(await (await caches.default.match(names.cache))!.json()).toMatchObject({ fetchedAt: now - 10, triedAt: now });
+    expect(await t.s.cacheEntry()).toMatchObject({ fetchedAt: now - 10, triedAt: now });
     t.s.world.serve(t.s.jwksUrl, () => new Response('down', { status: 500 }));
     t.s.clock.advance(29); // the set has expired; this data centre looked 29 s ago
     // A cold isolate reads the mark and serves the set stale without a look of its own (without the mark it would look).
@@ -124,47 +133,41 @@ describe("the data centre's cooldown", () => {
     expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(200); // stores the set
     const waiting = t.s.call(t.s.token()); // same isolate: polls memory while the first looks
     await new Promise((resolve) => setTimeout(resolve, 50));
-    // The failed look's second Cache API read takes a while: the waiter must not stop polling before it ends.
-    const match = caches.default.match.bind(caches.default);
-    vi.spyOn(caches.default, 'match').mockImplementation(async (request) => (await new Promise((resolve) => setTimeout(resolve, 100)), match(request)));
+    slowCacheReads(100); // the failed look's second Cache API read takes a while: the waiter must not stop polling before it ends
     answer(new Response('down', { status: 500 }));
     expect((await first).status).toBe(200);
     expect((await waiting).status).toBe(200);
     expect(t.s.fetches()).toBe(2);
   });
 
-  it("a failed cold look keeps the newer set its isolate's cron brought while it read the Cache API", async () => {
+  // Whatever the entry held when the failed look read it again (another isolate's older set, or the mark of an
+  // earlier look, past its cooldown), the cron's set answers and stays the data centre's.
+  const entriesBeforeTheCron = {
+    "another isolate's older set": () => t.s.storedSet(10, 290),
+    'the mark of a look past its cooldown': () => t.s.markAlone(t.s.clock.seconds - 31),
+  };
+  it.each(Object.entries(entriesBeforeTheCron))("a failed cold look answers with the set its isolate's cron brought while it read %s from the Cache API, and leaves that set there", async (_name, entry) => {
     const { first, answer } = await coldLookHanging();
-    const names = await t.s.jwksNames();
-    const now = t.s.clock.seconds;
-    const older = { v: 1, kind: 'jwks', issuer: t.s.iss, source: t.s.jwksUrl, fetchedAt: now - 10, expiresAt: now + 290, keys: [t.s.key.publicJwk] };
-    await caches.default.put(names.cache, Response.json(older, { headers: { 'cache-control': 'max-age=300' } })); // another isolate's
+    await t.s.putInCache(entry());
     const rotated = await makeKey('RS256', 'k2');
     t.s.serveKeys([t.s.key, rotated]);
-    // The failed look's read of the Cache API answers (the older set) a while before it returns: the cron runs then.
-    const match = caches.default.match.bind(caches.default);
-    let read = false;
-    vi.spyOn(caches.default, 'match').mockImplementation(async (request) => {
-      const hit = await match(request);
-      read = true;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      return hit;
-    });
+    // The failed look's read of the Cache API answers a while before it returns: the cron runs then.
+    const read = slowCacheReads(100);
     answer(new Response('down', { status: 500 }));
-    while (!read) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (!read.answered) await new Promise((resolve) => setTimeout(resolve, 5));
     const ctx = createExecutionContext();
-    await t.s.gateway.refreshKeys(env, ctx); // the same isolate's cron: the newer set, into memory
+    await t.s.gateway.refreshKeys(env, ctx); // the same isolate's cron: the newer set, into memory and the Cache API
     await waitOnExecutionContext(ctx);
     expect((await first).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('network'); // the cron's set, fetched meanwhile: not a stale one
+    expect(await t.s.cacheEntry()).toMatchObject({ keys: [{ kid: 'k1' }, { kid: 'k2' }], triedAt: t.s.clock.seconds });
     expect((await t.s.call(t.s.token(rotated))).status).toBe(200); // from memory: the cron's set
     expect(t.logs.last().key_layer).toBe('memory');
     expect(t.s.fetches()).toBe(2);
   });
 
   it("a mark a second ahead of the request's clock (another isolate marked after this request began) holds the cooldown", async () => {
-    const names = await t.s.jwksNames();
-    const mark = { v: 1, kind: 'jwks', issuer: t.s.iss, triedAt: t.s.clock.seconds + 1 };
-    await caches.default.put(names.cache, Response.json(mark, { headers: { 'cache-control': 'max-age=30' } }));
+    await t.s.putInCache(t.s.markAlone(t.s.clock.seconds + 1));
     expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(503);
     expect(failures().at(-1)).toMatchObject({ reason: 'not fetched: this data centre tried the issuer within the cooldown' });
     expect(t.s.fetches()).toBe(0);
@@ -173,31 +176,27 @@ describe("the data centre's cooldown", () => {
   it('a mark from the future (a poisoned or skewed entry) is no mark: the isolate looks, and a KV write-back drops it', async () => {
     const names = await t.s.jwksNames();
     const now = t.s.clock.seconds;
-    const mark = Response.json({ v: 1, kind: 'jwks', issuer: t.s.iss, triedAt: now + 3600 }, { headers: { 'cache-control': 'max-age=30' } });
-    await caches.default.put(names.cache, mark.clone());
+    await t.s.putInCache(t.s.markAlone(now + 3600));
     expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(200);
     expect(t.logs.last().key_layer).toBe('network');
     expect(t.s.fetches()).toBe(1);
 
-    const set = { v: 1, kind: 'jwks', issuer: t.s.iss, source: t.s.jwksUrl, fetchedAt: now - 10, expiresAt: now + 290, keys: [t.s.key.publicJwk] };
-    await kv().put(names.kv, JSON.stringify(set));
-    await caches.default.put(names.cache, mark);
+    await kv().put(names.kv, JSON.stringify(t.s.storedSet(10, 290)));
+    await t.s.putInCache(t.s.markAlone(now + 3600));
     expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(200);
     expect(t.logs.last().key_layer).toBe('kv');
-    const stored = (await (await caches.default.match(names.cache))!.json()) as { fetchedAt: number; triedAt?: number };
-    expect(stored.fetchedAt).toBe(now - 10);
-    expect(stored.triedAt).toBeUndefined();
+    const stored = await t.s.cacheEntry();
+    expect(stored?.fetchedAt).toBe(now - 10);
+    expect(stored?.triedAt).toBeUndefined();
   });
 
   it("a set taken from KV into the Cache API keeps the data centre's mark", async () => {
-    const names = await t.s.jwksNames();
     const now = t.s.clock.seconds;
-    const set = { v: 1, kind: 'jwks', issuer: t.s.iss, source: t.s.jwksUrl, fetchedAt: now - 10, expiresAt: now + 290, keys: [t.s.key.publicJwk] };
-    await kv().put(names.kv, JSON.stringify(set)); // fetched by another data centre
-    await caches.default.put(names.cache, Response.json({ v: 1, kind: 'jwks', issuer: t.s.iss, triedAt: now - 5 }, { headers: { 'cache-control': 'max-age=30' } })); // a failed look here
+    await kv().put((await t.s.jwksNames()).kv, JSON.stringify(t.s.storedSet(10, 290))); // fetched by another data centre
+    await t.s.putInCache(t.s.markAlone(now - 5)); // a failed look here
     expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(200);
     expect(t.logs.last().key_layer).toBe('kv');
-    expect(await (await caches.default.match(names.cache))!.json()).toMatchObject({ keys: [{ kid: 'k1' }], fetchedAt: now - 10, triedAt: now - 5 });
+    expect(await t.s.cacheEntry()).toMatchObject({ keys: [{ kid: 'k1' }], fetchedAt: now - 10, triedAt: now - 5 });
     expect(t.s.fetches()).toBe(0);
   });
 });

@@ -8,8 +8,8 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { describe, expect, it } from 'vitest';
 import type { Env as AppEnv } from '../../src/env.ts';
 import type { Gateway } from '../../src/gateway.ts';
-import { KeyStore } from '../../src/keys/key-store.ts';
-import { bearer, compileOrThrow } from '../helpers/gateway.ts';
+import { KeyStore, type KeyStoreOptions } from '../../src/keys/key-store.ts';
+import { bearer, compileOrThrow, gatewayFor } from '../helpers/gateway.ts';
 import { KeyScenario, useKeyScenario } from '../helpers/key-scenario.ts';
 import { jwksOf } from '../helpers/keys.ts';
 
@@ -38,20 +38,21 @@ function hangingIssuer(scenario: KeyScenario) {
   return state;
 }
 
-/** An issuer whose answer the test releases. */
-function heldIssuer(scenario: KeyScenario) {
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  scenario.world.serve(scenario.jwksUrl, async () => {
-    await held;
-    return Response.json(jwksOf(scenario.key), { headers: { 'cache-control': 'max-age=300' } });
-  });
-  return { release };
+/** A KeyStore of its own, as an isolate has, asked for the scenario's k1 by one request at a time. */
+function storeOf(options: Partial<KeyStoreOptions>) {
+  const store = new KeyStore({ allowLoopbackHttp: false, ...options });
+  const issuer = compileOrThrow(JSON.stringify(t.s.policy)).issuers[t.s.id]!;
+  const resolve = () => Promise.resolve(store.forRequest(env as unknown as AppEnv, createExecutionContext()).resolve(issuer, 'k1', 'RS256', t.s.clock.seconds));
+  const cron = async () => {
+    const ctx = createExecutionContext();
+    const reports = await store.refreshAll([issuer], env as unknown as AppEnv, ctx, t.s.clock.seconds);
+    await waitOnExecutionContext(ctx);
+    return reports;
+  };
+  return { resolve, cron };
 }
 
-const untilFetched = async (count: number) => {
-  while (t.s.fetches() < count) await new Promise((resolve) => setTimeout(resolve, 5));
-};
+const keysAnswer = () => Response.json(jwksOf(t.s.key), { headers: { 'cache-control': 'max-age=300' } });
 
 const expectKeysUnavailable = (response: Response) => {
   expect(response.status).toBe(503);
@@ -62,7 +63,7 @@ describe('fail fast when keys cannot be had', () => {
   it('while a cold load hangs, the other requests wait at most the bound, then 503 + Retry-After; one fetch', { timeout: 20_000 }, async () => {
     const issuer = hangingIssuer(t.s);
     const leader = answer(t.s.token());
-    await untilFetched(1);
+    await t.s.untilFetched(1);
     const others = await Promise.all(Array.from({ length: 5 }, () => answer(t.s.token())));
     expect(issuer.aborted).toBe(false); // answered while the leader's fetch still hung
     for (const { response } of others) expectKeysUnavailable(response);
@@ -79,10 +80,11 @@ describe('fail fast when keys cannot be had', () => {
     const policy = scenario.policy as { routes: Record<string, object> };
     policy.routes = { open: { path: '/public/*', mode: 'public', origin: 'https://origin.example' }, ...policy.routes };
     try {
-      const gateway = scenario.newIsolate();
+      // A wait for the leader's load would last until its fetch is aborted: answered before that, neither waited.
+      const gateway = gatewayFor(policy, { allowLoopbackHttp: false, now: scenario.clock.now, peerWaitMs: 60_000 });
       const issuer = hangingIssuer(scenario);
       const leader = answer(scenario.token(), gateway);
-      while (scenario.fetches() < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+      await scenario.untilFetched(1);
       const ctx = createExecutionContext();
       const open = await gateway.handle(new Request('https://gw.example/public/x'), env as unknown as AppEnv, ctx);
       const malformed = await answer(Promise.resolve('not.a-token'), gateway);
@@ -98,24 +100,36 @@ describe('fail fast when keys cannot be had', () => {
 
 describe('waiters are bounded', () => {
   it(`beyond the cap, a request that would wait for a peer's load is refused at once; the waiters get the keys`, async () => {
-    const issuer = heldIssuer(t.s);
-    const store = new KeyStore({ allowLoopbackHttp: false, peerWaitMs: 60_000, maxWaitersPerIssuer: 3 });
-    const compiled = compileOrThrow(JSON.stringify(t.s.policy)).issuers[t.s.id]!;
-    const resolve = () => {
-      const ctx = createExecutionContext();
-      return Promise.resolve(store.forRequest(env as unknown as AppEnv, ctx).resolve(compiled, 'k1', 'RS256', t.s.clock.seconds));
-    };
+    const issuer = t.s.world.hold(t.s.jwksUrl);
+    const { resolve } = storeOf({ peerWaitMs: 60_000, maxWaitersPerIssuer: 3 });
     const leader = resolve();
-    await untilFetched(1);
+    await t.s.untilFetched(1);
     let settled = 0;
     const waiters = Array.from({ length: 3 }, () => resolve().finally(() => settled++));
     const refused = await resolve();
     expect(refused).toMatchObject({ ok: false, finding: { code: 'keys_unavailable' } });
     expect(settled).toBe(0); // refused while the three waiters still waited
-    issuer.release();
+    issuer.answer(keysAnswer());
     expect(await leader).toMatchObject({ ok: true, layer: 'network' });
     for (const waiter of await Promise.all(waiters)) expect(waiter).toMatchObject({ ok: true, layer: 'memory' });
     expect(t.s.fetches()).toBe(1);
+  });
+
+  it("a load that ends while another is under way leaves the issuer busy: the cron's failed look does not end a request's wait for the held one", async () => {
+    const issuer = t.s.world.hold(t.s.jwksUrl);
+    const { resolve, cron } = storeOf({ peerWaitMs: 60_000 });
+    const leader = resolve(); // a cold load: its look hangs
+    await t.s.untilFetched(1);
+    let settled = false;
+    const waiter = resolve().finally(() => (settled = true)); // polls memory while the leader loads
+    t.s.world.serve(t.s.jwksUrl, () => new Response('down', { status: 500 }));
+    expect(await cron()).toEqual([{ issuer: t.s.id, ok: false, expiresAt: null }]); // started after the leader's look, ended before it
+    await new Promise((resolve) => setTimeout(resolve, 100)); // five polls
+    expect(settled).toBe(false); // still waiting: the leader's look is under way
+    issuer.answer(keysAnswer());
+    expect(await leader).toMatchObject({ ok: true, layer: 'network' });
+    expect(await waiter).toMatchObject({ ok: true, layer: 'memory' });
+    expect(t.s.fetches()).toBe(2);
   });
 });
 
@@ -142,9 +156,11 @@ describe('circuit breaker', () => {
       // the requests meanwhile answer at once.
       const issuer = hangingIssuer(strict);
       strict.clock.advance(21);
-      const probe = call();
-      while (strict.fetches() < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+      let probeAnswered = false;
+      const probe = call().finally(() => (probeAnswered = true));
+      await strict.untilFetched(3);
       const during = await Promise.all(Array.from({ length: 5 }, () => call()));
+      expect(probeAnswered).toBe(false); // at once: a wait for the probe would end with its bound, after the probe's own
       const probed = await probe;
       expect(issuer.aborted).toBe(false);
       expectKeysUnavailable(probed.response);

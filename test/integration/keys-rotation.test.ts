@@ -93,15 +93,16 @@ describe('rotation', () => {
 
   it('a new kid that waited on a look started before its request (the cron) is not remembered when that set lacks it', async () => {
     await t.s.call(t.s.token());
-    let answer!: (response: Response) => void;
-    t.s.world.serve(t.s.jwksUrl, () => new Promise<Response>((resolve) => (answer = resolve)));
+    const { answer } = t.s.world.hold(t.s.jwksUrl);
     t.s.clock.advance(31);
     const ctx = createExecutionContext();
     const cron = t.s.gateway.refreshKeys(env, ctx); // its fetch hangs: the issuer is busy in this isolate
-    while (t.s.fetches() < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    await t.s.untilFetched(2);
     // In the same second as the cron's look began: only the order of the two tells that the look came first.
-    const waiting = t.s.call(t.s.token(k2)); // k2 is published now; this request waits on the cron's look
+    let settled = false;
+    const waiting = t.s.call(t.s.token(k2)).finally(() => (settled = true)); // k2 is published now
     await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(settled).toBe(false); // it waits on the cron's look
     answer(Response.json(jwksOf(t.s.key), { headers: { 'cache-control': 'public, max-age=300' } })); // fetched before k2
     await cron;
     await waitOnExecutionContext(ctx);
@@ -130,14 +131,16 @@ describe('unknown kids', () => {
     expect(t.logs.last().key_layer).toBe('memory');
   });
 
-  it('the same while the issuer answers 500: one fetch per cooldown, and the known key keeps working', { timeout: 60_000 }, async () => {
+  it('the same while the issuer answers 500: one fetch and one KV read per cooldown, and the known key keeps working', { timeout: 60_000 }, async () => {
     await t.s.call(t.s.token());
     t.s.world.serve(t.s.jwksUrl, () => new Response('oops', { status: 500 }));
+    const kvReads = spyKvReads();
     for (let round = 1; round <= 2; round++) {
       t.s.clock.advance(31);
       const statuses = await sendAll(await Promise.all(Array.from({ length: 1000 }, () => withKid(crypto.randomUUID()))));
       expect(new Set(statuses)).toEqual(new Set([401]));
       expect(t.s.fetches()).toBe(1 + round);
+      expect(kvReads.mock.calls.length).toBeLessThanOrEqual(round);
     }
     expect((await t.s.call(t.s.token())).status).toBe(200);
   });

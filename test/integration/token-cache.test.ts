@@ -51,6 +51,17 @@ afterEach(() => {
   world.restore();
 });
 
+/**
+ * authenticate() alone on the billing route, with k1 inline (no key set to fetch), its own key store and the
+ * given token cache: the verify path one isolate runs, without the Gateway around it.
+ */
+function verifyPath(tokenCache = new TokenCache()) {
+  const config = compileOrThrow(JSON.stringify({ issuers: { idp: { issuer: ISS, keys: [k1.publicJwk] } }, routes: { billing: policy.routes.billing } }));
+  const keys = detachedKeys(new KeyStore({ allowLoopbackHttp: false }));
+  const run = (text: string) => authenticate({ headers: new Headers(bearer(text)), route: config.routes[0]!, config, keys, now: nowSeconds(), tokenCache });
+  return { run, tokenCache };
+}
+
 const get = (gateway: ReturnType<typeof gatewayFor>, path: string, token: string) =>
   send(gateway, new Request(`https://gw.example${path}`, { headers: bearer(token) }));
 
@@ -243,10 +254,7 @@ describe('refused signatures (the negative cache)', () => {
   });
 
   it('is bounded, apart from the verified tokens: a flood of bad tokens keeps its own cap and pushes no good token out', async () => {
-    const config = compileOrThrow(JSON.stringify({ issuers: { idp: { issuer: ISS, keys: [k1.publicJwk] } }, routes: { billing: policy.routes.billing } }));
-    const keys = detachedKeys(new KeyStore({ allowLoopbackHttp: false }));
-    const tokenCache = new TokenCache({ maxEntries: 2, maxTokenBytes: 64 * 1024 }, { maxEntries: 3, maxTokenBytes: 64 * 1024 });
-    const run = (text: string) => authenticate({ headers: new Headers(bearer(text)), route: config.routes[0]!, config, keys, now: nowSeconds(), tokenCache });
+    const { run, tokenCache } = verifyPath(new TokenCache({ maxEntries: 2, maxTokenBytes: 64 * 1024 }, { maxEntries: 3, maxTokenBytes: 64 * 1024 }));
     const good = await sign(k1, claims(nowSeconds()));
     expect((await run(good)).ok).toBe(true);
     const bad = await Promise.all(Array.from({ length: 5 }, (_, i) => badSignature(nowSeconds(), { sub: `flood-${i}` })));
@@ -264,10 +272,7 @@ describe('refused signatures (the negative cache)', () => {
 
 describe('a full cache', () => {
   it('keeps a token only on its second acceptance, so tokens seen once push none out; with room it keeps at once', async () => {
-    const config = compileOrThrow(JSON.stringify({ issuers: { idp: { issuer: ISS, keys: [k1.publicJwk] } }, routes: { billing: policy.routes.billing } }));
-    const keys = detachedKeys(new KeyStore({ allowLoopbackHttp: false }));
-    const tokenCache = new TokenCache({ maxEntries: 2, maxTokenBytes: 64 * 1024 });
-    const run = (text: string) => authenticate({ headers: new Headers(bearer(text)), route: config.routes[0]!, config, keys, now: nowSeconds(), tokenCache });
+    const { run, tokenCache } = verifyPath(new TokenCache({ maxEntries: 2, maxTokenBytes: 64 * 1024 }));
     const [hot1, hot2, ...once] = await Promise.all(Array.from({ length: 6 }, (_, i) => sign(k1, claims(nowSeconds(), { sub: `user-${i}` }))));
     for (const token of [hot1!, hot2!]) expect((await run(token)).evidence.tokenCache).toBe('miss');
     expect(tokenCache.size).toBe(2);
@@ -307,16 +312,8 @@ describe('two issuers that accept one iss', () => {
 
 describe('the cached result', () => {
   it('shares frozen claims: nothing downstream can change what the next hit sees', async () => {
-    const config = compileOrThrow(JSON.stringify({ issuers: { idp: { issuer: ISS, keys: [k1.publicJwk] } }, routes: { billing: policy.routes.billing } }));
     const token = await sign(k1, claims(nowSeconds(), { roles: ['reader'] }));
-    const first = await authenticate({
-      headers: new Headers(bearer(token)),
-      route: config.routes[0]!,
-      config,
-      keys: detachedKeys(new KeyStore({ allowLoopbackHttp: false })),
-      now: nowSeconds(),
-      tokenCache: new TokenCache(),
-    });
+    const first = await verifyPath().run(token);
     if (!first.ok) throw new Error(`expected the token to be accepted: ${JSON.stringify(first.findings)}`);
     expect(() => {
       (first.claims as { sub: string }).sub = 'admin';
@@ -327,16 +324,13 @@ describe('the cached result', () => {
 
 describe('the well-formed text check (claim_invalid for a lone surrogate)', () => {
   it('runs on a hit too: an entry whose claims hold a lone surrogate is refused from the cache', async () => {
-    const config = compileOrThrow(JSON.stringify({ issuers: { idp: { issuer: ISS, keys: [k1.publicJwk] } }, routes: { billing: policy.routes.billing } }));
     const token = await sign(k1, claims(nowSeconds()));
-    const keys = detachedKeys(new KeyStore({ allowLoopbackHttp: false }));
-    const tokenCache = new TokenCache();
-    const run = () => authenticate({ headers: new Headers(bearer(token)), route: config.routes[0]!, config, keys, now: nowSeconds(), tokenCache });
-    expect((await run()).ok).toBe(true);
+    const { run, tokenCache } = verifyPath();
+    expect((await run(token)).ok).toBe(true);
     // What a cache filled before the check existed would hold: the same entry, its subject a lone surrogate.
     const entry = tokenCache.get(token)!;
     rememberVerified(tokenCache, token, { ...entry, claims: { ...entry.claims, sub: '\uD834' } });
-    const hit = await run();
+    const hit = await run(token);
     expect(hit.evidence.tokenCache).toBe('hit');
     expect(hit.ok ? [] : hit.findings).toEqual([{ code: 'claim_invalid', claim: 'sub', detail: 'not well-formed Unicode (a lone surrogate)' }]);
   });
@@ -353,12 +347,9 @@ describe('the well-formed text check (claim_invalid for a lone surrogate)', () =
 
 describe('the token text', () => {
   it('travels beside the evidence, never in it, on a miss, a hit and a refusal (evidence is what logs and traces show)', async () => {
-    const config = compileOrThrow(JSON.stringify({ issuers: { idp: { issuer: ISS, keys: [k1.publicJwk] } }, routes: { billing: policy.routes.billing } }));
     const token = await sign(k1, claims(nowSeconds()));
     const expired = await sign(k1, claims(nowSeconds() - 1000));
-    const keys = detachedKeys(new KeyStore({ allowLoopbackHttp: false }));
-    const tokenCache = new TokenCache();
-    const run = (text: string) => authenticate({ headers: new Headers(bearer(text)), route: config.routes[0]!, config, keys, now: nowSeconds(), tokenCache });
+    const { run } = verifyPath();
     const results = [await run(token), await run(token), await run(expired), await run('not.a.token')];
     expect(results.map((r) => [r.ok, r.evidence.tokenCache])).toEqual([[true, 'miss'], [true, 'hit'], [false, 'miss'], [false, 'miss']]);
     for (const [i, result] of results.entries()) {

@@ -16,6 +16,6 @@ describe('mayAttempt: the unknown-kid cooldown (30 s) and the circuit breaker', 
     ['a failure 30 s ago: the breaker lets one probe through', { failedAt: NOW - 30, lastAttempt: NOW - 30, set: setFetchedAt(NOW - 100) }, true],
   ];
   it.each(cases)('%s', (_name, state, expected) => {
-    expect(mayAttempt({ waiting: [], looksStarted: 0, lastSetLook: 0, ...state }, NOW)).toBe(expected);
+    expect(mayAttempt({ waiting: [], loading: [], looksStarted: 0, lastSetLook: 0, ...state }, NOW)).toBe(expected);
   });
 });
