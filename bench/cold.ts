@@ -20,7 +20,7 @@
  * diagnosis only; a deployed Worker cannot set V8 flags.
  * Ports: 127.0.0.1:18701 (origin), 18702 (JWKS), 18720 (the Worker under test).
  */
-import { parseArgs } from 'node:util';
+import { parseCli, usageError } from '../scripts/cli.ts';
 import { jwksSets, makeBenchKeys, repeatedTokens } from './lib/fixtures.ts';
 import { measuredRequest, settledStart } from './lib/first-request.ts';
 import { coldGatewayBindings, gatewaySecrets, startOrigin } from './lib/setup.ts';
@@ -28,9 +28,9 @@ import { median, round, table } from './lib/stats.ts';
 import { startJwksServer } from './lib/tokens.ts';
 import { bundleRevision, bundleWorker, startWorkerDirect } from './lib/workers.ts';
 
-const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '9' }, 'v8-flags': { type: 'string', default: '' }, baseline: { type: 'string', multiple: true, default: [] } } });
+const { values: args } = parseCli('bench:cold', { options: { rounds: { type: 'string', default: '9' }, 'v8-flags': { type: 'string', default: '' }, baseline: { type: 'string', multiple: true, default: [] } } });
 const rounds = Number(args.rounds);
-if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a whole number of at least 1, not ${args.rounds}`);
+if (!Number.isInteger(rounds) || rounds < 1) usageError('bench:cold', `--rounds must be a whole number of at least 1, not "${args.rounds}"`);
 const v8Flags = args['v8-flags'].split(' ').filter(Boolean);
 const ORIGIN = 'http://127.0.0.1:18701';
 const JWKS = 'http://127.0.0.1:18702';

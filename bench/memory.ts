@@ -14,7 +14,7 @@
  * Ports: 127.0.0.1:18701 (origin), 18702 (JWKS), 18711 (gateway), 18730 (its inspector), 18710 and 18731
  * (the pass-through and its inspector).
  */
-import { parseArgs } from 'node:util';
+import { parseCli, usageError } from '../scripts/cli.ts';
 import { SignJWT } from 'jose';
 import { claimsFor, mintPool } from './lib/fixtures.ts';
 import { inspector } from './lib/inspector.ts';
@@ -27,7 +27,8 @@ import { bundleWorker, startWorkerDirect } from './lib/workers.ts';
 
 const PORTS = { ...INSPECTED_PORTS, passthrough: 18710, passthroughInspector: 18731 };
 const ORIGIN = `http://127.0.0.1:${PORTS.origin}`;
-const { values: args } = parseArgs({ options: { 'heap-limit-mib': { type: 'string' } } });
+const { values: args } = parseCli('bench:memory', { options: { 'heap-limit-mib': { type: 'string' } } });
+if (args['heap-limit-mib'] !== undefined && !(Number.isInteger(Number(args['heap-limit-mib'])) && Number(args['heap-limit-mib']) > 0)) usageError('bench:memory', `--heap-limit-mib must be a whole number of MiB, not "${args['heap-limit-mib']}"`);
 /** --heap-limit-mib N: V8's --max-heap-size for the gateway's workerd, to see that the caches fit a limit like the platform's. */
 const heapLimit = args['heap-limit-mib'] === undefined ? [] : [`--max-heap-size=${Number(args['heap-limit-mib'])}`];
 const TYPICAL_TOKENS = 12_000;

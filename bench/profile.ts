@@ -13,18 +13,19 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCli, usageError } from '../scripts/cli.ts';
 import { claimsFor, microFixtures, mintPool } from './lib/fixtures.ts';
 import { inspector } from './lib/inspector.ts';
 import { runLoad } from './lib/load.ts';
 import { INSPECTED_PORTS, startInspectedGateway } from './lib/setup.ts';
 import { BUILD_DIR, bundleWorker } from './lib/workers.ts';
 
-const { values: args } = parseArgs({
+const { values: args } = parseCli('bench:profile', {
   options: { distinct: { type: 'boolean', default: false }, cold: { type: 'boolean', default: false }, micro: { type: 'string' }, request: { type: 'string' }, seconds: { type: 'string', default: '6' } },
 });
 const kind = args.request ? `request-${args.request}` : args.micro ? `micro-${args.micro}` : args.cold ? 'cold' : args.distinct ? 'distinct' : 'repeated';
 const seconds = Number(args.seconds);
+if (!(seconds > 0 && seconds <= 120)) usageError('bench:profile', `--seconds must be a number from 0 to 120, not "${args.seconds}"`);
 const PORTS = INSPECTED_PORTS;
 
 interface CallFrame {

@@ -4,7 +4,7 @@
  * `request-cost` (whole requests through Gateway.handle against a plain fetch, bench/worker/request-cost.ts),
  * each a loop inside one isolate timed by the workerd process's CPU time; with --breakdown, each stage of both.
  */
-import { args, elapsed, log, PROFILE } from './run-options.ts';
+import { args, elapsed, log, PROFILE, REQUEST_STAGES } from './run-options.ts';
 import { median, round } from './stats.ts';
 import type { WorkerInstance } from './workers.ts';
 
@@ -115,15 +115,8 @@ export async function measureRequestCost(gateway: WorkerInstance, baseline: Work
   }
   cost.routes_1000_over_10_gateway_added = round(median(samples['handle-routes-1000']!.map((x, i) => (x - samples.fetch![i]!) / (samples['handle-routes-10']![i]! - samples.fetch![i]!))), 3);
   if (args.breakdown) {
-    const allStages = [
-      'stage-noop', 'stage-url', 'stage-canonical', 'stage-route', 'stage-origin', 'stage-sanitize', 'stage-identity',
-      'stage-headersafe', 'stage-mint', 'stage-sign-raw', 'stage-log-hit', 'stage-log-hit-json',
-      'stage-deny-empty', 'stage-deny', // issue 24: the deny-list check on an accepted token (empty list; 1,000 entries, no match)
-      // Whole requests: a plain fetch, then the forward path's own pieces (the origin timer's controller, the timer, eight identity headers).
-      'fetch', 'fetch-controller', 'fetch-signal', 'fetch-set8',
-    ];
     // --stages a,b: only these (stage-noop always first: every stage is net of it), for a narrower, longer A/B.
-    const stages = args.stages ? ['stage-noop', ...args.stages.split(',').filter((s) => s !== 'stage-noop')] : allStages;
+    const stages = args.stages ? ['stage-noop', ...args.stages.split(',').filter((s) => s !== 'stage-noop')] : REQUEST_STAGES;
     const perStage: Record<string, number[]> = Object.fromEntries(stages.map((v) => [v, []]));
     const perStageBefore: Record<string, number[]> = Object.fromEntries(stages.map((v) => [v, []]));
     const amount = (stage: string) => (stage.startsWith('stage-') ? PROFILE.microN : PROFILE.requestN);

@@ -3,7 +3,7 @@
  * profile that sets how long each part runs, the fixed ports, the harness each Worker runs in, and the run's
  * progress log with its list of failures. Read by bench/run.ts and the bench/lib/ parts it runs.
  */
-import { parseArgs } from 'node:util';
+import { parseCli, usageError } from '../../scripts/cli.ts';
 import { startWorker, startWorkerDirect, type StartOptions, type WorkerInstance } from './workers.ts';
 
 export const PORTS = {
@@ -14,7 +14,27 @@ export const PORTS = {
 export const ORIGIN = `http://127.0.0.1:${PORTS.origin}`;
 export const JWKS = `http://127.0.0.1:${PORTS.jwks}`;
 
-export const { values: args } = parseArgs({
+const USAGE = 'npm run bench -- [--quick] [--rounds N] [--only names] [--peers names] [--breakdown [--stages names]] [--baseline rev] [--harness workerd|miniflare] [--note text] [--out file]';
+
+/** What --only, --peers and --stages accept: a misspelt name is a usage error, never a run that silently measures nothing. */
+export const SCENARIO_NAMES = [
+  'rs256-repeated', 'rs256-distinct', 'rejected', 'es256-distinct', 'eddsa-distinct', 'jwks-1', 'jwks-100', 'body-1mib',
+  'routes-10', 'routes-100', 'routes-1000', 'micro', 'request-cost', 'cold-first-request',
+];
+export const PEER_NAMES = [
+  'jose', 'hono-jwks-uri', 'hono-keys', 'log-line', 'log-line-record-as-deployed', 'gateway-record-as-deployed',
+  'gateway-no-assertion', 'gateway-no-allowed-record', 'gateway-baseline',
+];
+/** request-cost's --breakdown variants, in the order they run (bench/worker/request-cost.ts). */
+export const REQUEST_STAGES = [
+  'stage-noop', 'stage-url', 'stage-canonical', 'stage-route', 'stage-origin', 'stage-sanitize', 'stage-identity',
+  'stage-headersafe', 'stage-mint', 'stage-sign-raw', 'stage-log-hit', 'stage-log-hit-json',
+  'stage-deny-empty', 'stage-deny', // issue 24: the deny-list check on an accepted token (empty list; 1,000 entries, no match)
+  // Whole requests: a plain fetch, then the forward path's own pieces (the origin timer's controller, the timer, eight identity headers).
+  'fetch', 'fetch-controller', 'fetch-signal', 'fetch-set8',
+];
+
+export const { values: args } = parseCli('bench', {
   options: {
     quick: { type: 'boolean', default: false },
     rounds: { type: 'string' },
@@ -27,8 +47,13 @@ export const { values: args } = parseArgs({
     baseline: { type: 'string' },
     peers: { type: 'string' },
   },
-});
-if (args.harness !== 'workerd' && args.harness !== 'miniflare') throw new Error('--harness is workerd (the default) or miniflare');
+}, USAGE);
+if (args.harness !== 'workerd' && args.harness !== 'miniflare') usageError('bench', `--harness is workerd (the default) or miniflare, not "${args.harness}"`);
+if (args.rounds !== undefined && !(Number.isInteger(Number(args.rounds)) && Number(args.rounds) >= 1)) usageError('bench', `--rounds must be a whole number of at least 1, not "${args.rounds}"`);
+for (const [option, known] of [['only', SCENARIO_NAMES], ['peers', PEER_NAMES], ['stages', REQUEST_STAGES]] as const) {
+  const unknown = (args[option] ?? '').split(',').filter((name) => name !== '' && !known.includes(name));
+  if (unknown.length > 0) usageError('bench', `--${option} does not know ${unknown.join(', ')} (it knows ${known.join(', ')}; usage: ${USAGE})`);
+}
 /** workerd serve with the Worker alone (default), or Miniflare's entry Worker in front of it (bench/lib/workers.ts). */
 export const start: (options: StartOptions) => Promise<WorkerInstance> = args.harness === 'miniflare' ? startWorker : startWorkerDirect;
 
