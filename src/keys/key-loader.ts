@@ -28,7 +28,8 @@ export interface LoadOptions {
   refreshAhead?: boolean;
 }
 
-export type Loaded = { set: StoredJwks; layer: SharedLayer | 'network' };
+/** memory: a set another look of this isolate brought while this one failed (docs/keys.md). */
+export type Loaded = { set: StoredJwks; layer: SharedLayer | 'network' | 'memory' };
 
 const SHARED_LAYERS: readonly SharedLayer[] = ['cache', 'kv'];
 
@@ -164,10 +165,11 @@ async function adoptOrMark(io: LoadIo, issuer: CompiledIssuer, state: IssuerKeyS
     if (mark < now) io.layers.write(['cache'], names, doc, staleUntil(doc, issuer), now, now);
   }
   // The cron of this isolate may have brought a newer set into memory meanwhile, and stored it marked: that one
-  // stays, and answers (whatever the entry held when read, the mark alone must not replace it).
+  // stays, and answers (whatever the entry held when read, the mark alone must not replace it). This request
+  // fetched nothing and took it from memory, as its waiters do: `memory`, not `network` (docs/keys.md).
   const set = state.set;
   if (!set) io.layers.markFailedLook(names, issuer.issuer, Math.max(mark, now));
-  return set && want(set) ? { set, layer: set === doc ? 'cache' : 'network' } : null;
+  return set && want(set) ? { set, layer: set === doc ? 'cache' : 'memory' } : null;
 }
 
 type UrlResult = { ok: true; url: string } | { ok: false; reason: string };

@@ -159,7 +159,8 @@ describe("the data centre's cooldown", () => {
     await t.s.gateway.refreshKeys(env, ctx); // the same isolate's cron: the newer set, into memory and the Cache API
     await waitOnExecutionContext(ctx);
     expect((await first).status).toBe(200);
-    expect(t.logs.last().key_layer).toBe('network'); // the cron's set, fetched meanwhile: not a stale one
+    // The cron's set, fresh: not `stale`; nor `network`, this request fetched nothing (docs/keys.md).
+    expect(t.logs.last().key_layer).toBe('memory');
     expect(await t.s.cacheEntry()).toMatchObject({ keys: [{ kid: 'k1' }, { kid: 'k2' }], triedAt: t.s.clock.seconds });
     expect((await t.s.call(t.s.token(rotated))).status).toBe(200); // from memory: the cron's set
     expect(t.logs.last().key_layer).toBe('memory');
