@@ -80,14 +80,20 @@ export async function loadKeySet(
       if (doc?.kind === 'jwks' && isNewer(doc, state.set)) state.set = doc;
     }
     if (state.set) io.layers.write(['cache'], names, state.set, staleUntil(state.set, issuer), now, now);
+    // What memory holds as the look leaves for the network (none: a cold look). The cron may replace it meanwhile.
+    const known = state.set;
     const url = await jwksUrlFor(io, issuer, state, now, options);
     const fetched = url.ok ? await fetchJwks(url.url, io.allowLoopbackHttp, policy) : url;
     if (!fetched.ok) {
       state.failedAt = now;
       // The reason names what was wrong (status, size, which key member), never key material or a token.
       warn('jwks_fetch_failed', { issuer: issuer.id, reason: fetched.reason, kept_set_fetched_at: state.set?.fetchedAt ?? null });
+      // The cron reports its own failure; a request answers with a set another look of its isolate brought.
+      if (!options.fromLayers) return null;
       // Awaited here, so the issuer stays busy until it ends: this isolate's waiting requests then find the adopted set.
-      return !state.set && options.fromLayers ? await adoptOrMark(io, issuer, state, names, now, want) : null;
+      if (!known) return await adoptOrMark(io, issuer, state, names, now, want);
+      const set = state.set;
+      return set && set !== known && want(set) ? { set, layer: 'memory' } : null;
     }
     const set: StoredJwks = {
       v: STORED_DOC_VERSION,

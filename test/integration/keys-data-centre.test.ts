@@ -22,6 +22,13 @@ async function coldLookHanging(): Promise<{ first: Promise<Response>; answer: (r
   return { first, answer };
 }
 
+/** This isolate's cron, run to its end: the issuer's set fetched into memory, KV and the Cache API (marked). */
+async function cronOfThisIsolate(): Promise<void> {
+  const ctx = createExecutionContext();
+  await t.s.gateway.refreshKeys(env, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
 /** Caches.default.match answering as it would, then taking `ms` more to return; `answered` says it did. */
 function slowCacheReads(ms: number) {
   const match = caches.default.match.bind(caches.default);
@@ -155,9 +162,7 @@ describe("the data centre's cooldown", () => {
     const read = slowCacheReads(100);
     answer(new Response('down', { status: 500 }));
     while (!read.answered) await new Promise((resolve) => setTimeout(resolve, 5));
-    const ctx = createExecutionContext();
-    await t.s.gateway.refreshKeys(env, ctx); // the same isolate's cron: the newer set, into memory and the Cache API
-    await waitOnExecutionContext(ctx);
+    await cronOfThisIsolate(); // the newer set, into memory and the Cache API
     expect((await first).status).toBe(200);
     // The cron's set, fresh: not `stale`; nor `network`, this request fetched nothing (docs/keys.md).
     expect(t.logs.last().key_layer).toBe('memory');
@@ -199,5 +204,35 @@ describe("the data centre's cooldown", () => {
     expect(t.logs.last().key_layer).toBe('kv');
     expect(await t.s.cacheEntry()).toMatchObject({ keys: [{ kid: 'k1' }], fetchedAt: now - 10, triedAt: now - 5 });
     expect(t.s.fetches()).toBe(0);
+  });
+});
+
+describe("a request's look that fails after its isolate's cron brought a set during the fetch", () => {
+  it('a cold look answers with the set, from memory (not stale), and leaves the set the cron stored, not its mark alone', async () => {
+    const { first, answer } = await coldLookHanging();
+    t.s.serveKeys([t.s.key]);
+    await cronOfThisIsolate(); // during the request's fetch
+    const cronStored = await t.s.cacheEntry();
+    answer(new Response('down', { status: 500 }));
+    expect((await first).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('memory');
+    expect(cronStored).toMatchObject({ keys: [{ kid: 'k1' }], triedAt: t.s.clock.seconds });
+    expect(await t.s.cacheEntry()).toEqual(cronStored);
+    expect(t.s.fetches()).toBe(2);
+  });
+
+  it('a look for an unknown kid answers with the key when the set the cron brought has it', async () => {
+    expect((await t.s.call(t.s.token())).status).toBe(200);
+    t.s.clock.advance(31);
+    const rotated = await makeKey('RS256', 'k2');
+    const { answer } = t.s.world.hold(t.s.jwksUrl);
+    const request = t.s.call(t.s.token(rotated)); // its look for k2 hangs
+    await t.s.untilFetched(2);
+    t.s.serveKeys([t.s.key, rotated]);
+    await cronOfThisIsolate();
+    answer(new Response('down', { status: 500 }));
+    expect((await request).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('memory');
+    expect(t.s.fetches()).toBe(3);
   });
 });
