@@ -85,7 +85,8 @@ export async function loadKeySet(
     const url = await jwksUrlFor(io, issuer, state, now, options);
     const fetched = url.ok ? await fetchJwks(url.url, io.allowLoopbackHttp, policy) : url;
     if (!fetched.ok) {
-      state.failedAt = now;
+      // Unless a look started after this one brought a set meanwhile (the cron's): the issuer answered it later.
+      if (state.lastSetLook < look) state.failedAt = now;
       // The reason names what was wrong (status, size, which key member), never key material or a token.
       warn('jwks_fetch_failed', { issuer: issuer.id, reason: fetched.reason, kept_set_fetched_at: state.set?.fetchedAt ?? null });
       // The cron reports its own failure; a request answers with a set another look of its isolate brought.

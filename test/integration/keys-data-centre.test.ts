@@ -7,7 +7,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { describe, expect, it, vi } from 'vitest';
 import { KEY_CACHE_URL_BASE } from '../../src/config/constants.ts';
 import { kv, useKeyScenario } from '../helpers/key-scenario.ts';
-import { makeKey } from '../helpers/keys.ts';
+import { jwksOf, makeKey } from '../helpers/keys.ts';
 
 const t = useKeyScenario();
 
@@ -219,6 +219,27 @@ describe("a request's look that fails after its isolate's cron brought a set dur
     expect(cronStored).toMatchObject({ keys: [{ kid: 'k1' }], triedAt: t.s.clock.seconds });
     expect(await t.s.cacheEntry()).toEqual(cronStored);
     expect(t.s.fetches()).toBe(2);
+  });
+
+  it("leaves the breaker closed: the cron's success is later news of the issuer than the failure, so peers wait for the next look", async () => {
+    const { first, answer } = await coldLookHanging();
+    t.s.serveKeys([t.s.key]);
+    await cronOfThisIsolate();
+    answer(new Response('down', { status: 500 }));
+    expect((await first).status).toBe(200);
+    t.s.clock.advance(31);
+    const rotated = await makeKey('RS256', 'k2');
+    const held = t.s.world.hold(t.s.jwksUrl);
+    const leader = t.s.call(t.s.token(rotated)); // looks for k2
+    await t.s.untilFetched(3);
+    // A breaker left open would make the leader's look a probe: this request would not wait for it (401 at once).
+    const peer = t.s.call(t.s.token(rotated));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    held.answer(Response.json(jwksOf(t.s.key, rotated), { headers: { 'cache-control': 'max-age=300' } }));
+    expect((await leader).status).toBe(200);
+    expect((await peer).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('memory');
+    expect(t.s.fetches()).toBe(3);
   });
 
   it('a look for an unknown kid answers with the key when the set the cron brought has it', async () => {
