@@ -63,9 +63,9 @@ export async function loadKeySet(
   want: (set: StoredJwks) => boolean,
   options: LoadOptions,
 ): Promise<Loaded | null> {
-  // Marks left over by cancelled requests go as this load adds its own.
-  state.loading = state.loading.filter((since) => underWay(since, now)).concat(now);
   const look = ++state.looksStarted;
+  // Marks left over by cancelled requests go as this load adds its own.
+  state.loading = state.loading.filter((load) => underWay(load.since, now)).concat({ look, since: now });
   if (!options.refreshAhead) state.lastAttempt = now;
   try {
     const names = (await namesOf(issuer, state)).jwks;
@@ -112,8 +112,7 @@ export async function loadKeySet(
     return { set, layer: 'network' };
   } finally {
     // Its own entry only: it may have been dropped as left over (older than any load), then there is none.
-    const mine = state.loading.indexOf(now);
-    if (mine >= 0) state.loading.splice(mine, 1);
+    state.loading = state.loading.filter((load) => load.look !== look);
   }
 }
 
