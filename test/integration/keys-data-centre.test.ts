@@ -29,18 +29,22 @@ async function cronOfThisIsolate(): Promise<void> {
   await waitOnExecutionContext(ctx);
 }
 
-/** Caches.default.match answering as it would, then taking `ms` more to return; `answered` says it did. */
-function slowCacheReads(ms: number) {
+/** Caches.default.match answering as it would, then returning only once the test calls `release`; `answered` says it did. */
+function heldCacheReads() {
   const match = caches.default.match.bind(caches.default);
-  const state = { answered: false };
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const state = { answered: false, release };
   vi.spyOn(caches.default, 'match').mockImplementation(async (request) => {
     const hit = await match(request);
     state.answered = true;
-    await new Promise((resolve) => setTimeout(resolve, ms));
+    await released;
     return hit;
   });
   return state;
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("the data centre's cooldown", () => {
   it('a cold load reads the Cache API once and writes it once (the set, marked tried): no call of its own for the cooldown', async () => {
@@ -139,9 +143,12 @@ describe("the data centre's cooldown", () => {
     t.s.serveKeys([t.s.key]);
     expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(200); // stores the set
     const waiting = t.s.call(t.s.token()); // same isolate: polls memory while the first looks
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    slowCacheReads(100); // the failed look's second Cache API read takes a while: the waiter must not stop polling before it ends
+    await sleep(50);
+    const read = heldCacheReads(); // the failed look's second Cache API read takes a while: the waiter must not stop polling before it ends
     answer(new Response('down', { status: 500 }));
+    while (!read.answered) await sleep(5);
+    await sleep(100);
+    read.release();
     expect((await first).status).toBe(200);
     expect((await waiting).status).toBe(200);
     expect(t.s.fetches()).toBe(2);
@@ -158,11 +165,12 @@ describe("the data centre's cooldown", () => {
     await t.s.putInCache(entry());
     const rotated = await makeKey('RS256', 'k2');
     t.s.serveKeys([t.s.key, rotated]);
-    // The failed look's read of the Cache API answers a while before it returns: the cron runs then.
-    const read = slowCacheReads(100);
+    // The failed look's read of the Cache API has answered but not returned when the cron runs.
+    const read = heldCacheReads();
     answer(new Response('down', { status: 500 }));
-    while (!read.answered) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (!read.answered) await sleep(5);
     await cronOfThisIsolate(); // the newer set, into memory and the Cache API
+    read.release();
     expect((await first).status).toBe(200);
     // The cron's set, fresh: not `stale`; nor `network`, this request fetched nothing (docs/keys.md).
     expect(t.logs.last().key_layer).toBe('memory');
@@ -234,7 +242,7 @@ describe("a request's look that fails after its isolate's cron brought a set dur
     await t.s.untilFetched(3);
     // A breaker left open would make the leader's look a probe: this request would not wait for it (401 at once).
     const peer = t.s.call(t.s.token(rotated));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     held.answer(Response.json(jwksOf(t.s.key, rotated), { headers: { 'cache-control': 'max-age=300' } }));
     expect((await leader).status).toBe(200);
     expect((await peer).status).toBe(200);
