@@ -39,7 +39,7 @@ export interface KeyResolver {
 
 export interface KeyStoreOptions {
   allowLoopbackHttp: boolean;
-  /** How long a request waits for a peer's load; KEY_PEER_WAIT_MS unless a test lengthens it to assert order, never time. */
+  /** How long a request waits for a peer's load, or for its own probe; KEY_PEER_WAIT_MS unless a test lengthens it to assert order, never time. */
   peerWaitMs?: number;
   /** Requests per issuer that may wait at once; MAX_KEY_WAITERS_PER_ISSUER unless a test lowers it. */
   maxWaitersPerIssuer?: number;
