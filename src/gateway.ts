@@ -50,7 +50,10 @@ export interface GatewayOptions {
   logFormat?: LogFormat;
   /** Local development only: finding codes of denied requests in an x-debug-findings header (src/log/debug-header.ts). */
   debugFindings?: boolean;
-  /** How long a request waits for a peer's key load: KEY_PEER_WAIT_MS unless a test lengthens it to tell a wait by order. */
+  /**
+   * How long a request waits for a peer's key load, and for its own look when that is a probe (a stale set to
+   * serve, or the issuer known down): KEY_PEER_WAIT_MS. Only tests set it (to tell a wait by order); index.ts never does.
+   */
   peerWaitMs?: number;
   /** The clock in milliseconds (tests move it to exercise key expiry and rotation). Default Date.now. */
   now?: () => number;

@@ -28,7 +28,8 @@ export interface LoadOptions {
   refreshAhead?: boolean;
 }
 
-export type Loaded = { set: StoredJwks; layer: SharedLayer | 'network' };
+/** memory: a set another look of this isolate brought while this one failed (docs/keys.md). */
+export type Loaded = { set: StoredJwks; layer: SharedLayer | 'network' | 'memory' };
 
 const SHARED_LAYERS: readonly SharedLayer[] = ['cache', 'kv'];
 
@@ -62,9 +63,9 @@ export async function loadKeySet(
   want: (set: StoredJwks) => boolean,
   options: LoadOptions,
 ): Promise<Loaded | null> {
-  // Marks left over by cancelled requests go as this load adds its own.
-  state.loading = state.loading.filter((since) => underWay(since, now)).concat(now);
   const look = ++state.looksStarted;
+  // Marks left over by cancelled requests go as this load adds its own.
+  state.loading = state.loading.filter((load) => underWay(load.since, now)).concat({ look, since: now });
   if (!options.refreshAhead) state.lastAttempt = now;
   try {
     const names = (await namesOf(issuer, state)).jwks;
@@ -79,14 +80,21 @@ export async function loadKeySet(
       if (doc?.kind === 'jwks' && isNewer(doc, state.set)) state.set = doc;
     }
     if (state.set) io.layers.write(['cache'], names, state.set, staleUntil(state.set, issuer), now, now);
+    // What memory holds as the look leaves for the network (none: a cold look). The cron may replace it meanwhile.
+    const known = state.set;
     const url = await jwksUrlFor(io, issuer, state, now, options);
     const fetched = url.ok ? await fetchJwks(url.url, io.allowLoopbackHttp, policy) : url;
     if (!fetched.ok) {
-      state.failedAt = now;
+      // Unless a look started after this one brought a set meanwhile (the cron's): the issuer answered it later.
+      if (state.lastSetLook < look) state.failedAt = now;
       // The reason names what was wrong (status, size, which key member), never key material or a token.
       warn('jwks_fetch_failed', { issuer: issuer.id, reason: fetched.reason, kept_set_fetched_at: state.set?.fetchedAt ?? null });
+      // The cron reports its own failure; a request answers with a set another look of its isolate brought.
+      if (!options.fromLayers) return null;
       // Awaited here, so the issuer stays busy until it ends: this isolate's waiting requests then find the adopted set.
-      return !state.set && options.fromLayers ? await adoptOrMark(io, issuer, state, names, now, want) : null;
+      if (!known) return await adoptOrMark(io, issuer, state, names, now, want);
+      const set = state.set;
+      return set && set !== known && want(set) ? { set, layer: 'memory' } : null;
     }
     const set: StoredJwks = {
       v: STORED_DOC_VERSION,
@@ -104,8 +112,7 @@ export async function loadKeySet(
     return { set, layer: 'network' };
   } finally {
     // Its own entry only: it may have been dropped as left over (older than any load), then there is none.
-    const mine = state.loading.indexOf(now);
-    if (mine >= 0) state.loading.splice(mine, 1);
+    state.loading = state.loading.filter((load) => load.look !== look);
   }
 }
 
@@ -164,10 +171,11 @@ async function adoptOrMark(io: LoadIo, issuer: CompiledIssuer, state: IssuerKeyS
     if (mark < now) io.layers.write(['cache'], names, doc, staleUntil(doc, issuer), now, now);
   }
   // The cron of this isolate may have brought a newer set into memory meanwhile, and stored it marked: that one
-  // stays, and answers (whatever the entry held when read, the mark alone must not replace it).
+  // stays, and answers (whatever the entry held when read, the mark alone must not replace it). This request
+  // fetched nothing and took it from memory, as its waiters do: `memory`, not `network` (docs/keys.md).
   const set = state.set;
   if (!set) io.layers.markFailedLook(names, issuer.issuer, Math.max(mark, now));
-  return set && want(set) ? { set, layer: set === doc ? 'cache' : 'network' } : null;
+  return set && want(set) ? { set, layer: set === doc ? 'cache' : 'memory' } : null;
 }
 
 type UrlResult = { ok: true; url: string } | { ok: false; reason: string };

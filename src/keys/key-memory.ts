@@ -26,10 +26,11 @@ export interface IssuerKeyState {
    */
   lastSetLook: number;
   /**
-   * When each load of this issuer's keys under way in this isolate began (s); others poll memory instead of
-   * loading too. One entry per load, so a load that ends (the cron's) never clears another's (a request's).
+   * Each load of this issuer's keys under way in this isolate: its number (`looksStarted`) and when it began (s);
+   * others poll memory instead of loading too. One entry per load, removed by its number, so a load that ends
+   * (the cron's, one whose entry was pruned as left over) never clears another's begun in the same second.
    */
-  loading: number[];
+  loading: { look: number; since: number }[];
   /**
    * When the last look at the issuer failed (refused, 5xx, timeout): the circuit breaker. Open for the cooldown
    * after it (no look, no wait); then one request probes while the others answer at once. Cleared by a good set.
@@ -43,6 +44,8 @@ export interface IssuerKeyState {
 
 /** A load begun at `since` may still be under way; an older mark is left over from a cancelled request. */
 export const underWay = (since: number, now: number) => now - since < KEY_LOAD_WAIT_MS / 1000;
+/** A peer is loading: a load of this isolate is under way. */
+export const busy = (state: IssuerKeyState, now: number) => state.loading.some((load) => underWay(load.since, now));
 
 /** The material that makes a key what it is: two JWKs with the same material are the same CryptoKey. */
 const material = (jwk: JWK) => [jwk.kty, jwk.crv, jwk.n, jwk.e, jwk.x, jwk.y].map((part) => part ?? '').join('.');

@@ -20,7 +20,7 @@ import { finding, type Finding } from '../findings.ts';
 import { KeyLayers } from './key-layers.ts';
 import { staleUntil } from './key-cache-policy.ts';
 import { loadKeySet, mayAttempt, type LoadIo } from './key-loader.ts';
-import { KeyMemory, underWay, type IssuerKeyState } from './key-memory.ts';
+import { busy, KeyMemory, type IssuerKeyState } from './key-memory.ts';
 import type { StoredJwks } from './stored-doc.ts';
 import { keyAllowsAlgorithm } from './validate-jwk.ts';
 
@@ -39,7 +39,7 @@ export interface KeyResolver {
 
 export interface KeyStoreOptions {
   allowLoopbackHttp: boolean;
-  /** How long a request waits for a peer's load; KEY_PEER_WAIT_MS unless a test lengthens it to assert order, never time. */
+  /** How long a request waits for a peer's load, or for its own probe; KEY_PEER_WAIT_MS unless a test lengthens it to assert order, never time. */
   peerWaitMs?: number;
   /** Requests per issuer that may wait at once; MAX_KEY_WAITERS_PER_ISSUER unless a test lowers it. */
   maxWaitersPerIssuer?: number;
@@ -51,8 +51,6 @@ type Found = { set: StoredJwks; layer: KeyLayer };
 
 const fresh = (set: StoredJwks | undefined, now: number): set is StoredJwks => set !== undefined && now < set.expiresAt;
 const refreshDue = (set: StoredJwks, now: number) => now >= set.fetchedAt + (set.expiresAt - set.fetchedAt) * KEY_REFRESH_AHEAD_FRACTION;
-/** A peer is loading: a load of this isolate is under way. */
-const busy = (state: IssuerKeyState, now: number) => state.loading.some((since) => underWay(since, now));
 /** The circuit breaker is open: the last look failed within the cooldown, so nobody looks or waits. */
 const issuerDown = (state: IssuerKeyState, now: number) => state.failedAt !== undefined && now - state.failedAt < UNKNOWN_KID_REFRESH_COOLDOWN_SECONDS;
 /** One refresh ahead per set, whatever the unknown-kid cooldown says (it would forbid one for lifetimes under 37.5 s). */

@@ -7,7 +7,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { describe, expect, it, vi } from 'vitest';
 import { KEY_CACHE_URL_BASE } from '../../src/config/constants.ts';
 import { kv, useKeyScenario } from '../helpers/key-scenario.ts';
-import { makeKey } from '../helpers/keys.ts';
+import { jwksOf, makeKey } from '../helpers/keys.ts';
 
 const t = useKeyScenario();
 
@@ -22,18 +22,29 @@ async function coldLookHanging(): Promise<{ first: Promise<Response>; answer: (r
   return { first, answer };
 }
 
-/** Caches.default.match answering as it would, then taking `ms` more to return; `answered` says it did. */
-function slowCacheReads(ms: number) {
+/** This isolate's cron, run to its end: the issuer's set fetched into memory, KV and the Cache API (marked). */
+async function cronOfThisIsolate(): Promise<void> {
+  const ctx = createExecutionContext();
+  await t.s.gateway.refreshKeys(env, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+/** Caches.default.match answering as it would, then returning only once the test calls `release`; `answered` says it did. */
+function heldCacheReads() {
   const match = caches.default.match.bind(caches.default);
-  const state = { answered: false };
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const state = { answered: false, release };
   vi.spyOn(caches.default, 'match').mockImplementation(async (request) => {
     const hit = await match(request);
     state.answered = true;
-    await new Promise((resolve) => setTimeout(resolve, ms));
+    await released;
     return hit;
   });
   return state;
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("the data centre's cooldown", () => {
   it('a cold load reads the Cache API once and writes it once (the set, marked tried): no call of its own for the cooldown', async () => {
@@ -132,9 +143,12 @@ describe("the data centre's cooldown", () => {
     t.s.serveKeys([t.s.key]);
     expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(200); // stores the set
     const waiting = t.s.call(t.s.token()); // same isolate: polls memory while the first looks
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    slowCacheReads(100); // the failed look's second Cache API read takes a while: the waiter must not stop polling before it ends
+    await sleep(50);
+    const read = heldCacheReads(); // the failed look's second Cache API read takes a while: the waiter must not stop polling before it ends
     answer(new Response('down', { status: 500 }));
+    while (!read.answered) await sleep(5);
+    await sleep(100);
+    read.release();
     expect((await first).status).toBe(200);
     expect((await waiting).status).toBe(200);
     expect(t.s.fetches()).toBe(2);
@@ -151,15 +165,15 @@ describe("the data centre's cooldown", () => {
     await t.s.putInCache(entry());
     const rotated = await makeKey('RS256', 'k2');
     t.s.serveKeys([t.s.key, rotated]);
-    // The failed look's read of the Cache API answers a while before it returns: the cron runs then.
-    const read = slowCacheReads(100);
+    // The failed look's read of the Cache API has answered but not returned when the cron runs.
+    const read = heldCacheReads();
     answer(new Response('down', { status: 500 }));
-    while (!read.answered) await new Promise((resolve) => setTimeout(resolve, 5));
-    const ctx = createExecutionContext();
-    await t.s.gateway.refreshKeys(env, ctx); // the same isolate's cron: the newer set, into memory and the Cache API
-    await waitOnExecutionContext(ctx);
+    while (!read.answered) await sleep(5);
+    await cronOfThisIsolate(); // the newer set, into memory and the Cache API
+    read.release();
     expect((await first).status).toBe(200);
-    expect(t.logs.last().key_layer).toBe('network'); // the cron's set, fetched meanwhile: not a stale one
+    // The cron's set, fresh: not `stale`; nor `network`, this request fetched nothing (docs/keys.md).
+    expect(t.logs.last().key_layer).toBe('memory');
     expect(await t.s.cacheEntry()).toMatchObject({ keys: [{ kid: 'k1' }, { kid: 'k2' }], triedAt: t.s.clock.seconds });
     expect((await t.s.call(t.s.token(rotated))).status).toBe(200); // from memory: the cron's set
     expect(t.logs.last().key_layer).toBe('memory');
@@ -198,5 +212,56 @@ describe("the data centre's cooldown", () => {
     expect(t.logs.last().key_layer).toBe('kv');
     expect(await t.s.cacheEntry()).toMatchObject({ keys: [{ kid: 'k1' }], fetchedAt: now - 10, triedAt: now - 5 });
     expect(t.s.fetches()).toBe(0);
+  });
+});
+
+describe("a request's look that fails after its isolate's cron brought a set during the fetch", () => {
+  it('a cold look answers with the set, from memory (not stale), and leaves the set the cron stored, not its mark alone', async () => {
+    const { first, answer } = await coldLookHanging();
+    t.s.serveKeys([t.s.key]);
+    await cronOfThisIsolate(); // during the request's fetch
+    const cronStored = await t.s.cacheEntry();
+    answer(new Response('down', { status: 500 }));
+    expect((await first).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('memory');
+    expect(cronStored).toMatchObject({ keys: [{ kid: 'k1' }], triedAt: t.s.clock.seconds });
+    expect(await t.s.cacheEntry()).toEqual(cronStored);
+    expect(t.s.fetches()).toBe(2);
+  });
+
+  it("leaves the breaker closed: the cron's success is later news of the issuer than the failure, so peers wait for the next look", async () => {
+    const { first, answer } = await coldLookHanging();
+    t.s.serveKeys([t.s.key]);
+    await cronOfThisIsolate();
+    answer(new Response('down', { status: 500 }));
+    expect((await first).status).toBe(200);
+    t.s.clock.advance(31);
+    const rotated = await makeKey('RS256', 'k2');
+    const held = t.s.world.hold(t.s.jwksUrl);
+    const leader = t.s.call(t.s.token(rotated)); // looks for k2
+    await t.s.untilFetched(3);
+    // A breaker left open would make the leader's look a probe: this request would not wait for it (401 at once).
+    const peer = t.s.call(t.s.token(rotated));
+    await sleep(50);
+    held.answer(Response.json(jwksOf(t.s.key, rotated), { headers: { 'cache-control': 'max-age=300' } }));
+    expect((await leader).status).toBe(200);
+    expect((await peer).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('memory');
+    expect(t.s.fetches()).toBe(3);
+  });
+
+  it('a look for an unknown kid answers with the key when the set the cron brought has it', async () => {
+    expect((await t.s.call(t.s.token())).status).toBe(200);
+    t.s.clock.advance(31);
+    const rotated = await makeKey('RS256', 'k2');
+    const { answer } = t.s.world.hold(t.s.jwksUrl);
+    const request = t.s.call(t.s.token(rotated)); // its look for k2 hangs
+    await t.s.untilFetched(2);
+    t.s.serveKeys([t.s.key, rotated]);
+    await cronOfThisIsolate();
+    answer(new Response('down', { status: 500 }));
+    expect((await request).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('memory');
+    expect(t.s.fetches()).toBe(3);
   });
 });
