@@ -7,7 +7,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { describe, expect, it } from 'vitest';
 import type { Env as AppEnv } from '../../src/env.ts';
 import { bearer } from '../helpers/gateway.ts';
-import { useKeyScenario } from '../helpers/key-scenario.ts';
+import { heldCacheReads, useKeyScenario } from '../helpers/key-scenario.ts';
 import { jwksOf, makeKey, type TestKey } from '../helpers/keys.ts';
 
 const t = useKeyScenario();
@@ -65,5 +65,23 @@ describe("a probe whose wait ends while its look is under way, after the cron's"
     expect(t.logs.last().key_layer).toBe('memory');
     answer(new Response('down', { status: 500 }));
     await waitOnExecutionContext(ctx);
+  });
+});
+
+describe('a look during whose shared-layer reads the cron brings a set', () => {
+  const entriesBefore = {
+    'nothing (a cold data centre)': null,
+    "the mark of another isolate's look within the cooldown": () => t.s.markAlone(t.s.clock.seconds - 5),
+  };
+  it.each(Object.entries(entriesBefore))('answers with that set from memory and fetches nothing itself; the Cache API held %s', async (_name, entry) => {
+    if (entry) await t.s.putInCache(entry());
+    const read = heldCacheReads();
+    const first = t.s.call(t.s.token()); // a cold look: its Cache API read is held
+    while (!read.answered) await sleep(5);
+    await t.s.cron(); // the cron of a cold isolate reads no Cache API entry
+    read.release();
+    expect((await first).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('memory');
+    expect(t.s.fetches()).toBe(1); // the cron's
   });
 });
