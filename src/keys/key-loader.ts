@@ -110,10 +110,14 @@ export async function loadKeySet(
       expiresAt: now + fetched.maxAgeSeconds,
       keys: fetched.keys,
     };
-    state.set = set;
-    state.lastSetLook = look;
-    state.failedAt = undefined;
-    io.layers.write(SHARED_LAYERS, names, set, staleUntil(set, issuer), now, now);
+    // Unless a look started after this one brought a set first (the cron's): that answer is the newer, and stays
+    // in memory and the layers (a kid rotated in between is not lost); this one answers its own request only.
+    if (state.lastSetLook < look) {
+      state.set = set;
+      state.lastSetLook = look;
+      state.failedAt = undefined;
+      io.layers.write(SHARED_LAYERS, names, set, staleUntil(set, issuer), now, now);
+    }
     return { set, layer: 'network' };
   } finally {
     // Its own entry only: it may have been dropped as left over (older than any load), then there is none.

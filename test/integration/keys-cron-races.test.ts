@@ -7,7 +7,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { describe, expect, it } from 'vitest';
 import type { Env as AppEnv } from '../../src/env.ts';
 import { bearer } from '../helpers/gateway.ts';
-import { heldCacheReads, useKeyScenario } from '../helpers/key-scenario.ts';
+import { heldCacheReads, kv, useKeyScenario } from '../helpers/key-scenario.ts';
 import { jwksOf, makeKey, type TestKey } from '../helpers/keys.ts';
 
 const t = useKeyScenario();
@@ -83,5 +83,24 @@ describe('a look during whose shared-layer reads the cron brings a set', () => {
     expect((await first).status).toBe(200);
     expect(t.logs.last().key_layer).toBe('memory');
     expect(t.s.fetches()).toBe(1); // the cron's
+  });
+});
+
+describe('a look that started earlier and succeeds later', () => {
+  it('answers with its own set, but memory and the stored entries keep the newer set of a later look', async () => {
+    const { answer } = t.s.world.hold(t.s.jwksUrl);
+    const first = t.s.call(t.s.token()); // an earlier look, held
+    await t.s.untilFetched(1);
+    const rotated = await makeKey('RS256', 'k2');
+    t.s.serveKeys([t.s.key, rotated]);
+    await t.s.cron(); // a later look: the set with the new kid
+    answer(keysOf(t.s.key)); // the earlier look's older answer
+    expect((await first).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('network');
+    expect(await t.s.cacheEntry()).toMatchObject({ keys: [{ kid: 'k1' }, { kid: 'k2' }] });
+    expect(await kv().get((await t.s.jwksNames()).kv, 'json')).toMatchObject({ keys: [{ kid: 'k1' }, { kid: 'k2' }] });
+    expect((await t.s.call(t.s.token(rotated))).status).toBe(200); // from memory: the cron's set
+    expect(t.logs.last().key_layer).toBe('memory');
+    expect(t.s.fetches()).toBe(2);
   });
 });
