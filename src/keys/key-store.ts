@@ -193,8 +193,9 @@ export class KeyStore {
       if (fallback || state.failedAt !== undefined || !(await this.#waitForPeer(state, now, want))) return inMemory();
     }
     if (inMemory() || !mayAttempt(state, now)) return inMemory();
+    const probe = fallback || state.failedAt !== undefined;
     const load = loadKeySet(io, issuer, state, now, want, { fromLayers: !this.#refetchFromIssuer.delete(issuer.id) });
-    if (fallback || state.failedAt !== undefined) {
+    if (probe) {
       // The issuer is known to be down, or a stale set can answer: this request waits for its own look no longer
       // than a peer would; the look finishes in the background and leaves its set in memory for later requests.
       ctx.waitUntil(load.catch(() => undefined));
@@ -203,7 +204,10 @@ export class KeyStore {
     return (await load) ?? inMemory();
   }
 
-  /** Polls memory until the peer's load is done (true), memory holds a set that will do, or the wait is over or refused (false). */
+  /**
+   * Polls memory until the peer's load is done (true), or memory holds a set that will do, or the wait is over
+   * or refused (false: #load then answers from memory if it can).
+   */
   async #waitForPeer(state: IssuerKeyState, now: number, want: (set: StoredJwks) => boolean): Promise<boolean> {
     const started = Date.now();
     // A request cancelled mid-wait never removes its entry: entries expire with their deadline instead.
