@@ -73,6 +73,8 @@ export async function loadKeySet(
     if (options.fromLayers) {
       const shared = await fromSharedLayers(io, issuer, state, names, now, want, options.refreshAhead === true);
       if (shared !== 'go to the issuer') return shared;
+      // Another look of this isolate (the cron's) may have brought a set that will do during those reads: no fetch.
+      if (state.set && want(state.set)) return { set: state.set, layer: 'memory' };
     } else if (state.set) {
       // The cron fetches whatever the layers hold, but first takes the Cache API's newer set into memory: it marks
       // the newest set here, not its own older one over another isolate's.
@@ -89,12 +91,15 @@ export async function loadKeySet(
       if (state.lastSetLook < look) state.failedAt = now;
       // The reason names what was wrong (status, size, which key member), never key material or a token.
       warn('jwks_fetch_failed', { issuer: issuer.id, reason: fetched.reason, kept_set_fetched_at: state.set?.fetchedAt ?? null });
-      // The cron reports its own failure; a request answers with a set another look of its isolate brought.
+      // Without the shared layers (the cron; a request refetching after distrust()): null, and the cron reports
+      // its failure; the request's #load (key-store.ts) then answers with what memory holds, if it will do.
       if (!options.fromLayers) return null;
       // Awaited here, so the issuer stays busy until it ends: this isolate's waiting requests then find the adopted set.
       if (!known) return await adoptOrMark(io, issuer, state, names, now, want);
+      // A set that will do is another look's (the cron's): one this look adopted from the layers was not wanted,
+      // and neither was the one memory held when it began (or it would not have looked).
       const set = state.set;
-      return set && set !== known && want(set) ? { set, layer: 'memory' } : null;
+      return set && want(set) ? { set, layer: 'memory' } : null;
     }
     const set: StoredJwks = {
       v: STORED_DOC_VERSION,
@@ -105,10 +110,14 @@ export async function loadKeySet(
       expiresAt: now + fetched.maxAgeSeconds,
       keys: fetched.keys,
     };
-    state.set = set;
-    state.lastSetLook = look;
-    state.failedAt = undefined;
-    io.layers.write(SHARED_LAYERS, names, set, staleUntil(set, issuer), now, now);
+    // Unless a look started after this one brought a set first (the cron's): that answer is the newer, and stays
+    // in memory and the layers (a kid rotated in between is not lost); this one answers its own request only.
+    if (state.lastSetLook < look) {
+      state.set = set;
+      state.lastSetLook = look;
+      state.failedAt = undefined;
+      io.layers.write(SHARED_LAYERS, names, set, staleUntil(set, issuer), now, now);
+    }
     return { set, layer: 'network' };
   } finally {
     // Its own entry only: it may have been dropped as left over (older than any load), then there is none.

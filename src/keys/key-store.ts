@@ -148,7 +148,8 @@ export class KeyStore {
       if (!state.set || now >= servableUntil()) {
         return { ok: false, finding: finding('keys_unavailable', { detail: unavailableBecause(state, now) }) };
       }
-      found = { set: state.set, layer: 'stale' };
+      // `stale` only past expiry: a fresh set in memory (another look's) is no stale answer.
+      found = { set: state.set, layer: fresh(state.set, now) ? 'memory' : 'stale' };
     } else if (found.layer === 'memory' && mayRefreshAhead(state, found.set, now)) {
       // Refresh ahead: this request is served from the cached set; the refresh finishes after the response.
       state.refreshedAheadOf = found.set.fetchedAt;
@@ -184,23 +185,30 @@ export class KeyStore {
    * have": the stale set, kid_unknown, or 503. `fallback`: a stale set can answer if this load does not.
    */
   async #load(io: LoadIo, ctx: ExecutionContext, issuer: CompiledIssuer, state: IssuerKeyState, now: number, want: (set: StoredJwks) => boolean, fallback: boolean): Promise<Found | null> {
+    // Whatever ends in null (a wait, a probe's race, a look), another look of this isolate (the cron's) may have
+    // left memory holding a set that will do meanwhile: that one answers.
+    const inMemory = () => (state.set && want(state.set) ? { set: state.set, layer: 'memory' as const } : null);
     if (busy(state, now)) {
       // A probe of an issuer known to be down is nothing to wait for; with a stale set nobody waits at all.
-      if (fallback || state.failedAt !== undefined || !(await this.#waitForPeer(state, now))) return null;
+      if (fallback || state.failedAt !== undefined || !(await this.#waitForPeer(state, now, want))) return inMemory();
     }
-    if (state.set && want(state.set)) return { set: state.set, layer: 'memory' };
-    if (!mayAttempt(state, now)) return null;
+    if (inMemory() || !mayAttempt(state, now)) return inMemory();
     const probe = fallback || state.failedAt !== undefined;
     const load = loadKeySet(io, issuer, state, now, want, { fromLayers: !this.#refetchFromIssuer.delete(issuer.id) });
-    if (!probe) return load;
-    // The issuer is known to be down, or a stale set can answer: this request waits for its own look no longer
-    // than a peer would; the look finishes in the background and leaves its set in memory for later requests.
-    ctx.waitUntil(load.catch(() => undefined));
-    return Promise.race([load, sleep(this.options.peerWaitMs ?? KEY_PEER_WAIT_MS).then(() => null)]);
+    if (probe) {
+      // The issuer is known to be down, or a stale set can answer: this request waits for its own look no longer
+      // than a peer would; the look finishes in the background and leaves its set in memory for later requests.
+      ctx.waitUntil(load.catch(() => undefined));
+      return (await Promise.race([load, sleep(this.options.peerWaitMs ?? KEY_PEER_WAIT_MS).then(() => null)])) ?? inMemory();
+    }
+    return (await load) ?? inMemory();
   }
 
-  /** Polls memory until the peer's load is done (true) or the wait is over or refused (false). */
-  async #waitForPeer(state: IssuerKeyState, now: number): Promise<boolean> {
+  /**
+   * Polls memory until the peer's load is done (true), or memory holds a set that will do, or the wait is over
+   * or refused (false: #load then answers from memory if it can).
+   */
+  async #waitForPeer(state: IssuerKeyState, now: number, want: (set: StoredJwks) => boolean): Promise<boolean> {
     const started = Date.now();
     // A request cancelled mid-wait never removes its entry: entries expire with their deadline instead.
     state.waiting = state.waiting.filter((deadline) => deadline > started);
@@ -208,7 +216,7 @@ export class KeyStore {
     const deadline = started + (this.options.peerWaitMs ?? KEY_PEER_WAIT_MS);
     state.waiting.push(deadline);
     try {
-      while (busy(state, now) && Date.now() < deadline) await sleep(KEY_LOAD_POLL_MS);
+      while (busy(state, now) && !(state.set && want(state.set)) && Date.now() < deadline) await sleep(KEY_LOAD_POLL_MS);
     } finally {
       const mine = state.waiting.indexOf(deadline);
       if (mine >= 0) state.waiting.splice(mine, 1);

@@ -3,7 +3,7 @@
  * signed for that clock: the setting of the key-layer tests. Every scenario gets its own issuer id and
  * URLs, so KV and Cache API entries never leak between tests.
  */
-import { env } from 'cloudflare:test';
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import type { JWK } from 'jose';
 import { afterEach, beforeEach, vi } from 'vitest';
 import type { Env as AppEnv } from '../../src/env.ts';
@@ -66,9 +66,19 @@ export class KeyScenario {
     return docNames('jwks', compileOrThrow(JSON.stringify(this.policy)).issuers[this.id]!);
   }
 
-  /** A new Gateway: what a fresh isolate has (empty memory), sharing KV and the Cache API. */
-  newIsolate(): Gateway {
-    return gatewayFor(this.policy, { allowLoopbackHttp: false, now: this.clock.now });
+  /**
+   * A new Gateway: what a fresh isolate has (empty memory), sharing KV and the Cache API. `peerWaitMs`: a long
+   * wait for a test that asserts order, so a stalled event loop cannot end a wait the test relies on.
+   */
+  newIsolate(peerWaitMs?: number): Gateway {
+    return gatewayFor(this.policy, { allowLoopbackHttp: false, now: this.clock.now, peerWaitMs });
+  }
+
+  /** The isolate's cron, run to its end: the issuer's set fetched into memory, KV and the Cache API (marked). */
+  async cron(gateway = this.gateway): Promise<void> {
+    const ctx = createExecutionContext();
+    await gateway.refreshKeys(env as unknown as AppEnv, ctx);
+    await waitOnExecutionContext(ctx);
   }
 
   token(key: TestKey = this.key, header: Record<string, unknown> = {}): Promise<string> {
@@ -117,6 +127,21 @@ export class KeyScenario {
   restore(): void {
     this.world.restore();
   }
+}
+
+/** Caches.default.match answering as it would, then returning only once the test calls `release`; `answered` says it did. */
+export function heldCacheReads() {
+  const match = caches.default.match.bind(caches.default);
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const state = { answered: false, release };
+  vi.spyOn(caches.default, 'match').mockImplementation(async (request) => {
+    const hit = await match(request);
+    state.answered = true;
+    await released;
+    return hit;
+  });
+  return state;
 }
 
 /** Observes (never replaces) KV reads of the JWKS_CACHE binding. */

@@ -3,10 +3,9 @@
  * here last looked at the issuer (docs/keys.md, "The data centre's cooldown"). Each isolate is a new Gateway
  * sharing the test's Cache API and KV; the clock is the scenario's.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it, vi } from 'vitest';
 import { KEY_CACHE_URL_BASE } from '../../src/config/constants.ts';
-import { kv, useKeyScenario } from '../helpers/key-scenario.ts';
+import { heldCacheReads, kv, useKeyScenario } from '../helpers/key-scenario.ts';
 import { jwksOf, makeKey } from '../helpers/keys.ts';
 
 const t = useKeyScenario();
@@ -22,27 +21,7 @@ async function coldLookHanging(): Promise<{ first: Promise<Response>; answer: (r
   return { first, answer };
 }
 
-/** This isolate's cron, run to its end: the issuer's set fetched into memory, KV and the Cache API (marked). */
-async function cronOfThisIsolate(): Promise<void> {
-  const ctx = createExecutionContext();
-  await t.s.gateway.refreshKeys(env, ctx);
-  await waitOnExecutionContext(ctx);
-}
-
-/** Caches.default.match answering as it would, then returning only once the test calls `release`; `answered` says it did. */
-function heldCacheReads() {
-  const match = caches.default.match.bind(caches.default);
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  const state = { answered: false, release };
-  vi.spyOn(caches.default, 'match').mockImplementation(async (request) => {
-    const hit = await match(request);
-    state.answered = true;
-    await released;
-    return hit;
-  });
-  return state;
-}
+const cronOfThisIsolate = () => t.s.cron();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -139,6 +118,7 @@ describe("the data centre's cooldown", () => {
   });
 
   it('a request of the same isolate waiting on that failed cold look is answered with the adopted set too', async () => {
+    t.s.gateway = t.s.newIsolate(60_000); // the waiter's wait ends with the look, never with the clock
     const { first, answer } = await coldLookHanging();
     t.s.serveKeys([t.s.key]);
     expect((await t.s.call(t.s.token(), t.s.newIsolate())).status).toBe(200); // stores the set
@@ -230,6 +210,7 @@ describe("a request's look that fails after its isolate's cron brought a set dur
   });
 
   it("leaves the breaker closed: the cron's success is later news of the issuer than the failure, so peers wait for the next look", async () => {
+    t.s.gateway = t.s.newIsolate(60_000); // the peer's wait ends with the leader's look, never with the clock
     const { first, answer } = await coldLookHanging();
     t.s.serveKeys([t.s.key]);
     await cronOfThisIsolate();
