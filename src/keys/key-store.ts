@@ -168,7 +168,7 @@ export class KeyStore {
       // lacks it: a kid refused by a cooldown alone (this isolate's or its data centre's), by a failed look (5xx,
       // timeout, refused answer), by a look still under way when this request stopped waiting for it, or by one
       // started before it (the cron's, a refresh ahead: its set may predate the kid) gets its look later.
-      if (!has(found.set) && state.lastSetLook > looksBefore) {
+      if (!has(found.set) && state.lastSetLook > looksBefore && !(state.set && has(state.set))) {
         this.#memory.rememberUnknownKid(issuer.id, kid, state.set ?? found.set, now);
       }
     }
@@ -188,6 +188,8 @@ export class KeyStore {
     // Whatever ends in null (a wait, a probe's race, a look), another look of this isolate (the cron's) may have
     // left memory holding a set that will do meanwhile: that one answers.
     const inMemory = () => (state.set && want(state.set) ? { set: state.set, layer: 'memory' as const } : null);
+    // So does a look's own answer that will not do: an older set than a later look's (the cron's), which memory holds.
+    const orMemory = (loaded: Found | null) => (loaded && want(loaded.set) ? loaded : (inMemory() ?? loaded));
     if (busy(state, now)) {
       // A probe of an issuer known to be down is nothing to wait for; with a stale set nobody waits at all.
       if (fallback || state.failedAt !== undefined || !(await this.#waitForPeer(state, now, want))) return inMemory();
@@ -199,9 +201,9 @@ export class KeyStore {
       // The issuer is known to be down, or a stale set can answer: this request waits for its own look no longer
       // than a peer would; the look finishes in the background and leaves its set in memory for later requests.
       ctx.waitUntil(load.catch(() => undefined));
-      return (await Promise.race([load, sleep(this.options.peerWaitMs ?? KEY_PEER_WAIT_MS).then(() => null)])) ?? inMemory();
+      return orMemory(await Promise.race([load, sleep(this.options.peerWaitMs ?? KEY_PEER_WAIT_MS).then(() => null)]));
     }
-    return (await load) ?? inMemory();
+    return orMemory(await load);
   }
 
   /**

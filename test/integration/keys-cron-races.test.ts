@@ -103,4 +103,19 @@ describe('a look that started earlier and succeeds later', () => {
     expect(t.logs.last().key_layer).toBe('memory');
     expect(t.s.fetches()).toBe(2);
   });
+
+  it("a look for a new kid whose older answer comes after the cron's set with the kid is served the kid from memory (200, not 401)", async () => {
+    expect((await t.s.call(t.s.token())).status).toBe(200);
+    t.s.clock.advance(31);
+    const rotated = await makeKey('RS256', 'k2');
+    const { answer } = t.s.world.hold(t.s.jwksUrl);
+    const request = t.s.call(t.s.token(rotated)); // its look for k2, held
+    await t.s.untilFetched(2);
+    t.s.serveKeys([t.s.key, rotated]);
+    await t.s.cron(); // a later look: the set with k2
+    answer(keysOf(t.s.key)); // the request's own answer, older and without k2
+    expect((await request).status).toBe(200);
+    expect(t.logs.last().key_layer).toBe('memory');
+    expect(t.s.fetches()).toBe(3);
+  });
 });
