@@ -28,8 +28,11 @@ export interface LoadOptions {
   refreshAhead?: boolean;
 }
 
-/** memory: a set another look of this isolate brought while this one failed (docs/keys.md). */
-export type Loaded = { set: StoredJwks; layer: SharedLayer | 'network' | 'memory' };
+/**
+ * What this look brought, or null. A set another look of this isolate (the cron's) left in memory is never this
+ * look's answer: KeyStore's #load, the one place that answers from memory, serves it as `memory` (docs/keys.md).
+ */
+export type Loaded = { set: StoredJwks; layer: SharedLayer | 'network' };
 
 const SHARED_LAYERS: readonly SharedLayer[] = ['cache', 'kv'];
 
@@ -73,8 +76,9 @@ export async function loadKeySet(
     if (options.fromLayers) {
       const shared = await fromSharedLayers(io, issuer, state, names, now, want, options.refreshAhead === true);
       if (shared !== 'go to the issuer') return shared;
-      // Another look of this isolate (the cron's) may have brought a set that will do during those reads: no fetch.
-      if (state.set && want(state.set)) return { set: state.set, layer: 'memory' };
+      // Another look of this isolate (the cron's) may have brought a set that will do during those reads: no fetch
+      // (#load answers with it from memory).
+      if (state.set && want(state.set)) return null;
     } else if (state.set) {
       // The cron fetches whatever the layers hold, but first takes the Cache API's newer set into memory: it marks
       // the newest set here, not its own older one over another isolate's.
@@ -82,8 +86,8 @@ export async function loadKeySet(
       if (doc?.kind === 'jwks' && isNewer(doc, state.set)) state.set = doc;
     }
     if (state.set) io.layers.write(['cache'], names, state.set, staleUntil(state.set, issuer), now, now);
-    // What memory holds as the look leaves for the network (none: a cold look). The cron may replace it meanwhile.
-    const known = state.set;
+    // Whether memory holds a set as the look leaves for the network (not: a cold look). The cron may bring one meanwhile.
+    const cold = !state.set;
     const url = await jwksUrlFor(io, issuer, state, now, options);
     const fetched = url.ok ? await fetchJwks(url.url, io.allowLoopbackHttp, policy) : url;
     if (!fetched.ok) {
@@ -91,15 +95,10 @@ export async function loadKeySet(
       if (state.lastSetLook < look) state.failedAt = now;
       // The reason names what was wrong (status, size, which key member), never key material or a token.
       warn('jwks_fetch_failed', { issuer: issuer.id, reason: fetched.reason, kept_set_fetched_at: state.set?.fetchedAt ?? null });
-      // Without the shared layers (the cron; a request refetching after distrust()): null, and the cron reports
-      // its failure; the request's #load (key-store.ts) then answers with what memory holds, if it will do.
-      if (!options.fromLayers) return null;
-      // Awaited here, so the issuer stays busy until it ends: this isolate's waiting requests then find the adopted set.
-      if (!known) return await adoptOrMark(io, issuer, state, names, now, want);
-      // A set that will do is another look's (the cron's): one this look adopted from the layers was not wanted,
-      // and neither was the one memory held when it began (or it would not have looked).
-      const set = state.set;
-      return set && want(set) ? { set, layer: 'memory' } : null;
+      // A cold look that reads the layers reads the Cache API again (adoptOrMark); awaited, so the issuer stays busy
+      // until it ends and this isolate's waiting requests find the adopted set. Otherwise null: the cron reports its
+      // failure, and a request's #load (key-store.ts) answers with what memory holds, if it will do.
+      return options.fromLayers && cold ? await adoptOrMark(io, issuer, state, names, now, want) : null;
     }
     const set: StoredJwks = {
       v: STORED_DOC_VERSION,
@@ -180,11 +179,10 @@ async function adoptOrMark(io: LoadIo, issuer: CompiledIssuer, state: IssuerKeyS
     if (mark < now) io.layers.write(['cache'], names, doc, staleUntil(doc, issuer), now, now);
   }
   // The cron of this isolate may have brought a newer set into memory meanwhile, and stored it marked: that one
-  // stays, and answers (whatever the entry held when read, the mark alone must not replace it). This request
-  // fetched nothing and took it from memory, as its waiters do: `memory`, not `network` (docs/keys.md).
-  const set = state.set;
-  if (!set) io.layers.markFailedLook(names, issuer.issuer, Math.max(mark, now));
-  return set && want(set) ? { set, layer: set === doc ? 'cache' : 'memory' } : null;
+  // stays (whatever the entry held when read, the mark alone must not replace it), and #load answers with it.
+  if (!state.set) io.layers.markFailedLook(names, issuer.issuer, Math.max(mark, now));
+  const adopted = state.set === doc ? state.set : undefined;
+  return adopted && want(adopted) ? { set: adopted, layer: 'cache' } : null;
 }
 
 type UrlResult = { ok: true; url: string } | { ok: false; reason: string };

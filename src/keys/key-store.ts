@@ -148,8 +148,8 @@ export class KeyStore {
       if (!state.set || now >= servableUntil()) {
         return { ok: false, finding: finding('keys_unavailable', { detail: unavailableBecause(state, now) }) };
       }
-      // `stale` only past expiry: a fresh set in memory (another look's) is no stale answer.
-      found = { set: state.set, layer: fresh(state.set, now) ? 'memory' : 'stale' };
+      // Past expiry: #load answers with a fresh set in memory (another look's) itself.
+      found = { set: state.set, layer: 'stale' };
     } else if (found.layer === 'memory' && mayRefreshAhead(state, found.set, now)) {
       // Refresh ahead: this request is served from the cached set; the refresh finishes after the response.
       state.refreshedAheadOf = found.set.fetchedAt;
