@@ -4,7 +4,6 @@ import { KeyScenario, kv, spyKvReads, useKeyScenario } from '../helpers/key-scen
 
 const t = useKeyScenario();
 
-
 describe('key layers', () => {
   it('cold: fetches once and writes KV and the Cache API back; warm: no fetch, no KV read, no cache read', async () => {
     expect((await t.s.call(t.s.token())).status).toBe(200);
